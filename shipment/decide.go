@@ -1,0 +1,262 @@
+package shipment
+
+import (
+	"slices"
+	"time"
+
+	"github.com/changchun-gov/courier/internal/apperr"
+)
+
+// RepeatWindow is how long the same action at the same site counts as a repeat.
+const RepeatWindow = 60 * time.Second
+
+// Resolution says where a resolved exception goes.
+type Resolution string
+
+// The resolutions.
+const (
+	ResolveRestore Resolution = "restore" // back to the state it came from
+	ResolveReroute Resolution = "reroute" // onward on a new path from where it is
+	ResolveReturn  Resolution = "return"  // back to the origin
+)
+
+// Reasons are the codes accepted for report and fail (and return).
+var Reasons = []string{"damaged", "missing_from_bag", "misrouted", "delivery_failed",
+	"recipient_absent", "address_wrong", "refused", "lost", "uncollected", "other"}
+
+// Command is one action on one parcel.
+type Command struct {
+	Action     Action
+	Site       string // where it happens; defaults as Decide documents
+	Actor      Actor
+	Now        time.Time
+	Reason     string
+	Resolution Resolution
+}
+
+// Outcome is what Decide answers: the new state and path position, or Repeat
+// when the command repeats the parcel's last action and changes nothing.
+type Outcome struct {
+	Repeat     bool
+	Site       string
+	From, To   Status
+	Path       []string
+	PathIdx    int
+	LegMoving  bool
+	PrevStatus Status
+}
+
+func refuse(kind apperr.Kind, code string, p *Parcel, c Command) *apperr.Error {
+	return apperr.New(kind, code).With("action", string(c.Action)).With("status", string(p.Status))
+}
+
+// Decide applies a command to a parcel's current state without side effects.
+//
+// The site defaults to the actor's home site for clerks and staff (who may act
+// only there: scan.other_site), and for couriers, admins and the system to the
+// site the action is expected at (the leg's origin for pickup, the next site
+// for receive, the current site otherwise).
+//
+// Errors: action.unknown, action.role_forbidden, scan.other_site (forbidden);
+// state.final, state.not_allowed, scan.wrong_site, cancel.not_owner,
+// cancel.run_sealed, book.at_destination, shelve.not_destination,
+// dispatch.not_express, return.at_origin, receive.not_picked_up (conflict);
+// reason.required, reason.unknown, resolution.unknown (invalid).
+func Decide(p *Parcel, c Command) (Outcome, error) {
+	a := c.Action
+	if !a.Valid() || a == ActRegister {
+		return Outcome{}, apperr.New(apperr.Invalid, "action.unknown").With("action", string(a))
+	}
+	if !MayTake(c.Actor.Role, a) {
+		return Outcome{}, refuse(apperr.Forbidden, "action.role_forbidden", p, c).With("role", string(c.Actor.Role))
+	}
+	site := c.Site
+	if c.Actor.Role.HasSite() {
+		if site == "" {
+			site = c.Actor.Site
+		}
+		if site != c.Actor.Site {
+			return Outcome{}, refuse(apperr.Forbidden, "scan.other_site", p, c).With("site", site)
+		}
+	} else if site == "" {
+		site = expectedSite(p, a)
+	}
+
+	// A repeat is recognised before the state check: the first scan already moved the parcel.
+	if p.LastAction == a && p.LastSite == site && !c.Now.Before(p.LastAt) && c.Now.Sub(p.LastAt) < RepeatWindow {
+		return Outcome{Repeat: true, Site: site, From: p.Status, To: p.Status, Path: p.Path,
+			PathIdx: p.PathIdx, LegMoving: p.LegMoving, PrevStatus: p.PrevStatus}, nil
+	}
+	if p.Status.Final() {
+		return Outcome{}, refuse(apperr.Conflict, "state.final", p, c)
+	}
+	if !slices.Contains(From(a), p.Status) {
+		return Outcome{}, refuse(apperr.Conflict, "state.not_allowed", p, c)
+	}
+
+	o := Outcome{Site: site, From: p.Status, Path: p.Path, PathIdx: p.PathIdx, LegMoving: p.LegMoving, PrevStatus: p.PrevStatus}
+	wrongSite := func(expected string) (Outcome, error) {
+		return Outcome{}, refuse(apperr.Conflict, "scan.wrong_site", p, c).With("site", site).With("expected", expected)
+	}
+	needReason := func() error {
+		if c.Reason == "" {
+			return apperr.New(apperr.Invalid, "reason.required").OnField("reason")
+		}
+		if !slices.Contains(Reasons, c.Reason) {
+			return apperr.New(apperr.Invalid, "reason.unknown").OnField("reason").With("reason", c.Reason)
+		}
+		return nil
+	}
+	last := len(p.Path) - 1
+
+	switch a {
+	case ActBook:
+		if p.Status == Returning && p.LegMoving {
+			return Outcome{}, refuse(apperr.Conflict, "state.not_allowed", p, c)
+		}
+		if p.Status == Arrived && p.PathIdx >= last {
+			return Outcome{}, refuse(apperr.Conflict, "book.at_destination", p, c)
+		}
+		if site != p.CurrentSite() {
+			return wrongSite(p.CurrentSite())
+		}
+		o.To = AwaitingPickup
+		if p.Status == Returning {
+			o.To = Returning
+		}
+	case ActPickup:
+		if p.Status == Returning && p.LegMoving {
+			return Outcome{}, refuse(apperr.Conflict, "state.not_allowed", p, c)
+		}
+		if site != p.CurrentSite() {
+			return wrongSite(p.CurrentSite())
+		}
+		o.To = InTransit
+		if p.Status == Returning {
+			o.To, o.LegMoving = Returning, true
+		}
+	case ActReceive:
+		if p.Status == Returning && !p.LegMoving {
+			return Outcome{}, refuse(apperr.Conflict, "receive.not_picked_up", p, c)
+		}
+		next := p.NextSite()
+		if next == "" || site != next {
+			return wrongSite(next)
+		}
+		o.PathIdx = p.PathIdx + 1
+		o.LegMoving = false
+		switch {
+		case p.Status == Returning && o.PathIdx == last:
+			o.To = Returned
+		case p.Status == Returning:
+			o.To = Returning
+		case o.PathIdx == last && p.DestKind == DestDepartment:
+			o.To = Delivered
+		default:
+			o.To = Arrived
+		}
+	case ActShelve:
+		if p.PathIdx != last || p.DestKind != DestHall {
+			return Outcome{}, refuse(apperr.Conflict, "shelve.not_destination", p, c)
+		}
+		if site != p.CurrentSite() {
+			return wrongSite(p.CurrentSite())
+		}
+		o.To = Ready
+	case ActCollect:
+		if site != p.CurrentSite() {
+			return wrongSite(p.CurrentSite())
+		}
+		o.To = Collected
+	case ActDispatch:
+		if p.DestKind != DestAddress {
+			return Outcome{}, refuse(apperr.Conflict, "dispatch.not_express", p, c)
+		}
+		o.To = OutForDelivery
+	case ActDeliver:
+		o.To = Delivered
+	case ActFail:
+		if err := needReason(); err != nil {
+			return Outcome{}, err
+		}
+		o.To, o.PrevStatus = Exception, p.Status
+	case ActReport:
+		if err := needReason(); err != nil {
+			return Outcome{}, err
+		}
+		o.To, o.PrevStatus = Exception, p.Status
+	case ActResolve:
+		switch c.Resolution {
+		case "", ResolveRestore:
+			o.To, o.PrevStatus = p.PrevStatus, ""
+			if !o.To.Valid() || o.To == Exception {
+				o.To = Arrived
+			}
+		case ResolveReroute:
+			cur := p.CurrentSite()
+			o.To, o.PrevStatus = AwaitingPickup, ""
+			o.Path, o.PathIdx, o.LegMoving = reroute(p, cur), 0, false
+		case ResolveReturn:
+			if p.PathIdx == 0 {
+				return Outcome{}, refuse(apperr.Conflict, "return.at_origin", p, c)
+			}
+			o.To, o.PrevStatus = Returning, ""
+			o.Path, o.PathIdx, o.LegMoving = ReturnPath(p), 0, false
+		default:
+			return Outcome{}, apperr.New(apperr.Invalid, "resolution.unknown").OnField("resolution")
+		}
+	case ActReturn:
+		if c.Reason != "" {
+			if err := needReason(); err != nil {
+				return Outcome{}, err
+			}
+		}
+		if p.PathIdx == 0 {
+			return Outcome{}, refuse(apperr.Conflict, "return.at_origin", p, c)
+		}
+		if p.Status != Exception && site != p.CurrentSite() {
+			return wrongSite(p.CurrentSite())
+		}
+		o.To, o.PrevStatus = Returning, ""
+		o.Path, o.PathIdx, o.LegMoving = ReturnPath(p), 0, false
+	case ActCancel:
+		if c.Actor.Role != RoleAdmin && c.Actor.ID != p.CreatedBy {
+			return Outcome{}, refuse(apperr.Forbidden, "cancel.not_owner", p, c)
+		}
+		if p.RunSealed {
+			return Outcome{}, refuse(apperr.Conflict, "cancel.run_sealed", p, c)
+		}
+		o.To = Cancelled
+	}
+	if _, ok := ruleFor(a, o.From, o.To); !ok {
+		// Decide and the table disagree: a programming error, never a user's.
+		return Outcome{}, apperr.New(apperr.Internal, "internal").With("action", string(a))
+	}
+	return o, nil
+}
+
+// expectedSite is where an action is expected when a courier, admin or the
+// system does not say.
+func expectedSite(p *Parcel, a Action) string {
+	if a == ActReceive {
+		return p.NextSite()
+	}
+	return p.CurrentSite()
+}
+
+// ReturnPath is the way back from where the parcel is to its origin.
+func ReturnPath(p *Parcel) []string {
+	n := min(p.PathIdx, len(p.Path)-1)
+	back := slices.Clone(p.Path[:n+1])
+	slices.Reverse(back)
+	return back
+}
+
+// reroute is a new path from the current site to the destination. Until
+// routes exist it is direct.
+func reroute(p *Parcel, cur string) []string {
+	if p.DestKind == DestAddress || cur == p.DestSite {
+		return []string{cur}
+	}
+	return []string{cur, p.DestSite}
+}

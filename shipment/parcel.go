@@ -1,0 +1,130 @@
+package shipment
+
+import (
+	"slices"
+	"time"
+)
+
+// Kind is what a parcel carries.
+type Kind string
+
+// The kinds.
+const (
+	KindCertificate Kind = "certificate" // a licence or certificate on its way to the citizen
+	KindMaterials   Kind = "materials"   // application materials on their way to a department
+)
+
+// Valid reports whether k is a known kind.
+func (k Kind) Valid() bool { return k == KindCertificate || k == KindMaterials }
+
+// DestKind is the kind of a parcel's destination.
+type DestKind string
+
+// The destination kinds.
+const (
+	DestHall       DestKind = "hall"       // collected at the hall's window
+	DestDepartment DestKind = "department" // application materials, received by the department
+	DestAddress    DestKind = "address"    // express to the applicant's address
+)
+
+// Valid reports whether d is a known destination kind.
+func (d DestKind) Valid() bool { return d == DestHall || d == DestDepartment || d == DestAddress }
+
+// SiteKind is the kind of a site.
+type SiteKind string
+
+// The site kinds.
+const (
+	SiteHall       SiteKind = "hall"       // a service hall with an issuing window
+	SiteHub        SiteKind = "hub"        // a circulation hub
+	SiteDepartment SiteKind = "department" // an approving department
+)
+
+// Parcel is the current state of a parcel as the ledger keeps it. It holds
+// ids and codes only; personal data lives in Applicant, stored apart.
+type Parcel struct {
+	ID            int64
+	WaybillNo     string
+	Kind          Kind
+	OriginSite    string
+	DestKind      DestKind
+	DestSite      string // empty for DestAddress
+	Path          []string
+	PathIdx       int  // index in Path of the last site reached
+	LegMoving     bool // a returning parcel is on a leg (picked up, not yet received)
+	Status        Status
+	PrevStatus    Status // the state an exception came from
+	CertType      string
+	IssuingDept   string
+	ApplicationNo string
+	CreatedBy     int64
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	Version       int
+	ReadySince    *time.Time
+	HoldUntil     *time.Time
+	LastAction    Action
+	LastSite      string
+	LastAt        time.Time
+	RunSealed     bool
+}
+
+// CurrentSite is the site the parcel was last at.
+func (p *Parcel) CurrentSite() string {
+	if p.PathIdx >= 0 && p.PathIdx < len(p.Path) {
+		return p.Path[p.PathIdx]
+	}
+	return ""
+}
+
+// NextSite is the site the parcel's next receive must happen at, or "".
+func (p *Parcel) NextSite() string {
+	if p.PathIdx+1 < len(p.Path) {
+		return p.Path[p.PathIdx+1]
+	}
+	return ""
+}
+
+// Moving reports whether the parcel is between sites.
+func (p *Parcel) Moving() bool {
+	switch p.Status {
+	case InTransit, OutForDelivery:
+		return true
+	case Returning:
+		return p.LegMoving
+	case Exception:
+		return p.PrevStatus == InTransit || p.PrevStatus == OutForDelivery
+	}
+	return false
+}
+
+// Actor is who acts: a user with a role, a home site for clerks and staff,
+// and the departments an API client registers for.
+type Actor struct {
+	ID          int64
+	Username    string
+	Role        Role
+	Site        string
+	Departments []string
+}
+
+// SystemActor is the schedule.
+var SystemActor = Actor{Username: "system", Role: RoleSystem}
+
+// CanSee reports whether the actor may read the parcel: admins all; clerks
+// parcels from or to their department; hall staff parcels at or bound for
+// their hall; API clients parcels from or to their departments; couriers any
+// parcel they hold (the service narrows lists to the parcels they handled).
+func (a Actor) CanSee(p *Parcel) bool {
+	switch a.Role {
+	case RoleAdmin, RoleSystem, RoleCourier:
+		return true
+	case RoleClerk:
+		return p.OriginSite == a.Site || p.DestSite == a.Site
+	case RoleStaff:
+		return p.OriginSite == a.Site || slices.Contains(p.Path, a.Site)
+	case RoleAPIClient:
+		return slices.Contains(a.Departments, p.OriginSite) || slices.Contains(a.Departments, p.DestSite)
+	}
+	return false
+}

@@ -1,0 +1,247 @@
+package shipment
+
+// Status is a parcel's state. The values are exactly the state names of the
+// product brief and mirror the CHECK constraint on parcels.status.
+type Status string
+
+// The states.
+const (
+	Registered     Status = "registered"
+	AwaitingPickup Status = "awaiting_pickup"
+	InTransit      Status = "in_transit"
+	Arrived        Status = "arrived"
+	Ready          Status = "ready"
+	Collected      Status = "collected"
+	OutForDelivery Status = "out_for_delivery"
+	Delivered      Status = "delivered"
+	Exception      Status = "exception"
+	Returning      Status = "returning"
+	Returned       Status = "returned"
+	Cancelled      Status = "cancelled"
+)
+
+// Statuses lists every state in life order.
+var Statuses = []Status{Registered, AwaitingPickup, InTransit, Arrived, Ready, Collected,
+	OutForDelivery, Delivered, Exception, Returning, Returned, Cancelled}
+
+// Valid reports whether s is a known state.
+func (s Status) Valid() bool {
+	for _, x := range Statuses {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Final reports whether no action can leave s.
+func (s Status) Final() bool {
+	switch s {
+	case Collected, Delivered, Returned, Cancelled:
+		return true
+	}
+	return false
+}
+
+// Action is what a scan, an API call, a courier push or a job does to a parcel.
+type Action string
+
+// The state-changing actions of the action table.
+const (
+	ActRegister Action = "register"
+	ActBook     Action = "book"
+	ActPickup   Action = "pickup"
+	ActReceive  Action = "receive"
+	ActShelve   Action = "shelve"
+	ActCollect  Action = "collect"
+	ActDispatch Action = "dispatch"
+	ActDeliver  Action = "deliver"
+	ActFail     Action = "fail"
+	ActReport   Action = "report"
+	ActResolve  Action = "resolve"
+	ActReturn   Action = "return"
+	ActCancel   Action = "cancel"
+)
+
+// Events that change no state (and are never treated as repeats).
+const (
+	ActLabelPrinted Action = "label_printed"
+	ActMessageSent  Action = "message_sent"
+	ActNote         Action = "note"
+)
+
+// Actions lists the state-changing actions.
+var Actions = []Action{ActRegister, ActBook, ActPickup, ActReceive, ActShelve, ActCollect,
+	ActDispatch, ActDeliver, ActFail, ActReport, ActResolve, ActReturn, ActCancel}
+
+// Valid reports whether a is a known state-changing action.
+func (a Action) Valid() bool {
+	for _, x := range Actions {
+		if x == a {
+			return true
+		}
+	}
+	return false
+}
+
+// Role is what a user is allowed to do.
+type Role string
+
+// The roles. System is the schedule (consolidation runs, the retention job).
+const (
+	RoleAdmin     Role = "admin"
+	RoleClerk     Role = "clerk"
+	RoleStaff     Role = "staff"
+	RoleCourier   Role = "courier"
+	RoleAPIClient Role = "api_client"
+	RoleSystem    Role = "system"
+)
+
+// Roles lists the roles a user account can have (System is not one).
+var Roles = []Role{RoleAdmin, RoleClerk, RoleStaff, RoleCourier, RoleAPIClient}
+
+// Valid reports whether r is a role a user account can have.
+func (r Role) Valid() bool {
+	for _, x := range Roles {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+// HasSite reports whether users of the role act at one home site.
+func (r Role) HasSite() bool { return r == RoleClerk || r == RoleStaff }
+
+// Source is how an event reached the service.
+type Source string
+
+// The sources.
+const (
+	SourceScan     Source = "scan"
+	SourceWeb      Source = "web"
+	SourceAPI      Source = "api"
+	SourceCourier  Source = "courier"
+	SourceSchedule Source = "schedule"
+)
+
+// Valid reports whether s is a known source.
+func (s Source) Valid() bool {
+	switch s {
+	case SourceScan, SourceWeb, SourceAPI, SourceCourier, SourceSchedule:
+		return true
+	}
+	return false
+}
+
+// Rule is one row of the action table: action may move a parcel from From to
+// To when taken by one of Roles. An action with several possible outcomes
+// (receive, resolve) has one row per outcome; Decide picks the row from the
+// parcel's path and the command. The same rows are in the database table
+// transition_rules.
+type Rule struct {
+	Action Action
+	From   Status
+	To     Status
+	Roles  []Role
+}
+
+var (
+	clerkStaff   = []Role{RoleAdmin, RoleClerk, RoleStaff}
+	anyoneOnSite = []Role{RoleAdmin, RoleClerk, RoleStaff, RoleCourier}
+)
+
+// Rules is the action table of the product brief. Admin may take every action.
+var Rules = func() []Rule {
+	r := []Rule{
+		{ActBook, Registered, AwaitingPickup, []Role{RoleAdmin, RoleClerk, RoleSystem}},
+		{ActBook, Arrived, AwaitingPickup, []Role{RoleAdmin, RoleClerk, RoleStaff, RoleSystem}},
+		{ActBook, Returning, Returning, []Role{RoleAdmin, RoleClerk, RoleStaff, RoleSystem}},
+		{ActPickup, Registered, InTransit, []Role{RoleAdmin, RoleCourier}},
+		{ActPickup, AwaitingPickup, InTransit, []Role{RoleAdmin, RoleCourier}},
+		{ActPickup, Returning, Returning, []Role{RoleAdmin, RoleCourier}},
+		{ActReceive, InTransit, Arrived, clerkStaff},
+		{ActReceive, InTransit, Delivered, clerkStaff},
+		{ActReceive, Returning, Returning, clerkStaff},
+		{ActReceive, Returning, Returned, clerkStaff},
+		{ActShelve, Arrived, Ready, []Role{RoleAdmin, RoleStaff}},
+		{ActCollect, Ready, Collected, []Role{RoleAdmin, RoleStaff}},
+		{ActDispatch, Arrived, OutForDelivery, []Role{RoleAdmin, RoleCourier}},
+		{ActDispatch, InTransit, OutForDelivery, []Role{RoleAdmin, RoleCourier}},
+		{ActDeliver, OutForDelivery, Delivered, []Role{RoleAdmin, RoleCourier}},
+		{ActFail, OutForDelivery, Exception, []Role{RoleAdmin, RoleCourier}},
+		{ActReturn, Ready, Returning, []Role{RoleAdmin, RoleStaff, RoleSystem}},
+		{ActReturn, Arrived, Returning, []Role{RoleAdmin, RoleStaff, RoleSystem}},
+		{ActReturn, Exception, Returning, []Role{RoleAdmin, RoleStaff, RoleSystem}},
+		{ActCancel, Registered, Cancelled, []Role{RoleAdmin, RoleClerk, RoleStaff}},
+		{ActCancel, AwaitingPickup, Cancelled, []Role{RoleAdmin, RoleClerk, RoleStaff}},
+	}
+	for _, s := range Statuses {
+		if !s.Final() && s != Exception {
+			r = append(r, Rule{ActReport, s, Exception, anyoneOnSite})
+		}
+	}
+	// resolve: back to the state it came from, onward on a new path, or back to the origin.
+	for _, s := range Statuses {
+		if !s.Final() && s != Exception {
+			r = append(r, Rule{ActResolve, Exception, s, []Role{RoleAdmin, RoleStaff}})
+		}
+	}
+	return r
+}()
+
+// RegisterRoles may register parcels.
+var RegisterRoles = []Role{RoleAdmin, RoleClerk, RoleStaff, RoleAPIClient}
+
+// RolesFor returns the roles that may take action a from any state.
+func RolesFor(a Action) []Role {
+	if a == ActRegister {
+		return RegisterRoles
+	}
+	seen := map[Role]bool{}
+	var out []Role
+	for _, r := range Rules {
+		if r.Action != a {
+			continue
+		}
+		for _, role := range r.Roles {
+			if !seen[role] {
+				seen[role] = true
+				out = append(out, role)
+			}
+		}
+	}
+	return out
+}
+
+// MayTake reports whether role may take action a at all.
+func MayTake(role Role, a Action) bool {
+	for _, r := range RolesFor(a) {
+		if r == role {
+			return true
+		}
+	}
+	return false
+}
+
+// From returns the states action a may be taken from.
+func From(a Action) []Status {
+	seen := map[Status]bool{}
+	var out []Status
+	for _, r := range Rules {
+		if r.Action == a && !seen[r.From] {
+			seen[r.From] = true
+			out = append(out, r.From)
+		}
+	}
+	return out
+}
+
+func ruleFor(a Action, from, to Status) (Rule, bool) {
+	for _, r := range Rules {
+		if r.Action == a && r.From == from && r.To == to {
+			return r, true
+		}
+	}
+	return Rule{}, false
+}
