@@ -16,6 +16,7 @@ type Kind string
 
 // The kinds. The web layer maps each to one HTTP status.
 const (
+	BadRequest   Kind = "bad_request"  // unreadable request (malformed JSON, unknown field): 400
 	Invalid      Kind = "invalid"      // bad input: 422
 	NotFound     Kind = "not_found"    // 404
 	Conflict     Kind = "conflict"     // state conflict, wrong site, concurrent change: 409
@@ -85,9 +86,6 @@ func (e *Error) Wrap(err error) *Error {
 	c.Err = err
 	return &c
 }
-
-// Invalidf, NotFoundf … are shorthands.
-func Invalidf(code string) *Error { return New(Invalid, code) }
 
 // As returns the *Error in err's chain, or nil.
 func As(err error) *Error {

@@ -1,0 +1,217 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/changchun-gov/courier/internal/secrets"
+)
+
+// Config is the service's configuration, read from the environment once and
+// validated at start.
+type Config struct {
+	DatabaseURL   string
+	DataDir       string
+	Addr          string
+	PublicURL     string
+	Migrate       bool
+	AdminPassword string
+	IDHashKey     []byte
+	DataKey       []byte
+	LogLevel      string
+	LogFormat     string
+	TokenTTL      time.Duration
+	DBMaxConns    int32
+	PasswordCost  int
+	ProxyHeader   string
+	TrackFree     int
+	TrackHard     int
+	// DurableEmbedded is false only for test clusters.
+	DurableEmbedded bool
+}
+
+// envVar documents one variable; the README's table is written from these.
+type envVar struct {
+	Name, Default, Help string
+}
+
+// EnvVars are the variables the service reads.
+var EnvVars = []envVar{
+	{"DATABASE_URL", "(unset: embedded PostgreSQL)", "PostgreSQL connection string; when set, no embedded server is started. DATABASE_URL_FILE names a file holding it."},
+	{"COURIER_DATA_DIR", "./var", "Where the embedded cluster, its log and the generated secrets live."},
+	{"COURIER_ADDR", ":8080", "HTTP listen address."},
+	{"COURIER_PUBLIC_URL", "http://localhost:8080", "The address citizens reach the service at; label QR codes point to <COURIER_PUBLIC_URL>/t/<waybill>."},
+	{"COURIER_MIGRATE", "0 (1 on the embedded database)", "1: apply pending migrations at start. On DATABASE_URL the service otherwise refuses a schema that is behind."},
+	{"COURIER_ADMIN_PASSWORD", "(generated, printed once)", "Password for the `admin` user when it is first created. COURIER_ADMIN_PASSWORD_FILE names a file holding it."},
+	{"COURIER_ID_HASH_KEY", "(generated into COURIER_DATA_DIR on the embedded database; required with DATABASE_URL)", "32-byte key (64 hex digits or base64) for the keyed hash of ID numbers and collection codes. COURIER_ID_HASH_KEY_FILE names a file."},
+	{"COURIER_DATA_KEY", "(as above)", "32-byte AES-256-GCM key for stored ciphertext (ID numbers, message payloads). COURIER_DATA_KEY_FILE names a file."},
+	{"COURIER_LOG_LEVEL", "info", "debug, info, warn or error."},
+	{"COURIER_LOG_FORMAT", "text", "text or json."},
+	{"COURIER_TOKEN_TTL", "12h", "Lifetime of an API token (Go duration)."},
+	{"COURIER_DB_MAX_CONNS", "16", "Largest database pool."},
+	{"COURIER_PROXY_HEADER", "(unset)", "Header carrying the client address behind a load balancer, e.g. X-Real-IP. Unset: the peer address."},
+	{"COURIER_TRACK_FREE_FAILURES", "10", "Failed public lookups per client in 10 minutes before each further failure is delayed."},
+	{"COURIER_TRACK_MAX_FAILURES", "60", "Failed public lookups per client in 10 minutes before further failures are refused (429)."},
+}
+
+type getenv func(string) string
+
+// secret reads NAME, or the file named by NAME_FILE.
+func secret(env getenv, name string) (string, error) {
+	v := env(name)
+	f := env(name + "_FILE")
+	if v != "" && f != "" {
+		return "", fmt.Errorf("%s and %s_FILE are both set: set one", name, name)
+	}
+	if f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return "", fmt.Errorf("%s_FILE: %w", name, err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	return v, nil
+}
+
+func loadConfig(env getenv) (*Config, error) {
+	c := &Config{Addr: ":8080", PublicURL: "http://localhost:8080", DataDir: "var", LogLevel: "info",
+		LogFormat: "text", TokenTTL: 12 * time.Hour, DBMaxConns: 16, PasswordCost: 10, TrackFree: 10, TrackHard: 60,
+		DurableEmbedded: true}
+	var errs []error
+	bad := func(name, why string) { errs = append(errs, fmt.Errorf("%s: %s", name, why)) }
+	var err error
+	if c.DatabaseURL, err = secret(env, "DATABASE_URL"); err != nil {
+		errs = append(errs, err)
+	}
+	if v := env("COURIER_DATA_DIR"); v != "" {
+		c.DataDir = v
+	}
+	if abs, err := filepath.Abs(c.DataDir); err == nil {
+		c.DataDir = abs
+	}
+	if v := env("COURIER_ADDR"); v != "" {
+		c.Addr = v
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		bad("COURIER_ADDR", "want host:port or :port, e.g. :8080")
+	}
+	if v := env("COURIER_PUBLIC_URL"); v != "" {
+		c.PublicURL = strings.TrimRight(v, "/")
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("COURIER_PUBLIC_URL", "want an absolute http(s) URL, e.g. https://zwfw.changchun.gov.cn")
+	}
+	switch env("COURIER_MIGRATE") {
+	case "", "0", "false":
+	case "1", "true":
+		c.Migrate = true
+	default:
+		bad("COURIER_MIGRATE", "want 0 or 1")
+	}
+	if c.AdminPassword, err = secret(env, "COURIER_ADMIN_PASSWORD"); err != nil {
+		errs = append(errs, err)
+	} else if c.AdminPassword != "" && len([]rune(c.AdminPassword)) < 10 {
+		bad("COURIER_ADMIN_PASSWORD", "at least 10 characters")
+	}
+	for _, k := range []struct {
+		name string
+		dst  *[]byte
+	}{{"COURIER_ID_HASH_KEY", &c.IDHashKey}, {"COURIER_DATA_KEY", &c.DataKey}} {
+		v, err := secret(env, k.name)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if v == "" {
+			continue
+		}
+		b, err := secrets.ParseKey(v)
+		if err != nil {
+			bad(k.name, err.Error())
+			continue
+		}
+		*k.dst = b
+	}
+	if (c.IDHashKey == nil) != (c.DataKey == nil) {
+		bad("COURIER_ID_HASH_KEY/COURIER_DATA_KEY", "set both or neither")
+	}
+	if c.DatabaseURL != "" && c.IDHashKey == nil {
+		bad("COURIER_ID_HASH_KEY", "required with DATABASE_URL (generate one with: openssl rand -hex 32)")
+	}
+	if v := env("COURIER_LOG_LEVEL"); v != "" {
+		c.LogLevel = v
+	}
+	if !strings.Contains(" debug info warn error ", " "+c.LogLevel+" ") {
+		bad("COURIER_LOG_LEVEL", "want debug, info, warn or error")
+	}
+	if v := env("COURIER_LOG_FORMAT"); v != "" {
+		c.LogFormat = v
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		bad("COURIER_LOG_FORMAT", "want text or json")
+	}
+	if v := env("COURIER_TOKEN_TTL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Minute || d > 30*24*time.Hour {
+			bad("COURIER_TOKEN_TTL", "want a duration between 1m and 720h, e.g. 12h")
+		} else {
+			c.TokenTTL = d
+		}
+	}
+	intVar := func(name string, dst *int, lo, hi int) {
+		if v := env(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < lo || n > hi {
+				bad(name, fmt.Sprintf("want a whole number from %d to %d", lo, hi))
+				return
+			}
+			*dst = n
+		}
+	}
+	maxConns := int(c.DBMaxConns)
+	intVar("COURIER_DB_MAX_CONNS", &maxConns, 2, 1000)
+	c.DBMaxConns = int32(maxConns)
+	intVar("COURIER_TRACK_FREE_FAILURES", &c.TrackFree, 1, 100000)
+	intVar("COURIER_TRACK_MAX_FAILURES", &c.TrackHard, 1, 1000000)
+	intVar("COURIER_PASSWORD_COST", &c.PasswordCost, 4, 14)
+	c.ProxyHeader = env("COURIER_PROXY_HEADER")
+	if env("COURIER_TEST_CLUSTER") == "1" {
+		c.DurableEmbedded = false
+	}
+	return c, errors.Join(errs...)
+}
+
+// Redacted is the configuration with secrets hidden, for -config-dump.
+func (c *Config) Redacted() map[string]string {
+	hide := func(set bool) string {
+		if set {
+			return "(set)"
+		}
+		return "(unset)"
+	}
+	db := "(embedded)"
+	if c.DatabaseURL != "" {
+		if u, err := url.Parse(c.DatabaseURL); err == nil && u.User != nil {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+			db = u.String()
+		} else {
+			db = "(set)"
+		}
+	}
+	return map[string]string{
+		"DATABASE_URL": db, "COURIER_DATA_DIR": c.DataDir, "COURIER_ADDR": c.Addr,
+		"COURIER_PUBLIC_URL": c.PublicURL, "COURIER_MIGRATE": strconv.FormatBool(c.Migrate),
+		"COURIER_ADMIN_PASSWORD": hide(c.AdminPassword != ""), "COURIER_ID_HASH_KEY": hide(c.IDHashKey != nil),
+		"COURIER_DATA_KEY": hide(c.DataKey != nil), "COURIER_LOG_LEVEL": c.LogLevel, "COURIER_LOG_FORMAT": c.LogFormat,
+		"COURIER_TOKEN_TTL": c.TokenTTL.String(), "COURIER_DB_MAX_CONNS": strconv.Itoa(int(c.DBMaxConns)),
+		"COURIER_PROXY_HEADER": c.ProxyHeader, "COURIER_TRACK_FREE_FAILURES": strconv.Itoa(c.TrackFree),
+		"COURIER_TRACK_MAX_FAILURES": strconv.Itoa(c.TrackHard),
+	}
+}

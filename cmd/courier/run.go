@@ -1,0 +1,339 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/changchun-gov/courier/internal/embeddedpg"
+	"github.com/changchun-gov/courier/internal/i18n"
+	"github.com/changchun-gov/courier/internal/postgres"
+	"github.com/changchun-gov/courier/internal/secrets"
+	"github.com/changchun-gov/courier/tracking"
+	"github.com/changchun-gov/courier/web"
+)
+
+const usage = `courier — certificate courier and logistics service (物料流转 / 快递取证)
+
+Usage:
+  courier [serve]          start the service (the default)
+  courier migrate status   show the database schema version against this release
+  courier migrate up       apply pending migrations
+  courier config           print the configuration with secrets hidden
+  courier version          print the version
+  courier help             show this help
+
+Configuration comes from environment variables (see README.md). With no
+DATABASE_URL the service starts its own PostgreSQL under COURIER_DATA_DIR.
+`
+
+// version is the module version, or "dev".
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// run is the whole program; main only wires signals and the exit code.
+func run(ctx context.Context, args []string, env getenv, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd = args[0]
+		args = args[1:]
+	}
+	switch cmd {
+	case "help", "-h", "--help", "-help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	case "version", "--version":
+		fmt.Fprintln(stdout, "courier", version())
+		return 0
+	}
+	cfg, err := loadConfig(env)
+	if err != nil {
+		fmt.Fprintf(stderr, "courier: configuration is invalid:\n  %s\n", strings.ReplaceAll(err.Error(), "\n", "\n  "))
+		return 2
+	}
+	log := newLogger(cfg, stderr)
+	switch cmd {
+	case "serve":
+		err = serve(ctx, cfg, log, stdout)
+	case "migrate":
+		err = migrateCmd(ctx, cfg, log, args, stdout)
+	case "config":
+		red := cfg.Redacted()
+		keys := make([]string, 0, len(red))
+		for k := range red {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(stdout, "%s=%s\n", k, red[k])
+		}
+	default:
+		fmt.Fprintf(stderr, "courier: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "courier: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func newLogger(cfg *Config, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// database is an open pool and, on the embedded default, the cluster.
+type database struct {
+	pool     *pgxpool.Pool
+	cluster  *embeddedpg.Cluster
+	embedded bool
+}
+
+func (d *database) close() {
+	if d.pool != nil {
+		d.pool.Close()
+	}
+	if d.cluster != nil {
+		_ = d.cluster.Stop()
+	}
+}
+
+// openDatabase connects to DATABASE_URL, or starts the embedded cluster.
+func openDatabase(ctx context.Context, cfg *Config, log *slog.Logger) (*database, error) {
+	d := &database{}
+	dsn := cfg.DatabaseURL
+	if dsn == "" {
+		if _, err := embeddedpg.FindBinaries(); err != nil {
+			return nil, fmt.Errorf("%w\nEither install the PostgreSQL server binaries (Debian: apt-get install postgresql) or set DATABASE_URL", err)
+		}
+		dir, moved, reason := embeddedpg.ReachableDir(filepath.Join(cfg.DataDir, "pg"))
+		if moved {
+			log.Warn("embedded PostgreSQL cluster placed elsewhere", "dir", dir, "reason", reason)
+		}
+		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+			return nil, fmt.Errorf("data dir: %w", err)
+		}
+		start := time.Now()
+		cl, err := embeddedpg.Start(ctx, embeddedpg.Options{Dir: dir, Durable: cfg.DurableEmbedded, Logger: log})
+		if err != nil {
+			return nil, fmt.Errorf("embedded PostgreSQL: %w (its log: %s)", err, filepath.Join(dir, "postgres.log"))
+		}
+		log.Info("embedded PostgreSQL started", "dir", dir, "took", time.Since(start).Round(time.Millisecond))
+		d.cluster, d.embedded, dsn = cl, true, cl.DSN()
+	}
+	pool, err := postgres.Open(ctx, dsn, cfg.DBMaxConns)
+	if err != nil {
+		d.close()
+		return nil, err
+	}
+	d.pool = pool
+	return d, nil
+}
+
+func loadKeys(cfg *Config, embedded bool, log *slog.Logger) (*secrets.Keys, error) {
+	if cfg.IDHashKey != nil {
+		return secrets.New(cfg.IDHashKey, cfg.DataKey)
+	}
+	if !embedded {
+		return nil, errors.New("COURIER_ID_HASH_KEY and COURIER_DATA_KEY are required with DATABASE_URL")
+	}
+	path := filepath.Join(cfg.DataDir, "secrets.json")
+	k, created, err := secrets.LoadOrCreate(path)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		log.Info("generated the service's keys; keep this file safe and back it up with the database", "file", path)
+	}
+	return k, nil
+}
+
+func migrateCmd(ctx context.Context, cfg *Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	if len(args) != 1 || (args[0] != "status" && args[0] != "up") {
+		return errors.New("usage: courier migrate status|up")
+	}
+	db, err := openDatabase(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer db.close()
+	if args[0] == "up" {
+		n, err := postgres.Migrate(ctx, db.pool, log)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "applied %d migration(s)\n", n)
+	}
+	st, err := postgres.Schema(ctx, db.pool)
+	if err != nil {
+		return err
+	}
+	state := "current"
+	if st.Behind() {
+		state = "behind: run `courier migrate up`"
+	} else if st.Ahead() {
+		state = "ahead of this release"
+	}
+	fmt.Fprintf(stdout, "schema version %d, this release knows %d (%s)\n", st.Current, st.Known, state)
+	return nil
+}
+
+// serve starts everything, serves until ctx is done, then shuts down in
+// reverse order.
+func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer) error {
+	started := time.Now()
+	db, err := openDatabase(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer db.close()
+	pool := db.pool
+
+	if db.embedded || cfg.Migrate {
+		if _, err := postgres.Migrate(ctx, pool, log); err != nil {
+			return err
+		}
+	}
+	if _, err := postgres.CheckSchema(ctx, pool); err != nil {
+		return err
+	}
+	keys, err := loadKeys(cfg, db.embedded, log)
+	if err != nil {
+		return err
+	}
+	if err := postgres.SeedReference(ctx, pool); err != nil {
+		return err
+	}
+	ref, err := postgres.LoadRefData(ctx, pool)
+	if err != nil {
+		return err
+	}
+	cat, err := i18n.Load()
+	if err != nil {
+		return err
+	}
+	now := time.Now
+	users := &postgres.Users{Pool: pool, Ref: ref, Cost: cfg.PasswordCost, TokenTTL: cfg.TokenTTL, Now: now}
+	pw, created, err := users.EnsureAdmin(ctx, cfg.AdminPassword)
+	if err != nil {
+		return err
+	}
+	if created && pw != "" {
+		fmt.Fprintf(stdout, "courier: created user \"admin\" with password %s (shown once; set COURIER_ADMIN_PASSWORD to choose it)\n", pw)
+	}
+
+	kick := make(chan struct{}, 1)
+	ledger := &postgres.Ledger{Pool: pool, Ref: ref, Keys: keys, Now: now, Kick: func() {
+		select {
+		case kick <- struct{}{}:
+		default:
+		}
+	}}
+	throttle := &postgres.Throttle{Ledger: ledger, Window: 10 * time.Minute}
+	app, err := web.New(web.Deps{
+		Ledger: ledger, Accounts: users, Ref: ref, Throttle: throttle, Catalog: cat, Log: log,
+		PublicURL: cfg.PublicURL, Version: version(), ProxyHeader: cfg.ProxyHeader,
+		TrackFree: cfg.TrackFree, TrackHard: cfg.TrackHard,
+		Ready: func(ctx context.Context) error {
+			st, err := postgres.Schema(ctx, pool)
+			if err != nil {
+				return err
+			}
+			if st.Behind() {
+				return postgres.ErrSchemaBehind
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	var wg sync.WaitGroup
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		dispatch(bg, ledger, throttle, recorder{log: log}, kick, log)
+	}()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- app.Listener(ln) }()
+	log.Info("courier listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL, "startup", time.Since(started).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "courier: listening on http://%s\n", ln.Addr().String())
+
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+		if err != nil {
+			err = fmt.Errorf("http server: %w", err)
+		}
+	}
+	log.Info("shutting down")
+	if serr := app.ShutdownWithTimeout(10 * time.Second); serr != nil {
+		log.Warn("http shutdown", "err", serr)
+	}
+	stopBG()
+	wg.Wait()
+	return err
+}
+
+// dispatch delivers outbox messages after commits (kicked) and every few
+// seconds (for messages whose earlier try failed or whose instance died).
+func dispatch(ctx context.Context, l *postgres.Ledger, th *postgres.Throttle, n tracking.Notifier, kick <-chan struct{}, log *slog.Logger) {
+	tick := time.NewTicker(5 * time.Second)
+	defer tick.Stop()
+	prune := time.NewTicker(time.Hour)
+	defer prune.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-prune.C:
+			if err := th.Prune(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("prune throttle", "err", err)
+			}
+			continue
+		case <-kick:
+		case <-tick.C:
+		}
+		if _, err := l.Deliver(ctx, n, 100); err != nil && ctx.Err() == nil {
+			log.Warn("outbox delivery", "err", err)
+		}
+	}
+}
+
+// recorder is the notifier until the SMS gateway exists: the outbox row is
+// the record (operators read it masked at /api/v1/messages); the log names
+// the parcel and template only, never the phone or the code.
+type recorder struct{ log *slog.Logger }
+
+func (r recorder) Notify(_ context.Context, m tracking.Message) (string, error) {
+	r.log.Info("message recorded (no SMS gateway configured)", "waybill_no", m.WaybillNo, "template", m.Template, "outbox_id", m.ID)
+	return fmt.Sprintf("local-%d", m.ID), nil
+}

@@ -1,0 +1,144 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+
+	"github.com/changchun-gov/courier/migrations"
+)
+
+// migrationLock is the advisory lock key held while migrating, so that
+// instances starting at once migrate one after the other.
+const migrationLock int64 = 0x636f7572696572 // "courier"
+
+// SchemaStatus says where the database schema stands against this binary.
+type SchemaStatus struct {
+	Current int64 // applied version in the database (0: empty)
+	Known   int64 // newest version this binary knows
+}
+
+// Behind reports whether migrations are pending.
+func (s SchemaStatus) Behind() bool { return s.Current < s.Known }
+
+// Ahead reports whether the database is newer than this binary.
+func (s SchemaStatus) Ahead() bool { return s.Current > s.Known }
+
+// ErrSchemaBehind and ErrSchemaAhead are returned by CheckSchema.
+var (
+	ErrSchemaBehind = errors.New("the database schema is behind this release: run `courier migrate up` (or start with COURIER_MIGRATE=1)")
+	ErrSchemaAhead  = errors.New("the database schema is newer than this release: run the newer release")
+)
+
+func provider(db *sql.DB, log *slog.Logger) (*goose.Provider, error) {
+	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
+	if log != nil {
+		opts = append(opts, goose.WithSlog(log))
+	}
+	return goose.NewProvider(goose.DialectPostgres, db, migrations.FS, opts...)
+}
+
+// KnownVersion is the newest migration this binary carries.
+func KnownVersion() int64 {
+	names, _ := fs.Glob(migrations.FS, "*.sql")
+	var v int64
+	for _, n := range names {
+		num, _, _ := strings.Cut(n, "_")
+		if x, err := strconv.ParseInt(num, 10, 64); err == nil {
+			v = max(v, x)
+		}
+	}
+	return v
+}
+
+// Schema reads the database's applied version without changing anything.
+func Schema(ctx context.Context, pool *pgxpool.Pool) (SchemaStatus, error) {
+	st := SchemaStatus{Known: KnownVersion()}
+	var exists bool
+	if err := pool.QueryRow(ctx, `SELECT to_regclass('goose_db_version') IS NOT NULL`).Scan(&exists); err != nil {
+		return st, fmt.Errorf("postgres: schema version: %w", err)
+	}
+	if !exists {
+		return st, nil
+	}
+	err := pool.QueryRow(ctx, `SELECT coalesce(max(version_id), 0) FROM goose_db_version WHERE is_applied`).Scan(&st.Current)
+	if err != nil {
+		return st, fmt.Errorf("postgres: schema version: %w", err)
+	}
+	return st, nil
+}
+
+// CheckSchema refuses a schema that is behind or ahead of this binary.
+func CheckSchema(ctx context.Context, pool *pgxpool.Pool) (SchemaStatus, error) {
+	st, err := Schema(ctx, pool)
+	if err != nil {
+		return st, err
+	}
+	switch {
+	case st.Ahead():
+		return st, fmt.Errorf("%w (database at %d, release knows %d)", ErrSchemaAhead, st.Current, st.Known)
+	case st.Behind():
+		return st, fmt.Errorf("%w (database at %d, release knows %d)", ErrSchemaBehind, st.Current, st.Known)
+	}
+	return st, nil
+}
+
+// Migrate applies pending migrations, each in its own transaction, under an
+// advisory lock held on a dedicated connection so that instances starting at
+// once take turns. It refuses a database newer than this binary.
+func Migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) (applied int, err error) {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: migrate: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrationLock); err != nil {
+		return 0, fmt.Errorf("postgres: migrate: lock: %w", err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLock) //nolint:errcheck
+
+	st, err := Schema(ctx, pool)
+	if err != nil {
+		return 0, err
+	}
+	if st.Ahead() {
+		return 0, fmt.Errorf("%w (database at %d, release knows %d)", ErrSchemaAhead, st.Current, st.Known)
+	}
+	db := stdlib.OpenDBFromPool(pool)
+	defer db.Close()
+	p, err := provider(db, nil)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: migrate: %w", err)
+	}
+	res, err := p.Up(ctx)
+	if err != nil {
+		return len(res), fmt.Errorf("postgres: migrate: %w", err)
+	}
+	for _, r := range res {
+		if log != nil {
+			log.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration)
+		}
+	}
+	return len(res), nil
+}
+
+// MigrateDown rolls back the newest migration (for tests of the down files).
+func MigrateDown(ctx context.Context, pool *pgxpool.Pool) error {
+	db := stdlib.OpenDBFromPool(pool)
+	defer db.Close()
+	p, err := provider(db, nil)
+	if err != nil {
+		return err
+	}
+	_, err = p.DownTo(ctx, 0)
+	return err
+}

@@ -1,0 +1,384 @@
+package postgres
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/changchun-gov/courier/internal/apperr"
+	"github.com/changchun-gov/courier/internal/secrets"
+	"github.com/changchun-gov/courier/shipment"
+	"github.com/changchun-gov/courier/tracking"
+)
+
+// Ledger registers parcels, applies scans and reads parcels and their
+// events. Every change is an appended event written in the same transaction
+// as the parcel's current state.
+type Ledger struct {
+	Pool *pgxpool.Pool
+	Ref  *RefData
+	Keys *secrets.Keys
+	Now  func() time.Time
+	// Kick is called after a commit that wrote outbox rows (may be nil).
+	Kick func()
+}
+
+const parcelCols = `p.id, p.waybill_no, p.kind, p.origin_site, p.dest_kind, coalesce(p.dest_site, ''), p.path,
+	p.path_idx, p.leg_moving, p.status, coalesce(p.prev_status, ''), coalesce(p.cert_type, ''),
+	coalesce(p.issuing_dept, ''), p.application_no, coalesce(p.created_by, 0), p.created_at, p.updated_at,
+	p.version, p.ready_since, p.hold_until, p.last_action, p.last_site, p.last_at, p.run_sealed`
+
+func scanParcel(row pgx.Row, extra ...any) (*shipment.Parcel, error) {
+	var p shipment.Parcel
+	dest := []any{&p.ID, &p.WaybillNo, &p.Kind, &p.OriginSite, &p.DestKind, &p.DestSite, &p.Path,
+		&p.PathIdx, &p.LegMoving, &p.Status, &p.PrevStatus, &p.CertType, &p.IssuingDept, &p.ApplicationNo,
+		&p.CreatedBy, &p.CreatedAt, &p.UpdatedAt, &p.Version, &p.ReadySince, &p.HoldUntil, &p.LastAction,
+		&p.LastSite, &p.LastAt, &p.RunSealed}
+	if err := row.Scan(append(dest, extra...)...); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+func (l *Ledger) now() time.Time { return l.Now().UTC().Truncate(time.Microsecond) }
+
+// MayRegisterAt reports whether the actor may register parcels at origin.
+func MayRegisterAt(a shipment.Actor, origin string) bool {
+	switch a.Role {
+	case shipment.RoleAdmin:
+		return true
+	case shipment.RoleClerk, shipment.RoleStaff:
+		return a.Site == origin
+	case shipment.RoleAPIClient:
+		return slices.Contains(a.Departments, origin)
+	}
+	return false
+}
+
+// Register validates and stores a new parcel with its first event.
+//
+// Errors: auth.forbidden, parcel.dept_not_yours (forbidden); the validation
+// codes of shipment.Registration.Normalize (invalid).
+func (l *Ledger) Register(ctx context.Context, a shipment.Actor, r shipment.Registration, src shipment.Source) (tracking.ParcelView, error) {
+	if !shipment.MayTake(a.Role, shipment.ActRegister) {
+		return tracking.ParcelView{}, apperr.New(apperr.Forbidden, "action.role_forbidden").With("action", "register")
+	}
+	if err := r.Normalize(l.Ref.SiteKind, l.Ref.HasCertType); err != nil {
+		return tracking.ParcelView{}, err
+	}
+	if !MayRegisterAt(a, r.OriginSite) {
+		return tracking.ParcelView{}, apperr.New(apperr.Forbidden, "parcel.dept_not_yours").OnField("origin_site").With("site", r.OriginSite)
+	}
+	now := l.now()
+	path := shipment.InitialPath(&r)
+	var certType, issuing *string
+	if r.Certificate != nil {
+		certType, issuing = &r.Certificate.Type, &r.Certificate.IssuingDep
+	}
+	var destSite *string
+	if r.Destination.Kind != shipment.DestAddress {
+		destSite = &r.Destination.Site
+	}
+	var createdBy *int64
+	if a.ID != 0 {
+		createdBy = &a.ID
+	}
+	for attempt := 0; ; attempt++ {
+		no := shipment.NewNumber(shipment.KindParcel)
+		var p *shipment.Parcel
+		err := WithTx(ctx, l.Pool, func(tx pgx.Tx) error {
+			var err error
+			p, err = scanParcel(tx.QueryRow(ctx, `INSERT INTO parcels AS p (waybill_no, kind, origin_site, dest_kind,
+				dest_site, path, status, cert_type, issuing_dept, application_no, created_by, created_at, updated_at,
+				last_action, last_site, last_at)
+				VALUES ($1, $2, $3, $4, $5, $6, 'registered', $7, $8, $9, $10, $11, $11, 'register', $3, $11)
+				RETURNING `+parcelCols,
+				no, r.Kind, r.OriginSite, r.Destination.Kind, destSite, path, certType, issuing,
+				r.ApplicationNo, createdBy, now))
+			if err != nil {
+				return err
+			}
+			if err := l.insertPeople(ctx, tx, p.ID, &r); err != nil {
+				return err
+			}
+			_, err = tx.Exec(ctx, `INSERT INTO events (parcel_id, seq, action, status_after, site_code, actor_id,
+				actor_role, source, server_time) VALUES ($1, 1, 'register', 'registered', $2, $3, $4, $5, $6)`,
+				p.ID, r.OriginSite, createdBy, a.Role, src, now)
+			return err
+		})
+		if isUnique(err, "parcels_waybill_no_key") && attempt < 5 {
+			continue // a random number collided: draw another
+		}
+		if err != nil {
+			return tracking.ParcelView{}, translate(err, "parcel")
+		}
+		return l.view(a, p, &personRow{applicantType: r.Applicant.Type, name: r.Applicant.Name,
+			contact: r.Applicant.ContactName, phone: r.Applicant.Phone, idType: r.Applicant.IDType,
+			idTail: shipment.IDTail(r.Applicant.IDNumber, 4), address: r.Destination.Address}), nil
+	}
+}
+
+func (l *Ledger) insertPeople(ctx context.Context, tx pgx.Tx, id int64, r *shipment.Registration) error {
+	ap := r.Applicant
+	ad := parcelAD(id)
+	var addr []byte
+	if r.Destination.Address != nil {
+		addr, _ = json.Marshal(r.Destination.Address)
+	}
+	var certNo []byte
+	if r.Certificate != nil && r.Certificate.Number != "" {
+		certNo = l.Keys.Encrypt([]byte(r.Certificate.Number), ad)
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO parcel_people (parcel_id, applicant_type, name, contact_name, phone,
+		id_type, id_hash, id_enc, id_tail, address, cert_no_enc, notes)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		id, ap.Type, ap.Name, ap.ContactName, ap.Phone, ap.IDType,
+		l.Keys.Hash(string(ap.IDType), ap.IDNumber), l.Keys.Encrypt([]byte(ap.IDNumber), ad),
+		shipment.IDTail(ap.IDNumber, 4), addr, certNo, r.Notes)
+	return err
+}
+
+func parcelAD(id int64) []byte { return []byte("parcel:" + strconv.FormatInt(id, 10)) }
+
+type personRow struct {
+	applicantType shipment.ApplicantType
+	name, contact string
+	phone         string
+	idType        shipment.IDType
+	idTail        string
+	address       *shipment.Address
+	purged        bool
+}
+
+func (l *Ledger) view(a shipment.Actor, p *shipment.Parcel, pr *personRow) tracking.ParcelView {
+	v := tracking.ParcelView{WaybillNo: p.WaybillNo, Kind: p.Kind, Status: p.Status, OriginSite: p.OriginSite,
+		DestKind: p.DestKind, DestSite: p.DestSite, Path: p.Path, CurrentSite: p.CurrentSite(),
+		NextSite: p.NextSite(), CertType: p.CertType, IssuingDept: p.IssuingDept, ApplicationNo: p.ApplicationNo,
+		ReadySince: tracking.LocalPtr(p.ReadySince), HoldUntil: tracking.LocalPtr(p.HoldUntil),
+		CreatedAt: tracking.Local(p.CreatedAt), UpdatedAt: tracking.Local(p.UpdatedAt), Version: p.Version}
+	if pr != nil {
+		av := &tracking.ApplicantView{Type: pr.applicantType, Name: pr.name, ContactName: pr.contact,
+			Phone: shipment.MaskPhoneScreen(pr.phone), IDType: pr.idType, Purged: pr.purged}
+		if pr.idTail != "" {
+			av.ID = "****" + pr.idTail
+		}
+		if a.Role == shipment.RoleCourier {
+			av.Name, av.ContactName = shipment.MaskName(pr.name), shipment.MaskName(pr.contact)
+		}
+		if pr.address != nil {
+			av.Address = pr.address.MaskForScreen()
+		}
+		if pr.purged {
+			av.Name, av.ContactName, av.Phone, av.ID = "", "", "", ""
+		}
+		v.Applicant = av
+	}
+	return v
+}
+
+const personCols = `coalesce(pp.applicant_type, ''), coalesce(pp.name, ''), coalesce(pp.contact_name, ''),
+	coalesce(pp.phone, ''), coalesce(pp.id_type, ''), coalesce(pp.id_tail, ''), pp.address, pp.purged_at IS NOT NULL`
+
+func scanPerson(pr *personRow) []any {
+	return []any{&pr.applicantType, &pr.name, &pr.contact, &pr.phone, &pr.idType, &pr.idTail, &pr.address, &pr.purged}
+}
+
+// Get returns a parcel the actor may see.
+//
+// Errors: parcel.not_found (not found), parcel.other_site (forbidden).
+func (l *Ledger) Get(ctx context.Context, a shipment.Actor, waybill string) (tracking.ParcelView, error) {
+	var pr personRow
+	p, err := scanParcel(l.Pool.QueryRow(ctx, `SELECT `+parcelCols+`, `+personCols+`
+		FROM parcels p LEFT JOIN parcel_people pp ON pp.parcel_id = p.id WHERE p.waybill_no = $1`, waybill),
+		scanPerson(&pr)...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return tracking.ParcelView{}, apperr.New(apperr.NotFound, "parcel.not_found").With("waybill_no", waybill)
+	}
+	if err != nil {
+		return tracking.ParcelView{}, translate(err, "parcel")
+	}
+	if !a.CanSee(p) {
+		return tracking.ParcelView{}, apperr.New(apperr.Forbidden, "parcel.other_site")
+	}
+	return l.view(a, p, &pr), nil
+}
+
+// List returns the parcels the actor may see, newest first, a page at a time.
+//
+// Errors: request.bad_cursor, request.bad_query (invalid).
+func (l *Ledger) List(ctx context.Context, a shipment.Actor, f tracking.Filter) (tracking.Page[tracking.ParcelView], error) {
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	if f.Limit > 200 {
+		f.Limit = 200
+	}
+	where := []string{"true"}
+	args := []any{}
+	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	switch a.Role {
+	case shipment.RoleClerk:
+		s := arg(a.Site)
+		where = append(where, "(p.origin_site = "+s+" OR p.dest_site = "+s+")")
+	case shipment.RoleStaff:
+		s := arg(a.Site)
+		where = append(where, "(p.origin_site = "+s+" OR p.path @> ARRAY["+s+"::text])")
+	case shipment.RoleAPIClient:
+		d := arg(a.Departments)
+		where = append(where, "(p.origin_site = ANY("+d+") OR p.dest_site = ANY("+d+"))")
+	case shipment.RoleCourier:
+		where = append(where, "EXISTS (SELECT 1 FROM events e WHERE e.parcel_id = p.id AND e.actor_id = "+arg(a.ID)+")")
+	}
+	if f.Status != "" {
+		if !f.Status.Valid() {
+			return tracking.Page[tracking.ParcelView]{}, apperr.New(apperr.Invalid, "request.bad_query").With("field", "status")
+		}
+		where = append(where, "p.status = "+arg(string(f.Status)))
+	}
+	if f.Site != "" {
+		if _, ok := l.Ref.Site(f.Site); !ok {
+			return tracking.Page[tracking.ParcelView]{}, apperr.New(apperr.Invalid, "site.unknown").With("site", f.Site)
+		}
+		s := arg(f.Site)
+		where = append(where, "(p.origin_site = "+s+" OR p.path @> ARRAY["+s+"::text])")
+	}
+	if t := strings.TrimSpace(f.Text); t != "" {
+		if len([]rune(t)) > 64 {
+			return tracking.Page[tracking.ParcelView]{}, apperr.New(apperr.Invalid, "request.bad_query").With("field", "q")
+		}
+		conds := []string{"p.application_no = " + arg(t), "pp.name = " + arg(t)}
+		if c, err := shipment.ParseCode(t); err == nil {
+			conds = append(conds, "p.waybill_no = "+arg(c.Number))
+		}
+		if len(t) == 4 && strings.Trim(t, "0123456789") == "" {
+			conds = append(conds, "right(pp.phone, 4) = "+arg(t))
+		} else if len(t) == 11 {
+			conds = append(conds, "pp.phone = "+arg(t))
+		}
+		where = append(where, "("+strings.Join(conds, " OR ")+")")
+	}
+	if f.Cursor != "" {
+		b, err := base64.RawURLEncoding.DecodeString(f.Cursor)
+		id, err2 := strconv.ParseInt(string(b), 10, 64)
+		if err != nil || err2 != nil || id <= 0 {
+			return tracking.Page[tracking.ParcelView]{}, apperr.New(apperr.Invalid, "request.bad_cursor")
+		}
+		where = append(where, "p.id < "+arg(id))
+	}
+	q := `SELECT ` + parcelCols + `, ` + personCols + ` FROM parcels p LEFT JOIN parcel_people pp ON pp.parcel_id = p.id
+		WHERE ` + strings.Join(where, " AND ") + ` ORDER BY p.id DESC LIMIT ` + strconv.Itoa(f.Limit+1)
+	rows, err := l.Pool.Query(ctx, q, args...)
+	if err != nil {
+		return tracking.Page[tracking.ParcelView]{}, translate(err, "parcel")
+	}
+	defer rows.Close()
+	var out tracking.Page[tracking.ParcelView]
+	var lastID int64
+	for rows.Next() {
+		var pr personRow
+		p, err := scanParcel(rows, scanPerson(&pr)...)
+		if err != nil {
+			return tracking.Page[tracking.ParcelView]{}, translate(err, "parcel")
+		}
+		if len(out.Items) == f.Limit {
+			out.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(lastID, 10)))
+			break
+		}
+		lastID = p.ID
+		out.Items = append(out.Items, l.view(a, p, &pr))
+	}
+	if err := rows.Err(); err != nil {
+		return tracking.Page[tracking.ParcelView]{}, translate(err, "parcel")
+	}
+	if out.Items == nil {
+		out.Items = []tracking.ParcelView{}
+	}
+	return out, nil
+}
+
+// Events returns a parcel's events in order.
+//
+// Errors: parcel.not_found, parcel.other_site.
+func (l *Ledger) Events(ctx context.Context, a shipment.Actor, waybill string) ([]tracking.Event, error) {
+	p, err := l.parcelByNumber(ctx, l.Pool, waybill)
+	if err != nil {
+		return nil, err
+	}
+	if !a.CanSee(p) {
+		return nil, apperr.New(apperr.Forbidden, "parcel.other_site")
+	}
+	return l.events(ctx, p.ID, waybill)
+}
+
+func (l *Ledger) events(ctx context.Context, id int64, waybill string) ([]tracking.Event, error) {
+	rows, err := l.Pool.Query(ctx, `SELECT seq, action, coalesce(status_before, ''), status_after, site_code,
+		coalesce(actor_id, 0), actor_role, source, device, coalesce(scan_id, ''), device_time, server_time,
+		coalesce(run_id, ''), coalesce(bag_id, ''), coalesce(leg_id, ''), reason
+		FROM events WHERE parcel_id = $1 ORDER BY seq`, id)
+	if err != nil {
+		return nil, translate(err, "event")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (tracking.Event, error) {
+		e := tracking.Event{ParcelID: id, WaybillNo: waybill}
+		err := r.Scan(&e.Seq, &e.Action, &e.StatusBefore, &e.StatusAfter, &e.Site, &e.ActorID, &e.ActorRole,
+			&e.Source, &e.Device, &e.ScanID, &e.DeviceTime, &e.ServerTime, &e.RunID, &e.BagID, &e.LegID, &e.Reason)
+		e.ServerTime = tracking.Local(e.ServerTime)
+		e.DeviceTime = tracking.LocalPtr(e.DeviceTime)
+		return e, err
+	})
+	if err != nil {
+		return nil, translate(err, "event")
+	}
+	return out, nil
+}
+
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func (l *Ledger) parcelByNumber(ctx context.Context, q querier, waybill string) (*shipment.Parcel, error) {
+	p, err := scanParcel(q.QueryRow(ctx, `SELECT `+parcelCols+` FROM parcels p WHERE p.waybill_no = $1`, waybill))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, apperr.New(apperr.NotFound, "parcel.not_found").With("waybill_no", waybill)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ledger: read parcel: %w", err)
+	}
+	return p, nil
+}
+
+// AppendNote records an event that changes no state (label printed, message
+// sent, note) on the parcel with id.
+func AppendNote(ctx context.Context, tx pgx.Tx, parcelID int64, a shipment.Actor, action shipment.Action,
+	src shipment.Source, site string, now time.Time, detail map[string]any) error {
+	var seq int
+	var status string
+	err := tx.QueryRow(ctx, `UPDATE parcels SET event_seq = event_seq + 1 WHERE id = $1 RETURNING event_seq, status`,
+		parcelID).Scan(&seq, &status)
+	if err != nil {
+		return fmt.Errorf("ledger: append %s: %w", action, err)
+	}
+	var actor *int64
+	if a.ID != 0 {
+		actor = &a.ID
+	}
+	if detail == nil {
+		detail = map[string]any{}
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO events (parcel_id, seq, action, status_before, status_after, site_code,
+		actor_id, actor_role, source, server_time, detail) VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9, $10)`,
+		parcelID, seq, action, status, site, actor, a.Role, src, now, detail)
+	if err != nil {
+		return fmt.Errorf("ledger: append %s: %w", action, err)
+	}
+	return nil
+}

@@ -1,0 +1,333 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/changchun-gov/courier/internal/apperr"
+	"github.com/changchun-gov/courier/shipment"
+	"github.com/changchun-gov/courier/tracking"
+)
+
+var scanIDRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$`)
+
+// DefaultRetentionDays is how long a hall holds a parcel whose certificate
+// type says nothing.
+const DefaultRetentionDays = 30
+
+// Scan applies one scan or action to the parcel its code names.
+//
+// A repeat (the same scan id with the same body, or the same action at the
+// same site within a minute) changes nothing and answers with repeat=true;
+// the same scan id with a different body is refused. Two different actions
+// at once: one wins, the other gets parcel.conflict.
+//
+// Errors: scan.id_required, scan.id_reused, scan.action_required,
+// action.unknown, code.*, reason.*, collect.* (invalid); parcel.not_found
+// (not found); action.role_forbidden, scan.other_site, parcel.other_site,
+// cancel.not_owner (forbidden); state.*, scan.wrong_site, parcel.conflict and
+// the other conflicts of shipment.Decide (conflict).
+func (l *Ledger) Scan(ctx context.Context, a shipment.Actor, req tracking.ScanRequest) (tracking.ScanResult, error) {
+	req.ScanID = strings.TrimSpace(req.ScanID)
+	if req.ScanID == "" {
+		return tracking.ScanResult{}, apperr.New(apperr.Invalid, "scan.id_required").OnField("scan_id")
+	}
+	if !scanIDRe.MatchString(req.ScanID) {
+		return tracking.ScanResult{}, apperr.New(apperr.Invalid, "request.bad_query").OnField("scan_id").With("field", "scan_id")
+	}
+	if req.Action == "" {
+		return tracking.ScanResult{}, apperr.New(apperr.Invalid, "scan.action_required").OnField("action")
+	}
+	if !req.Action.Valid() || req.Action == shipment.ActRegister {
+		return tracking.ScanResult{}, apperr.New(apperr.Invalid, "action.unknown").OnField("action").With("action", string(req.Action))
+	}
+	if req.Source == "" {
+		req.Source = shipment.SourceScan
+	}
+	if !req.Source.Valid() || req.Source == shipment.SourceSchedule {
+		return tracking.ScanResult{}, apperr.New(apperr.Invalid, "request.bad_query").OnField("source").With("field", "source")
+	}
+	code, err := shipment.ParseCode(req.Code)
+	if err != nil {
+		return tracking.ScanResult{}, withField(err, "code")
+	}
+	if code.Kind != shipment.KindParcel {
+		return tracking.ScanResult{}, apperr.New(apperr.Invalid, "code.not_parcel").OnField("code")
+	}
+	req.Site = strings.TrimSpace(req.Site)
+	if req.Site != "" {
+		if _, ok := l.Ref.Site(req.Site); !ok {
+			return tracking.ScanResult{}, apperr.New(apperr.Invalid, "site.unknown").OnField("site").With("site", req.Site)
+		}
+	}
+	if len(req.Device) > 100 {
+		return tracking.ScanResult{}, apperr.New(apperr.Invalid, "parcel.text_too_long").OnField("device").With("field", "device")
+	}
+	fingerprint := l.fingerprint(a, code.Number, req)
+
+	if res, ok, err := l.priorScan(ctx, req.ScanID, fingerprint); ok || err != nil {
+		return res, err
+	}
+
+	now := l.now()
+	var res tracking.ScanResult
+	wroteOutbox := false
+	err = WithTx(ctx, l.Pool, func(tx pgx.Tx) error {
+		p, err := l.parcelByNumber(ctx, tx, code.Number)
+		if err != nil {
+			return err
+		}
+		o, err := shipment.Decide(p, shipment.Command{Action: req.Action, Site: req.Site, Actor: a, Now: now,
+			Reason: req.Reason, Resolution: req.Resolution})
+		if err != nil {
+			return err
+		}
+		item := tracking.ItemResult{WaybillNo: p.WaybillNo, Status: o.To, Previous: o.From, Repeat: o.Repeat,
+			Site: o.Site}
+		res = tracking.ScanResult{ScanID: req.ScanID, Kind: "parcel", Code: code.Number, Repeat: o.Repeat, At: tracking.Local(now)}
+		if o.Repeat {
+			item.Seq = 0
+			item.NextSite = p.NextSite()
+			res.Items = []tracking.ItemResult{item}
+			return nil
+		}
+		extra, err := l.sideEffects(ctx, tx, p, &o, req, now)
+		if err != nil {
+			return err
+		}
+		var seq int
+		err = tx.QueryRow(ctx, `UPDATE parcels SET status = $3, prev_status = nullif($4, ''), path = $5,
+			path_idx = $6, leg_moving = $7, version = version + 1, event_seq = event_seq + 1, updated_at = $8,
+			last_action = $9, last_site = $10, last_at = $8,
+			ready_since = CASE WHEN $11 THEN $8 ELSE ready_since END,
+			hold_until = CASE WHEN $11 THEN $12 ELSE hold_until END,
+			code_hash = CASE WHEN $11 THEN $13 ELSE code_hash END,
+			journey_ended_at = CASE WHEN $14 THEN $8 ELSE journey_ended_at END
+			WHERE id = $1 AND version = $2 RETURNING event_seq`,
+			p.ID, p.Version, o.To, string(o.PrevStatus), o.Path, o.PathIdx, o.LegMoving, now, req.Action, o.Site,
+			extra.shelved, extra.holdUntil, extra.codeHash, o.To.Final()).Scan(&seq)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return apperr.New(apperr.Conflict, "parcel.conflict")
+		}
+		if err != nil {
+			return err
+		}
+		var actor *int64
+		if a.ID != 0 {
+			actor = &a.ID
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO events (parcel_id, seq, action, status_before, status_after, site_code,
+			actor_id, actor_role, source, device, scan_id, device_time, server_time, reason, detail)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+			p.ID, seq, req.Action, o.From, o.To, o.Site, actor, a.Role, req.Source, req.Device, req.ScanID,
+			req.ScannedAt, now, req.Reason, extra.detail)
+		if err != nil {
+			return err
+		}
+		if extra.proxy != nil {
+			pr := extra.proxy
+			_, err = tx.Exec(ctx, `INSERT INTO handover_people (parcel_id, event_seq, name, id_type, id_hash, id_enc,
+				authorisation) VALUES ($1, $2, $3, $4, $5, $6, $7)`, p.ID, seq, pr.Name, pr.IDType,
+				l.Keys.Hash(string(pr.IDType), pr.IDNumber), l.Keys.Encrypt([]byte(pr.IDNumber), parcelAD(p.ID)),
+				pr.Authorisation)
+			if err != nil {
+				return err
+			}
+		}
+		if extra.message != nil {
+			if err := l.enqueue(ctx, tx, p.ID, seq, *extra.message, now); err != nil {
+				return err
+			}
+			wroteOutbox = true
+		}
+		item.Seq = seq
+		np := shipment.Parcel{Path: o.Path, PathIdx: o.PathIdx}
+		item.NextSite = np.NextSite()
+		res.Items = []tracking.ItemResult{item}
+		body, _ := json.Marshal(res)
+		_, err = tx.Exec(ctx, `INSERT INTO scan_results (scan_id, request_hash, parcel_id, response, created_at)
+			VALUES ($1, $2, $3, $4, $5)`, req.ScanID, fingerprint, p.ID, body, now)
+		return err
+	})
+	if isUnique(err, "scan_results_pkey") {
+		// The same scan id arrived twice at once: answer as the one that won.
+		if r, ok, err := l.priorScan(ctx, req.ScanID, fingerprint); ok || err != nil {
+			return r, err
+		}
+	}
+	if isUnique(err, "events_pkey") {
+		return tracking.ScanResult{}, apperr.New(apperr.Conflict, "parcel.conflict").Wrap(err)
+	}
+	if err != nil {
+		return tracking.ScanResult{}, translate(err, "parcel")
+	}
+	if wroteOutbox && l.Kick != nil {
+		l.Kick()
+	}
+	return res, nil
+}
+
+// fingerprint identifies a scan's body, so a reused scan id with another
+// body is told apart from a repeat. It is a keyed hash: it holds collection
+// codes and ID numbers.
+func (l *Ledger) fingerprint(a shipment.Actor, number string, req tracking.ScanRequest) []byte {
+	b, _ := json.Marshal([]any{a.ID, number, req.Action, req.Site, req.Reason, req.Resolution,
+		req.CollectionCode, req.IDNumber, req.Proxy})
+	return l.Keys.Hash("scan", string(b))
+}
+
+// priorScan answers a scan id seen before: the stored answer marked as a
+// repeat, or scan.id_reused when the body differs.
+func (l *Ledger) priorScan(ctx context.Context, scanID string, fingerprint []byte) (tracking.ScanResult, bool, error) {
+	var hash, body []byte
+	err := l.Pool.QueryRow(ctx, `SELECT request_hash, response FROM scan_results WHERE scan_id = $1`, scanID).Scan(&hash, &body)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return tracking.ScanResult{}, false, nil
+	}
+	if err != nil {
+		return tracking.ScanResult{}, false, translate(err, "scan")
+	}
+	if !bytes.Equal(hash, fingerprint) {
+		return tracking.ScanResult{}, true, apperr.New(apperr.Invalid, "scan.id_reused").OnField("scan_id").With("scan_id", scanID)
+	}
+	var res tracking.ScanResult
+	if err := json.Unmarshal(body, &res); err != nil {
+		return tracking.ScanResult{}, true, fmt.Errorf("ledger: stored scan answer: %w", err)
+	}
+	res.Repeat = true
+	for i := range res.Items {
+		res.Items[i].Repeat = true
+	}
+	return res, true, nil
+}
+
+type effects struct {
+	shelved   bool
+	holdUntil *time.Time
+	codeHash  []byte
+	detail    map[string]any
+	proxy     *tracking.Proxy
+	message   *outboxMessage
+}
+
+// sideEffects does what an action needs beyond the state change: shelving
+// makes the collection code and the message; collecting checks the code or
+// the holder's ID and records a proxy.
+func (l *Ledger) sideEffects(ctx context.Context, tx pgx.Tx, p *shipment.Parcel, o *shipment.Outcome,
+	req tracking.ScanRequest, now time.Time) (effects, error) {
+	ef := effects{detail: map[string]any{}}
+	if req.Resolution != "" {
+		ef.detail["resolution"] = string(req.Resolution)
+	}
+	if len(o.Path) > 0 && !equalPath(o.Path, p.Path) {
+		ef.detail["path"] = o.Path
+	}
+	switch req.Action {
+	case shipment.ActShelve:
+		code, err := collectionCode()
+		if err != nil {
+			return ef, err
+		}
+		days := DefaultRetentionDays
+		ct, ok := l.Ref.CertType(p.CertType)
+		if ok {
+			days = ct.RetentionDays
+		}
+		hold := endOfDay(now.AddDate(0, 0, days))
+		ef.shelved, ef.holdUntil, ef.codeHash = true, &hold, l.Keys.Hash("code:"+p.WaybillNo, code)
+		hall, _ := l.Ref.Site(o.Site)
+		ctName := ct.NameZH
+		if ctName == "" {
+			ctName = "证照"
+		}
+		ef.message = &outboxMessage{Template: "sms.ready", Params: map[string]string{
+			"code": code, "hall": hall.NameZH, "cert_type": ctName,
+			"hold_until": tracking.Local(hold).Format("2006-01-02"), "waybill_no": p.WaybillNo,
+		}}
+	case shipment.ActCollect:
+		var codeHash, idHash []byte
+		var idType string
+		err := tx.QueryRow(ctx, `SELECT p.code_hash, coalesce(pp.id_hash, ''::bytea), coalesce(pp.id_type, '')
+			FROM parcels p LEFT JOIN parcel_people pp ON pp.parcel_id = p.id WHERE p.id = $1`, p.ID).
+			Scan(&codeHash, &idHash, &idType)
+		if err != nil {
+			return ef, err
+		}
+		code := strings.TrimSpace(req.CollectionCode)
+		idNo := strings.TrimSpace(req.IDNumber)
+		switch {
+		case code != "":
+			if !bytes.Equal(l.Keys.Hash("code:"+p.WaybillNo, code), codeHash) {
+				return ef, apperr.New(apperr.Invalid, "collect.code_wrong").OnField("collection_code")
+			}
+			ef.detail["verified_by"] = "code"
+		case idNo != "":
+			norm, err := shipment.ValidateID(shipment.IDType(idType), idNo)
+			if err != nil {
+				return ef, withField(err, "id_number")
+			}
+			if !bytes.Equal(l.Keys.Hash(idType, norm), idHash) {
+				return ef, apperr.New(apperr.Invalid, "collect.id_mismatch").OnField("id_number")
+			}
+			ef.detail["verified_by"] = "id"
+		default:
+			return ef, apperr.New(apperr.Invalid, "collect.verification_required").OnField("collection_code")
+		}
+		if pr := req.Proxy; pr != nil {
+			name, err := shipment.ValidateName(pr.Name)
+			if err != nil || strings.TrimSpace(pr.Authorisation) == "" || pr.IDNumber == "" {
+				return ef, apperr.New(apperr.Invalid, "collect.proxy_incomplete").OnField("proxy")
+			}
+			if pr.IDType == "" {
+				pr.IDType = shipment.IDResident
+			}
+			norm, err := shipment.ValidateID(pr.IDType, pr.IDNumber)
+			if err != nil {
+				return ef, withField(err, "proxy.id_number")
+			}
+			if len([]rune(pr.Authorisation)) > 64 {
+				return ef, apperr.New(apperr.Invalid, "parcel.text_too_long").OnField("proxy.authorisation").With("field", "proxy.authorisation")
+			}
+			ef.proxy = &tracking.Proxy{Name: name, IDType: pr.IDType, IDNumber: norm, Authorisation: strings.TrimSpace(pr.Authorisation)}
+			ef.detail["proxy"] = true
+		}
+	}
+	return ef, nil
+}
+
+func equalPath(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// collectionCode is a random 6-digit code.
+func collectionCode() (string, error) {
+	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%06d", n.Int64()), nil
+}
+
+// endOfDay is the last instant of t's day in Asia/Shanghai, in UTC.
+func endOfDay(t time.Time) time.Time {
+	l := tracking.Local(t)
+	return time.Date(l.Year(), l.Month(), l.Day(), 23, 59, 59, 0, tracking.Shanghai).UTC()
+}

@@ -1,0 +1,99 @@
+package tracking
+
+import (
+	"time"
+
+	"github.com/changchun-gov/courier/shipment"
+)
+
+// Shanghai is the time zone people read times in. Times are stored in UTC.
+var Shanghai = func() *time.Location {
+	l, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		return time.FixedZone("CST", 8*3600)
+	}
+	return l
+}()
+
+// Local returns t in Asia/Shanghai.
+func Local(t time.Time) time.Time { return t.In(Shanghai) }
+
+// LocalPtr is Local for an optional time.
+func LocalPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	l := Local(*t)
+	return &l
+}
+
+// Place is a site as the public sees it.
+type Place struct {
+	Code    string `json:"code"`
+	Name    string `json:"name"`
+	Address string `json:"address"`
+	Hours   string `json:"opening_hours,omitempty"`
+	Phone   string `json:"phone,omitempty"`
+}
+
+// PublicStatus is what anyone with the number may see: nothing personal.
+type PublicStatus struct {
+	WaybillNo   string          `json:"waybill_no"`
+	Status      shipment.Status `json:"status"`
+	StatusText  string          `json:"status_text"`
+	UpdatedAt   time.Time       `json:"updated_at"`
+	Kind        shipment.Kind   `json:"kind"`
+	Express     bool            `json:"express"`
+	Destination *Place          `json:"destination,omitempty"`
+	Bring       string          `json:"what_to_bring,omitempty"`
+	ReadySince  *time.Time      `json:"ready_since,omitempty"`
+	HoldUntil   *time.Time      `json:"hold_until,omitempty"`
+	Detail      *PublicDetail   `json:"detail,omitempty"`
+}
+
+// PublicDetail is added when the caller knows the last four digits of the
+// phone: masked name and phone, certificate type, department, timeline. Never
+// full names, ID numbers, shelf slots or collection codes.
+type PublicDetail struct {
+	RecipientName string          `json:"recipient_name"`
+	Phone         string          `json:"phone"`
+	CertType      string          `json:"cert_type,omitempty"`
+	Department    string          `json:"department,omitempty"`
+	Timeline      []TimelineEntry `json:"timeline"`
+}
+
+// TimelineEntry is one step of the public timeline, newest first.
+type TimelineEntry struct {
+	At         time.Time       `json:"at"`
+	Action     shipment.Action `json:"action"`
+	ActionText string          `json:"action_text"`
+	Status     shipment.Status `json:"status"`
+	StatusText string          `json:"status_text"`
+	Place      string          `json:"place,omitempty"`
+}
+
+// StateChanging reports whether an event belongs on a timeline.
+func StateChanging(a shipment.Action) bool {
+	return a == shipment.ActRegister || a.Valid()
+}
+
+// Timeline folds events into timeline entries, newest first, leaving out
+// events that change no state. place names a site; text translates a key.
+func Timeline(events []Event, place func(code string) string, text func(key string) string) []TimelineEntry {
+	out := make([]TimelineEntry, 0, len(events))
+	for i := len(events) - 1; i >= 0; i-- {
+		e := events[i]
+		if !StateChanging(e.Action) {
+			continue
+		}
+		out = append(out, TimelineEntry{
+			At:         Local(e.ServerTime),
+			Action:     e.Action,
+			ActionText: text("action." + string(e.Action)),
+			Status:     e.StatusAfter,
+			StatusText: text("status." + string(e.StatusAfter)),
+			Place:      place(e.Site),
+		})
+	}
+	return out
+}

@@ -1,0 +1,112 @@
+// Package tracking is the ledger's vocabulary: the events appended for every
+// change to a parcel, the scan request and its answer, the public status
+// projection (what a citizen may see), the timeline, and the Notifier that
+// delivers messages after commit.
+//
+// It holds ids and codes only; personal data reaches the public projection
+// masked, and only after the phone-tail check.
+package tracking
+
+import (
+	"context"
+	"time"
+
+	"github.com/changchun-gov/courier/shipment"
+)
+
+// Event is one appended change to a parcel. Events are never updated or
+// deleted; the parcel's current state is derived from them and stored in the
+// same transaction.
+type Event struct {
+	ParcelID     int64           `json:"-"`
+	WaybillNo    string          `json:"waybill_no"`
+	Seq          int             `json:"seq"`
+	Action       shipment.Action `json:"action"`
+	StatusBefore shipment.Status `json:"status_before,omitempty"`
+	StatusAfter  shipment.Status `json:"status_after"`
+	Site         string          `json:"site,omitempty"`
+	ActorID      int64           `json:"actor_id,omitempty"`
+	ActorRole    shipment.Role   `json:"actor_role"`
+	Source       shipment.Source `json:"source"`
+	Device       string          `json:"device,omitempty"`
+	ScanID       string          `json:"scan_id,omitempty"`
+	DeviceTime   *time.Time      `json:"device_time,omitempty"`
+	ServerTime   time.Time       `json:"server_time"`
+	RunID        string          `json:"run_id,omitempty"`
+	BagID        string          `json:"bag_id,omitempty"`
+	LegID        string          `json:"leg_id,omitempty"`
+	Reason       string          `json:"reason,omitempty"`
+}
+
+// ScanRequest is one scan or action: the code as the scanner typed it, the
+// action, where, and the scan's own identity and time.
+type ScanRequest struct {
+	Code       string              `json:"code"`
+	Action     shipment.Action     `json:"action"`
+	Site       string              `json:"site,omitempty"`
+	ScanID     string              `json:"scan_id"`
+	Device     string              `json:"device,omitempty"`
+	ScannedAt  *time.Time          `json:"scanned_at,omitempty"`
+	Source     shipment.Source     `json:"source,omitempty"`
+	Reason     string              `json:"reason,omitempty"`
+	Resolution shipment.Resolution `json:"resolution,omitempty"`
+	// Collect: the collection code or the holder's ID number, and a proxy.
+	CollectionCode string `json:"collection_code,omitempty"`
+	IDNumber       string `json:"id_number,omitempty"`
+	Proxy          *Proxy `json:"proxy,omitempty"`
+}
+
+// Proxy is a person collecting for the holder, with the holder's
+// authorisation (委托书). Personal data: stored apart, purgeable.
+type Proxy struct {
+	Name          string          `json:"name"`
+	IDType        shipment.IDType `json:"id_type"`
+	IDNumber      string          `json:"id_number"`
+	Authorisation string          `json:"authorisation"`
+}
+
+// ItemResult is the answer for one parcel of a scan. A bag scan answers with
+// one item per parcel in the bag.
+type ItemResult struct {
+	WaybillNo  string          `json:"waybill_no"`
+	Status     shipment.Status `json:"status"`
+	StatusText string          `json:"status_text"`
+	Previous   shipment.Status `json:"previous_status"`
+	Repeat     bool            `json:"repeat"`
+	Seq        int             `json:"seq"`
+	Site       string          `json:"site,omitempty"`
+	NextSite   string          `json:"next_site,omitempty"`
+}
+
+// ScanResult is the answer to a scan.
+type ScanResult struct {
+	ScanID string       `json:"scan_id"`
+	Kind   string       `json:"kind"` // "parcel" (later also "bag", "run")
+	Code   string       `json:"code"`
+	Repeat bool         `json:"repeat"`
+	Items  []ItemResult `json:"items"`
+	At     time.Time    `json:"at"`
+}
+
+// Message is a notification to a citizen, written to the outbox in the same
+// transaction as the change that causes it and delivered after commit.
+type Message struct {
+	ID        int64
+	ParcelID  int64
+	WaybillNo string
+	Template  string
+	Phone     string
+	Params    map[string]string
+}
+
+// Notifier delivers messages (the SMS gateway; until it exists, a recorder).
+// It returns the provider's reference for the message.
+type Notifier interface {
+	Notify(ctx context.Context, m Message) (ref string, err error)
+}
+
+// NotifierFunc adapts a function to Notifier.
+type NotifierFunc func(ctx context.Context, m Message) (string, error)
+
+// Notify calls f.
+func (f NotifierFunc) Notify(ctx context.Context, m Message) (string, error) { return f(ctx, m) }

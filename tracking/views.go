@@ -1,0 +1,71 @@
+package tracking
+
+import (
+	"time"
+
+	"github.com/changchun-gov/courier/shipment"
+)
+
+// ApplicantView is the applicant as staff screens show it: name (masked for
+// couriers), masked phone, ID type and masked ID.
+type ApplicantView struct {
+	Type        shipment.ApplicantType `json:"type"`
+	Name        string                 `json:"name"`
+	ContactName string                 `json:"contact_name,omitempty"`
+	Phone       string                 `json:"phone"`
+	IDType      shipment.IDType        `json:"id_type"`
+	ID          string                 `json:"id_number_masked"`
+	Address     string                 `json:"address,omitempty"`
+	Purged      bool                   `json:"purged,omitempty"`
+}
+
+// ParcelView is a parcel as the staff API shows it.
+type ParcelView struct {
+	WaybillNo     string            `json:"waybill_no"`
+	Kind          shipment.Kind     `json:"kind"`
+	Status        shipment.Status   `json:"status"`
+	StatusText    string            `json:"status_text"`
+	OriginSite    string            `json:"origin_site"`
+	DestKind      shipment.DestKind `json:"destination_kind"`
+	DestSite      string            `json:"destination_site,omitempty"`
+	Path          []string          `json:"path"`
+	CurrentSite   string            `json:"current_site"`
+	NextSite      string            `json:"next_site,omitempty"`
+	CertType      string            `json:"cert_type,omitempty"`
+	IssuingDept   string            `json:"issuing_department,omitempty"`
+	ApplicationNo string            `json:"application_no,omitempty"`
+	Applicant     *ApplicantView    `json:"applicant,omitempty"`
+	ReadySince    *time.Time        `json:"ready_since,omitempty"`
+	HoldUntil     *time.Time        `json:"hold_until,omitempty"`
+	CreatedAt     time.Time         `json:"created_at"`
+	UpdatedAt     time.Time         `json:"updated_at"`
+	Version       int               `json:"version"`
+}
+
+// Filter narrows a parcel list.
+type Filter struct {
+	Status shipment.Status
+	Site   string // at, from or bound for this site
+	Text   string // waybill number, application number, name or phone tail
+	Cursor string
+	Limit  int
+}
+
+// Page is one page of a list with the cursor of the next.
+type Page[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// OutboxEntry is a message as operators see it: codes masked.
+type OutboxEntry struct {
+	ID        int64          `json:"id"`
+	WaybillNo string         `json:"waybill_no"`
+	Template  string         `json:"template"`
+	Phone     string         `json:"phone"`
+	Payload   map[string]any `json:"payload"`
+	CreatedAt time.Time      `json:"created_at"`
+	SentAt    *time.Time     `json:"sent_at,omitempty"`
+	Attempts  int            `json:"attempts"`
+	LastError string         `json:"last_error,omitempty"`
+}

@@ -1,0 +1,291 @@
+package web
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/changchun-gov/courier/internal/apperr"
+	"github.com/changchun-gov/courier/shipment"
+	"github.com/changchun-gov/courier/tracking"
+)
+
+func (s *server) healthz(c *fiber.Ctx) error {
+	return c.JSON(fiber.Map{"status": "ok", "version": s.Version})
+}
+
+func (s *server) readyz(c *fiber.Ctx) error {
+	if s.Ready != nil {
+		if err := s.Ready(c.UserContext()); err != nil {
+			s.log.Warn("not ready", "err", err)
+			return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable"})
+		}
+	}
+	return c.JSON(fiber.Map{"status": "ready"})
+}
+
+type tokenRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+func (s *server) issueToken(c *fiber.Ctx) error {
+	var r tokenRequest
+	if err := decode(c, &r); err != nil {
+		return err
+	}
+	if r.Username == "" {
+		return apperr.New(apperr.Invalid, "request.field_required").OnField("username")
+	}
+	ctx := c.UserContext()
+	client := clientKey(c)
+	if n, err := s.Throttle.Failures(ctx, "login", client); err == nil && n >= s.LoginHard {
+		return apperr.New(apperr.TooMany, "auth.too_many_attempts")
+	}
+	tok, exp, err := s.Accounts.IssueToken(ctx, r.Username, r.Password)
+	if apperr.CodeOf(err) == "auth.bad_credentials" {
+		_, _ = s.Throttle.Fail(ctx, "login", client)
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"token": tok, "token_type": "Bearer", "expires_at": tracking.Local(exp)})
+}
+
+func (s *server) revokeToken(c *fiber.Ctx) error {
+	tok := strings.TrimSpace(strings.TrimPrefix(c.Get(fiber.HeaderAuthorization), "Bearer "))
+	if err := s.Accounts.RevokeToken(c.UserContext(), tok); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *server) me(c *fiber.Ctx) error {
+	a := actor(c)
+	return c.JSON(fiber.Map{"id": a.ID, "username": a.Username, "role": a.Role, "site": a.Site, "departments": a.Departments})
+}
+
+func (s *server) listSites(c *fiber.Ctx) error {
+	return c.JSON(fiber.Map{"items": s.Ref.Sites()})
+}
+
+func (s *server) listCertTypes(c *fiber.Ctx) error {
+	return c.JSON(fiber.Map{"items": s.Ref.CertTypes()})
+}
+
+func (s *server) listUsers(c *fiber.Ctx) error {
+	us, err := s.Accounts.List(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": us})
+}
+
+func (s *server) createUser(c *fiber.Ctx) error {
+	var n shipment.NewUser
+	if err := decode(c, &n); err != nil {
+		return err
+	}
+	u, err := s.Accounts.Create(c.UserContext(), n)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(u)
+}
+
+func (s *server) createParcel(c *fiber.Ctx) error {
+	var r shipment.Registration
+	if err := decode(c, &r); err != nil {
+		return err
+	}
+	a := actor(c)
+	src := shipment.SourceWeb
+	if a.Role == shipment.RoleAPIClient {
+		src = shipment.SourceAPI
+	}
+	v, err := s.Ledger.Register(c.UserContext(), a, r, src)
+	if err != nil {
+		return err
+	}
+	s.localise(c, &v)
+	c.Location("/api/v1/parcels/" + v.WaybillNo)
+	return c.Status(fiber.StatusCreated).JSON(v)
+}
+
+func (s *server) localise(c *fiber.Ctx, v *tracking.ParcelView) {
+	v.StatusText = s.cat.T(s.lang(c), "status."+string(v.Status), nil)
+}
+
+// waybillParam reads a waybill number from the path: the scanner parser
+// accepts any case and stray punctuation, and tells a mistyped number apart.
+func waybillParam(c *fiber.Ctx) (string, error) {
+	code, err := shipment.ParseCode(c.Params("waybill"))
+	if err != nil {
+		return "", err
+	}
+	if code.Kind != shipment.KindParcel {
+		return "", apperr.New(apperr.Invalid, "code.not_parcel")
+	}
+	return code.Number, nil
+}
+
+func (s *server) getParcel(c *fiber.Ctx) error {
+	no, err := waybillParam(c)
+	if err != nil {
+		return err
+	}
+	v, err := s.Ledger.Get(c.UserContext(), actor(c), no)
+	if err != nil {
+		return err
+	}
+	s.localise(c, &v)
+	return c.JSON(v)
+}
+
+func (s *server) listParcels(c *fiber.Ctx) error {
+	f := tracking.Filter{Status: shipment.Status(c.Query("status")), Site: c.Query("site"), Text: c.Query("q"),
+		Cursor: c.Query("cursor")}
+	if l := c.Query("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 200 {
+			return apperr.New(apperr.Invalid, "request.bad_query").OnField("limit").With("field", "limit")
+		}
+		f.Limit = n
+	}
+	p, err := s.Ledger.List(c.UserContext(), actor(c), f)
+	if err != nil {
+		return err
+	}
+	for i := range p.Items {
+		s.localise(c, &p.Items[i])
+	}
+	return c.JSON(p)
+}
+
+func (s *server) parcelEvents(c *fiber.Ctx) error {
+	no, err := waybillParam(c)
+	if err != nil {
+		return err
+	}
+	evs, err := s.Ledger.Events(c.UserContext(), actor(c), no)
+	if err != nil {
+		return err
+	}
+	type eventView struct {
+		tracking.Event
+		ActionText string `json:"action_text"`
+		StatusText string `json:"status_text"`
+	}
+	lang := s.lang(c)
+	out := make([]eventView, len(evs))
+	for i, e := range evs {
+		out[i] = eventView{Event: e, ActionText: s.cat.T(lang, "action."+string(e.Action), nil),
+			StatusText: s.cat.T(lang, "status."+string(e.StatusAfter), nil)}
+	}
+	return c.JSON(fiber.Map{"waybill_no": no, "items": out})
+}
+
+func (s *server) scan(c *fiber.Ctx) error {
+	var r tracking.ScanRequest
+	if err := decode(c, &r); err != nil {
+		return err
+	}
+	res, err := s.Ledger.Scan(c.UserContext(), actor(c), r)
+	if err != nil {
+		return err
+	}
+	lang := s.lang(c)
+	for i := range res.Items {
+		res.Items[i].StatusText = s.cat.T(lang, "status."+string(res.Items[i].Status), nil)
+	}
+	return c.JSON(res)
+}
+
+func (s *server) listMessages(c *fiber.Ctx) error {
+	no := ""
+	if c.Query("waybill_no") != "" {
+		code, err := shipment.ParseCode(c.Query("waybill_no"))
+		if err != nil {
+			return err
+		}
+		no = code.Number
+	}
+	ms, err := s.Ledger.Messages(c.UserContext(), no, 100)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": ms})
+}
+
+// trackLookup is the shared public lookup: it validates the number's format
+// before touching the database, counts failed lookups (unknown numbers and
+// wrong phone tails) per client and slows them down; successful lookups are
+// never slowed.
+func (s *server) trackLookup(c *fiber.Ctx) (tracking.PublicStatus, error) {
+	ctx := c.UserContext()
+	lang := s.lang(c)
+	tail := c.Query("phone_tail")
+	if tail != "" && !fourDigits(tail) {
+		return tracking.PublicStatus{}, apperr.New(apperr.Invalid, "track.phone_tail_invalid").OnField("phone_tail")
+	}
+	var st tracking.PublicStatus
+	matched := false
+	raw := strings.ToUpper(strings.TrimSpace(c.Params("waybill")))
+	kind, ferr := shipment.ValidNumber(raw)
+	err := ferr
+	if ferr == nil && kind != shipment.KindParcel {
+		err = apperr.New(apperr.NotFound, "parcel.not_found")
+	}
+	if err == nil {
+		st, matched, err = s.Ledger.Track(ctx, raw, tail, lang, func(k string) string { return s.cat.T(lang, k, nil) })
+	}
+	if err != nil && apperr.KindOf(err) != apperr.Invalid && apperr.KindOf(err) != apperr.NotFound {
+		return st, err
+	}
+	failed := err != nil || (tail != "" && !matched)
+	if !failed {
+		return st, nil
+	}
+	n, terr := s.Throttle.Fail(ctx, "track", clientKey(c))
+	if terr != nil {
+		s.log.Warn("track throttle unavailable", "err", terr)
+	}
+	if n > s.TrackHard {
+		return st, apperr.New(apperr.TooMany, "track.too_many")
+	}
+	if n > s.TrackFree {
+		delay := min(time.Duration(n-s.TrackFree)*150*time.Millisecond, s.TrackMaxDelay)
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+		}
+	}
+	if err != nil {
+		// Unknown, mistyped or malformed numbers all answer the same 404.
+		return st, apperr.New(apperr.NotFound, "track.not_found")
+	}
+	return st, nil
+}
+
+func fourDigits(s string) bool {
+	if len(s) != 4 {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *server) trackAPI(c *fiber.Ctx) error {
+	st, err := s.trackLookup(c)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.JSON(st)
+}

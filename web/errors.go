@@ -1,0 +1,102 @@
+package web
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/changchun-gov/courier/internal/apperr"
+	"github.com/changchun-gov/courier/internal/i18n"
+)
+
+// statusOf is the one table from application error kinds to HTTP statuses.
+var statusOf = map[apperr.Kind]int{
+	apperr.BadRequest:   fiber.StatusBadRequest,
+	apperr.Invalid:      fiber.StatusUnprocessableEntity,
+	apperr.NotFound:     fiber.StatusNotFound,
+	apperr.Conflict:     fiber.StatusConflict,
+	apperr.Unauthorized: fiber.StatusUnauthorized,
+	apperr.Forbidden:    fiber.StatusForbidden,
+	apperr.TooMany:      fiber.StatusTooManyRequests,
+	apperr.Unavailable:  fiber.StatusServiceUnavailable,
+	apperr.Internal:     fiber.StatusInternalServerError,
+}
+
+// ErrorBody is the JSON shape of every error answer.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail is the error: a stable code (also the message's translation
+// key), the message in the reader's language, and the offending field.
+type ErrorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+func (s *server) fromFiber(fe *fiber.Error) *apperr.Error {
+	switch fe.Code {
+	case fiber.StatusNotFound:
+		return apperr.New(apperr.NotFound, "request.not_found")
+	case fiber.StatusMethodNotAllowed:
+		return apperr.New(apperr.NotFound, "request.method_not_allowed")
+	case fiber.StatusRequestEntityTooLarge:
+		return apperr.New(apperr.BadRequest, "request.too_large")
+	case fiber.StatusRequestTimeout:
+		return apperr.New(apperr.Unavailable, "request.timeout")
+	case fiber.StatusBadRequest:
+		return apperr.New(apperr.BadRequest, "request.malformed_json").With("detail", "")
+	}
+	return apperr.New(apperr.Internal, "internal")
+}
+
+// errorHandler renders every error: JSON for the API, a page for /t.
+func (s *server) errorHandler(c *fiber.Ctx, err error) error {
+	var fe *fiber.Error
+	ae := apperr.As(err)
+	status := fiber.StatusInternalServerError
+	switch {
+	case ae != nil:
+		status = statusOf[ae.Kind]
+	case errors.As(err, &fe):
+		ae = s.fromFiber(fe)
+		status = fe.Code
+	default:
+		ae = apperr.New(apperr.Internal, "internal")
+	}
+	if status == 0 {
+		status = fiber.StatusInternalServerError
+	}
+	if ae.Kind == apperr.Internal {
+		s.log.Error("request failed", "method", c.Method(), "path", c.Route().Path,
+			"request_id", c.Locals("requestid"), "err", err)
+	}
+	lang := s.lang(c)
+	args := ae.Args
+	if ae.Field != "" {
+		if args == nil {
+			args = map[string]any{}
+		}
+		if _, ok := args["field"]; !ok {
+			args["field"] = ae.Field
+		}
+	}
+	body := ErrorBody{Error: ErrorDetail{Code: ae.Code, Message: s.cat.T(lang, ae.Code, args), Field: ae.Field}}
+	if ae.Kind == apperr.Internal {
+		body.Error.Code = "internal"
+		body.Error.Message = s.cat.T(lang, "internal", nil)
+	}
+	if strings.HasPrefix(c.Path(), "/t/") || strings.HasPrefix(c.Path(), "/T/") {
+		return s.renderTrackError(c, status, body.Error.Message)
+	}
+	return c.Status(status).JSON(body)
+}
+
+func (s *server) lang(c *fiber.Ctx) string {
+	if l := c.Query("lang"); l != "" {
+		return i18n.Lang(l)
+	}
+	return i18n.Lang(c.Get(fiber.HeaderAcceptLanguage))
+}

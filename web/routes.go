@@ -1,0 +1,41 @@
+package web
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/changchun-gov/courier/shipment"
+)
+
+// Role groups used by the routes.
+var (
+	everyone   = shipment.Roles
+	scanners   = []shipment.Role{shipment.RoleAdmin, shipment.RoleClerk, shipment.RoleStaff, shipment.RoleCourier}
+	registrars = shipment.RegisterRoles
+	admins     = []shipment.Role{shipment.RoleAdmin}
+)
+
+// routes lists every route, grouped: health, the public surface, the JSON API.
+func (s *server) routes(app *fiber.App) {
+	app.Get("/healthz", s.healthz)
+	app.Get("/readyz", s.readyz)
+	app.Get("/api/openapi.json", s.openapi)
+
+	// Public: no login. Routing is case-insensitive, so /T/ (upper-case QR text) works too.
+	app.Get("/t/:waybill", s.trackPage)
+	app.Get("/api/v1/track/:waybill", s.trackAPI)
+	app.Post("/api/v1/auth/token", s.issueToken)
+
+	api := app.Group("/api/v1", s.auth)
+	api.Delete("/auth/token", allow(everyone...), s.revokeToken)
+	api.Get("/me", allow(everyone...), s.me)
+	api.Get("/sites", allow(everyone...), s.listSites)
+	api.Get("/cert-types", allow(everyone...), s.listCertTypes)
+	api.Get("/users", allow(admins...), s.listUsers)
+	api.Post("/users", allow(admins...), s.createUser)
+	api.Post("/parcels", allow(registrars...), s.createParcel)
+	api.Get("/parcels", allow(everyone...), s.listParcels)
+	api.Get("/parcels/:waybill", allow(everyone...), s.getParcel)
+	api.Get("/parcels/:waybill/events", allow(everyone...), s.parcelEvents)
+	api.Post("/scans", allow(scanners...), s.scan)
+	api.Get("/messages", allow(admins...), s.listMessages)
+}

@@ -1,0 +1,162 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/gofiber/fiber/v2/middleware/requestid"
+
+	"github.com/changchun-gov/courier/internal/apperr"
+	"github.com/changchun-gov/courier/internal/i18n"
+	"github.com/changchun-gov/courier/shipment"
+)
+
+// BodyLimit is the largest request body accepted.
+const BodyLimit = 256 << 10
+
+type server struct {
+	Deps
+	log *slog.Logger
+	cat *i18n.Catalog
+	tpl *templates
+}
+
+// New builds the Fiber application with every route.
+func New(d Deps) (*fiber.App, error) {
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Catalog == nil {
+		return nil, errors.New("web: no catalog")
+	}
+	if d.RequestTimeout == 0 {
+		d.RequestTimeout = 15 * time.Second
+	}
+	if d.TrackFree == 0 {
+		d.TrackFree = 10
+	}
+	if d.TrackHard == 0 {
+		d.TrackHard = 60
+	}
+	if d.TrackMaxDelay == 0 {
+		d.TrackMaxDelay = 3 * time.Second
+	}
+	if d.LoginHard == 0 {
+		d.LoginHard = 20
+	}
+	tpl, err := parseTemplates()
+	if err != nil {
+		return nil, err
+	}
+	s := &server{Deps: d, log: d.Log, cat: d.Catalog, tpl: tpl}
+	app := fiber.New(fiber.Config{
+		AppName:               "courier",
+		DisableStartupMessage: true,
+		BodyLimit:             BodyLimit,
+		ReadTimeout:           20 * time.Second,
+		WriteTimeout:          20 * time.Second,
+		IdleTimeout:           75 * time.Second,
+		ErrorHandler:          s.errorHandler,
+		ProxyHeader:           d.ProxyHeader,
+		JSONEncoder:           json.Marshal,
+		JSONDecoder:           json.Unmarshal,
+	})
+	app.Use(recover.New(recover.Config{EnableStackTrace: false}))
+	app.Use(requestid.New())
+	app.Use(s.context)
+	s.routes(app)
+	return app, nil
+}
+
+// context bounds each request's work and sets security headers.
+func (s *server) context(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(context.Background(), s.RequestTimeout)
+	defer cancel()
+	c.SetUserContext(ctx)
+	c.Set("X-Content-Type-Options", "nosniff")
+	c.Set("Referrer-Policy", "no-referrer")
+	return c.Next()
+}
+
+const actorKey = "actor"
+
+// auth resolves the bearer token into the request's actor.
+func (s *server) auth(c *fiber.Ctx) error {
+	h := c.Get(fiber.HeaderAuthorization)
+	tok, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || strings.TrimSpace(tok) == "" {
+		return apperr.New(apperr.Unauthorized, "auth.required")
+	}
+	a, err := s.Accounts.ActorByToken(c.UserContext(), strings.TrimSpace(tok))
+	if err != nil {
+		return err
+	}
+	c.Locals(actorKey, a)
+	return c.Next()
+}
+
+// allow lets only the given roles through.
+func allow(roles ...shipment.Role) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if !slices.Contains(roles, actor(c).Role) {
+			return apperr.New(apperr.Forbidden, "auth.forbidden")
+		}
+		return c.Next()
+	}
+}
+
+func actor(c *fiber.Ctx) shipment.Actor {
+	a, _ := c.Locals(actorKey).(shipment.Actor)
+	return a
+}
+
+// decode reads a JSON body strictly: unknown fields, wrong types and
+// trailing data are refused with a stable code naming the problem.
+func decode(c *fiber.Ctx, v any) error {
+	body := c.Body()
+	if len(bytes.TrimSpace(body)) == 0 {
+		return apperr.New(apperr.BadRequest, "request.malformed_json").With("detail", "empty body")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return apperr.New(apperr.BadRequest, "request.malformed_json").With("detail", "trailing data")
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return apperr.New(apperr.BadRequest, "request.malformed_json").With("detail", se.Error())
+	case errors.As(err, &te):
+		return apperr.New(apperr.BadRequest, "request.wrong_type").OnField(te.Field).With("field", te.Field)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return apperr.New(apperr.BadRequest, "request.unknown_field").OnField(f).With("field", f)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return apperr.New(apperr.BadRequest, "request.malformed_json").With("detail", "unexpected end")
+	}
+	var ae *apperr.Error
+	if errors.As(err, &ae) {
+		return ae
+	}
+	return apperr.New(apperr.BadRequest, "request.malformed_json").With("detail", "")
+}
+
+// clientKey identifies the caller for throttling.
+func clientKey(c *fiber.Ctx) string { return c.IP() }

@@ -1,0 +1,95 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/changchun-gov/courier/tracking"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// templates are parsed once at start; a template that does not parse stops
+// the service from starting.
+type templates struct {
+	track *template.Template
+}
+
+func parseTemplates() (*templates, error) {
+	funcs := template.FuncMap{
+		"t": func(tr func(string) string, key string) string { return tr(key) },
+		"when": func(t *time.Time) string {
+			if t == nil {
+				return ""
+			}
+			return tracking.Local(*t).Format("2006-01-02 15:04")
+		},
+		"day": func(t *time.Time) string {
+			if t == nil {
+				return ""
+			}
+			return tracking.Local(*t).Format("2006-01-02")
+		},
+		"at": func(t time.Time) string { return tracking.Local(t).Format("2006-01-02 15:04") },
+	}
+	tr, err := template.New("track.html").Funcs(funcs).ParseFS(templateFS, "templates/track.html")
+	if err != nil {
+		return nil, fmt.Errorf("web: templates: %w", err)
+	}
+	return &templates{track: tr}, nil
+}
+
+type trackPageData struct {
+	Lang     string
+	T        func(string) string
+	Number   string
+	Status   *tracking.PublicStatus
+	Tail     string
+	TailSent bool
+	Error    string
+	Other    string // link to the other language
+}
+
+const publicCSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+func (s *server) renderTrack(c *fiber.Ctx, status int, d trackPageData) error {
+	var b bytes.Buffer
+	if err := s.tpl.track.Execute(&b, d); err != nil {
+		return fmt.Errorf("web: render track page: %w", err)
+	}
+	c.Set(fiber.HeaderContentSecurityPolicy, publicCSP)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Type("html", "utf-8")
+	return c.Status(status).Send(b.Bytes())
+}
+
+func (s *server) pageData(c *fiber.Ctx) trackPageData {
+	lang := s.lang(c)
+	other := "en"
+	if lang == "en" {
+		other = "zh-CN"
+	}
+	return trackPageData{Lang: lang, T: func(k string) string { return s.cat.T(lang, k, nil) }, Other: other}
+}
+
+func (s *server) trackPage(c *fiber.Ctx) error {
+	d := s.pageData(c)
+	st, err := s.trackLookup(c)
+	if err != nil {
+		return err
+	}
+	d.Number, d.Status, d.Tail, d.TailSent = st.WaybillNo, &st, c.Query("phone_tail"), c.Query("phone_tail") != ""
+	return s.renderTrack(c, fiber.StatusOK, d)
+}
+
+func (s *server) renderTrackError(c *fiber.Ctx, status int, msg string) error {
+	d := s.pageData(c)
+	d.Error = msg
+	return s.renderTrack(c, status, d)
+}
