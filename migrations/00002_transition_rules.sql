@@ -3,6 +3,7 @@
 INSERT INTO transition_rules (action, from_status, to_status, role) VALUES
     ('book', 'registered', 'awaiting_pickup', 'admin'),
     ('book', 'registered', 'awaiting_pickup', 'clerk'),
+    ('book', 'registered', 'awaiting_pickup', 'staff'),
     ('book', 'registered', 'awaiting_pickup', 'system'),
     ('book', 'arrived', 'awaiting_pickup', 'admin'),
     ('book', 'arrived', 'awaiting_pickup', 'clerk'),

@@ -82,9 +82,14 @@ func Decide(p *Parcel, c Command) (Outcome, error) {
 		site = expectedSite(p, a)
 	}
 
-	// A repeat is recognised before the state check: the first scan already moved the parcel.
-	if p.LastAction == a && p.LastSite == site && !c.Now.Before(p.LastAt) && c.Now.Sub(p.LastAt) < RepeatWindow {
-		return Outcome{Repeat: true, Site: site, From: p.Status, To: p.Status, Path: p.Path,
+	// A repeat is recognised before the state check: the first scan already
+	// moved the parcel. Without a site given, the last one is the one meant.
+	repeatSite := site
+	if c.Site == "" && !c.Actor.Role.HasSite() {
+		repeatSite = p.LastSite
+	}
+	if p.LastAction == a && p.LastSite == repeatSite && !c.Now.Before(p.LastAt) && c.Now.Sub(p.LastAt) < RepeatWindow {
+		return Outcome{Repeat: true, Site: repeatSite, From: p.Status, To: p.Status, Path: p.Path,
 			PathIdx: p.PathIdx, LegMoving: p.LegMoving, PrevStatus: p.PrevStatus}, nil
 	}
 	if p.Status.Final() {
@@ -194,14 +199,17 @@ func Decide(p *Parcel, c Command) (Outcome, error) {
 			}
 		case ResolveReroute:
 			cur := p.CurrentSite()
+			if cur == p.DestSite && !p.Moving() {
+				return Outcome{}, refuse(apperr.Conflict, "resolve.at_destination", p, c)
+			}
 			o.To, o.PrevStatus = AwaitingPickup, ""
 			o.Path, o.PathIdx, o.LegMoving = reroute(p, cur), 0, false
 		case ResolveReturn:
-			if p.PathIdx == 0 {
+			if atOrigin(p) {
 				return Outcome{}, refuse(apperr.Conflict, "return.at_origin", p, c)
 			}
 			o.To, o.PrevStatus = Returning, ""
-			o.Path, o.PathIdx, o.LegMoving = ReturnPath(p), 0, false
+			o.Path, o.PathIdx, o.LegMoving = ReturnPath(p), 0, p.PrevStatus == Returning && p.LegMoving
 		default:
 			return Outcome{}, apperr.New(apperr.Invalid, "resolution.unknown").OnField("resolution")
 		}
@@ -211,14 +219,14 @@ func Decide(p *Parcel, c Command) (Outcome, error) {
 				return Outcome{}, err
 			}
 		}
-		if p.PathIdx == 0 {
+		if atOrigin(p) {
 			return Outcome{}, refuse(apperr.Conflict, "return.at_origin", p, c)
 		}
 		if p.Status != Exception && site != p.CurrentSite() {
 			return wrongSite(p.CurrentSite())
 		}
 		o.To, o.PrevStatus = Returning, ""
-		o.Path, o.PathIdx, o.LegMoving = ReturnPath(p), 0, false
+		o.Path, o.PathIdx, o.LegMoving = ReturnPath(p), 0, p.PrevStatus == Returning && p.LegMoving
 	case ActCancel:
 		if c.Actor.Role != RoleAdmin && c.Actor.ID != p.CreatedBy {
 			return Outcome{}, refuse(apperr.Forbidden, "cancel.not_owner", p, c)
@@ -228,9 +236,13 @@ func Decide(p *Parcel, c Command) (Outcome, error) {
 		}
 		o.To = Cancelled
 	}
-	if _, ok := ruleFor(a, o.From, o.To); !ok {
+	rule, ok := ruleFor(a, o.From, o.To)
+	if !ok {
 		// Decide and the table disagree: a programming error, never a user's.
 		return Outcome{}, apperr.New(apperr.Internal, "internal").With("action", string(a))
+	}
+	if !slices.Contains(rule.Roles, c.Actor.Role) {
+		return Outcome{}, refuse(apperr.Forbidden, "action.role_forbidden", p, c).With("role", string(c.Actor.Role))
 	}
 	return o, nil
 }
@@ -244,11 +256,25 @@ func expectedSite(p *Parcel, a Action) string {
 	return p.CurrentSite()
 }
 
-// ReturnPath is the way back from where the parcel is to its origin.
+// atOrigin reports whether the parcel stands at its origin, where a return
+// has nowhere to go (cancel it instead).
+func atOrigin(p *Parcel) bool {
+	return p.CurrentSite() == p.OriginSite && !p.Moving()
+}
+
+// ReturnPath is the way back from where the parcel is to its origin. A parcel
+// already on its way back keeps the rest of that way; otherwise it retraces
+// the sites it passed, ending at the origin.
 func ReturnPath(p *Parcel) []string {
+	if p.Status == Returning || p.PrevStatus == Returning {
+		return slices.Clone(p.Path[min(p.PathIdx, len(p.Path)-1):])
+	}
 	n := min(p.PathIdx, len(p.Path)-1)
 	back := slices.Clone(p.Path[:n+1])
 	slices.Reverse(back)
+	if p.OriginSite != "" && back[len(back)-1] != p.OriginSite {
+		back = append(back, p.OriginSite)
+	}
 	return back
 }
 

@@ -93,7 +93,7 @@ func (p *Parcel) Moving() bool {
 	case Returning:
 		return p.LegMoving
 	case Exception:
-		return p.PrevStatus == InTransit || p.PrevStatus == OutForDelivery
+		return p.PrevStatus == InTransit || p.PrevStatus == OutForDelivery || (p.PrevStatus == Returning && p.LegMoving)
 	}
 	return false
 }

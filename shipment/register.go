@@ -116,6 +116,10 @@ func (r *Registration) Normalize(sites SiteLookup, certTypes CertTypeLookup) err
 			return apperr.New(apperr.Invalid, "parcel.address_required").OnField("destination.address")
 		}
 		if err := d.Address.Validate(); err != nil {
+			if e := apperr.As(err); e != nil && e.Field != "" {
+				f := "destination.address." + e.Field
+				return e.OnField(f).With("field", f)
+			}
 			return err
 		}
 	default:

@@ -154,7 +154,7 @@ var (
 // Rules is the action table of the product brief. Admin may take every action.
 var Rules = func() []Rule {
 	r := []Rule{
-		{ActBook, Registered, AwaitingPickup, []Role{RoleAdmin, RoleClerk, RoleSystem}},
+		{ActBook, Registered, AwaitingPickup, []Role{RoleAdmin, RoleClerk, RoleStaff, RoleSystem}},
 		{ActBook, Arrived, AwaitingPickup, []Role{RoleAdmin, RoleClerk, RoleStaff, RoleSystem}},
 		{ActBook, Returning, Returning, []Role{RoleAdmin, RoleClerk, RoleStaff, RoleSystem}},
 		{ActPickup, Registered, InTransit, []Role{RoleAdmin, RoleCourier}},

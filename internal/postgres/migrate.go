@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
@@ -96,11 +97,13 @@ func CheckSchema(ctx context.Context, pool *pgxpool.Pool) (SchemaStatus, error) 
 // advisory lock held on a dedicated connection so that instances starting at
 // once take turns. It refuses a database newer than this binary.
 func Migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) (applied int, err error) {
-	conn, err := pool.Acquire(ctx)
+	// The lock is held on a connection of its own, outside the pool, so that
+	// instances waiting for it take no pool connection the migration needs.
+	conn, err := pgx.ConnectConfig(ctx, pool.Config().ConnConfig.Copy())
 	if err != nil {
 		return 0, fmt.Errorf("postgres: migrate: %w", err)
 	}
-	defer conn.Release()
+	defer conn.Close(context.WithoutCancel(ctx))
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrationLock); err != nil {
 		return 0, fmt.Errorf("postgres: migrate: lock: %w", err)
 	}

@@ -1,0 +1,244 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/changchun-gov/courier/internal/embeddedpg"
+)
+
+// Targets the service must meet.
+const (
+	scanRatioTarget  = 0.5                   // scans/s ≥ 0.5 × pgbench TPC-B-like TPS
+	trackRatioTarget = 0.7                   // service req/s ≥ 0.7 × bare Fiber + pgx req/s
+	trackP99Target   = 10 * time.Millisecond // service p99 latency
+)
+
+// bench holds what one run started, so cleanup can stop it in reverse order.
+type bench struct {
+	opts     options
+	progress io.Writer
+	began    time.Time
+
+	workDir  string // /var/tmp/courier-bench-*: cluster, binary, logs
+	extraDir string // a ReachableDir fallback to remove as well, if one was used
+	cluster  *embeddedpg.Cluster
+	service  *service
+	baseline *baselineServer
+}
+
+// logf prints a progress line on stderr, with the time since the start.
+func (b *bench) logf(format string, args ...any) {
+	if b.began.IsZero() {
+		b.began = time.Now()
+	}
+	fmt.Fprintf(b.progress, "[%6.1fs] %s\n", time.Since(b.began).Seconds(), fmt.Sprintf(format, args...))
+}
+
+// measure runs every step and returns the figures.
+func (b *bench) measure(ctx context.Context) (*Results, error) {
+	o := b.opts
+	b.logf("courier-bench: %d CPUs, %s; clients=%d duration=%s track-conns=%d parcels=%d",
+		runtime.NumCPU(), runtime.Version(), o.clients, o.duration, o.trackConns, o.parcels)
+	res := &Results{
+		Machine: machineInfo(),
+		Config: configInfo{Clients: o.clients, DurationS: o.duration.Seconds(), TrackConns: o.trackConns,
+			Parcels: o.parcels, Rounds: o.rounds, WarmupS: o.warmup.Seconds()},
+		Started: time.Now().UTC().Format(time.RFC3339),
+	}
+
+	var err error
+	if b.workDir, err = makeWorkDir(); err != nil {
+		return nil, err
+	}
+	b.logf("work directory %s", b.workDir)
+
+	// Build first: compiling must not overlap any timed run.
+	modRoot, err := moduleRoot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	bin := filepath.Join(b.workDir, "courier")
+	b.logf("building %s from %s", bin, modRoot)
+	if err := buildCourier(ctx, modRoot, bin); err != nil {
+		return nil, err
+	}
+
+	if err := b.startCluster(ctx, res); err != nil {
+		return nil, err
+	}
+
+	// Baseline A: pgbench TPC-B-like.
+	if res.Pgbench, err = b.runPgbench(ctx); err != nil {
+		return nil, err
+	}
+
+	// The service.
+	if err := createDatabase(ctx, b.cluster, "courier"); err != nil {
+		return nil, err
+	}
+	b.logf("starting the courier service")
+	b.service, err = startService(ctx, bin, b.workDir, b.cluster.ConnString("courier"))
+	if err != nil {
+		return nil, err
+	}
+	b.logf("courier listening on %s (pid %d, log %s)", b.service.addr, b.service.pid(), b.service.logPath)
+	api := newAPI(b.service.addr)
+	adminTok, err := api.token(ctx, "admin", b.service.adminPassword)
+	if err != nil {
+		return nil, fmt.Errorf("admin sign-in: %w", err)
+	}
+	courierTok, err := api.createUserAndSignIn(ctx, adminTok, "bench.courier", "courier")
+	if err != nil {
+		return nil, err
+	}
+
+	b.logf("registering %d parcels through the API (8 workers, as admin)", o.parcels)
+	reg, waybills, err := registerParcels(ctx, b.service.addr, adminTok, o.parcels, 8)
+	if err != nil {
+		return nil, err
+	}
+	res.Registration = reg
+	b.logf("registered %d parcels in %.1fs (%.0f/s)", reg.Parcels, reg.Seconds, reg.PerSec)
+
+	// Scans.
+	if err := checkpoint(ctx, b.cluster); err != nil {
+		return nil, err
+	}
+	b.logf("scan run: %d workers, pickup scans on fresh parcels for %s", o.clients, o.duration)
+	scans, err := runScans(ctx, b.service.addr, courierTok, waybills, o.clients, o.duration)
+	if err != nil {
+		return nil, err
+	}
+	scans.judge(res.Pgbench.TPS)
+	res.Scans = scans
+	b.logf("scans: %d ok in %.1fs = %.0f/s (%d errors); CPU %s", scans.OK, scans.Seconds, scans.PerSec, scans.Errors,
+		cpuText(scans.CPU))
+
+	// Track.
+	b.baseline, err = startBaseline(ctx, b.cluster.ConnString("courier"))
+	if err != nil {
+		return nil, err
+	}
+	b.logf("bare Fiber + pgx baseline listening on %s", b.baseline.addr)
+	if res.Track, err = b.runTrack(ctx, waybills); err != nil {
+		return nil, err
+	}
+	if err := b.service.alive(); err != nil {
+		return nil, err
+	}
+	if o.profile {
+		if res.Profile, err = b.profile(ctx, waybills, waybills[scans.ParcelsUsed:], courierTok); err != nil {
+			return nil, fmt.Errorf("profile: %w", err)
+		}
+		if err := b.service.alive(); err != nil {
+			return nil, err
+		}
+	}
+
+	res.Pass = res.Scans.Pass && res.Track.Pass
+	res.Machine.ClusterDir = b.cluster.Dir()
+	return res, nil
+}
+
+// startCluster starts the durable cluster in workDir/pg and records what it
+// is running on.
+func (b *bench) startCluster(ctx context.Context, res *Results) error {
+	dir, moved, reason := embeddedpg.ReachableDir(filepath.Join(b.workDir, "pg"))
+	if moved {
+		b.logf("%s", reason)
+		b.extraDir = dir
+	}
+	b.logf("starting a durable PostgreSQL cluster in %s", dir)
+	start := time.Now()
+	cl, err := embeddedpg.Start(ctx, embeddedpg.Options{Dir: dir, Durable: true, Logger: quietLogger(b.progress)})
+	if err != nil {
+		return err
+	}
+	b.cluster = cl
+	settings, err := clusterSettings(ctx, cl)
+	if err != nil {
+		return err
+	}
+	res.Machine.PostgreSQL = settings.version
+	res.Machine.Fsync, res.Machine.SynchronousCommit, res.Machine.FullPageWrites =
+		settings.fsync, settings.syncCommit, settings.fullPageWrites
+	res.Machine.FSType = fsType(dir)
+	b.logf("cluster ready in %.1fs: PostgreSQL %s, fsync=%s synchronous_commit=%s full_page_writes=%s, filesystem %s",
+		time.Since(start).Seconds(), settings.version, settings.fsync, settings.syncCommit, settings.fullPageWrites,
+		res.Machine.FSType)
+	if settings.fsync != "on" || settings.syncCommit != "on" {
+		return fmt.Errorf("the cluster is not durable (fsync=%s synchronous_commit=%s)", settings.fsync, settings.syncCommit)
+	}
+	if res.Machine.FSType == "tmpfs" {
+		b.logf("WARNING: %s is on tmpfs, not on disk: commit figures will be optimistic", dir)
+	}
+	return nil
+}
+
+// runTrack alternates baseline and service rounds and judges the medians.
+func (b *bench) runTrack(ctx context.Context, waybills []string) (trackResult, error) {
+	o := b.opts
+	tr := trackResult{Conns: o.trackConns}
+	baseURL := "http://" + b.baseline.addr + "/t/"
+	svcURL := "http://" + b.service.addr + "/api/v1/track/"
+	for i := range o.rounds {
+		for _, t := range []struct {
+			name string
+			addr string
+			url  string
+			dst  *[]trackRound
+		}{{"baseline", b.baseline.addr, baseURL, &tr.Baseline}, {"service", b.service.addr, svcURL, &tr.Service}} {
+			b.logf("track round %d/%d, %s: %d connections for %s (+%s warm-up)", i+1, o.rounds, t.name,
+				o.trackConns, o.duration, o.warmup)
+			r, err := runTrackRound(ctx, t.addr, t.url, waybills, o.trackConns, o.warmup, o.duration)
+			if err != nil {
+				return tr, fmt.Errorf("track %s: %w", t.name, err)
+			}
+			*t.dst = append(*t.dst, r)
+			b.logf("  %s: %.0f req/s, p50 %.2f ms, p99 %.2f ms, %d errors; CPU %s", t.name, r.RPS, r.P50Ms, r.P99Ms,
+				r.Errors, cpuText(r.CPU))
+		}
+	}
+	tr.judge()
+	return tr, nil
+}
+
+// cleanup stops what measure started, in reverse order, and removes the
+// work directory unless -keep. interrupted says the run was cancelled by a
+// signal.
+func (b *bench) cleanup(interrupted bool) error {
+	var errs []error
+	if b.baseline != nil {
+		errs = append(errs, b.baseline.stop())
+	}
+	if b.service != nil {
+		if err := b.service.stop(); err != nil {
+			errs = append(errs, fmt.Errorf("courier: %w (log: %s)", err, b.service.logPath))
+		}
+	}
+	if b.cluster != nil {
+		// A Ctrl-C in the terminal also reaches postgres, which then stops
+		// on its own; Stop reports that, which is no failure here.
+		if err := b.cluster.Stop(); err != nil && !interrupted {
+			errs = append(errs, err)
+		}
+	}
+	for _, dir := range []string{b.workDir, b.extraDir} {
+		if dir == "" {
+			continue
+		}
+		if b.opts.keep {
+			fmt.Fprintf(b.progress, "kept %s\n", dir)
+			continue
+		}
+		errs = append(errs, os.RemoveAll(dir))
+	}
+	return errors.Join(errs...)
+}

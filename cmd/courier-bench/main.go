@@ -1,0 +1,171 @@
+// Command courier-bench measures the courier service on this machine
+// against physical baselines measured in the same run, and says whether the
+// service meets its throughput targets.
+//
+// One run does, in order:
+//
+//  1. builds the courier binary (go build ./cmd/courier);
+//  2. starts one durable embedded PostgreSQL cluster (fsync and synchronous
+//     commit on) in a fresh directory on disk under /var/tmp;
+//  3. baseline A: pgbench's built-in TPC-B-like script (scale 10) with
+//     -clients connections, in its own database;
+//  4. starts the courier service on that cluster, creates a courier user and
+//     registers -parcels parcels through the API;
+//  5. scans: -clients workers each POST a pickup scan of a different parcel,
+//     again and again, for -duration; the rate of state-changing scans is
+//     compared with pgbench's TPS (target: at least 0.5×);
+//  6. track: baseline B is a bare Fiber handler in this process doing one
+//     primary-key lookup; it and the service's public track API are loaded
+//     alternately (baseline, service, baseline, service) with -track-conns
+//     keep-alive connections asking for random existing waybills (targets:
+//     service at least 0.7× the baseline's req/s, service p99 ≤ 10 ms).
+//
+// Everything runs on the same cores: the figures are co-located upper
+// bounds, meaningful as ratios. Each timed run also records how the CPU time
+// split between this process tree and everything else on the machine (the
+// report warns when other processes took more than 5%), and the CPU cost per
+// operation of each of our processes (cpu.go). The courier and PostgreSQL
+// processes are stopped and the directory removed at the end (keep it with
+// -keep), also on Ctrl-C; the courier dies with this process if it is
+// killed (a killed run leaves its /var/tmp/courier-bench-* directory).
+//
+// With -profile, extra runs under `perf record -a` (see profile.go) show
+// where the CPU goes, per process and per function.
+//
+// Usage, from the module root:
+//
+//	go run ./cmd/courier-bench [-clients 8] [-duration 15s] [-track-conns 64]
+//	    [-parcels N] [-rounds 2] [-warmup 1s] [-keep] [-out figures.json] [-strict] [-profile]
+//
+// The exit status is 0 when the measurements completed, even when a target
+// is missed; with -strict a missed target exits 3. Errors exit 1, an
+// interrupt 130.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+// options are the command-line flags.
+type options struct {
+	clients    int
+	duration   time.Duration
+	trackConns int
+	parcels    int
+	rounds     int
+	warmup     time.Duration
+	keep       bool
+	out        string
+	strict     bool
+	profile    bool
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("courier-bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.IntVar(&o.clients, "clients", 8, "concurrent clients for pgbench and for the scan run")
+	fs.DurationVar(&o.duration, "duration", 15*time.Second, "length of each timed run (pgbench rounds it up to whole seconds)")
+	fs.IntVar(&o.trackConns, "track-conns", 64, "concurrent keep-alive connections for the track runs")
+	fs.IntVar(&o.parcels, "parcels", 0, "parcels to register before the scan run, each scan using a fresh one; 0: 3000 per second of -duration (twice that with -profile)")
+	fs.IntVar(&o.rounds, "rounds", 2, "track rounds per target, alternating baseline and service; medians are reported")
+	fs.DurationVar(&o.warmup, "warmup", time.Second, "untimed load before each track round")
+	fs.BoolVar(&o.keep, "keep", false, "keep the data directory (cluster, courier binary and logs)")
+	fs.StringVar(&o.out, "out", "", "also write the figures as JSON to this file")
+	fs.BoolVar(&o.strict, "strict", false, "exit with status 3 when a target is missed")
+	fs.BoolVar(&o.profile, "profile", false, "after the measured runs, repeat a service track round and a scan run under `perf record -a` and summarise where the CPU went")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: go run ./cmd/courier-bench [flags]\n\n"+
+			"Measures the courier service against pgbench and a bare Fiber + pgx handler on this machine.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return o, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	case o.clients < 1 || o.clients > 1000:
+		return o, fmt.Errorf("-clients must be from 1 to 1000")
+	case o.duration < time.Second:
+		return o, fmt.Errorf("-duration must be at least 1s")
+	case o.trackConns < 1 || o.trackConns > 10000:
+		return o, fmt.Errorf("-track-conns must be from 1 to 10000")
+	case o.parcels < 0:
+		return o, fmt.Errorf("-parcels must not be negative")
+	case o.rounds < 1 || o.rounds > 20:
+		return o, fmt.Errorf("-rounds must be from 1 to 20")
+	case o.warmup < 0:
+		return o, fmt.Errorf("-warmup must not be negative")
+	}
+	if o.parcels == 0 {
+		o.parcels = autoParcelsPerSecond * int((o.duration+time.Second-1)/time.Second)
+		if o.profile {
+			o.parcels *= 2
+		}
+	}
+	if o.profile {
+		if _, err := exec.LookPath("perf"); err != nil {
+			return o, fmt.Errorf("-profile needs perf on PATH (Debian: apt-get install linux-perf): %w", err)
+		}
+	}
+	return o, nil
+}
+
+// autoParcelsPerSecond sizes the default -parcels: comfortably above the
+// scan rate of a small machine (about 2,000/s on two cores), so the scan
+// run lasts its whole -duration. Were they to run out, the rate is still
+// measured over the time they lasted, and the report says so.
+const autoParcelsPerSecond = 3000
+
+func main() {
+	o, err := parseFlags(os.Args[1:], os.Stderr)
+	if err == flag.ErrHelp {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "courier-bench:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, o, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run measures, prints the report and returns the exit status.
+func run(ctx context.Context, o options, stdout, stderr io.Writer) int {
+	b := &bench{opts: o, progress: stderr}
+	res, err := b.measure(ctx)
+	if cerr := b.cleanup(ctx.Err() != nil); cerr != nil {
+		b.logf("cleanup: %v", cerr)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintln(stderr, "courier-bench: interrupted")
+			return 130
+		}
+		fmt.Fprintln(stderr, "courier-bench:", err)
+		return 1
+	}
+	printReport(stdout, res)
+	if o.out != "" {
+		if err := writeJSON(o.out, res); err != nil {
+			fmt.Fprintln(stderr, "courier-bench:", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "\nFigures written to %s\n", o.out)
+	}
+	if o.strict && !res.Pass {
+		return 3
+	}
+	return 0
+}

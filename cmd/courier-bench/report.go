@@ -1,0 +1,188 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"text/tabwriter"
+)
+
+// Results are all figures of one run; -out writes them as JSON.
+type Results struct {
+	Started      string             `json:"started"`
+	Machine      machine            `json:"machine"`
+	Config       configInfo         `json:"config"`
+	Pgbench      pgbenchResult      `json:"pgbench"`
+	Registration registrationResult `json:"registration"`
+	Scans        scanResult         `json:"scans"`
+	Track        trackResult        `json:"track"`
+	Profile      []profileRun       `json:"profile,omitempty"`
+	Pass         bool               `json:"pass"`
+}
+
+type machine struct {
+	CPUs              int    `json:"cpus"`
+	GOMAXPROCS        int    `json:"gomaxprocs"`
+	GoVersion         string `json:"go_version"`
+	OS                string `json:"os"`
+	Arch              string `json:"arch"`
+	PostgreSQL        string `json:"postgresql"`
+	ClusterDir        string `json:"cluster_dir"`
+	FSType            string `json:"fs_type"`
+	Fsync             string `json:"fsync"`
+	SynchronousCommit string `json:"synchronous_commit"`
+	FullPageWrites    string `json:"full_page_writes"`
+}
+
+type configInfo struct {
+	Clients    int     `json:"clients"`
+	DurationS  float64 `json:"duration_s"`
+	TrackConns int     `json:"track_conns"`
+	Parcels    int     `json:"parcels"`
+	Rounds     int     `json:"rounds"`
+	WarmupS    float64 `json:"warmup_s"`
+}
+
+func machineInfo() machine {
+	return machine{CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(),
+		OS: runtime.GOOS, Arch: runtime.GOARCH}
+}
+
+func passFail(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "FAIL"
+}
+
+// printReport writes the human-readable table.
+func printReport(w io.Writer, r *Results) {
+	m := r.Machine
+	fmt.Fprintf(w, "\ncourier-bench — %s\n", r.Started)
+	fmt.Fprintf(w, "machine: %d CPUs (GOMAXPROCS %d), %s %s/%s; PostgreSQL %s on %s (%s)\n",
+		m.CPUs, m.GOMAXPROCS, m.GoVersion, m.OS, m.Arch, m.PostgreSQL, m.FSType, m.ClusterDir)
+	fmt.Fprintf(w, "durability: fsync=%s synchronous_commit=%s full_page_writes=%s; load generators share the same cores\n",
+		m.Fsync, m.SynchronousCommit, m.FullPageWrites)
+
+	p, s := r.Pgbench, r.Scans
+	fmt.Fprintf(w, "\nSCANS (state-changing writes), %d clients, %.0fs\n", s.Workers, r.Config.DurationS)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "  baseline A: pgbench TPC-B-like (-s %d -c %d -j %d -T %d -n)\t%.0f TPS\tavg latency %.2f ms, %d failed\n",
+		p.Scale, p.Clients, p.Jobs, p.DurationS, p.TPS, p.LatencyAvgMs, p.Failed)
+	fmt.Fprintf(tw, "  service: POST /api/v1/scans pickup, each on a fresh parcel\t%.0f scans/s\tp50 %.2f ms, p99 %.2f ms; %d ok in %.1fs, %d repeats, %d errors\n",
+		s.PerSec, s.P50Ms, s.P99Ms, s.OK, s.Seconds, s.Repeats, s.Errors)
+	fmt.Fprintf(tw, "  ratio service / pgbench\t%.2f\ttarget ≥ %.2f\t%s\n", s.Ratio, s.Target, passFail(s.Pass))
+	tw.Flush()
+	fmt.Fprintf(w, "  CPU during the runs (share of all %d cores): pgbench %s; scans %s\n", m.CPUs, cpuText(p.CPU), cpuText(s.CPU))
+	fmt.Fprintf(w, "  CPU per pgbench transaction: %s\n", cpuPerOpText(cpuPerOp(p.Transactions, p.CPU)))
+	fmt.Fprintf(w, "  CPU per scan:                %s\n", cpuPerOpText(cpuPerOp(s.OK, s.CPU)))
+	if s.ParcelsExhausted {
+		fmt.Fprintf(w, "  note: all %d parcels were scanned before the deadline; the rate is over %.1fs (raise -parcels)\n",
+			s.ParcelsUsed, s.Seconds)
+	}
+	for _, e := range s.ErrorSamples {
+		fmt.Fprintf(w, "  error: %s\n", e)
+	}
+
+	t := r.Track
+	fmt.Fprintf(w, "\nTRACK (public lookups of random existing waybills), %d connections, %.0fs × %d rounds each, alternating; medians\n",
+		t.Conns, r.Config.DurationS, len(t.Service))
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "  \treq/s\tp50 ms\tp99 ms\terrors\trounds (req/s)\tCPU other (max)\n")
+	rounds := func(rs []trackRound) string {
+		parts := make([]string, len(rs))
+		for i, x := range rs {
+			parts[i] = fmt.Sprintf("%.0f", x.RPS)
+		}
+		return strings.Join(parts, ", ")
+	}
+	fmt.Fprintf(tw, "  baseline B: bare Fiber + pgx GET /t/:no\t%.0f\t%.2f\t%.2f\t%d\t%s\t%.0f%%\n",
+		t.BaselineRPS, t.BaselineP50Ms, t.BaselineP99Ms, t.BaselineErrors, rounds(t.Baseline), maxOther(t.Baseline))
+	fmt.Fprintf(tw, "  service: GET /api/v1/track/{waybill_no}\t%.0f\t%.2f\t%.2f\t%d\t%s\t%.0f%%\n",
+		t.ServiceRPS, t.ServiceP50Ms, t.ServiceP99Ms, t.ServiceErrors, rounds(t.Service), maxOther(t.Service))
+	tw.Flush()
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "  ratio service / baseline req/s\t%.2f\ttarget ≥ %.2f\t%s\n", t.Ratio, t.RatioTarget, passFail(t.RatioPass))
+	fmt.Fprintf(tw, "  service p99\t%.2f ms\ttarget ≤ %.0f ms\t%s\n", t.ServiceP99Ms, t.P99TargetMs, passFail(t.P99Pass))
+	tw.Flush()
+	fmt.Fprintf(w, "  CPU per request, baseline B: %s; %.0f-byte answers\n", cpuPerOpText(t.BaselineCPUPerReq), avgBytes(t.Baseline))
+	fmt.Fprintf(w, "  CPU per request, service:    %s; %.0f-byte answers\n", cpuPerOpText(t.ServiceCPUPerReq), avgBytes(t.Service))
+	for _, rs := range [][]trackRound{t.Baseline, t.Service} {
+		for _, x := range rs {
+			for _, e := range x.Samples {
+				fmt.Fprintf(w, "  error: %s\n", e)
+			}
+		}
+	}
+
+	fmt.Fprintf(w, "\nset-up: registered %d parcels through the API in %.1fs (%.0f/s, %d workers); pgbench -i took %.1fs\n",
+		r.Registration.Parcels, r.Registration.Seconds, r.Registration.PerSec, r.Registration.Workers, p.InitS)
+	other := max(p.CPU.OtherPct, s.CPU.OtherPct, maxOther(t.Baseline), maxOther(t.Service))
+	if other > quietOtherPct {
+		fmt.Fprintf(w, "WARNING: other processes used up to %.0f%% of the machine's CPU during a timed run: "+
+			"the figures are disturbed; rerun on a quiet machine\n", other)
+	}
+	if r.Profile != nil {
+		printProfile(w, r.Profile)
+	}
+	fmt.Fprintf(w, "OVERALL: %s\n", passFail(r.Pass))
+}
+
+// printProfile summarises the -profile runs.
+func printProfile(w io.Writer, runs []profileRun) {
+	for _, r := range runs {
+		fmt.Fprintf(w, "\nPROFILE (not part of the figures): %s, %s\n", r.Name, r.Summary)
+		fmt.Fprintf(w, "  samples by process (share of all):\n")
+		for _, l := range r.ByProcess {
+			fmt.Fprintf(w, "    %s\n", l)
+		}
+		fmt.Fprintf(w, "  %s: functions with their callees (share of its samples):\n", r.Focus)
+		for _, l := range r.Functions {
+			fmt.Fprintf(w, "    %s\n", l)
+		}
+		fmt.Fprintf(w, "  full report: %s (removed at exit unless -keep)\n", r.Report)
+	}
+}
+
+// writeJSON writes r to path.
+func writeJSON(path string, r *Results) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// quietOtherPct is the share of the CPU other processes may take during a
+// timed run before the report warns that the figures are disturbed.
+const quietOtherPct = 5
+
+// cpuText describes a run's CPU use.
+func cpuText(u cpuUse) string {
+	return fmt.Sprintf("busy %.0f%% (ours %.0f%%, other %.0f%%)", u.BusyPct, u.OursPct, u.OtherPct)
+}
+
+// maxOther is the largest share of the CPU other processes took in rounds.
+func maxOther(rs []trackRound) float64 {
+	m := 0.0
+	for _, r := range rs {
+		m = max(m, r.CPU.OtherPct)
+	}
+	return m
+}
+
+// avgBytes is the mean answer size over rounds.
+func avgBytes(rs []trackRound) float64 {
+	var n, b float64
+	for _, r := range rs {
+		n += float64(r.Requests)
+		b += r.Bytes * float64(r.Requests)
+	}
+	if n == 0 {
+		return 0
+	}
+	return b / n
+}

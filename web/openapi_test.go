@@ -1,0 +1,773 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http/httptest"
+	"reflect"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/changchun-gov/courier/internal/apperr"
+	"github.com/changchun-gov/courier/internal/i18n"
+	"github.com/changchun-gov/courier/shipment"
+	"github.com/changchun-gov/courier/tracking"
+)
+
+// httpMethods are the operation keys of an OpenAPI path item.
+var httpMethods = []string{"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+func loadOpenAPI(t *testing.T) map[string]any {
+	t.Helper()
+	var doc map[string]any
+	if err := json.Unmarshal(OpenAPI, &doc); err != nil {
+		t.Fatalf("openapi.json is not valid JSON: %v", err)
+	}
+	return doc
+}
+
+// operations lists the document's operations as "METHOD path" → operation.
+func operations(t *testing.T, doc map[string]any) map[string]map[string]any {
+	t.Helper()
+	paths, ok := doc["paths"].(map[string]any)
+	if !ok || len(paths) == 0 {
+		t.Fatal("openapi.json has no paths")
+	}
+	ops := map[string]map[string]any{}
+	for p, item := range paths {
+		m, ok := item.(map[string]any)
+		if !ok {
+			t.Fatalf("path %s is not an object", p)
+		}
+		for _, method := range httpMethods {
+			if op, ok := m[method]; ok {
+				o, ok := op.(map[string]any)
+				if !ok {
+					t.Fatalf("%s %s is not an object", method, p)
+				}
+				ops[strings.ToUpper(method)+" "+p] = o
+			}
+		}
+	}
+	return ops
+}
+
+func schemaOf(t *testing.T, doc map[string]any, name string) map[string]any {
+	t.Helper()
+	s, ok := dig(doc, "components", "schemas", name).(map[string]any)
+	if !ok {
+		t.Fatalf("components.schemas.%s is missing", name)
+	}
+	return s
+}
+
+func dig(v any, keys ...string) any {
+	for _, k := range keys {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}
+
+func strs(v any) []string {
+	var out []string
+	l, _ := v.([]any)
+	for _, x := range l {
+		s, _ := x.(string)
+		out = append(out, s)
+	}
+	return out
+}
+
+func asStrings[T ~string](xs []T) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = string(x)
+	}
+	return out
+}
+
+// resolve follows a local $ref.
+func resolve(t *testing.T, doc map[string]any, v any) map[string]any {
+	t.Helper()
+	m, _ := v.(map[string]any)
+	for m != nil {
+		r, ok := m["$ref"].(string)
+		if !ok {
+			return m
+		}
+		target := dig(doc, strings.Split(strings.TrimPrefix(r, "#/"), "/")...)
+		m, _ = target.(map[string]any)
+		if m == nil {
+			t.Fatalf("$ref %s does not resolve", r)
+		}
+	}
+	return m
+}
+
+// mediaExamples returns the example values of a media type object: example
+// and every examples[*].value.
+func mediaExamples(media map[string]any) map[string]any {
+	out := map[string]any{}
+	if ex, ok := media["example"]; ok {
+		out["example"] = ex
+	}
+	if exs, ok := media["examples"].(map[string]any); ok {
+		for name, e := range exs {
+			if v, ok := dig(e, "value").(any); ok && v != nil {
+				out[name] = v
+			}
+		}
+	}
+	return out
+}
+
+func TestOpenAPIDocumentIsComplete(t *testing.T) {
+	doc := loadOpenAPI(t)
+	v, _ := doc["openapi"].(string)
+	if !strings.HasPrefix(v, "3.") {
+		t.Fatalf("openapi = %q, want 3.x", v)
+	}
+	if dig(doc, "components", "securitySchemes", "bearerAuth", "scheme") != "bearer" {
+		t.Error("components.securitySchemes.bearerAuth must be an http bearer scheme")
+	}
+	for key, op := range operations(t, doc) {
+		resp, ok := op["responses"].(map[string]any)
+		if !ok || len(resp) == 0 {
+			t.Errorf("%s has no responses", key)
+		}
+		for status, r := range resp {
+			if _, ok := resolve(t, doc, r)["description"].(string); !ok {
+				t.Errorf("%s response %s has no description", key, status)
+			}
+		}
+		if rb, ok := op["requestBody"]; ok {
+			media, ok := dig(resolve(t, doc, rb), "content", "application/json").(map[string]any)
+			if !ok {
+				t.Errorf("%s: requestBody has no application/json content", key)
+				continue
+			}
+			if len(mediaExamples(media)) == 0 {
+				t.Errorf("%s: requestBody application/json has no example or examples", key)
+			}
+		}
+	}
+	// Every $ref resolves.
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if r, ok := x["$ref"].(string); ok {
+				if !strings.HasPrefix(r, "#/") || dig(doc, strings.Split(strings.TrimPrefix(r, "#/"), "/")...) == nil {
+					t.Errorf("$ref %s does not resolve", r)
+				}
+			}
+			for _, y := range x {
+				walk(y)
+			}
+		case []any:
+			for _, y := range x {
+				walk(y)
+			}
+		}
+	}
+	walk(doc)
+}
+
+var (
+	paramRe  = regexp.MustCompile(`\{[^}/]*\}|:[^/]+`)
+	prefixes = []string{"/api", "/t/", "/healthz", "/readyz"}
+)
+
+func routeKey(method, path string) string {
+	return method + " " + paramRe.ReplaceAllString(path, "{}")
+}
+
+func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
+	app, err := New(Deps{Catalog: i18n.MustLoad()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	routes := map[string]bool{}
+	for _, r := range app.GetRoutes(true) {
+		if r.Method == "HEAD" || !slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(r.Path, p) }) {
+			continue
+		}
+		routes[routeKey(r.Method, r.Path)] = true
+	}
+	if len(routes) < 10 {
+		t.Fatalf("only %d routes found: %v", len(routes), routes)
+	}
+	documented := map[string]bool{}
+	for key := range operations(t, loadOpenAPI(t)) {
+		method, path, _ := strings.Cut(key, " ")
+		documented[routeKey(method, path)] = true
+	}
+	for r := range routes {
+		if !documented[r] {
+			t.Errorf("route %s is not in openapi.json", r)
+		}
+	}
+	for d := range documented {
+		if !routes[d] {
+			t.Errorf("openapi.json documents %s, which no route serves", d)
+		}
+	}
+}
+
+func TestOpenAPIEnumsMatchTheDomain(t *testing.T) {
+	doc := loadOpenAPI(t)
+	scanActions := slices.DeleteFunc(slices.Clone(shipment.Actions), func(a shipment.Action) bool { return a == shipment.ActRegister })
+	eventActions := append(slices.Clone(shipment.Actions), shipment.ActLabelPrinted, shipment.ActMessageSent, shipment.ActNote)
+	actorRoles := append(slices.Clone(shipment.Roles), shipment.RoleSystem)
+	for _, c := range []struct {
+		schema string
+		want   []string
+	}{
+		{"Status", asStrings(shipment.Statuses)},
+		{"ScanAction", asStrings(scanActions)},
+		{"EventAction", asStrings(eventActions)},
+		{"Role", asStrings(shipment.Roles)},
+		{"ActorRole", asStrings(actorRoles)},
+		{"IDType", asStrings(shipment.IDTypes)},
+		{"Reason", shipment.Reasons},
+		{"Resolution", asStrings([]shipment.Resolution{shipment.ResolveRestore, shipment.ResolveReroute, shipment.ResolveReturn})},
+		{"Kind", asStrings([]shipment.Kind{shipment.KindCertificate, shipment.KindMaterials})},
+		{"DestKind", asStrings([]shipment.DestKind{shipment.DestHall, shipment.DestDepartment, shipment.DestAddress})},
+		{"SiteKind", asStrings([]shipment.SiteKind{shipment.SiteHall, shipment.SiteHub, shipment.SiteDepartment})},
+		{"ApplicantType", asStrings([]shipment.ApplicantType{shipment.Natural, shipment.Legal})},
+	} {
+		if got := strs(schemaOf(t, doc, c.schema)["enum"]); !slices.Equal(got, c.want) {
+			t.Errorf("%s enum = %v, want %v", c.schema, got, c.want)
+		}
+	}
+	// Who may take each scan action.
+	xr, _ := schemaOf(t, doc, "ScanAction")["x-roles"].(map[string]any)
+	for _, a := range scanActions {
+		want := asStrings(slices.DeleteFunc(slices.Clone(shipment.RolesFor(a)), func(r shipment.Role) bool { return r == shipment.RoleSystem }))
+		if got := strs(xr[string(a)]); !slices.Equal(got, want) {
+			t.Errorf("ScanAction x-roles[%s] = %v, want %v", a, got, want)
+		}
+	}
+	if len(xr) != len(scanActions) {
+		t.Errorf("ScanAction x-roles has %d actions, want %d", len(xr), len(scanActions))
+	}
+}
+
+// Reference data, as the service seeds it.
+var (
+	refHalls       = []string{"CC-WIN", "ED-HALL", "NG-HALL", "NA-HALL", "JY-HALL", "DH-HALL", "YS-HALL"}
+	refHubs        = []string{"CC-HUB"}
+	refDepartments = []string{"D-SW", "D-HB", "D-GT", "D-GS", "D-NS", "D-LY", "D-AJ"}
+	refCertTypes   = []string{"business_licence", "food_business_licence", "foreign_trade_registration", "eia_approval",
+		"pollutant_permit", "real_estate_certificate", "land_use_planning_permit", "water_abstraction_permit",
+		"logging_permit", "work_safety_licence"}
+)
+
+func refSite(code string) (shipment.SiteKind, bool) {
+	switch {
+	case slices.Contains(refHalls, code):
+		return shipment.SiteHall, true
+	case slices.Contains(refHubs, code):
+		return shipment.SiteHub, true
+	case slices.Contains(refDepartments, code):
+		return shipment.SiteDepartment, true
+	}
+	return "", false
+}
+
+func refCertType(code string) bool { return slices.Contains(refCertTypes, code) }
+
+// decodeStrict decodes v as the handlers do: unknown fields and trailing
+// data refused.
+func decodeStrict(v any, into any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(into); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return errors.New("trailing data")
+	}
+	return nil
+}
+
+// bodyExamples returns every example of an operation's JSON request body,
+// the body schema's own example included.
+func bodyExamples(t *testing.T, doc map[string]any, op map[string]any) map[string]any {
+	t.Helper()
+	media, _ := dig(resolve(t, doc, op["requestBody"]), "content", "application/json").(map[string]any)
+	out := mediaExamples(media)
+	if ex, ok := resolve(t, doc, media["schema"])["example"]; ok {
+		out["schema example"] = ex
+	}
+	return out
+}
+
+func TestOpenAPIRequestExamplesAreAccepted(t *testing.T) {
+	doc := loadOpenAPI(t)
+	ops := operations(t, doc)
+	scanIDRe := regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$`)
+
+	checks := map[string]func(t *testing.T, ex any){
+		"POST /api/v1/auth/token": func(t *testing.T, ex any) {
+			var r tokenRequest
+			if err := decodeStrict(ex, &r); err != nil {
+				t.Fatal(err)
+			}
+			if r.Username == "" || r.Password == "" {
+				t.Errorf("token example lacks username or password: %+v", r)
+			}
+		},
+		"POST /api/v1/users": func(t *testing.T, ex any) {
+			var n shipment.NewUser
+			if err := decodeStrict(ex, &n); err != nil {
+				t.Fatal(err)
+			}
+			if !n.Role.Valid() || len([]rune(n.Password)) < 10 || !regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{1,63}$`).MatchString(n.Username) {
+				t.Errorf("user example is not valid: %+v", n)
+			}
+			k, ok := refSite(n.Site)
+			switch {
+			case n.Role == shipment.RoleClerk && (!ok || k != shipment.SiteDepartment),
+				n.Role == shipment.RoleStaff && (!ok || k == shipment.SiteDepartment),
+				!n.Role.HasSite() && n.Site != "":
+				t.Errorf("user example %s: site %q does not fit role %s", n.Username, n.Site, n.Role)
+			}
+			if (n.Role == shipment.RoleAPIClient) != (len(n.Departments) > 0) {
+				t.Errorf("user example %s: departments %v do not fit role %s", n.Username, n.Departments, n.Role)
+			}
+			for _, d := range n.Departments {
+				if k, ok := refSite(d); !ok || k != shipment.SiteDepartment {
+					t.Errorf("user example %s: %s is not a department", n.Username, d)
+				}
+			}
+		},
+		"POST /api/v1/parcels": func(t *testing.T, ex any) {
+			var r shipment.Registration
+			if err := decodeStrict(ex, &r); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Normalize(refSite, refCertType); err != nil {
+				t.Fatalf("Normalize: %v (field %q)", err, apperr.As(err).Field)
+			}
+		},
+		"POST /api/v1/scans": func(t *testing.T, ex any) {
+			var r tracking.ScanRequest
+			if err := decodeStrict(ex, &r); err != nil {
+				t.Fatal(err)
+			}
+			code, err := shipment.ParseCode(r.Code)
+			if err != nil {
+				t.Fatalf("ParseCode(%q): %v", r.Code, err)
+			}
+			if code.Kind != shipment.KindParcel {
+				t.Errorf("code %q is a %s, not a parcel", r.Code, code.Kind)
+			}
+			if !r.Action.Valid() || r.Action == shipment.ActRegister {
+				t.Errorf("action %q is not a scan action", r.Action)
+			}
+			if !scanIDRe.MatchString(r.ScanID) {
+				t.Errorf("scan_id %q is not acceptable", r.ScanID)
+			}
+			if _, ok := refSite(r.Site); r.Site != "" && !ok {
+				t.Errorf("site %q is not a reference site", r.Site)
+			}
+			if r.ScannedAt != nil {
+				if _, off := r.ScannedAt.Zone(); off != 8*3600 {
+					t.Errorf("scanned_at %v is not at +08:00", r.ScannedAt)
+				}
+			}
+			if r.Source != "" && (!r.Source.Valid() || r.Source == shipment.SourceSchedule) {
+				t.Errorf("source %q is refused", r.Source)
+			}
+			if (r.Action == shipment.ActReport || r.Action == shipment.ActFail || r.Reason != "") && !slices.Contains(shipment.Reasons, r.Reason) {
+				t.Errorf("reason %q is not a reason", r.Reason)
+			}
+			if r.Action == shipment.ActCollect {
+				if r.CollectionCode == "" && r.IDNumber == "" {
+					t.Error("collect example has neither collection_code nor id_number")
+				}
+				if r.CollectionCode == "" {
+					if _, err := shipment.ValidateID(shipment.IDResident, r.IDNumber); err != nil {
+						t.Errorf("id_number: %v", err)
+					}
+				}
+			}
+			if p := r.Proxy; p != nil {
+				typ := p.IDType
+				if typ == "" {
+					typ = shipment.IDResident
+				}
+				if _, err := shipment.ValidateName(p.Name); err != nil || strings.TrimSpace(p.Authorisation) == "" {
+					t.Errorf("proxy is incomplete: %+v", p)
+				}
+				if _, err := shipment.ValidateID(typ, p.IDNumber); err != nil {
+					t.Errorf("proxy id_number: %v", err)
+				}
+			}
+		},
+	}
+	for key, op := range ops {
+		if _, ok := op["requestBody"]; !ok {
+			continue
+		}
+		check, ok := checks[key]
+		if !ok {
+			t.Errorf("%s has a request body this test does not check", key)
+			continue
+		}
+		exs := bodyExamples(t, doc, op)
+		if len(exs) == 0 {
+			t.Errorf("%s has no examples", key)
+		}
+		for name, ex := range exs {
+			t.Run(key+"/"+name, func(t *testing.T) { check(t, ex) })
+		}
+	}
+
+	// The brief's named examples are there.
+	parcels := bodyExamples(t, doc, ops["POST /api/v1/parcels"])
+	var kinds []string
+	for _, ex := range parcels {
+		var r shipment.Registration
+		if decodeStrict(ex, &r) == nil {
+			kinds = append(kinds, string(r.Kind)+"/"+string(r.Destination.Kind)+"/"+string(r.Applicant.Type))
+		}
+	}
+	for _, want := range []string{"certificate/hall/natural", "materials/department/natural", "certificate/address/natural", "certificate/hall/legal"} {
+		if !slices.Contains(kinds, want) {
+			t.Errorf("POST /api/v1/parcels has no %s example (have %v)", want, kinds)
+		}
+	}
+	var actions []string
+	for _, ex := range bodyExamples(t, doc, ops["POST /api/v1/scans"]) {
+		var r tracking.ScanRequest
+		if decodeStrict(ex, &r) == nil {
+			a := string(r.Action)
+			if r.Proxy != nil {
+				a += "+proxy"
+			}
+			actions = append(actions, a)
+		}
+	}
+	for _, want := range []string{"receive", "collect", "collect+proxy", "report"} {
+		if !slices.Contains(actions, want) {
+			t.Errorf("POST /api/v1/scans has no %s example (have %v)", want, actions)
+		}
+	}
+}
+
+// jsonFields returns the JSON names of a struct type's fields, embedded
+// structs flattened, and which of them are always present (no omitempty).
+func jsonFields(t reflect.Type) (all, always []string) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" || (!f.IsExported() && !f.Anonymous) {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
+			a, w := jsonFields(f.Type)
+			all, always = append(all, a...), append(always, w...)
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		all = append(all, name)
+		if !strings.Contains(opts, "omitempty") {
+			always = append(always, name)
+		}
+	}
+	return all, always
+}
+
+func TestOpenAPISchemasMatchTheTypes(t *testing.T) {
+	doc := loadOpenAPI(t)
+	eventView := reflect.TypeOf(struct {
+		tracking.Event
+		ActionText string `json:"action_text"`
+		StatusText string `json:"status_text"`
+	}{})
+	for _, c := range []struct {
+		schema   string
+		typ      reflect.Type
+		response bool // always-present fields must be required
+	}{
+		{"Registration", reflect.TypeOf(shipment.Registration{}), false},
+		{"Applicant", reflect.TypeOf(shipment.Applicant{}), false},
+		{"Destination", reflect.TypeOf(shipment.Destination{}), false},
+		{"Address", reflect.TypeOf(shipment.Address{}), false},
+		{"Certificate", reflect.TypeOf(shipment.Certificate{}), false},
+		{"NewUser", reflect.TypeOf(shipment.NewUser{}), false},
+		{"TokenRequest", reflect.TypeOf(tokenRequest{}), false},
+		{"ScanRequest", reflect.TypeOf(tracking.ScanRequest{}), false},
+		{"Proxy", reflect.TypeOf(tracking.Proxy{}), false},
+		{"User", reflect.TypeOf(shipment.User{}), true},
+		{"Site", reflect.TypeOf(shipment.Site{}), true},
+		{"Window", reflect.TypeOf(shipment.Window{}), true},
+		{"CertType", reflect.TypeOf(shipment.CertType{}), true},
+		{"ScanResult", reflect.TypeOf(tracking.ScanResult{}), true},
+		{"ItemResult", reflect.TypeOf(tracking.ItemResult{}), true},
+		{"EventView", eventView, true},
+		{"ParcelView", reflect.TypeOf(tracking.ParcelView{}), true},
+		{"ApplicantView", reflect.TypeOf(tracking.ApplicantView{}), true},
+		{"ParcelPage", reflect.TypeOf(tracking.Page[tracking.ParcelView]{}), true},
+		{"OutboxEntry", reflect.TypeOf(tracking.OutboxEntry{}), true},
+		{"PublicStatus", reflect.TypeOf(tracking.PublicStatus{}), true},
+		{"PublicDetail", reflect.TypeOf(tracking.PublicDetail{}), true},
+		{"TimelineEntry", reflect.TypeOf(tracking.TimelineEntry{}), true},
+		{"Place", reflect.TypeOf(tracking.Place{}), true},
+		{"ErrorBody", reflect.TypeOf(ErrorBody{}), true},
+		{"ErrorDetail", reflect.TypeOf(ErrorDetail{}), true},
+	} {
+		s := schemaOf(t, doc, c.schema)
+		props, _ := s["properties"].(map[string]any)
+		var got []string
+		for p := range props {
+			got = append(got, p)
+		}
+		all, always := jsonFields(c.typ)
+		sort.Strings(got)
+		sort.Strings(all)
+		if !slices.Equal(got, all) {
+			t.Errorf("schema %s has properties %v, the type has JSON fields %v", c.schema, got, all)
+		}
+		if c.response {
+			req := strs(s["required"])
+			sort.Strings(req)
+			sort.Strings(always)
+			if !slices.Equal(req, always) {
+				t.Errorf("schema %s requires %v, the type always sends %v", c.schema, req, always)
+			}
+		}
+	}
+}
+
+// validate checks an example value against a schema: types, enums,
+// patterns, required and unknown properties, $ref, allOf and nullable.
+func validate(t *testing.T, doc map[string]any, schema any, v any, at string) []string {
+	s := resolve(t, doc, schema)
+	if s == nil {
+		return nil
+	}
+	var errs []string
+	for _, sub := range func() []any { l, _ := s["allOf"].([]any); return l }() {
+		errs = append(errs, validate(t, doc, sub, v, at)...)
+	}
+	if v == nil {
+		if n, _ := s["nullable"].(bool); !n && s["type"] != nil {
+			errs = append(errs, at+": null is not allowed")
+		}
+		return errs
+	}
+	if enum, ok := s["enum"].([]any); ok && !slices.Contains(enum, v) {
+		errs = append(errs, fmt.Sprintf("%s: %v is not one of %v", at, v, enum))
+	}
+	switch s["type"] {
+	case "object":
+		m, ok := v.(map[string]any)
+		if !ok {
+			return append(errs, fmt.Sprintf("%s: %v is not an object", at, v))
+		}
+		props, _ := s["properties"].(map[string]any)
+		for _, r := range strs(s["required"]) {
+			if _, ok := m[r]; !ok {
+				errs = append(errs, at+": lacks required "+r)
+			}
+		}
+		for k, x := range m {
+			if ps, ok := props[k]; ok {
+				errs = append(errs, validate(t, doc, ps, x, at+"."+k)...)
+			} else if s["additionalProperties"] == false {
+				errs = append(errs, at+": unknown property "+k)
+			}
+		}
+	case "array":
+		l, ok := v.([]any)
+		if !ok {
+			return append(errs, fmt.Sprintf("%s: %v is not an array", at, v))
+		}
+		for i, x := range l {
+			errs = append(errs, validate(t, doc, s["items"], x, fmt.Sprintf("%s[%d]", at, i))...)
+		}
+	case "string":
+		str, ok := v.(string)
+		if !ok {
+			return append(errs, fmt.Sprintf("%s: %v is not a string", at, v))
+		}
+		if p, ok := s["pattern"].(string); ok && !regexp.MustCompile(p).MatchString(str) {
+			errs = append(errs, fmt.Sprintf("%s: %q does not match %s", at, str, p))
+		}
+		if s["format"] == "date-time" {
+			if tm, err := time.Parse(time.RFC3339, str); err != nil {
+				errs = append(errs, fmt.Sprintf("%s: %q is not RFC 3339", at, str))
+			} else if _, off := tm.Zone(); off != 8*3600 {
+				errs = append(errs, fmt.Sprintf("%s: %q is not at +08:00", at, str))
+			}
+		}
+	case "integer":
+		if f, ok := v.(float64); !ok || f != float64(int64(f)) {
+			errs = append(errs, fmt.Sprintf("%s: %v is not an integer", at, v))
+		}
+	case "boolean":
+		if _, ok := v.(bool); !ok {
+			errs = append(errs, fmt.Sprintf("%s: %v is not a boolean", at, v))
+		}
+	}
+	return errs
+}
+
+func TestOpenAPIExamplesMatchTheirSchemas(t *testing.T) {
+	doc := loadOpenAPI(t)
+	n := 0
+	for key, op := range operations(t, doc) {
+		var contents []any
+		if rb, ok := op["requestBody"]; ok {
+			contents = append(contents, dig(resolve(t, doc, rb), "content"))
+		}
+		resp, _ := op["responses"].(map[string]any)
+		for _, r := range resp {
+			contents = append(contents, resolve(t, doc, r)["content"])
+		}
+		for _, c := range contents {
+			cm, _ := c.(map[string]any)
+			for mt, media := range cm {
+				m, _ := media.(map[string]any)
+				for name, ex := range mediaExamples(m) {
+					n++
+					for _, e := range validate(t, doc, m["schema"], ex, key+" "+mt+" "+name) {
+						t.Error(e)
+					}
+				}
+			}
+		}
+	}
+	schemas, _ := dig(doc, "components", "schemas").(map[string]any)
+	for name, s := range schemas {
+		if ex, ok := s.(map[string]any)["example"]; ok {
+			n++
+			for _, e := range validate(t, doc, s, ex, "schema "+name) {
+				t.Error(e)
+			}
+		}
+	}
+	if n < 20 {
+		t.Errorf("only %d examples checked", n)
+	}
+}
+
+// roleAccounts resolves a token naming a role to an actor of that role.
+type roleAccounts struct{}
+
+func (roleAccounts) Create(context.Context, shipment.NewUser) (shipment.User, error) {
+	return shipment.User{}, errors.New("not implemented")
+}
+func (roleAccounts) List(context.Context) ([]shipment.User, error) {
+	return nil, errors.New("not implemented")
+}
+func (roleAccounts) IssueToken(context.Context, string, string) (string, time.Time, error) {
+	return "", time.Time{}, errors.New("not implemented")
+}
+func (roleAccounts) RevokeToken(context.Context, string) error { return nil }
+func (roleAccounts) ActorByToken(_ context.Context, tok string) (shipment.Actor, error) {
+	r := shipment.Role(tok)
+	if !r.Valid() {
+		return shipment.Actor{}, apperr.New(apperr.Unauthorized, "auth.token_invalid")
+	}
+	a := shipment.Actor{ID: 1, Username: tok, Role: r}
+	switch r {
+	case shipment.RoleClerk:
+		a.Site = "D-SW"
+	case shipment.RoleStaff:
+		a.Site = "ED-HALL"
+	case shipment.RoleAPIClient:
+		a.Departments = []string{"D-SW"}
+	}
+	return a, nil
+}
+
+// TestOpenAPIRolesMatchTheRoutes calls every documented operation as each
+// role and without a token: the roles refused with auth.forbidden must be
+// exactly those x-roles leaves out, and an operation needs a token exactly
+// when its security names bearerAuth. Handlers past the role check run
+// against no ledger and fail in their own ways, which is fine here.
+func TestOpenAPIRolesMatchTheRoutes(t *testing.T) {
+	doc := loadOpenAPI(t)
+	app, err := New(Deps{Catalog: i18n.MustLoad(), Accounts: roleAccounts{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func(method, path, token string) (int, string) {
+		var body io.Reader
+		if method == "POST" {
+			body = strings.NewReader("{}")
+		}
+		req := httptest.NewRequest(method, path, body)
+		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := app.Test(req, -1)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, path, err)
+		}
+		defer resp.Body.Close()
+		var eb ErrorBody
+		b, _ := io.ReadAll(resp.Body)
+		_ = json.Unmarshal(b, &eb)
+		return resp.StatusCode, eb.Error.Code
+	}
+	globalSec := doc["security"]
+	for key, op := range operations(t, doc) {
+		method, path, _ := strings.Cut(key, " ")
+		path = paramRe.ReplaceAllString(path, "CP2026031500417N")
+		sec, ok := op["security"]
+		if !ok {
+			sec = globalSec
+		}
+		needsToken := strings.Contains(fmt.Sprint(sec), "bearerAuth")
+		status, code := call(method, path, "")
+		if needsToken != (status == 401 && code == "auth.required") {
+			t.Errorf("%s: security %v, but without a token it answers %d %s", key, sec, status, code)
+		}
+		if !needsToken {
+			if _, ok := op["x-roles"]; ok {
+				t.Errorf("%s is public but lists x-roles", key)
+			}
+			continue
+		}
+		roles := strs(op["x-roles"])
+		if len(roles) == 0 {
+			t.Errorf("%s needs a token but lists no x-roles", key)
+		}
+		desc, _ := op["description"].(string)
+		for _, r := range shipment.Roles {
+			status, code := call(method, path, string(r))
+			refused := status == 403 && code == "auth.forbidden"
+			if refused == slices.Contains(roles, string(r)) {
+				t.Errorf("%s as %s: answered %d %s, but x-roles is %v", key, r, status, code, roles)
+			}
+		}
+		if !strings.Contains(desc, "Roles: "+strings.Join(roles, ", ")) {
+			t.Errorf("%s: description does not name its roles %v", key, roles)
+		}
+	}
+}
