@@ -554,4 +554,3 @@ func TestThrottleIsSharedAcrossInstances(t *testing.T) {
 		t.Fatal("client address stored in clear")
 	}
 }
-
