@@ -34,6 +34,9 @@ type ErrorDetail struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
+	// Details holds the message's arguments as codes (site codes, states),
+	// for programs: for example the expected site of scan.wrong_site.
+	Details map[string]any `json:"details,omitempty"`
 }
 
 func (s *server) fromFiber(fe *fiber.Error) *apperr.Error {
@@ -83,7 +86,10 @@ func (s *server) errorHandler(c *fiber.Ctx, err error) error {
 			args["field"] = ae.Field
 		}
 	}
-	body := ErrorBody{Error: ErrorDetail{Code: ae.Code, Message: s.cat.T(lang, ae.Code, args), Field: ae.Field}}
+	body := ErrorBody{Error: ErrorDetail{Code: ae.Code, Message: s.cat.T(lang, ae.Code, s.readable(lang, args)), Field: ae.Field}}
+	if ae.Kind != apperr.Internal && len(ae.Args) > 0 {
+		body.Error.Details = ae.Args
+	}
 	if ae.Kind == apperr.Internal {
 		body.Error.Code = "internal"
 		body.Error.Message = s.cat.T(lang, "internal", nil)
@@ -99,4 +105,32 @@ func (s *server) lang(c *fiber.Ctx) string {
 		return i18n.Lang(l)
 	}
 	return i18n.Lang(c.Get(fiber.HeaderAcceptLanguage))
+}
+
+// readable turns codes in message arguments into words: states and actions
+// into their names, site codes into site names.
+func (s *server) readable(lang string, args map[string]any) map[string]any {
+	if len(args) == 0 {
+		return args
+	}
+	out := make(map[string]any, len(args))
+	for k, v := range args {
+		str, ok := v.(string)
+		switch {
+		case !ok:
+		case k == "status":
+			v = s.cat.T(lang, "status."+str, nil)
+		case k == "action":
+			v = s.cat.T(lang, "action."+str, nil)
+		case k == "site" || k == "expected":
+			if s.Ref == nil {
+			} else if site, found := s.Ref.Site(str); found {
+				v = site.Name(lang)
+			} else if str == "" {
+				v = "—"
+			}
+		}
+		out[k] = v
+	}
+	return out
 }

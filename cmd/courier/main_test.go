@@ -1,0 +1,258 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/changchun-gov/courier/internal/pgtest"
+	"github.com/changchun-gov/courier/internal/postgres"
+)
+
+func TestMain(m *testing.M) {
+	pgtest.Configure(func(ctx context.Context, conn *pgx.Conn) error {
+		pool, err := pgxpool.New(ctx, conn.Config().ConnString())
+		if err != nil {
+			return err
+		}
+		defer pool.Close()
+		_, err = postgres.Migrate(ctx, pool, nil)
+		return err
+	})
+	os.Exit(pgtest.Main(m))
+}
+
+// lockedBuffer is an io.Writer safe for the service's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func randomKey() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+const adminPassword = "admin-password-2026"
+
+// service is one running instance of the whole program.
+type service struct {
+	t      *testing.T
+	base   string
+	stdout *lockedBuffer
+	stderr *lockedBuffer
+	stop   func() int
+}
+
+// boot runs the program's run() on :0 against a fresh test database and
+// waits until it listens. extra overrides environment variables.
+func boot(t *testing.T, extra map[string]string) *service {
+	t.Helper()
+	env := map[string]string{
+		"DATABASE_URL":           pgtest.DB(t),
+		"COURIER_MIGRATE":        "1",
+		"COURIER_ADDR":           "127.0.0.1:0",
+		"COURIER_ADMIN_PASSWORD": adminPassword,
+		"COURIER_ID_HASH_KEY":    randomKey(),
+		"COURIER_DATA_KEY":       randomKey(),
+		"COURIER_PASSWORD_COST":  "4",
+		"COURIER_PUBLIC_URL":     "https://zwfw.example.cn",
+		"COURIER_LOG_LEVEL":      "warn",
+	}
+	for k, v := range extra {
+		env[k] = v
+	}
+	return bootEnv(t, env)
+}
+
+var listenRe = regexp.MustCompile(`listening on (http://\S+)`)
+
+func bootEnv(t *testing.T, env map[string]string) *service {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &service{t: t, stdout: &lockedBuffer{}, stderr: &lockedBuffer{}}
+	envs.Store(s, env)
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, nil, func(k string) string { return env[k] }, s.stdout, s.stderr) }()
+	var once sync.Once
+	code := -1
+	s.stop = func() int {
+		once.Do(func() {
+			cancel()
+			select {
+			case code = <-done:
+			case <-time.After(30 * time.Second):
+				t.Error("service did not stop within 30 s")
+			}
+		})
+		return code
+	}
+	t.Cleanup(func() { s.stop() })
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := listenRe.FindStringSubmatch(s.stdout.String()); m != nil {
+			s.base = m[1]
+			return s
+		}
+		select {
+		case c := <-done:
+			t.Fatalf("service exited with %d before listening:\n%s", c, s.stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	t.Fatalf("service did not listen within 30 s:\n%s", s.stderr.String())
+	return nil
+}
+
+// response is an HTTP answer with its body decoded when it is JSON.
+type response struct {
+	Status int
+	Body   []byte
+	JSON   map[string]any
+}
+
+func (r response) errCode() string {
+	e, _ := r.JSON["error"].(map[string]any)
+	c, _ := e["code"].(string)
+	return c
+}
+
+func (r response) str(key string) string {
+	v, _ := r.JSON[key].(string)
+	return v
+}
+
+func (s *service) do(method, path, token string, body any, headers ...string) response {
+	s.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		j, _ := json.Marshal(b)
+		rd = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, s.base+path, rd)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	out := response{Status: res.StatusCode, Body: b}
+	_ = json.Unmarshal(b, &out.JSON)
+	return out
+}
+
+func (s *service) must(want int, method, path, token string, body any, headers ...string) response {
+	s.t.Helper()
+	r := s.do(method, path, token, body, headers...)
+	if r.Status != want {
+		s.t.Fatalf("%s %s: status %d, want %d: %s", method, path, r.Status, want, r.Body)
+	}
+	return r
+}
+
+func (s *service) login(user, password string) string {
+	s.t.Helper()
+	r := s.must(200, "POST", "/api/v1/auth/token", "", map[string]string{"username": user, "password": password})
+	return r.str("token")
+}
+
+// users creates one user per role and returns their tokens by name.
+func (s *service) users() map[string]string {
+	s.t.Helper()
+	admin := s.login("admin", adminPassword)
+	toks := map[string]string{"admin": admin}
+	for name, body := range map[string]map[string]any{
+		"clerk":   {"role": "clerk", "site": "D-SW"},
+		"clerkGT": {"role": "clerk", "site": "D-GT"},
+		"staff":   {"role": "staff", "site": "ED-HALL"},
+		"staffNG": {"role": "staff", "site": "NG-HALL"},
+		"courier": {"role": "courier"},
+		"api":     {"role": "api_client", "departments": []string{"D-SW"}},
+	} {
+		body["username"] = "u-" + strings.ToLower(name)
+		body["password"] = "password-" + name + "-1"
+		s.must(201, "POST", "/api/v1/users", admin, body)
+		toks[name] = s.login("u-"+strings.ToLower(name), "password-"+name+"-1")
+	}
+	return toks
+}
+
+func parcelBody(phone string) map[string]any {
+	return map[string]any{
+		"kind": "certificate", "origin_site": "D-SW",
+		"destination": map[string]any{"kind": "hall", "site": "ED-HALL"},
+		"applicant": map[string]any{"type": "natural", "name": "王小明", "phone": phone,
+			"id_type": "resident_id", "id_number": "11010519491231002X"},
+		"certificate":    map[string]any{"type": "business_licence", "number": "SW-CERT-1"},
+		"application_no": "SW-2026-000777",
+	}
+}
+
+var scanN struct {
+	sync.Mutex
+	n int
+}
+
+func scanID() string {
+	scanN.Lock()
+	defer scanN.Unlock()
+	scanN.n++
+	return fmt.Sprintf("e2e-%d-%d", time.Now().UnixNano(), scanN.n)
+}
+
+func (s *service) scan(token, code, action, site string, extra ...any) response {
+	s.t.Helper()
+	body := map[string]any{"code": code, "action": action, "scan_id": scanID()}
+	if site != "" {
+		body["site"] = site
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		body[extra[i].(string)] = extra[i+1]
+	}
+	return s.do("POST", "/api/v1/scans", token, body)
+}
