@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// browser starts a headless Chromium for one test. Under CI=true a missing
+// Chromium is a set-up error; elsewhere the test is skipped with the reason.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	path := ""
+	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"} {
+		if _, err := os.Stat(p); err == nil {
+			path = p
+			break
+		}
+	}
+	if path == "" {
+		if p, err := exec.LookPath("chromium"); err == nil {
+			path = p
+		}
+	}
+	if path == "" {
+		msg := "headless Chromium is needed: apt-get install chromium fonts-wqy-microhei"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox,
+		chromedp.DisableGPU, chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-quic", true),
+		chromedp.WindowSize(414, 900), chromedp.UserDataDir(t.TempDir()),
+		// A citizen's phone asks for Chinese.
+		chromedp.Flag("lang", "zh-CN"), chromedp.Flag("accept-lang", "zh-CN,zh"))
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(func() { cancelT(); cancel(); cancelA() })
+	return ctx
+}
+
+// The public track page as a citizen sees it on a phone: status and hall
+// first; the phone tail opens the masked detail; English on request.
+func TestTrackPageInChromium(t *testing.T) {
+	t.Parallel()
+	s := boot(t, nil)
+	tok := s.users()
+	no := s.must(201, "POST", "/api/v1/parcels", tok["clerk"], parcelBody("13912345678")).str("waybill_no")
+	for _, st := range []struct{ who, action, site string }{{"courier", "pickup", ""}, {"staff", "receive", ""}, {"staff", "shelve", ""}} {
+		if r := s.scan(tok[st.who], no, st.action, st.site); r.Status != 200 {
+			t.Fatalf("%s: %s", st.action, r.Body)
+		}
+	}
+	ctx := browser(t)
+	// The label's QR text is upper case: /T/ works as well as /t/.
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.base+"/T/"+no), chromedp.WaitVisible("#status")); err != nil {
+		t.Fatal(err)
+	}
+	status, err := chromedp.Run(ctx, chromedp.Text("#status"))
+	if err != nil || status != "待领取" {
+		t.Fatalf("status %q %v", status, err)
+	}
+	hall, _ := chromedp.Run(ctx, chromedp.Text("#hall"))
+	if !strings.Contains(hall, "二道区政务服务中心") || !strings.Contains(hall, "周一至周五") {
+		t.Fatalf("hall: %q", hall)
+	}
+	body, _ := chromedp.Run(ctx, chromedp.Text("body"))
+	if strings.Contains(body, "王") || strings.Contains(body, "5678") {
+		t.Fatalf("number-alone view shows personal data: %q", body)
+	}
+
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys(`input[name="phone_tail"]`, "5678"),
+		chromedp.Submit(`input[name="phone_tail"]`),
+		chromedp.WaitVisible("#recipient"),
+	); err != nil {
+		t.Fatal(err)
+	}
+	name, _ := chromedp.Run(ctx, chromedp.Text("#recipient"))
+	phone, _ := chromedp.Run(ctx, chromedp.Text("#phone"))
+	timeline, _ := chromedp.Run(ctx, chromedp.Text("#timeline"))
+	if name != "王*明" || phone != "139****5678" || !strings.Contains(timeline, "上架") {
+		t.Fatalf("detail: %q %q %q", name, phone, timeline)
+	}
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil || len(shot) < 1000 {
+		t.Fatalf("screenshot: %d bytes %v", len(shot), err)
+	}
+	if dir := os.Getenv("COURIER_SCREENSHOTS"); dir != "" {
+		_ = os.WriteFile(dir+"/track-detail.png", shot, 0o644)
+	}
+
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.base+"/t/"+no+"?lang=en"), chromedp.WaitVisible("#status")); err != nil {
+		t.Fatal(err)
+	}
+	status, _ = chromedp.Run(ctx, chromedp.Text("#status"))
+	if status != "Ready for collection" {
+		t.Fatalf("english status %q", status)
+	}
+
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.base+"/t/CP0000000000000X"), chromedp.WaitVisible("#error")); err != nil {
+		t.Fatal(err)
+	}
+	msg, _ := chromedp.Run(ctx, chromedp.Text("#error"))
+	if !strings.Contains(msg, "未找到该运单") {
+		t.Fatalf("unknown number page: %q", msg)
+	}
+}
