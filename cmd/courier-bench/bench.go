@@ -53,6 +53,16 @@ func (b *bench) measure(ctx context.Context) (*Results, error) {
 		Started: time.Now().UTC().Format(time.RFC3339),
 	}
 
+	// How busy the machine is before we load it.
+	c0 := takeCPU()
+	select {
+	case <-time.After(2 * time.Second):
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	res.Machine.BackgroundPct = c0.until(takeCPU()).OtherPct
+	b.logf("background load before the run: %.0f%% of the CPU", res.Machine.BackgroundPct)
+
 	var err error
 	if b.workDir, err = makeWorkDir(); err != nil {
 		return nil, err
@@ -116,7 +126,7 @@ func (b *bench) measure(ctx context.Context) (*Results, error) {
 	if err != nil {
 		return nil, err
 	}
-	scans.judge(res.Pgbench.TPS)
+	scans.judge(res.Pgbench)
 	res.Scans = scans
 	b.logf("scans: %d ok in %.1fs = %.0f/s (%d errors); CPU %s", scans.OK, scans.Seconds, scans.PerSec, scans.Errors,
 		cpuText(scans.CPU))

@@ -162,8 +162,10 @@ func cpuPerOpText(m map[string]float64) string {
 	names := make([]string, 0, len(m))
 	total := 0.0
 	for n, v := range m {
-		names = append(names, n)
 		total += v
+		if v >= 0.5 { // an idle process's stray tick is noise
+			names = append(names, n)
+		}
 	}
 	sort.Slice(names, func(i, j int) bool { return m[names[i]] > m[names[j]] })
 	parts := make([]string, 0, len(names)+1)
@@ -180,4 +182,23 @@ func benchName() string {
 		return "courier-bench"
 	}
 	return strings.TrimSpace(string(b))
+}
+
+// sumPerOp is the total of a cpuPerOp result.
+func sumPerOp(m map[string]float64) float64 {
+	t := 0.0
+	for _, v := range m {
+		t += v
+	}
+	return t
+}
+
+// costRatio is the ratio of the CPU cost per operation, base over service:
+// the throughput ratio to expect when both are CPU-bound, which other load
+// on the machine disturbs much less than the rates themselves.
+func costRatio(base, service map[string]float64) float64 {
+	if s := sumPerOp(service); s > 0 {
+		return sumPerOp(base) / s
+	}
+	return 0
 }

@@ -86,27 +86,33 @@ func registerParcels(ctx context.Context, addr, token string, n, workers int) (r
 
 // scanResult is the scan run.
 type scanResult struct {
-	Workers          int      `json:"workers"`
-	OK               int64    `json:"ok"`      // 200 with "repeat": false
-	Repeats          int64    `json:"repeats"` // 200 with "repeat": true (should not happen)
-	Errors           int64    `json:"errors"`  // anything else
-	ErrorSamples     []string `json:"error_samples,omitempty"`
-	Seconds          float64  `json:"seconds"`
-	PerSec           float64  `json:"per_sec"`
-	P50Ms            float64  `json:"p50_ms"`
-	P99Ms            float64  `json:"p99_ms"`
-	ParcelsUsed      int      `json:"parcels_used"`
-	ParcelsExhausted bool     `json:"parcels_exhausted"`
-	CPU              cpuUse   `json:"cpu"`
-	PgbenchTPS       float64  `json:"pgbench_tps"`
-	Ratio            float64  `json:"ratio"`
-	Target           float64  `json:"target"`
-	Pass             bool     `json:"pass"`
+	Workers          int                `json:"workers"`
+	OK               int64              `json:"ok"`      // 200 with "repeat": false
+	Repeats          int64              `json:"repeats"` // 200 with "repeat": true (should not happen)
+	Errors           int64              `json:"errors"`  // anything else
+	ErrorSamples     []string           `json:"error_samples,omitempty"`
+	Seconds          float64            `json:"seconds"`
+	PerSec           float64            `json:"per_sec"`
+	P50Ms            float64            `json:"p50_ms"`
+	P99Ms            float64            `json:"p99_ms"`
+	ParcelsUsed      int                `json:"parcels_used"`
+	ParcelsExhausted bool               `json:"parcels_exhausted"`
+	CPU              cpuUse             `json:"cpu"`
+	PgbenchTPS       float64            `json:"pgbench_tps"`
+	CPUPerScan       map[string]float64 `json:"cpu_us_per_scan"`
+	CPUPerPgbenchTx  map[string]float64 `json:"cpu_us_per_pgbench_tx"`
+	CostRatio        float64            `json:"cost_ratio"` // pgbench CPU/tx over service CPU/scan
+	Ratio            float64            `json:"ratio"`
+	Target           float64            `json:"target"`
+	Pass             bool               `json:"pass"`
 }
 
-// judge compares the scan rate with pgbench's TPS.
-func (s *scanResult) judge(tps float64) {
+// judge compares the scan rate with pgbench's TPS, and their CPU costs.
+func (s *scanResult) judge(p pgbenchResult) {
+	tps := p.TPS
 	s.PgbenchTPS, s.Target = tps, scanRatioTarget
+	s.CPUPerScan, s.CPUPerPgbenchTx = cpuPerOp(s.OK, s.CPU), cpuPerOp(p.Transactions, p.CPU)
+	s.CostRatio = costRatio(s.CPUPerPgbenchTx, s.CPUPerScan)
 	if tps > 0 {
 		s.Ratio = s.PerSec / tps
 	}
@@ -308,6 +314,7 @@ type trackResult struct {
 	// CPU microseconds per request by process, over all rounds.
 	BaselineCPUPerReq map[string]float64 `json:"baseline_cpu_us_per_req"`
 	ServiceCPUPerReq  map[string]float64 `json:"service_cpu_us_per_req"`
+	CostRatio         float64            `json:"cost_ratio"` // baseline CPU/req over service CPU/req
 	BaselineErrors    int64              `json:"baseline_errors"`
 	ServiceErrors     int64              `json:"service_errors"`
 	Ratio             float64            `json:"ratio"`
@@ -344,6 +351,7 @@ func (t *trackResult) judge() {
 		return cpuPerOp(n, uses...)
 	}
 	t.BaselineCPUPerReq, t.ServiceCPUPerReq = perReq(t.Baseline), perReq(t.Service)
+	t.CostRatio = costRatio(t.BaselineCPUPerReq, t.ServiceCPUPerReq)
 	for _, r := range t.Baseline {
 		t.BaselineErrors += r.Errors
 	}

@@ -35,6 +35,8 @@ type machine struct {
 	Fsync             string `json:"fsync"`
 	SynchronousCommit string `json:"synchronous_commit"`
 	FullPageWrites    string `json:"full_page_writes"`
+	// BackgroundPct is the CPU other processes used in 2 s before the run.
+	BackgroundPct float64 `json:"background_pct"`
 }
 
 type configInfo struct {
@@ -66,6 +68,7 @@ func printReport(w io.Writer, r *Results) {
 		m.CPUs, m.GOMAXPROCS, m.GoVersion, m.OS, m.Arch, m.PostgreSQL, m.FSType, m.ClusterDir)
 	fmt.Fprintf(w, "durability: fsync=%s synchronous_commit=%s full_page_writes=%s; load generators share the same cores\n",
 		m.Fsync, m.SynchronousCommit, m.FullPageWrites)
+	fmt.Fprintf(w, "background load before the run: %.0f%% of the CPU\n", m.BackgroundPct)
 
 	p, s := r.Pgbench, r.Scans
 	fmt.Fprintf(w, "\nSCANS (state-changing writes), %d clients, %.0fs\n", s.Workers, r.Config.DurationS)
@@ -77,8 +80,9 @@ func printReport(w io.Writer, r *Results) {
 	fmt.Fprintf(tw, "  ratio service / pgbench\t%.2f\ttarget ≥ %.2f\t%s\n", s.Ratio, s.Target, passFail(s.Pass))
 	tw.Flush()
 	fmt.Fprintf(w, "  CPU during the runs (share of all %d cores): pgbench %s; scans %s\n", m.CPUs, cpuText(p.CPU), cpuText(s.CPU))
-	fmt.Fprintf(w, "  CPU per pgbench transaction: %s\n", cpuPerOpText(cpuPerOp(p.Transactions, p.CPU)))
-	fmt.Fprintf(w, "  CPU per scan:                %s\n", cpuPerOpText(cpuPerOp(s.OK, s.CPU)))
+	fmt.Fprintf(w, "  CPU per pgbench transaction: %s\n", cpuPerOpText(s.CPUPerPgbenchTx))
+	fmt.Fprintf(w, "  CPU per scan:                %s\n", cpuPerOpText(s.CPUPerScan))
+	fmt.Fprintf(w, "  CPU-cost ratio (pgbench per transaction / service per scan): %.2f — the rate ratio to expect when CPU-bound, little moved by other load\n", s.CostRatio)
 	if s.ParcelsExhausted {
 		fmt.Fprintf(w, "  note: all %d parcels were scanned before the deadline; the rate is over %.1fs (raise -parcels)\n",
 			s.ParcelsUsed, s.Seconds)
@@ -110,6 +114,7 @@ func printReport(w io.Writer, r *Results) {
 	tw.Flush()
 	fmt.Fprintf(w, "  CPU per request, baseline B: %s; %.0f-byte answers\n", cpuPerOpText(t.BaselineCPUPerReq), avgBytes(t.Baseline))
 	fmt.Fprintf(w, "  CPU per request, service:    %s; %.0f-byte answers\n", cpuPerOpText(t.ServiceCPUPerReq), avgBytes(t.Service))
+	fmt.Fprintf(w, "  CPU-cost ratio (baseline / service per request): %.2f — the rate ratio to expect when CPU-bound, little moved by other load\n", t.CostRatio)
 	for _, rs := range [][]trackRound{t.Baseline, t.Service} {
 		for _, x := range rs {
 			for _, e := range x.Samples {
