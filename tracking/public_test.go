@@ -1,0 +1,31 @@
+package tracking_test
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/changchun-gov/courier/shipment"
+	"github.com/changchun-gov/courier/tracking"
+)
+
+// Timeline folds events newest first, in Asia/Shanghai time, leaving out
+// events that change no state.
+func ExampleTimeline() {
+	at := time.Date(2026, 11, 27, 1, 30, 0, 0, time.UTC)
+	events := []tracking.Event{
+		{Seq: 1, Action: shipment.ActRegister, StatusAfter: shipment.Registered, Site: "D-SW", ServerTime: at},
+		{Seq: 2, Action: shipment.ActLabelPrinted, StatusAfter: shipment.Registered, Site: "D-SW", ServerTime: at.Add(time.Minute)},
+		{Seq: 3, Action: shipment.ActPickup, StatusAfter: shipment.InTransit, Site: "D-SW", ServerTime: at.Add(time.Hour)},
+		{Seq: 4, Action: shipment.ActReceive, StatusAfter: shipment.Arrived, Site: "ED-HALL", ServerTime: at.Add(3 * time.Hour)},
+	}
+	names := map[string]string{"D-SW": "长春市商务局", "ED-HALL": "二道区政务服务中心"}
+	words := map[string]string{"status.registered": "已登记", "status.in_transit": "运输中", "status.arrived": "已到达",
+		"action.register": "登记", "action.pickup": "揽收", "action.receive": "到达签收"}
+	for _, e := range tracking.Timeline(events, func(c string) string { return names[c] }, func(k string) string { return words[k] }) {
+		fmt.Println(e.At.Format("01-02 15:04 -07:00"), e.StatusText, e.ActionText, e.Place)
+	}
+	// Output:
+	// 11-27 12:30 +08:00 已到达 到达签收 二道区政务服务中心
+	// 11-27 10:30 +08:00 运输中 揽收 长春市商务局
+	// 11-27 09:30 +08:00 已登记 登记 长春市商务局
+}
