@@ -194,8 +194,9 @@ func sumPerOp(m map[string]float64) float64 {
 }
 
 // costRatio is the ratio of the CPU cost per operation, base over service:
-// the throughput ratio to expect when both are CPU-bound, which other load
-// on the machine disturbs much less than the rates themselves.
+// the throughput ratio to expect were both purely CPU-bound. It is a second
+// view next to the measured rates, not a replacement: waits (fsync, locks)
+// and other load on the machine move the two differently.
 func costRatio(base, service map[string]float64) float64 {
 	if s := sumPerOp(service); s > 0 {
 		return sumPerOp(base) / s

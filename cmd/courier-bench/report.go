@@ -82,7 +82,7 @@ func printReport(w io.Writer, r *Results) {
 	fmt.Fprintf(w, "  CPU during the runs (share of all %d cores): pgbench %s; scans %s\n", m.CPUs, cpuText(p.CPU), cpuText(s.CPU))
 	fmt.Fprintf(w, "  CPU per pgbench transaction: %s\n", cpuPerOpText(s.CPUPerPgbenchTx))
 	fmt.Fprintf(w, "  CPU per scan:                %s\n", cpuPerOpText(s.CPUPerScan))
-	fmt.Fprintf(w, "  CPU-cost ratio (pgbench per transaction / service per scan): %.2f — the rate ratio to expect when CPU-bound, little moved by other load\n", s.CostRatio)
+	fmt.Fprintf(w, "  CPU-cost ratio (pgbench per transaction / service per scan): %.2f (the rate ratio if both were purely CPU-bound)\n", s.CostRatio)
 	if s.ParcelsExhausted {
 		fmt.Fprintf(w, "  note: all %d parcels were scanned before the deadline; the rate is over %.1fs (raise -parcels)\n",
 			s.ParcelsUsed, s.Seconds)
@@ -114,7 +114,8 @@ func printReport(w io.Writer, r *Results) {
 	tw.Flush()
 	fmt.Fprintf(w, "  CPU per request, baseline B: %s; %.0f-byte answers\n", cpuPerOpText(t.BaselineCPUPerReq), avgBytes(t.Baseline))
 	fmt.Fprintf(w, "  CPU per request, service:    %s; %.0f-byte answers\n", cpuPerOpText(t.ServiceCPUPerReq), avgBytes(t.Service))
-	fmt.Fprintf(w, "  CPU-cost ratio (baseline / service per request): %.2f — the rate ratio to expect when CPU-bound, little moved by other load\n", t.CostRatio)
+	fmt.Fprintf(w, "  CPU-cost ratio (baseline / service per request): %.2f (the rate ratio if both were purely CPU-bound)\n", t.CostRatio)
+	fmt.Fprintf(w, "  (%s is this process: the load generator, and in baseline rounds the bare Fiber server too)\n", benchName())
 	for _, rs := range [][]trackRound{t.Baseline, t.Service} {
 		for _, x := range rs {
 			for _, e := range x.Samples {
