@@ -115,7 +115,7 @@ func (s *server) createParcel(c *fiber.Ctx) error {
 }
 
 func (s *server) localise(c *fiber.Ctx, v *tracking.ParcelView) {
-	v.StatusText = s.cat.T(s.lang(c), "status."+string(v.Status), nil)
+	v.StatusText = s.text(s.lang(c), "status."+string(v.Status))
 }
 
 // waybillParam reads a waybill number from the path: the scanner parser
@@ -198,7 +198,7 @@ func (s *server) scan(c *fiber.Ctx) error {
 	}
 	lang := s.lang(c)
 	for i := range res.Items {
-		res.Items[i].StatusText = s.cat.T(lang, "status."+string(res.Items[i].Status), nil)
+		res.Items[i].StatusText = s.text(lang, "status."+string(res.Items[i].Status))
 	}
 	return c.JSON(res)
 }
@@ -239,7 +239,7 @@ func (s *server) trackLookup(c *fiber.Ctx) (tracking.PublicStatus, error) {
 		err = apperr.New(apperr.NotFound, "parcel.not_found")
 	}
 	if err == nil {
-		st, matched, err = s.Ledger.Track(ctx, raw, tail, lang, func(k string) string { return s.cat.T(lang, k, nil) })
+		st, matched, err = s.Ledger.Track(ctx, raw, tail, lang, func(k string) string { return s.text(lang, k) })
 	}
 	if err != nil && apperr.KindOf(err) != apperr.Invalid && apperr.KindOf(err) != apperr.NotFound {
 		return st, err

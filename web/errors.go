@@ -104,7 +104,17 @@ func (s *server) lang(c *fiber.Ctx) string {
 	if l := c.Query("lang"); l != "" {
 		return i18n.Lang(l)
 	}
-	return i18n.Lang(c.Get(fiber.HeaderAcceptLanguage))
+	h := c.Get(fiber.HeaderAcceptLanguage)
+	if v, ok := s.langs.Load(h); ok {
+		return v.(string)
+	}
+	l := i18n.Lang(h)
+	if s.nlang.Add(1) > 1000 { // bound the cache: headers come from clients
+		s.langs.Clear()
+		s.nlang.Store(0)
+	}
+	s.langs.Store(string([]byte(h)), l)
+	return l
 }
 
 // readable turns codes in message arguments into words: states and actions

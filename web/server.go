@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -28,6 +30,21 @@ type server struct {
 	log *slog.Logger
 	cat *i18n.Catalog
 	tpl *templates
+
+	texts sync.Map // lang + "\x00" + key → translated text without arguments
+	langs sync.Map // Accept-Language header → language
+	nlang atomic.Int64
+}
+
+// text translates a key that takes no arguments, from a cache.
+func (s *server) text(lang, key string) string {
+	k := lang + "\x00" + key
+	if v, ok := s.texts.Load(k); ok {
+		return v.(string)
+	}
+	t := s.cat.T(lang, key, nil)
+	s.texts.Store(k, t)
+	return t
 }
 
 // New builds the Fiber application with every route.

@@ -77,7 +77,7 @@ func TestWalkThroughTheAPI(t *testing.T) {
 		t.Fatalf("wrong tail got detail: %s", wrong.Body)
 	}
 	evs := s.must(200, "GET", "/api/v1/parcels/"+no+"/events", tok["admin"], nil)
-	if n := len(evs.JSON["items"].([]any)); n < 6 {
+	if n := len(evs.JSON["items"].([]any)); n < 5 {
 		t.Fatalf("events: %d", n)
 	}
 	page := s.must(200, "GET", "/t/"+no, "", nil)

@@ -75,67 +75,108 @@ func (l *Ledger) Scan(ctx context.Context, a shipment.Actor, req tracking.ScanRe
 	}
 	fingerprint := l.fingerprint(a, code.Number, req)
 
-	if res, ok, err := l.priorScan(ctx, req.ScanID, fingerprint); ok || err != nil {
-		return res, err
+	// The common path takes two round trips: read the parcel, then one
+	// statement that updates it under the version check and appends the
+	// event and the scan's answer. Actions with side effects (shelve,
+	// collect) run in a transaction. A reused scan id is looked up only when
+	// the scan fails, since that is when it matters.
+	res, wroteOutbox, err := l.applyScan(ctx, a, req, code.Number, fingerprint)
+	if err != nil || res.Repeat {
+		if r, ok, perr := l.priorScan(ctx, req.ScanID, fingerprint); ok || perr != nil {
+			if perr != nil {
+				return tracking.ScanResult{}, perr
+			}
+			return r, nil
+		}
+		if err == nil {
+			return res, nil
+		}
+		if isUnique(err, "events_pkey") {
+			return tracking.ScanResult{}, apperr.New(apperr.Conflict, "parcel.conflict").Wrap(err)
+		}
+		return tracking.ScanResult{}, translate(err, "parcel")
 	}
+	if wroteOutbox && l.Kick != nil {
+		l.Kick()
+	}
+	return res, nil
+}
 
+// applyStmt updates the parcel under the version check and appends the
+// event and the scan's answer (with the event's seq filled in), in one
+// statement.
+const applyStmt = `WITH u AS (
+	UPDATE parcels SET status = $3, prev_status = nullif($4, ''), path = $5, path_idx = $6, leg_moving = $7,
+		version = version + 1, event_seq = event_seq + 1, updated_at = $8, last_action = $9, last_site = $10,
+		last_at = $8,
+		ready_since = CASE WHEN $11 THEN $8 ELSE ready_since END,
+		hold_until = CASE WHEN $11 THEN $12 ELSE hold_until END,
+		code_hash = CASE WHEN $11 THEN $13 ELSE code_hash END,
+		journey_ended_at = CASE WHEN $14 THEN $8 ELSE journey_ended_at END
+	WHERE id = $1 AND version = $2 RETURNING event_seq),
+e AS (
+	INSERT INTO events (parcel_id, seq, action, status_before, status_after, site_code, actor_id, actor_role,
+		source, device, scan_id, device_time, server_time, reason, detail)
+	SELECT $1, u.event_seq, $9, $15, $3, $10, $16, $17, $18, $19, $20, $21, $8, $22, $23 FROM u
+	RETURNING seq),
+r AS (
+	INSERT INTO scan_results (scan_id, request_hash, parcel_id, response, created_at)
+	SELECT $20, $24, $1, jsonb_set($25::jsonb, '{items,0,seq}', to_jsonb(e.seq)), $8 FROM e)
+SELECT seq FROM e`
+
+func (l *Ledger) applyScan(ctx context.Context, a shipment.Actor, req tracking.ScanRequest, number string,
+	fingerprint []byte) (res tracking.ScanResult, wroteOutbox bool, err error) {
+	p, err := l.parcelByNumber(ctx, l.Pool, number)
+	if err != nil {
+		return res, false, err
+	}
 	now := l.now()
-	var res tracking.ScanResult
-	wroteOutbox := false
-	err = WithTx(ctx, l.Pool, func(tx pgx.Tx) error {
-		p, err := l.parcelByNumber(ctx, tx, code.Number)
-		if err != nil {
-			return err
-		}
-		o, err := shipment.Decide(p, shipment.Command{Action: req.Action, Site: req.Site, Actor: a, Now: now,
-			Reason: req.Reason, Resolution: req.Resolution})
-		if err != nil {
-			return err
-		}
-		item := tracking.ItemResult{WaybillNo: p.WaybillNo, Status: o.To, Previous: o.From, Repeat: o.Repeat,
-			Site: o.Site}
-		res = tracking.ScanResult{ScanID: req.ScanID, Kind: "parcel", Code: code.Number, Repeat: o.Repeat, At: tracking.Local(now)}
-		if o.Repeat {
-			item.Seq = 0
-			item.NextSite = p.NextSite()
-			res.Items = []tracking.ItemResult{item}
-			return nil
-		}
-		extra, err := l.sideEffects(ctx, tx, p, &o, req, now)
-		if err != nil {
-			return err
-		}
+	o, err := shipment.Decide(p, shipment.Command{Action: req.Action, Site: req.Site, Actor: a, Now: now,
+		Reason: req.Reason, Resolution: req.Resolution})
+	if err != nil {
+		return res, false, err
+	}
+	item := tracking.ItemResult{WaybillNo: p.WaybillNo, Status: o.To, Previous: o.From, Repeat: o.Repeat, Site: o.Site}
+	res = tracking.ScanResult{ScanID: req.ScanID, Kind: "parcel", Code: number, Repeat: o.Repeat, At: tracking.Local(now)}
+	if o.Repeat {
+		item.NextSite = p.NextSite()
+		res.Items = []tracking.ItemResult{item}
+		return res, false, nil
+	}
+	np := shipment.Parcel{Path: o.Path, PathIdx: o.PathIdx}
+	item.NextSite = np.NextSite()
+	res.Items = []tracking.ItemResult{item}
+	var actor *int64
+	if a.ID != 0 {
+		actor = &a.ID
+	}
+	apply := func(q querier, ef effects) (int, error) {
+		body, _ := json.Marshal(res)
 		var seq int
-		err = tx.QueryRow(ctx, `UPDATE parcels SET status = $3, prev_status = nullif($4, ''), path = $5,
-			path_idx = $6, leg_moving = $7, version = version + 1, event_seq = event_seq + 1, updated_at = $8,
-			last_action = $9, last_site = $10, last_at = $8,
-			ready_since = CASE WHEN $11 THEN $8 ELSE ready_since END,
-			hold_until = CASE WHEN $11 THEN $12 ELSE hold_until END,
-			code_hash = CASE WHEN $11 THEN $13 ELSE code_hash END,
-			journey_ended_at = CASE WHEN $14 THEN $8 ELSE journey_ended_at END
-			WHERE id = $1 AND version = $2 RETURNING event_seq`,
-			p.ID, p.Version, o.To, string(o.PrevStatus), o.Path, o.PathIdx, o.LegMoving, now, req.Action, o.Site,
-			extra.shelved, extra.holdUntil, extra.codeHash, o.To.Final()).Scan(&seq)
+		err := q.QueryRow(ctx, applyStmt, p.ID, p.Version, o.To, string(o.PrevStatus), o.Path, o.PathIdx, o.LegMoving,
+			now, req.Action, o.Site, ef.shelved, ef.holdUntil, ef.codeHash, o.To.Final(), o.From, actor, a.Role,
+			req.Source, req.Device, req.ScanID, req.ScannedAt, req.Reason, ef.detail, fingerprint, body).Scan(&seq)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return apperr.New(apperr.Conflict, "parcel.conflict")
+			return 0, apperr.New(apperr.Conflict, "parcel.conflict")
 		}
+		return seq, err
+	}
+	if req.Action != shipment.ActShelve && req.Action != shipment.ActCollect {
+		seq, err := apply(l.Pool, effects{detail: baseDetail(p, &o, req)})
+		res.Items[0].Seq = seq
+		return res, false, err
+	}
+	err = WithTx(ctx, l.Pool, func(tx pgx.Tx) error {
+		ef, err := l.sideEffects(ctx, tx, p, &o, req, now)
 		if err != nil {
 			return err
 		}
-		var actor *int64
-		if a.ID != 0 {
-			actor = &a.ID
-		}
-		_, err = tx.Exec(ctx, `INSERT INTO events (parcel_id, seq, action, status_before, status_after, site_code,
-			actor_id, actor_role, source, device, scan_id, device_time, server_time, reason, detail)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
-			p.ID, seq, req.Action, o.From, o.To, o.Site, actor, a.Role, req.Source, req.Device, req.ScanID,
-			req.ScannedAt, now, req.Reason, extra.detail)
+		seq, err := apply(tx, ef)
 		if err != nil {
 			return err
 		}
-		if extra.proxy != nil {
-			pr := extra.proxy
+		res.Items[0].Seq = seq
+		if pr := ef.proxy; pr != nil {
 			_, err = tx.Exec(ctx, `INSERT INTO handover_people (parcel_id, event_seq, name, id_type, id_hash, id_enc,
 				authorisation) VALUES ($1, $2, $3, $4, $5, $6, $7)`, p.ID, seq, pr.Name, pr.IDType,
 				l.Keys.Hash(string(pr.IDType), pr.IDNumber), l.Keys.Encrypt([]byte(pr.IDNumber), parcelAD(p.ID)),
@@ -144,37 +185,15 @@ func (l *Ledger) Scan(ctx context.Context, a shipment.Actor, req tracking.ScanRe
 				return err
 			}
 		}
-		if extra.message != nil {
-			if err := l.enqueue(ctx, tx, p.ID, seq, *extra.message, now); err != nil {
+		if ef.message != nil {
+			if err := l.enqueue(ctx, tx, p.ID, seq, *ef.message, now); err != nil {
 				return err
 			}
 			wroteOutbox = true
 		}
-		item.Seq = seq
-		np := shipment.Parcel{Path: o.Path, PathIdx: o.PathIdx}
-		item.NextSite = np.NextSite()
-		res.Items = []tracking.ItemResult{item}
-		body, _ := json.Marshal(res)
-		_, err = tx.Exec(ctx, `INSERT INTO scan_results (scan_id, request_hash, parcel_id, response, created_at)
-			VALUES ($1, $2, $3, $4, $5)`, req.ScanID, fingerprint, p.ID, body, now)
-		return err
+		return nil
 	})
-	if isUnique(err, "scan_results_pkey") {
-		// The same scan id arrived twice at once: answer as the one that won.
-		if r, ok, err := l.priorScan(ctx, req.ScanID, fingerprint); ok || err != nil {
-			return r, err
-		}
-	}
-	if isUnique(err, "events_pkey") {
-		return tracking.ScanResult{}, apperr.New(apperr.Conflict, "parcel.conflict").Wrap(err)
-	}
-	if err != nil {
-		return tracking.ScanResult{}, translate(err, "parcel")
-	}
-	if wroteOutbox && l.Kick != nil {
-		l.Kick()
-	}
-	return res, nil
+	return res, wroteOutbox, err
 }
 
 // fingerprint identifies a scan's body, so a reused scan id with another
@@ -225,13 +244,7 @@ type effects struct {
 // the holder's ID and records a proxy.
 func (l *Ledger) sideEffects(ctx context.Context, tx pgx.Tx, p *shipment.Parcel, o *shipment.Outcome,
 	req tracking.ScanRequest, now time.Time) (effects, error) {
-	ef := effects{detail: map[string]any{}}
-	if req.Resolution != "" {
-		ef.detail["resolution"] = string(req.Resolution)
-	}
-	if len(o.Path) > 0 && !equalPath(o.Path, p.Path) {
-		ef.detail["path"] = o.Path
-	}
+	ef := effects{detail: baseDetail(p, o, req)}
 	switch req.Action {
 	case shipment.ActShelve:
 		code, err := collectionCode()
@@ -303,6 +316,19 @@ func (l *Ledger) sideEffects(ctx context.Context, tx pgx.Tx, p *shipment.Parcel,
 		}
 	}
 	return ef, nil
+}
+
+// baseDetail is what an event records beyond its columns: the resolution
+// and a changed path.
+func baseDetail(p *shipment.Parcel, o *shipment.Outcome, req tracking.ScanRequest) map[string]any {
+	d := map[string]any{}
+	if req.Resolution != "" {
+		d["resolution"] = string(req.Resolution)
+	}
+	if len(o.Path) > 0 && !equalPath(o.Path, p.Path) {
+		d["path"] = o.Path
+	}
+	return d
 }
 
 func equalPath(a, b []string) bool {

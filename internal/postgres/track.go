@@ -23,18 +23,15 @@ import (
 func (l *Ledger) Track(ctx context.Context, waybill, phoneTail, lang string, t func(key string) string) (tracking.PublicStatus, bool, error) {
 	var st tracking.PublicStatus
 	var (
-		kind     shipment.Kind
-		destKind shipment.DestKind
-		dest     string
-		status   shipment.Status
-		certType string
-		issuing  string
-		id       int64
+		kindS, destKindS, dest, statusS, certType, issuing string
+		id                                                 int64
 	)
-	// One indexed read of the parcel's current state.
+	// One indexed read of the parcel's current state (plain types scan
+	// without reflection: this is the busiest public path).
 	err := l.Pool.QueryRow(ctx, `SELECT id, kind, dest_kind, coalesce(dest_site, ''), status, updated_at, ready_since,
 		hold_until, coalesce(cert_type, ''), coalesce(issuing_dept, '') FROM parcels WHERE waybill_no = $1`, waybill).
-		Scan(&id, &kind, &destKind, &dest, &status, &st.UpdatedAt, &st.ReadySince, &st.HoldUntil, &certType, &issuing)
+		Scan(&id, &kindS, &destKindS, &dest, &statusS, &st.UpdatedAt, &st.ReadySince, &st.HoldUntil, &certType, &issuing)
+	kind, destKind, status := shipment.Kind(kindS), shipment.DestKind(destKindS), shipment.Status(statusS)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return st, false, apperr.New(apperr.NotFound, "parcel.not_found").With("waybill_no", waybill)
 	}

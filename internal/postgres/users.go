@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -29,6 +31,9 @@ type Users struct {
 	Cost     int           // bcrypt cost
 	TokenTTL time.Duration // lifetime of an API token
 	Now      func() time.Time
+
+	cache  sync.Map // [32]byte token hash → cachedActor
+	cached atomic.Int64
 }
 
 var usernameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{1,63}$`)
@@ -177,17 +182,47 @@ func (u *Users) IssueToken(ctx context.Context, username, password string) (toke
 	return token, expires, nil
 }
 
+// TokenCacheTTL is how long an instance trusts a token it has resolved
+// without asking the database again: a revoked token or disabled user may
+// still work for this long on other instances.
+const TokenCacheTTL = 5 * time.Second
+
+type cachedActor struct {
+	actor   shipment.Actor
+	expires time.Time
+}
+
 // ActorByToken resolves a bearer token. Errors: auth.token_invalid (unauthorized).
 func (u *Users) ActorByToken(ctx context.Context, token string) (shipment.Actor, error) {
 	if !strings.HasPrefix(token, "cct_") || len(token) > 100 {
 		return shipment.Actor{}, apperr.New(apperr.Unauthorized, "auth.token_invalid")
 	}
 	sum := sha256.Sum256([]byte(token))
+	now := time.Now()
+	if v, ok := u.cache.Load(sum); ok {
+		if c := v.(cachedActor); now.Before(c.expires) {
+			return c.actor, nil
+		}
+		u.cache.Delete(sum)
+	}
+	a, err := u.actorByHash(ctx, sum[:])
+	if err != nil {
+		return a, err
+	}
+	if u.cached.Add(1) > 10000 {
+		u.cache.Clear()
+		u.cached.Store(0)
+	}
+	u.cache.Store(sum, cachedActor{actor: a, expires: now.Add(TokenCacheTTL)})
+	return a, nil
+}
+
+func (u *Users) actorByHash(ctx context.Context, sum []byte) (shipment.Actor, error) {
 	var a shipment.Actor
 	var site *string
 	err := u.Pool.QueryRow(ctx, `SELECT u.id, u.username, u.role, u.site_code, u.departments
 		FROM api_tokens t JOIN users u ON u.id = t.user_id
-		WHERE t.token_hash = $1 AND t.expires_at > $2 AND NOT u.disabled`, sum[:], u.Now().UTC()).
+		WHERE t.token_hash = $1 AND t.expires_at > $2 AND NOT u.disabled`, sum, u.Now().UTC()).
 		Scan(&a.ID, &a.Username, &a.Role, &site, &a.Departments)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return shipment.Actor{}, apperr.New(apperr.Unauthorized, "auth.token_invalid")
@@ -204,6 +239,7 @@ func (u *Users) ActorByToken(ctx context.Context, token string) (shipment.Actor,
 // RevokeToken deletes a token (sign out).
 func (u *Users) RevokeToken(ctx context.Context, token string) error {
 	sum := sha256.Sum256([]byte(token))
+	u.cache.Delete(sum)
 	_, err := u.Pool.Exec(ctx, `DELETE FROM api_tokens WHERE token_hash = $1`, sum[:])
 	return translate(err, "token")
 }
