@@ -73,8 +73,7 @@ func (s *server) errorHandler(c *fiber.Ctx, err error) error {
 		status = fiber.StatusInternalServerError
 	}
 	if ae.Kind == apperr.Internal {
-		s.log.Error("request failed", "method", c.Method(), "path", c.Route().Path,
-			"request_id", c.Locals("requestid"), "err", err)
+		s.log.Error("request failed", "method", c.Method(), "path", c.Route().Path, "err", err)
 	}
 	lang := s.lang(c)
 	args := ae.Args

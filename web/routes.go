@@ -23,9 +23,9 @@ func (s *server) routes(app *fiber.App) {
 	// Public: no login. Routing is case-insensitive, so /T/ (upper-case QR text) works too.
 	app.Get("/t/:waybill", s.trackPage)
 	app.Get("/api/v1/track/:waybill", s.trackAPI)
-	app.Post("/api/v1/auth/token", s.issueToken)
+	app.Post("/api/v1/auth/token", s.bounded, s.issueToken)
 
-	api := app.Group("/api/v1", s.auth)
+	api := app.Group("/api/v1", s.bounded, s.auth)
 	api.Delete("/auth/token", allow(everyone...), s.revokeToken)
 	api.Get("/me", allow(everyone...), s.me)
 	api.Get("/sites", allow(everyone...), s.listSites)

@@ -13,9 +13,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	gojson "github.com/goccy/go-json"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
-	"github.com/gofiber/fiber/v2/middleware/requestid"
 
 	"github.com/changchun-gov/courier/internal/apperr"
 	"github.com/changchun-gov/courier/internal/i18n"
@@ -84,23 +84,30 @@ func New(d Deps) (*fiber.App, error) {
 		IdleTimeout:           75 * time.Second,
 		ErrorHandler:          s.errorHandler,
 		ProxyHeader:           d.ProxyHeader,
-		JSONEncoder:           json.Marshal,
-		JSONDecoder:           json.Unmarshal,
+		// goccy/go-json: encoding/json's output, at a fraction of its cost
+		// on the busiest public path.
+		JSONEncoder: gojson.Marshal,
+		JSONDecoder: gojson.Unmarshal,
 	})
 	app.Use(recover.New(recover.Config{EnableStackTrace: false}))
-	app.Use(requestid.New())
-	app.Use(s.context)
+	app.Use(s.headers)
 	s.routes(app)
 	return app, nil
 }
 
-// context bounds each request's work and sets security headers.
-func (s *server) context(c *fiber.Ctx) error {
+// headers sets the security headers every answer carries.
+func (s *server) headers(c *fiber.Ctx) error {
+	c.Set("X-Content-Type-Options", "nosniff")
+	c.Set("Referrer-Policy", "no-referrer")
+	return c.Next()
+}
+
+// bounded gives a request's work a deadline. The public read paths go
+// without: their one query is bounded by the pool's statement timeout.
+func (s *server) bounded(c *fiber.Ctx) error {
 	ctx, cancel := context.WithTimeout(context.Background(), s.RequestTimeout)
 	defer cancel()
 	c.SetUserContext(ctx)
-	c.Set("X-Content-Type-Options", "nosniff")
-	c.Set("Referrer-Policy", "no-referrer")
 	return c.Next()
 }
 

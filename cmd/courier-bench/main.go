@@ -75,7 +75,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.clients, "clients", 8, "concurrent clients for pgbench and for the scan run")
 	fs.DurationVar(&o.duration, "duration", 15*time.Second, "length of each timed run (pgbench rounds it up to whole seconds)")
 	fs.IntVar(&o.trackConns, "track-conns", 64, "concurrent keep-alive connections for the track runs")
-	fs.IntVar(&o.parcels, "parcels", 0, "parcels to register before the scan run, each scan using a fresh one; 0: 3000 per second of -duration (twice that with -profile)")
+	fs.IntVar(&o.parcels, "parcels", 0, "parcels to register before the scan run, each scan using a fresh one; 0: 6000 per second of -duration (twice that with -profile)")
 	fs.IntVar(&o.rounds, "rounds", 2, "track rounds per target, alternating baseline and service; medians are reported")
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "untimed load before each track round")
 	fs.BoolVar(&o.keep, "keep", false, "keep the data directory (cluster, courier binary and logs)")
@@ -124,7 +124,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 // scan rate of a small machine (about 2,000/s on two cores), so the scan
 // run lasts its whole -duration. Were they to run out, the rate is still
 // measured over the time they lasted, and the report says so.
-const autoParcelsPerSecond = 3000
+const autoParcelsPerSecond = 6000
 
 func main() {
 	o, err := parseFlags(os.Args[1:], os.Stderr)

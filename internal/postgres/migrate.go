@@ -97,9 +97,19 @@ func CheckSchema(ctx context.Context, pool *pgxpool.Pool) (SchemaStatus, error) 
 // advisory lock held on a dedicated connection so that instances starting at
 // once take turns. It refuses a database newer than this binary.
 func Migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) (applied int, err error) {
-	// The lock is held on a connection of its own, outside the pool, so that
-	// instances waiting for it take no pool connection the migration needs.
-	conn, err := pgx.ConnectConfig(ctx, pool.Config().ConnConfig.Copy())
+	// Migrations and the wait for the lock may take longer than the serving
+	// pool's statement timeout: they get connections of their own. The lock
+	// is held on a connection outside any pool, so that instances waiting
+	// for it take no connection the migration needs.
+	cfg := pool.Config().Copy()
+	delete(cfg.ConnConfig.RuntimeParams, "statement_timeout")
+	cfg.MaxConns = 2
+	pool, err = pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: migrate: %w", err)
+	}
+	defer pool.Close()
+	conn, err := pgx.ConnectConfig(ctx, cfg.ConnConfig.Copy())
 	if err != nil {
 		return 0, fmt.Errorf("postgres: migrate: %w", err)
 	}
