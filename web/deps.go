@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/changchun-gov/courier/internal/i18n"
+	"github.com/changchun-gov/courier/labels"
 	"github.com/changchun-gov/courier/shipment"
 	"github.com/changchun-gov/courier/tracking"
 )
@@ -25,6 +26,8 @@ type Ledger interface {
 	Scan(ctx context.Context, a shipment.Actor, req tracking.ScanRequest) (tracking.ScanResult, error)
 	Track(ctx context.Context, waybill, phoneTail, lang string, t func(key string) string) (tracking.PublicStatus, bool, error)
 	Messages(ctx context.Context, waybill string, limit int) ([]tracking.OutboxEntry, error)
+	LabelsFor(ctx context.Context, a shipment.Actor, numbers []string) ([]labels.Label, error)
+	RecordPrinted(ctx context.Context, a shipment.Actor, numbers []string, layout string) error
 }
 
 // Accounts keeps users and their tokens.
@@ -55,6 +58,7 @@ type Deps struct {
 	Accounts  Accounts
 	Ref       Reference
 	Throttle  Throttle
+	Labels    *labels.Renderer
 	Catalog   *i18n.Catalog
 	Log       *slog.Logger
 	PublicURL string

@@ -325,6 +325,20 @@ func TestOpenAPIRequestExamplesAreAccepted(t *testing.T) {
 	scanIDRe := regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$`)
 
 	checks := map[string]func(t *testing.T, ex any){
+		"POST /api/v1/labels": func(t *testing.T, ex any) {
+			var r printRequest
+			if err := decodeStrict(ex, &r); err != nil {
+				t.Fatal(err)
+			}
+			if len(r.WaybillNos) == 0 || (r.Layout != "" && r.Layout != layoutLabel && r.Layout != layoutA4) {
+				t.Errorf("print example is not valid: %+v", r)
+			}
+			for _, no := range r.WaybillNos {
+				if c, err := shipment.ParseCode(no); err != nil || c.Kind != shipment.KindParcel {
+					t.Errorf("waybill %q: %v", no, err)
+				}
+			}
+		},
 		"POST /api/v1/auth/token": func(t *testing.T, ex any) {
 			var r tokenRequest
 			if err := decodeStrict(ex, &r); err != nil {

@@ -12,6 +12,7 @@ var (
 	scanners   = []shipment.Role{shipment.RoleAdmin, shipment.RoleClerk, shipment.RoleStaff, shipment.RoleCourier}
 	registrars = shipment.RegisterRoles
 	admins     = []shipment.Role{shipment.RoleAdmin}
+	printers   = []shipment.Role{shipment.RoleAdmin, shipment.RoleClerk, shipment.RoleStaff, shipment.RoleAPIClient}
 )
 
 // routes lists every route, grouped: health, the public surface, the JSON API.
@@ -36,6 +37,8 @@ func (s *server) routes(app *fiber.App) {
 	api.Get("/parcels", allow(everyone...), s.listParcels)
 	api.Get("/parcels/:waybill", allow(everyone...), s.getParcel)
 	api.Get("/parcels/:waybill/events", allow(everyone...), s.parcelEvents)
+	api.Get("/parcels/:waybill/label.pdf", allow(printers...), s.viewLabel)
+	api.Post("/labels", allow(printers...), s.printLabels)
 	api.Post("/scans", allow(scanners...), s.scan)
 	api.Get("/messages", allow(admins...), s.listMessages)
 }

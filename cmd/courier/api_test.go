@@ -269,6 +269,8 @@ func TestEveryRouteWithEveryRole(t *testing.T) {
 		{"GET", "/api/v1/parcels", nil, all},
 		{"GET", "/api/v1/parcels/" + no, nil, []string{"admin", "clerk", "staff", "courier", "api"}},
 		{"GET", "/api/v1/parcels/" + no + "/events", nil, []string{"admin", "clerk", "staff", "courier", "api"}},
+		{"GET", "/api/v1/parcels/" + no + "/label.pdf", nil, []string{"admin", "clerk", "staff", "api"}},
+		{"POST", "/api/v1/labels", func() any { return map[string]any{"waybill_nos": []string{no}} }, []string{"admin", "clerk", "staff", "api"}},
 		{"POST", "/api/v1/scans", scanBody, []string{"admin", "clerk", "clerkGT", "staff", "staffNG", "courier"}},
 		{"GET", "/api/v1/messages", nil, []string{"admin"}},
 		{"GET", "/api/v1/track/" + no, nil, append(all, "")},

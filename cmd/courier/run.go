@@ -21,6 +21,7 @@ import (
 	"github.com/changchun-gov/courier/internal/i18n"
 	"github.com/changchun-gov/courier/internal/postgres"
 	"github.com/changchun-gov/courier/internal/secrets"
+	"github.com/changchun-gov/courier/labels"
 	"github.com/changchun-gov/courier/tracking"
 	"github.com/changchun-gov/courier/web"
 )
@@ -252,8 +253,12 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		}
 	}}
 	throttle := &postgres.Throttle{Ledger: ledger, Window: 10 * time.Minute}
+	printer, err := labels.NewRenderer(labels.Options{PublicURL: cfg.PublicURL})
+	if err != nil {
+		return err
+	}
 	app, err := web.New(web.Deps{
-		Ledger: ledger, Accounts: users, Ref: ref, Throttle: throttle, Catalog: cat, Log: log,
+		Ledger: ledger, Accounts: users, Ref: ref, Throttle: throttle, Labels: printer, Catalog: cat, Log: log,
 		PublicURL: cfg.PublicURL, Version: version(), ProxyHeader: cfg.ProxyHeader,
 		TrackFree: cfg.TrackFree, TrackHard: cfg.TrackHard,
 		Ready: func(ctx context.Context) error {
