@@ -134,4 +134,3 @@ func truncateRunes(s string, n int) string {
 	}
 	return s
 }
-
