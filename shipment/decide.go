@@ -32,6 +32,8 @@ type Command struct {
 	Now        time.Time
 	Reason     string
 	Resolution Resolution
+	// Route computes a path over the route table (nil: direct).
+	Route func(from, to string) ([]string, error)
 }
 
 // Outcome is what Decide answers: the new state and path position, or Repeat
@@ -202,14 +204,18 @@ func Decide(p *Parcel, c Command) (Outcome, error) {
 			if cur == p.DestSite && !p.Moving() {
 				return Outcome{}, refuse(apperr.Conflict, "resolve.at_destination", p, c)
 			}
+			path, err := reroute(p, cur, c.Route)
+			if err != nil {
+				return Outcome{}, err
+			}
 			o.To, o.PrevStatus = AwaitingPickup, ""
-			o.Path, o.PathIdx, o.LegMoving = reroute(p, cur), 0, false
+			o.Path, o.PathIdx, o.LegMoving = path, 0, false
 		case ResolveReturn:
 			if atOrigin(p) {
 				return Outcome{}, refuse(apperr.Conflict, "return.at_origin", p, c)
 			}
 			o.To, o.PrevStatus = Returning, ""
-			o.Path, o.PathIdx, o.LegMoving = ReturnPath(p), 0, p.PrevStatus == Returning && p.LegMoving
+			o.Path, o.PathIdx, o.LegMoving = returnPath(p, c.Route), 0, p.PrevStatus == Returning && p.LegMoving
 		default:
 			return Outcome{}, apperr.New(apperr.Invalid, "resolution.unknown").OnField("resolution")
 		}
@@ -226,7 +232,7 @@ func Decide(p *Parcel, c Command) (Outcome, error) {
 			return wrongSite(p.CurrentSite())
 		}
 		o.To, o.PrevStatus = Returning, ""
-		o.Path, o.PathIdx, o.LegMoving = ReturnPath(p), 0, p.PrevStatus == Returning && p.LegMoving
+		o.Path, o.PathIdx, o.LegMoving = returnPath(p, c.Route), 0, p.PrevStatus == Returning && p.LegMoving
 	case ActCancel:
 		if c.Actor.Role != RoleAdmin && c.Actor.ID != p.CreatedBy {
 			return Outcome{}, refuse(apperr.Forbidden, "cancel.not_owner", p, c)
@@ -278,11 +284,25 @@ func ReturnPath(p *Parcel) []string {
 	return back
 }
 
-// reroute is a new path from the current site to the destination. Until
-// routes exist it is direct.
-func reroute(p *Parcel, cur string) []string {
-	if p.DestKind == DestAddress || cur == p.DestSite {
-		return []string{cur}
+// returnPath is the way back to the origin: over the route table when
+// there is one and it has a way, else ReturnPath.
+func returnPath(p *Parcel, route func(from, to string) ([]string, error)) []string {
+	if route != nil && p.Status != Returning && p.PrevStatus != Returning && p.OriginSite != "" {
+		if path, err := route(p.CurrentSite(), p.OriginSite); err == nil {
+			return path
+		}
 	}
-	return []string{cur, p.DestSite}
+	return ReturnPath(p)
+}
+
+// reroute is a new path from the current site to the destination, over the
+// route table when there is one (direct otherwise).
+func reroute(p *Parcel, cur string, route func(from, to string) ([]string, error)) ([]string, error) {
+	if p.DestKind == DestAddress || cur == p.DestSite {
+		return []string{cur}, nil
+	}
+	if route != nil {
+		return route(cur, p.DestSite)
+	}
+	return []string{cur, p.DestSite}, nil
 }

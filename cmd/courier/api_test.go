@@ -42,8 +42,8 @@ func TestWalkThroughTheAPI(t *testing.T) {
 
 	steps := []struct{ who, code, action, site, want string }{
 		{"courier", no, "pickup", "D-SW", "in_transit"},
-		{"staff", "https://zwfw.example.cn/T/" + no, "receive", "ED-HALL", "arrived"},
-		{"staff", strings.ToLower(no), "shelve", "ED-HALL", "ready"},
+		{"staff", "https://zwfw.example.cn/T/" + no, "receive", "CC-WIN", "arrived"},
+		{"staff", strings.ToLower(no), "shelve", "CC-WIN", "ready"},
 	}
 	for _, st := range steps {
 		r := s.scan(tok[st.who], st.code, st.action, st.site)
@@ -56,7 +56,7 @@ func TestWalkThroughTheAPI(t *testing.T) {
 	if ready.str("status") != "ready" || ready.str("hold_until") == "" || !strings.Contains(ready.str("hold_until"), "+08:00") {
 		t.Fatalf("public view when ready: %s", ready.Body)
 	}
-	r := s.scan(tok["staff"], no, "collect", "ED-HALL", "id_number", "11010519491231002X")
+	r := s.scan(tok["staff"], no, "collect", "CC-WIN", "id_number", "11010519491231002X")
 	if r.Status != 200 {
 		t.Fatalf("collect: %d %s", r.Status, r.Body)
 	}
@@ -212,7 +212,7 @@ func TestBadInputIsRefusedAndNothingWritten(t *testing.T) {
 	if r.Status != 422 || r.errCode() != "scan.id_required" {
 		t.Errorf("no scan id: %d %s", r.Status, r.Body)
 	}
-	r = s.scan(tok["staffNG"], no, "receive", "ED-HALL")
+	r = s.scan(tok["staffNG"], no, "receive", "CC-WIN")
 	if r.Status != 403 || r.errCode() != "scan.other_site" {
 		t.Errorf("other site: %d %s", r.Status, r.Body)
 	}
@@ -226,7 +226,7 @@ func TestBadInputIsRefusedAndNothingWritten(t *testing.T) {
 		t.Errorf("reused: %s", reused.Body)
 	}
 	wrongHall := s.scan(tok["staffNG"], no, "receive", "NG-HALL")
-	if wrongHall.Status != 409 || wrongHall.errCode() != "scan.wrong_site" || !strings.Contains(string(wrongHall.Body), "ED-HALL") {
+	if wrongHall.Status != 409 || wrongHall.errCode() != "scan.wrong_site" || !strings.Contains(string(wrongHall.Body), "CC-WIN") {
 		t.Errorf("wrong hall: %s", wrongHall.Body)
 	}
 	if r := s.do("GET", "/api/v1/parcels", "", nil); r.Status != 401 || r.errCode() != "auth.required" {

@@ -68,7 +68,7 @@ func TestTrackPageInChromium(t *testing.T) {
 		t.Fatalf("status %q %v", status, err)
 	}
 	hall, _ := chromedp.Run(ctx, chromedp.Text("#hall"))
-	if !strings.Contains(hall, "二道区政务服务中心") || !strings.Contains(hall, "周一至周五") {
+	if !strings.Contains(hall, "长春市政务服务中心 出证窗口") || !strings.Contains(hall, "周一至周五") {
 		t.Fatalf("hall: %q", hall)
 	}
 	body, _ := chromedp.Run(ctx, chromedp.Text("body"))

@@ -209,7 +209,7 @@ func (s *service) users() map[string]string {
 	for name, body := range map[string]map[string]any{
 		"clerk":   {"role": "clerk", "site": "D-SW"},
 		"clerkGT": {"role": "clerk", "site": "D-GT"},
-		"staff":   {"role": "staff", "site": "ED-HALL"},
+		"staff":   {"role": "staff", "site": "CC-WIN"},
 		"staffNG": {"role": "staff", "site": "NG-HALL"},
 		"courier": {"role": "courier"},
 		"api":     {"role": "api_client", "departments": []string{"D-SW"}},
@@ -225,7 +225,7 @@ func (s *service) users() map[string]string {
 func parcelBody(phone string) map[string]any {
 	return map[string]any{
 		"kind": "certificate", "origin_site": "D-SW",
-		"destination": map[string]any{"kind": "hall", "site": "ED-HALL"},
+		"destination": map[string]any{"kind": "hall", "site": "CC-WIN"},
 		"applicant": map[string]any{"type": "natural", "name": "王小明", "phone": phone,
 			"id_type": "resident_id", "id_number": "11010519491231002X"},
 		"certificate":    map[string]any{"type": "business_licence", "number": "SW-CERT-1"},

@@ -245,8 +245,9 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		fmt.Fprintf(stdout, "courier: created user \"admin\" with password %s (shown once; set COURIER_ADMIN_PASSWORD to choose it)\n", pw)
 	}
 
+	routes := &postgres.Routes{Pool: pool, Ref: ref, Now: now}
 	kick := make(chan struct{}, 1)
-	ledger := &postgres.Ledger{Pool: pool, Ref: ref, Keys: keys, Now: now, Kick: func() {
+	ledger := &postgres.Ledger{Pool: pool, Ref: ref, Keys: keys, Now: now, Routes: routes, Kick: func() {
 		select {
 		case kick <- struct{}{}:
 		default:

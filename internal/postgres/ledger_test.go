@@ -149,7 +149,7 @@ func TestRegister(t *testing.T) {
 		if v.Status != shipment.Registered || !strings.HasPrefix(v.WaybillNo, "CP") || len(v.WaybillNo) != 16 {
 			t.Fatalf("view: %+v", v)
 		}
-		if !slices.Equal(v.Path, []string{"D-SW", "ED-HALL"}) || v.NextSite != "ED-HALL" {
+		if !slices.Equal(v.Path, []string{"D-SW", "CC-WIN"}) || v.NextSite != "CC-WIN" {
 			t.Fatalf("path: %v next %s", v.Path, v.NextSite)
 		}
 		if v.Applicant.Phone != "138****5678" || v.Applicant.ID != "****002X" {
@@ -226,8 +226,8 @@ func TestScanJourneyWithCollectionCode(t *testing.T) {
 	no := v.WaybillNo
 	b.mustScan(t, "clerk", no, shipment.ActBook, "", shipment.AwaitingPickup)
 	b.mustScan(t, "courier", "]Q1"+strings.ToLower(no)+"\r\n", shipment.ActPickup, "D-SW", shipment.InTransit)
-	b.mustScan(t, "staff", "https://zwfw.example/T/"+no, shipment.ActReceive, "ED-HALL", shipment.Arrived)
-	b.mustScan(t, "staff", no, shipment.ActShelve, "ED-HALL", shipment.Ready)
+	b.mustScan(t, "staff", "https://zwfw.example/T/"+no, shipment.ActReceive, "CC-WIN", shipment.Arrived)
+	b.mustScan(t, "staff", no, shipment.ActShelve, "CC-WIN", shipment.Ready)
 
 	var pending int
 	_ = b.pool.QueryRow(b.ctx, `SELECT count(*) FROM outbox WHERE sent_at IS NULL`).Scan(&pending)
@@ -258,14 +258,14 @@ func TestScanJourneyWithCollectionCode(t *testing.T) {
 		t.Fatal("collection code stored in clear")
 	}
 
-	_, err = b.scan(t, "staff", no, shipment.ActCollect, "ED-HALL", func(r *tracking.ScanRequest) { r.CollectionCode = wrongCode(code) })
+	_, err = b.scan(t, "staff", no, shipment.ActCollect, "CC-WIN", func(r *tracking.ScanRequest) { r.CollectionCode = wrongCode(code) })
 	if apperr.CodeOf(err) != "collect.code_wrong" {
 		t.Fatalf("wrong code: %v", err)
 	}
 	if st, _ := b.status(t, no); st != shipment.Ready {
 		t.Fatalf("status changed by a refused collect: %s", st)
 	}
-	b.mustScan(t, "staff", no, shipment.ActCollect, "ED-HALL", shipment.Collected, func(r *tracking.ScanRequest) { r.CollectionCode = code })
+	b.mustScan(t, "staff", no, shipment.ActCollect, "CC-WIN", shipment.Collected, func(r *tracking.ScanRequest) { r.CollectionCode = code })
 
 	evs, err := b.ledger.Events(b.ctx, b.actors["admin"], no)
 	if err != nil {
@@ -280,7 +280,7 @@ func TestScanJourneyWithCollectionCode(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("events:\n got %v\nwant %v", got, want)
 	}
-	if evs[2].Site != "D-SW" || evs[3].Site != "ED-HALL" || evs[3].ActorRole != shipment.RoleStaff {
+	if evs[2].Site != "D-SW" || evs[3].Site != "CC-WIN" || evs[3].ActorRole != shipment.RoleStaff {
 		t.Fatalf("event sites/actors: %+v", evs[2:4])
 	}
 }
@@ -336,8 +336,8 @@ func TestScanRefusalsChangeNothing(t *testing.T) {
 	}{
 		{"ErrWrongSite", "staffNG", shipment.ActReceive, "NG-HALL", "scan.wrong_site", apperr.Conflict},
 		{"ErrOtherSite", "staff", shipment.ActReceive, "NG-HALL", "scan.other_site", apperr.Forbidden},
-		{"ErrState", "staff", shipment.ActShelve, "ED-HALL", "state.not_allowed", apperr.Conflict},
-		{"ErrRole", "courier", shipment.ActShelve, "ED-HALL", "action.role_forbidden", apperr.Forbidden},
+		{"ErrState", "staff", shipment.ActShelve, "CC-WIN", "state.not_allowed", apperr.Conflict},
+		{"ErrRole", "courier", shipment.ActShelve, "CC-WIN", "action.role_forbidden", apperr.Forbidden},
 		{"ErrCancelInTransit", "clerk", shipment.ActCancel, "D-SW", "state.not_allowed", apperr.Conflict},
 	}
 	for _, c := range cases {
@@ -446,7 +446,7 @@ func TestReturnJourney(t *testing.T) {
 	b.mustScan(t, "staff", no, shipment.ActReceive, "", shipment.Arrived)
 	b.mustScan(t, "staff", no, shipment.ActShelve, "", shipment.Ready)
 	b.mustScan(t, "staff", no, shipment.ActReturn, "", shipment.Returning, func(r *tracking.ScanRequest) { r.Reason = "uncollected" })
-	b.mustScan(t, "courier", no, shipment.ActPickup, "ED-HALL", shipment.Returning)
+	b.mustScan(t, "courier", no, shipment.ActPickup, "CC-WIN", shipment.Returning)
 	_, err := b.scan(t, "staffNG", no, shipment.ActReceive, "")
 	if apperr.CodeOf(err) != "scan.wrong_site" {
 		t.Fatalf("receive elsewhere: %v", err)
@@ -514,7 +514,7 @@ func TestTrackViews(t *testing.T) {
 	no := b.register(t, certReg()).WaybillNo
 	tr := func(k string) string { return k }
 	st, matched, err := b.ledger.Track(b.ctx, no, "", "zh-CN", tr)
-	if err != nil || matched || st.Detail != nil || st.Status != shipment.Registered || st.Destination == nil || st.Destination.Code != "ED-HALL" {
+	if err != nil || matched || st.Detail != nil || st.Status != shipment.Registered || st.Destination == nil || st.Destination.Code != "CC-WIN" {
 		t.Fatalf("number alone: %+v %v", st, err)
 	}
 	st, matched, err = b.ledger.Track(b.ctx, no, "0000", "zh-CN", tr)

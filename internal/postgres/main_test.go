@@ -73,12 +73,13 @@ type bundle struct {
 	pool   *pgxpool.Pool
 	ledger *postgres.Ledger
 	users  *postgres.Users
+	routes *postgres.Routes
 	clock  *clock
 	actors map[string]shipment.Actor
 }
 
 // setup gives each test a fresh database and one actor per role: admin,
-// clerk at D-SW and D-GT, staff at ED-HALL and NG-HALL, a courier, an API
+// clerk at D-SW and D-GT, staff at CC-WIN and NG-HALL, a courier, an API
 // client for D-SW.
 func setup(t *testing.T) *bundle {
 	t.Helper()
@@ -93,8 +94,9 @@ func setup(t *testing.T) *bundle {
 		t.Fatal(err)
 	}
 	clk := &clock{t: time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)}
-	b := &bundle{ctx: ctx, pool: pool, clock: clk,
-		ledger: &postgres.Ledger{Pool: pool, Ref: ref, Keys: keys, Now: clk.Now},
+	routes := &postgres.Routes{Pool: pool, Ref: ref, Now: clk.Now}
+	b := &bundle{ctx: ctx, pool: pool, clock: clk, routes: routes,
+		ledger: &postgres.Ledger{Pool: pool, Ref: ref, Keys: keys, Now: clk.Now, Routes: routes},
 		users:  &postgres.Users{Pool: pool, Ref: ref, Cost: 4, TokenTTL: time.Hour, Now: clk.Now},
 		actors: map[string]shipment.Actor{},
 	}
@@ -102,7 +104,7 @@ func setup(t *testing.T) *bundle {
 		"admin":   {Role: shipment.RoleAdmin},
 		"clerk":   {Role: shipment.RoleClerk, Site: "D-SW"},
 		"clerkGT": {Role: shipment.RoleClerk, Site: "D-GT"},
-		"staff":   {Role: shipment.RoleStaff, Site: "ED-HALL"},
+		"staff":   {Role: shipment.RoleStaff, Site: "CC-WIN"},
 		"staffNG": {Role: shipment.RoleStaff, Site: "NG-HALL"},
 		"courier": {Role: shipment.RoleCourier},
 		"api":     {Role: shipment.RoleAPIClient, Departments: []string{"D-SW"}},
@@ -133,7 +135,7 @@ const holderID = "11010519491231002X"
 func certReg() shipment.Registration {
 	return shipment.Registration{
 		Kind: shipment.KindCertificate, OriginSite: "D-SW",
-		Destination: shipment.Destination{Kind: shipment.DestHall, Site: "ED-HALL"},
+		Destination: shipment.Destination{Kind: shipment.DestHall, Site: "CC-WIN"},
 		Applicant: shipment.Applicant{Type: shipment.Natural, Name: "张三丰", Phone: "13812345678",
 			IDType: shipment.IDResident, IDNumber: holderID},
 		Certificate:   &shipment.Certificate{Type: "business_licence", Number: "ZZ-CERT-778899"},

@@ -14,6 +14,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/changchun-gov/courier/migrations"
 )
@@ -22,17 +24,20 @@ import (
 // instances starting at once migrate one after the other.
 const migrationLock int64 = 0x636f7572696572 // "courier"
 
-// SchemaStatus says where the database schema stands against this binary.
+// SchemaStatus says where the database schema stands against this binary:
+// ours (goose) and the job queue's (River), which migrate together.
 type SchemaStatus struct {
-	Current int64 // applied version in the database (0: empty)
-	Known   int64 // newest version this binary knows
+	Current      int64 // applied version in the database (0: empty)
+	Known        int64 // newest version this binary knows
+	RiverCurrent int   // River's applied version
+	RiverKnown   int   // River's newest version in this binary
 }
 
 // Behind reports whether migrations are pending.
-func (s SchemaStatus) Behind() bool { return s.Current < s.Known }
+func (s SchemaStatus) Behind() bool { return s.Current < s.Known || s.RiverCurrent < s.RiverKnown }
 
 // Ahead reports whether the database is newer than this binary.
-func (s SchemaStatus) Ahead() bool { return s.Current > s.Known }
+func (s SchemaStatus) Ahead() bool { return s.Current > s.Known || s.RiverCurrent > s.RiverKnown }
 
 // ErrSchemaBehind and ErrSchemaAhead are returned by CheckSchema.
 var (
@@ -75,7 +80,36 @@ func Schema(ctx context.Context, pool *pgxpool.Pool) (SchemaStatus, error) {
 	if err != nil {
 		return st, fmt.Errorf("postgres: schema version: %w", err)
 	}
+	rm, err := riverMigrator(pool)
+	if err != nil {
+		return st, err
+	}
+	all := rm.AllVersions()
+	if len(all) > 0 {
+		st.RiverKnown = all[len(all)-1].Version
+	}
+	var riverTable bool
+	if err := pool.QueryRow(ctx, `SELECT to_regclass('river_migration') IS NOT NULL`).Scan(&riverTable); err != nil {
+		return st, fmt.Errorf("postgres: schema version: %w", err)
+	}
+	if riverTable {
+		have, err := rm.ExistingVersions(ctx)
+		if err != nil {
+			return st, fmt.Errorf("postgres: river schema version: %w", err)
+		}
+		for _, m := range have {
+			st.RiverCurrent = max(st.RiverCurrent, m.Version)
+		}
+	}
 	return st, nil
+}
+
+func riverMigrator(pool *pgxpool.Pool) (*rivermigrate.Migrator[pgx.Tx], error) {
+	m, err := rivermigrate.New(riverpgxv5.New(pool), &rivermigrate.Config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: river migrator: %w", err)
+	}
+	return m, nil
 }
 
 // CheckSchema refuses a schema that is behind or ahead of this binary.
@@ -141,11 +175,33 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) (applied
 			log.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration)
 		}
 	}
-	return len(res), nil
+	// The job queue's tables, in the same step and under the same lock.
+	rm, err := riverMigrator(pool)
+	if err != nil {
+		return len(res), err
+	}
+	rres, err := rm.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	if err != nil {
+		return len(res), fmt.Errorf("postgres: migrate river: %w", err)
+	}
+	for _, v := range rres.Versions {
+		if log != nil {
+			log.Info("job queue migration applied", "version", v.Version, "name", v.Name, "duration", v.Duration)
+		}
+	}
+	return len(res) + len(rres.Versions), nil
 }
 
-// MigrateDown rolls back the newest migration (for tests of the down files).
+// MigrateDown rolls back every migration, River's included (for tests of
+// the down files).
 func MigrateDown(ctx context.Context, pool *pgxpool.Pool) error {
+	rm, err := riverMigrator(pool)
+	if err != nil {
+		return err
+	}
+	if _, err := rm.Migrate(ctx, rivermigrate.DirectionDown, &rivermigrate.MigrateOpts{TargetVersion: -1}); err != nil {
+		return fmt.Errorf("postgres: migrate river down: %w", err)
+	}
 	db := stdlib.OpenDBFromPool(pool)
 	defer db.Close()
 	p, err := provider(db, nil)

@@ -28,6 +28,8 @@ type Ledger struct {
 	Ref  *RefData
 	Keys *secrets.Keys
 	Now  func() time.Time
+	// Routes computes paths; nil means direct paths.
+	Routes *Routes
 	// Kick is called after a commit that wrote outbox rows (may be nil).
 	Kick func()
 }
@@ -80,6 +82,12 @@ func (l *Ledger) Register(ctx context.Context, a shipment.Actor, r shipment.Regi
 	}
 	now := l.now()
 	path := shipment.InitialPath(&r)
+	if l.Routes != nil && r.Destination.Kind != shipment.DestAddress {
+		var err error
+		if path, err = l.Routes.Path(ctx, r.OriginSite, r.Destination.Site); err != nil {
+			return tracking.ParcelView{}, withField(err, "destination.site")
+		}
+	}
 	var certType, issuing *string
 	if r.Certificate != nil {
 		certType, issuing = &r.Certificate.Type, &r.Certificate.IssuingDep

@@ -72,8 +72,8 @@ var ReferenceCertTypes = []shipment.CertType{
 	{Code: "work_safety_licence", NameZH: "安全生产许可证", NameEN: "Work safety licence", RetentionDays: 30, BringZH: bringCompany, BringEN: bringCompanyEN},
 }
 
-// SeedReference inserts the reference sites and certificate types where
-// absent, so an administrator's edits survive restarts.
+// SeedReference inserts the reference sites, certificate types and legs
+// where absent, so an administrator's edits survive restarts.
 func SeedReference(ctx context.Context, pool *pgxpool.Pool) error {
 	return WithTx(ctx, pool, func(tx pgx.Tx) error {
 		b := &pgx.Batch{}
@@ -89,6 +89,10 @@ func SeedReference(ctx context.Context, pool *pgxpool.Pool) error {
 			b.Queue(`INSERT INTO cert_types (code, name_zh, name_en, retention_days, bring_zh, bring_en)
 				VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (code) DO NOTHING`,
 				c.Code, c.NameZH, c.NameEN, c.RetentionDays, c.BringZH, c.BringEN)
+		}
+		for _, l := range ReferenceLegs() {
+			b.Queue(`INSERT INTO legs (from_site, to_site, schedule, sla_hours) VALUES ($1, $2, $3, $4)
+				ON CONFLICT (from_site, to_site) DO NOTHING`, l.From, l.To, l.Schedule, l.SLAHours)
 		}
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return fmt.Errorf("postgres: seed reference data: %w", err)

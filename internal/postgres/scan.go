@@ -131,8 +131,12 @@ func (l *Ledger) applyScan(ctx context.Context, a shipment.Actor, req tracking.S
 		return res, false, err
 	}
 	now := l.now()
-	o, err := shipment.Decide(p, shipment.Command{Action: req.Action, Site: req.Site, Actor: a, Now: now,
-		Reason: req.Reason, Resolution: req.Resolution})
+	cmd := shipment.Command{Action: req.Action, Site: req.Site, Actor: a, Now: now, Reason: req.Reason,
+		Resolution: req.Resolution}
+	if l.Routes != nil {
+		cmd.Route = func(from, to string) ([]string, error) { return l.Routes.Path(ctx, from, to) }
+	}
+	o, err := shipment.Decide(p, cmd)
 	if err != nil {
 		return res, false, err
 	}
