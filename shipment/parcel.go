@@ -67,6 +67,8 @@ type Parcel struct {
 	LastSite      string
 	LastAt        time.Time
 	RunSealed     bool
+	CurrentRun    int64 // the run the parcel is in until received (0: none)
+	PathBroken    bool  // its next leg no longer exists
 }
 
 // CurrentSite is the site the parcel was last at.

@@ -37,14 +37,15 @@ type Ledger struct {
 const parcelCols = `p.id, p.waybill_no, p.kind, p.origin_site, p.dest_kind, coalesce(p.dest_site, ''), p.path,
 	p.path_idx, p.leg_moving, p.status, coalesce(p.prev_status, ''), coalesce(p.cert_type, ''),
 	coalesce(p.issuing_dept, ''), p.application_no, coalesce(p.created_by, 0), p.created_at, p.updated_at,
-	p.version, p.ready_since, p.hold_until, p.last_action, p.last_site, p.last_at, p.run_sealed`
+	p.version, p.ready_since, p.hold_until, p.last_action, p.last_site, p.last_at, p.run_sealed,
+	coalesce(p.current_run, 0), p.path_broken`
 
 func scanParcel(row pgx.Row, extra ...any) (*shipment.Parcel, error) {
 	var p shipment.Parcel
 	dest := []any{&p.ID, &p.WaybillNo, &p.Kind, &p.OriginSite, &p.DestKind, &p.DestSite, &p.Path,
 		&p.PathIdx, &p.LegMoving, &p.Status, &p.PrevStatus, &p.CertType, &p.IssuingDept, &p.ApplicationNo,
 		&p.CreatedBy, &p.CreatedAt, &p.UpdatedAt, &p.Version, &p.ReadySince, &p.HoldUntil, &p.LastAction,
-		&p.LastSite, &p.LastAt, &p.RunSealed}
+		&p.LastSite, &p.LastAt, &p.RunSealed, &p.CurrentRun, &p.PathBroken}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}

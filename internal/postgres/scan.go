@@ -61,9 +61,6 @@ func (l *Ledger) Scan(ctx context.Context, a shipment.Actor, req tracking.ScanRe
 	if err != nil {
 		return tracking.ScanResult{}, withField(err, "code")
 	}
-	if code.Kind != shipment.KindParcel {
-		return tracking.ScanResult{}, apperr.New(apperr.Invalid, "code.not_parcel").OnField("code")
-	}
 	req.Site = strings.TrimSpace(req.Site)
 	if req.Site != "" {
 		if _, ok := l.Ref.Site(req.Site); !ok {
@@ -74,6 +71,9 @@ func (l *Ledger) Scan(ctx context.Context, a shipment.Actor, req tracking.ScanRe
 		return tracking.ScanResult{}, apperr.New(apperr.Invalid, "parcel.text_too_long").OnField("device").With("field", "device")
 	}
 	fingerprint := l.fingerprint(a, code.Number, req)
+	if code.Kind != shipment.KindParcel {
+		return l.scanBag(ctx, a, req, code, fingerprint)
+	}
 
 	// The common path takes two round trips: read the parcel, then one
 	// statement that updates it under the version check and appends the
@@ -112,7 +112,10 @@ const applyStmt = `WITH u AS (
 		ready_since = CASE WHEN $11 THEN $8 ELSE ready_since END,
 		hold_until = CASE WHEN $11 THEN $12 ELSE hold_until END,
 		code_hash = CASE WHEN $11 THEN $13 ELSE code_hash END,
-		journey_ended_at = CASE WHEN $14 THEN $8 ELSE journey_ended_at END
+		journey_ended_at = CASE WHEN $14 THEN $8 ELSE journey_ended_at END,
+		last_progress_at = $8,
+		current_run = CASE WHEN $9 = 'receive' THEN NULL ELSE current_run END,
+		run_sealed = CASE WHEN $9 = 'receive' THEN false ELSE run_sealed END
 	WHERE id = $1 AND version = $2 RETURNING event_seq),
 e AS (
 	INSERT INTO events (parcel_id, seq, action, status_before, status_after, site_code, actor_id, actor_role,
@@ -164,6 +167,19 @@ func (l *Ledger) applyScan(ctx context.Context, a shipment.Actor, req tracking.S
 			return 0, apperr.New(apperr.Conflict, "parcel.conflict")
 		}
 		return seq, err
+	}
+	if req.Action == shipment.ActReceive {
+		// A receive also ticks the parcel off its bag's check list, or notes
+		// it as extra on the lists open at this site.
+		err = WithTx(ctx, l.Pool, func(tx pgx.Tx) error {
+			seq, err := apply(tx, effects{detail: baseDetail(p, &o, req)})
+			if err != nil {
+				return err
+			}
+			res.Items[0].Seq = seq
+			return l.checkOff(ctx, tx, p, o.Site, now)
+		})
+		return res, false, err
 	}
 	if req.Action != shipment.ActShelve && req.Action != shipment.ActCollect {
 		seq, err := apply(l.Pool, effects{detail: baseDetail(p, &o, req)})

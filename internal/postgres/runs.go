@@ -1,0 +1,607 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/changchun-gov/courier/internal/apperr"
+	"github.com/changchun-gov/courier/labels"
+	"github.com/changchun-gov/courier/shipment"
+	"github.com/changchun-gov/courier/tracking"
+)
+
+// RunView is a consolidation run as the API shows it.
+type RunView struct {
+	RunNo       string     `json:"run_no"`
+	BagNo       string     `json:"bag_no"`
+	SealNo      string     `json:"seal_no"`
+	LegID       int64      `json:"leg_id"`
+	FromSite    string     `json:"from_site"`
+	ToSite      string     `json:"to_site"`
+	Slot        time.Time  `json:"slot"`
+	Status      string     `json:"status"`
+	ParcelCount int        `json:"parcel_count"`
+	CreatedAt   time.Time  `json:"created_at"`
+	PickedUpAt  *time.Time `json:"picked_up_at,omitempty"`
+	ArrivedAt   *time.Time `json:"arrived_at,omitempty"`
+	ClosedAt    *time.Time `json:"closed_at,omitempty"`
+	Booking     *Booking   `json:"booking,omitempty"`
+	Items       []RunItem  `json:"items,omitempty"`
+	Extras      []string   `json:"extras,omitempty"`
+	id          int64
+}
+
+// RunItem is one parcel of a run and whether the receiving site saw it.
+type RunItem struct {
+	WaybillNo string          `json:"waybill_no"`
+	Status    shipment.Status `json:"status"`
+	SeenAt    *time.Time      `json:"seen_at,omitempty"`
+	Outcome   string          `json:"outcome,omitempty"`
+}
+
+// Booking is the courier booking of a run.
+type Booking struct {
+	Carrier    string     `json:"carrier"`
+	Status     string     `json:"status"`
+	CarrierRef string     `json:"carrier_ref,omitempty"`
+	BookedAt   *time.Time `json:"booked_at,omitempty"`
+	LastError  string     `json:"last_error,omitempty"`
+}
+
+// RunHook runs inside the transaction that made a run, for work that must
+// be durable with it (enqueueing the courier booking).
+type RunHook func(ctx context.Context, tx pgx.Tx, runID int64) error
+
+// makeRunStmt moves every parcel waiting at the leg's origin for the leg
+// into the run, in one statement: run items, the state change taken from
+// the action table as data (transition_rules), and the events. Parcels
+// locked by a scan at this instant are skipped and wait for the next run.
+const makeRunStmt = `WITH w AS (
+	SELECT p.id, p.status FROM parcels p
+	WHERE p.path[p.path_idx + 1] = $2 AND p.path[p.path_idx + 2] = $3
+	  AND p.current_run IS NULL AND p.status IN ('registered', 'arrived', 'returning') AND NOT p.leg_moving
+	  AND NOT p.path_broken
+	ORDER BY p.id FOR UPDATE SKIP LOCKED),
+t AS (
+	SELECT w.id, w.status AS before, tr.to_status AS after FROM w
+	JOIN transition_rules tr ON tr.action = 'book' AND tr.from_status = w.status AND tr.role = 'system'),
+i AS (INSERT INTO run_items (run_id, parcel_id) SELECT $1, id FROM t),
+u AS (
+	UPDATE parcels p SET status = t.after, current_run = $1, run_sealed = true, version = version + 1,
+		event_seq = event_seq + 1, updated_at = $4, last_action = 'book', last_site = $2, last_at = $4
+	FROM t WHERE p.id = t.id
+	RETURNING p.id, p.event_seq, t.before, t.after),
+e AS (
+	INSERT INTO events (parcel_id, seq, action, status_before, status_after, site_code, actor_role, source,
+		server_time, run_id, bag_id, leg_id)
+	SELECT u.id, u.event_seq, 'book', u.before, u.after, $2, 'system', 'schedule', $4, $5, $6, $7 FROM u
+	RETURNING 1)
+SELECT count(*) FROM e`
+
+// ErrSlotTaken reports that a slot was already made (by this or another
+// instance): not an error for the scheduler.
+var ErrSlotTaken = errors.New("run slot already made")
+
+// MakeRun makes the run of one leg for one slot: every parcel waiting at
+// the leg's origin for the leg goes into one sealed bag, with the courier
+// booking, all in one transaction. The (leg, slot) key makes each slot one
+// run across all instances: a slot already made answers ErrSlotTaken. A slot
+// with nothing waiting is recorded and makes no bag (nil run, no error).
+func (l *Ledger) MakeRun(ctx context.Context, leg shipment.Leg, slot time.Time, madeBy string, hook RunHook) (*RunView, error) {
+	now := l.now()
+	slot = slot.UTC().Truncate(time.Second)
+	var run *RunView
+	err := WithTx(ctx, l.Pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO run_slots (leg_id, slot, made_by, created_at) VALUES ($1, $2, $3, $4)
+			ON CONFLICT DO NOTHING`, leg.ID, slot, madeBy, now)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return ErrSlotTaken
+		}
+		sp, err := tx.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		r := &RunView{RunNo: shipment.NewNumber(shipment.KindRun), BagNo: shipment.NewNumber(shipment.KindBag),
+			SealNo: sealNumber(), LegID: leg.ID, FromSite: leg.From, ToSite: leg.To, Slot: slot, Status: "sealed",
+			CreatedAt: now}
+		if err := sp.QueryRow(ctx, `INSERT INTO runs (run_no, bag_no, seal_no, leg_id, from_site, to_site, slot, status,
+			parcel_count, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'sealed', 0, $8) RETURNING id`,
+			r.RunNo, r.BagNo, r.SealNo, leg.ID, leg.From, leg.To, slot, now).Scan(&r.id); err != nil {
+			return err
+		}
+		if err := sp.QueryRow(ctx, makeRunStmt, r.id, leg.From, leg.To, now, r.RunNo, r.BagNo,
+			strconv.FormatInt(leg.ID, 10)).Scan(&r.ParcelCount); err != nil {
+			return err
+		}
+		if r.ParcelCount == 0 {
+			// An empty slot makes no empty bag: undo the run, keep the slot.
+			return sp.Rollback(ctx)
+		}
+		if _, err := sp.Exec(ctx, `UPDATE runs SET parcel_count = $2 WHERE id = $1`, r.id, r.ParcelCount); err != nil {
+			return err
+		}
+		if _, err := sp.Exec(ctx, `UPDATE run_slots SET run_id = $3, parcels = $4 WHERE leg_id = $1 AND slot = $2`,
+			leg.ID, slot, r.id, r.ParcelCount); err != nil {
+			return err
+		}
+		if _, err := sp.Exec(ctx, `INSERT INTO bookings (run_id, carrier, status, created_at) VALUES ($1, 'manual', 'pending', $2)`,
+			r.id, now); err != nil {
+			return err
+		}
+		if hook != nil {
+			if err := hook(ctx, sp, r.id); err != nil {
+				return err
+			}
+		}
+		if err := sp.Commit(ctx); err != nil {
+			return err
+		}
+		r.CreatedAt, r.Slot = tracking.Local(r.CreatedAt), tracking.Local(r.Slot)
+		run = r
+		return nil
+	})
+	if errors.Is(err, ErrSlotTaken) {
+		return nil, ErrSlotTaken
+	}
+	if err != nil {
+		return nil, translate(err, "run")
+	}
+	return run, nil
+}
+
+func sealNumber() string {
+	n, _ := rand.Int(rand.Reader, big.NewInt(1e10))
+	return fmt.Sprintf("FQ%010d", n.Int64())
+}
+
+const runCols = `r.id, r.run_no, r.bag_no, r.seal_no, r.leg_id, r.from_site, r.to_site, r.slot, r.status,
+	r.parcel_count, r.created_at, r.picked_up_at, r.arrived_at, r.closed_at`
+
+func scanRun(row pgx.Row) (*RunView, error) {
+	var r RunView
+	err := row.Scan(&r.id, &r.RunNo, &r.BagNo, &r.SealNo, &r.LegID, &r.FromSite, &r.ToSite, &r.Slot, &r.Status,
+		&r.ParcelCount, &r.CreatedAt, &r.PickedUpAt, &r.ArrivedAt, &r.ClosedAt)
+	if err != nil {
+		return nil, err
+	}
+	r.Slot, r.CreatedAt = tracking.Local(r.Slot), tracking.Local(r.CreatedAt)
+	r.PickedUpAt, r.ArrivedAt, r.ClosedAt = tracking.LocalPtr(r.PickedUpAt), tracking.LocalPtr(r.ArrivedAt), tracking.LocalPtr(r.ClosedAt)
+	return &r, nil
+}
+
+// runByCode finds a run by its run or bag number. Errors: run.not_found.
+func (l *Ledger) runByCode(ctx context.Context, q querier, code shipment.Code, lock bool) (*RunView, error) {
+	col := "run_no"
+	if code.Kind == shipment.KindBag {
+		col = "bag_no"
+	}
+	sql := `SELECT ` + runCols + ` FROM runs r WHERE r.` + col + ` = $1`
+	if lock {
+		sql += ` FOR UPDATE`
+	}
+	r, err := scanRun(q.QueryRow(ctx, sql, code.Number))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, apperr.New(apperr.NotFound, "run.not_found").With("code", code.Number)
+	}
+	return r, translate(err, "run")
+}
+
+// mayActOnRun: admins anywhere; couriers at the origin; clerks and staff at
+// their own site, which must be the run's origin or destination.
+func mayActOnRun(a shipment.Actor, r *RunView) bool {
+	switch a.Role {
+	case shipment.RoleAdmin, shipment.RoleCourier, shipment.RoleSystem:
+		return true
+	case shipment.RoleClerk, shipment.RoleStaff:
+		return a.Site == r.FromSite || a.Site == r.ToSite
+	}
+	return false
+}
+
+// scanBag applies a scan of a bag or run number: pickup moves every parcel
+// in the bag to in_transit (returning parcels stay returning, on their leg);
+// receive at the destination marks the bag arrived and opens its check list.
+func (l *Ledger) scanBag(ctx context.Context, a shipment.Actor, req tracking.ScanRequest, code shipment.Code,
+	fingerprint []byte) (tracking.ScanResult, error) {
+	if r, ok, err := l.priorScan(ctx, req.ScanID, fingerprint); ok || err != nil {
+		return r, err
+	}
+	if req.Action != shipment.ActPickup && req.Action != shipment.ActReceive {
+		return tracking.ScanResult{}, apperr.New(apperr.Invalid, "bag.action_unsupported").OnField("action").
+			With("action", string(req.Action))
+	}
+	if !shipment.MayTake(a.Role, req.Action) {
+		return tracking.ScanResult{}, apperr.New(apperr.Forbidden, "action.role_forbidden").With("action", string(req.Action))
+	}
+	now := l.now()
+	res := tracking.ScanResult{ScanID: req.ScanID, Kind: string(code.Kind), Code: code.Number, At: tracking.Local(now)}
+	err := WithTx(ctx, l.Pool, func(tx pgx.Tx) error {
+		run, err := l.runByCode(ctx, tx, code, true)
+		if err != nil {
+			return err
+		}
+		if !mayActOnRun(a, run) {
+			return apperr.New(apperr.Forbidden, "scan.other_site").With("site", a.Site)
+		}
+		site := req.Site
+		if site == "" {
+			site = a.Site
+		}
+		if req.Action == shipment.ActPickup {
+			if site == "" {
+				site = run.FromSite
+			}
+			if site != run.FromSite {
+				return apperr.New(apperr.Conflict, "scan.wrong_site").With("site", site).With("expected", run.FromSite).
+					With("action", "pickup").With("status", run.Status)
+			}
+			if run.Status == "picked_up" {
+				res.Repeat = true
+				res.Items, err = l.runItems(ctx, tx, run.id, true)
+				return err
+			}
+			if run.Status != "sealed" {
+				return apperr.New(apperr.Conflict, "bag.state").With("status", run.Status).With("action", "pickup")
+			}
+			res.Items, err = l.pickupBag(ctx, tx, a, req, run, now)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `UPDATE runs SET status = 'picked_up', picked_up_at = $2 WHERE id = $1`, run.id, now); err != nil {
+				return err
+			}
+		} else {
+			if site == "" {
+				site = run.ToSite
+			}
+			if site != run.ToSite {
+				return apperr.New(apperr.Conflict, "scan.wrong_site").With("site", site).With("expected", run.ToSite).
+					With("action", "receive").With("status", run.Status)
+			}
+			switch run.Status {
+			case "arrived", "closed":
+				res.Repeat = true
+			case "picked_up", "sealed":
+				if _, err := tx.Exec(ctx, `UPDATE runs SET status = 'arrived', arrived_at = $2,
+					picked_up_at = coalesce(picked_up_at, $2) WHERE id = $1`, run.id, now); err != nil {
+					return err
+				}
+			}
+			// The check list: every parcel of the bag, each received when scanned.
+			res.Items, err = l.runItems(ctx, tx, run.id, res.Repeat)
+			if err != nil {
+				return err
+			}
+		}
+		if res.Repeat {
+			return nil
+		}
+		body, _ := json.Marshal(res)
+		_, err = tx.Exec(ctx, `INSERT INTO scan_results (scan_id, request_hash, parcel_id, response, created_at)
+			VALUES ($1, $2, 0, $3, $4)`, req.ScanID, fingerprint, body, now)
+		return err
+	})
+	if isUnique(err, "scan_results_pkey") {
+		if r, ok, perr := l.priorScan(ctx, req.ScanID, fingerprint); ok || perr != nil {
+			return r, perr
+		}
+	}
+	if err != nil {
+		return tracking.ScanResult{}, translate(err, "run")
+	}
+	return res, nil
+}
+
+func (l *Ledger) pickupBag(ctx context.Context, tx pgx.Tx, a shipment.Actor, req tracking.ScanRequest, run *RunView,
+	now time.Time) ([]tracking.ItemResult, error) {
+	var actor *int64
+	if a.ID != 0 {
+		actor = &a.ID
+	}
+	role := a.Role
+	if role == shipment.RoleAdmin {
+		role = shipment.RoleCourier // the table lists admins everywhere; the bag moves as a courier moves it
+	}
+	rows, err := tx.Query(ctx, `WITH w AS (
+		SELECT p.id, p.status, p.waybill_no, p.path, p.path_idx FROM parcels p WHERE p.current_run = $1 ORDER BY p.id FOR UPDATE),
+	t AS (
+		SELECT w.*, tr.to_status AS after FROM w
+		JOIN transition_rules tr ON tr.action = 'pickup' AND tr.from_status = w.status AND tr.role = $2),
+	u AS (
+		UPDATE parcels p SET status = t.after, leg_moving = (t.status = 'returning'), version = version + 1,
+			event_seq = event_seq + 1, updated_at = $3, last_action = 'pickup', last_site = $4, last_at = $3,
+			last_progress_at = $3
+		FROM t WHERE p.id = t.id
+		RETURNING p.id, p.event_seq, p.waybill_no, t.status AS before, t.after, p.path, p.path_idx),
+	e AS (
+		INSERT INTO events (parcel_id, seq, action, status_before, status_after, site_code, actor_id, actor_role,
+			source, device, scan_id, device_time, server_time, run_id, bag_id, leg_id)
+		SELECT u.id, u.event_seq, 'pickup', u.before, u.after, $4, $5, $6, $7, $8, $9, $10, $3, $11, $12, $13 FROM u
+		RETURNING 1)
+	SELECT u.waybill_no, u.before, u.after, u.event_seq, u.path, u.path_idx FROM u ORDER BY u.waybill_no`,
+		run.id, role, now, run.FromSite, actor, a.Role, req.Source, req.Device, req.ScanID, req.ScannedAt,
+		run.RunNo, run.BagNo, strconv.FormatInt(run.LegID, 10))
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (tracking.ItemResult, error) {
+		var it tracking.ItemResult
+		var p shipment.Parcel
+		err := row.Scan(&it.WaybillNo, &it.Previous, &it.Status, &it.Seq, &p.Path, &p.PathIdx)
+		it.Site, it.NextSite = run.FromSite, p.NextSite()
+		return it, err
+	})
+}
+
+func (l *Ledger) runItems(ctx context.Context, q interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}, runID int64, repeat bool) ([]tracking.ItemResult, error) {
+	rows, err := q.Query(ctx, `SELECT p.waybill_no, p.status FROM run_items ri JOIN parcels p ON p.id = ri.parcel_id
+		WHERE ri.run_id = $1 ORDER BY p.waybill_no`, runID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (tracking.ItemResult, error) {
+		it := tracking.ItemResult{Repeat: repeat}
+		err := row.Scan(&it.WaybillNo, &it.Status)
+		it.Previous = it.Status
+		return it, err
+	})
+}
+
+// checkOff ticks a received parcel off its bag's check list, or notes it
+// as an extra on the check lists open at the site.
+func (l *Ledger) checkOff(ctx context.Context, tx pgx.Tx, p *shipment.Parcel, site string, now time.Time) error {
+	if p.CurrentRun != 0 {
+		tag, err := tx.Exec(ctx, `UPDATE run_items SET seen_at = $3, outcome = 'received'
+			WHERE run_id = $1 AND parcel_id = $2 AND seen_at IS NULL`, p.CurrentRun, p.ID, now)
+		if err != nil || tag.RowsAffected() > 0 {
+			return err
+		}
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO run_extras (run_id, parcel_id, seen_at)
+		SELECT r.id, $2, $3 FROM runs r WHERE r.to_site = $1 AND r.status = 'arrived' AND r.id <> $4
+		ON CONFLICT DO NOTHING`, site, p.ID, now, p.CurrentRun)
+	return err
+}
+
+// CloseResult is the reconciliation of a closed check list.
+type CloseResult struct {
+	Run      *RunView `json:"run"`
+	Received []string `json:"received"`
+	Missing  []string `json:"missing"`
+	Extras   []string `json:"extras"`
+}
+
+// CloseRun closes a bag's check list at the receiving site: every parcel
+// not seen is reported as an exception (missing from its bag), every extra
+// parcel scanned while the list was open is listed.
+//
+// Errors: run.not_found, scan.other_site, run.not_arrived (conflict).
+func (l *Ledger) CloseRun(ctx context.Context, a shipment.Actor, runNo string) (CloseResult, error) {
+	code, err := shipment.ParseCode(runNo)
+	if err != nil {
+		return CloseResult{}, err
+	}
+	if code.Kind == shipment.KindParcel {
+		return CloseResult{}, apperr.New(apperr.Invalid, "run.not_run")
+	}
+	now := l.now()
+	var out CloseResult
+	err = WithTx(ctx, l.Pool, func(tx pgx.Tx) error {
+		run, err := l.runByCode(ctx, tx, code, true)
+		if err != nil {
+			return err
+		}
+		if a.Role.HasSite() && a.Site != run.ToSite {
+			return apperr.New(apperr.Forbidden, "scan.other_site").With("site", a.Site)
+		}
+		if run.Status == "closed" {
+			return apperr.New(apperr.Conflict, "run.closed")
+		}
+		if run.Status != "arrived" {
+			return apperr.New(apperr.Conflict, "run.not_arrived").With("status", run.Status)
+		}
+		var actor *int64
+		if a.ID != 0 {
+			actor = &a.ID
+		}
+		rows, err := tx.Query(ctx, `WITH m AS (
+			UPDATE run_items ri SET outcome = 'missing' WHERE ri.run_id = $1 AND ri.seen_at IS NULL RETURNING ri.parcel_id),
+		w AS (
+			SELECT p.id, p.status FROM parcels p JOIN m ON m.parcel_id = p.id
+			WHERE p.current_run = $1 AND p.journey_ended_at IS NULL FOR UPDATE OF p),
+		t AS (
+			SELECT w.id, w.status AS before FROM w
+			JOIN transition_rules tr ON tr.action = 'report' AND tr.from_status = w.status AND tr.to_status = 'exception'
+			 AND tr.role = 'staff'),
+		u AS (
+			UPDATE parcels p SET status = 'exception', prev_status = t.before, current_run = NULL, run_sealed = false,
+				version = version + 1, event_seq = event_seq + 1, updated_at = $2, last_action = 'report',
+				last_site = $3, last_at = $2
+			FROM t WHERE p.id = t.id RETURNING p.id, p.event_seq, p.waybill_no, t.before),
+		e AS (
+			INSERT INTO events (parcel_id, seq, action, status_before, status_after, site_code, actor_id, actor_role,
+				source, server_time, run_id, bag_id, reason)
+			SELECT u.id, u.event_seq, 'report', u.before, 'exception', $3, $4, $5, 'web', $2, $6, $7, 'missing_from_bag'
+			FROM u RETURNING 1)
+		SELECT p.waybill_no FROM m JOIN parcels p ON p.id = m.parcel_id ORDER BY 1`,
+			run.id, now, run.ToSite, actor, a.Role, run.RunNo, run.BagNo)
+		if err != nil {
+			return err
+		}
+		if out.Missing, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE runs SET status = 'closed', closed_at = $2 WHERE id = $1`, run.id, now); err != nil {
+			return err
+		}
+		if out.Received, err = l.strings(ctx, tx, `SELECT p.waybill_no FROM run_items ri JOIN parcels p ON p.id = ri.parcel_id
+			WHERE ri.run_id = $1 AND ri.outcome = 'received' ORDER BY 1`, run.id); err != nil {
+			return err
+		}
+		if out.Extras, err = l.strings(ctx, tx, `SELECT p.waybill_no FROM run_extras x JOIN parcels p ON p.id = x.parcel_id
+			WHERE x.run_id = $1 ORDER BY 1`, run.id); err != nil {
+			return err
+		}
+		run.Status, run.ClosedAt = "closed", tracking.LocalPtr(&now)
+		out.Run = run
+		return nil
+	})
+	if err != nil {
+		return CloseResult{}, translate(err, "run")
+	}
+	return out, nil
+}
+
+func (l *Ledger) strings(ctx context.Context, tx pgx.Tx, sql string, args ...any) ([]string, error) {
+	rows, err := tx.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if out == nil {
+		out = []string{}
+	}
+	return out, err
+}
+
+// RunFilter narrows the list of runs.
+type RunFilter struct {
+	Site   string
+	Status string
+	Limit  int
+}
+
+// Runs lists runs, newest first: for clerks and staff those from or to
+// their site.
+func (l *Ledger) Runs(ctx context.Context, a shipment.Actor, f RunFilter) ([]RunView, error) {
+	if f.Limit <= 0 || f.Limit > 200 {
+		f.Limit = 50
+	}
+	site := f.Site
+	if a.Role.HasSite() {
+		site = a.Site
+	}
+	rows, err := l.Pool.Query(ctx, `SELECT `+runCols+` FROM runs r
+		WHERE ($1 = '' OR r.from_site = $1 OR r.to_site = $1) AND ($2 = '' OR r.status = $2)
+		ORDER BY r.id DESC LIMIT $3`, site, f.Status, f.Limit)
+	if err != nil {
+		return nil, translate(err, "run")
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (RunView, error) {
+		r, err := scanRun(row)
+		if err != nil {
+			return RunView{}, err
+		}
+		return *r, nil
+	})
+	if out == nil {
+		out = []RunView{}
+	}
+	return out, translate(err, "run")
+}
+
+// Run returns a run with its items, extras and booking.
+// Errors: run.not_found, scan.other_site.
+func (l *Ledger) Run(ctx context.Context, a shipment.Actor, no string) (*RunView, error) {
+	code, err := shipment.ParseCode(no)
+	if err != nil {
+		return nil, err
+	}
+	if code.Kind == shipment.KindParcel {
+		return nil, apperr.New(apperr.Invalid, "run.not_run")
+	}
+	r, err := l.runByCode(ctx, l.Pool, code, false)
+	if err != nil {
+		return nil, err
+	}
+	if !mayActOnRun(a, r) {
+		return nil, apperr.New(apperr.Forbidden, "scan.other_site").With("site", a.Site)
+	}
+	rows, err := l.Pool.Query(ctx, `SELECT p.waybill_no, p.status, ri.seen_at, ri.outcome FROM run_items ri
+		JOIN parcels p ON p.id = ri.parcel_id WHERE ri.run_id = $1 ORDER BY p.waybill_no`, r.id)
+	if err != nil {
+		return nil, translate(err, "run")
+	}
+	r.Items, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (RunItem, error) {
+		var it RunItem
+		err := row.Scan(&it.WaybillNo, &it.Status, &it.SeenAt, &it.Outcome)
+		it.SeenAt = tracking.LocalPtr(it.SeenAt)
+		return it, err
+	})
+	if err != nil {
+		return nil, translate(err, "run")
+	}
+	extras, err := l.Pool.Query(ctx, `SELECT p.waybill_no FROM run_extras x JOIN parcels p ON p.id = x.parcel_id
+		WHERE x.run_id = $1 ORDER BY 1`, r.id)
+	if err != nil {
+		return nil, translate(err, "run")
+	}
+	if r.Extras, err = pgx.CollectRows(extras, pgx.RowTo[string]); err != nil {
+		return nil, translate(err, "run")
+	}
+	var b Booking
+	err = l.Pool.QueryRow(ctx, `SELECT carrier, status, carrier_ref, booked_at, last_error FROM bookings WHERE run_id = $1`, r.id).
+		Scan(&b.Carrier, &b.Status, &b.CarrierRef, &b.BookedAt, &b.LastError)
+	if err == nil {
+		b.BookedAt = tracking.LocalPtr(b.BookedAt)
+		r.Booking = &b
+	} else if !errors.Is(err, pgx.ErrNoRows) {
+		return nil, translate(err, "run")
+	}
+	return r, nil
+}
+
+// ManifestFor is the handover manifest of a run, for labels.Manifest.
+func (l *Ledger) ManifestFor(ctx context.Context, a shipment.Actor, no string) (labels.Manifest, error) {
+	r, err := l.Run(ctx, a, no)
+	if err != nil {
+		return labels.Manifest{}, err
+	}
+	from, _ := l.Ref.Site(r.FromSite)
+	to, _ := l.Ref.Site(r.ToSite)
+	m := labels.Manifest{RunNo: r.RunNo, BagNo: r.BagNo, SealNo: r.SealNo, CreatedAt: r.CreatedAt,
+		Origin: labels.Place{Code: from.Code, Name: from.NameZH}, Destination: labels.Place{Code: to.Code, Name: to.NameZH},
+		Route: r.FromSite + " → " + r.ToSite}
+	rows, err := l.Pool.Query(ctx, `SELECT p.waybill_no, p.kind, coalesce(p.cert_type, ''), coalesce(pp.name, '')
+		FROM run_items ri JOIN parcels p ON p.id = ri.parcel_id LEFT JOIN parcel_people pp ON pp.parcel_id = p.id
+		WHERE ri.run_id = $1 ORDER BY p.waybill_no`, r.id)
+	if err != nil {
+		return m, translate(err, "run")
+	}
+	m.Parcels, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (labels.ManifestParcel, error) {
+		var mp labels.ManifestParcel
+		var ct string
+		err := row.Scan(&mp.WaybillNo, &mp.Kind, &ct, &mp.RecipientName)
+		if c, ok := l.Ref.CertType(ct); ok {
+			mp.CertType = c.NameZH
+		}
+		return mp, err
+	})
+	return m, translate(err, "run")
+}
+
+// BagLabelFor is the label of a run's bag.
+func (l *Ledger) BagLabelFor(ctx context.Context, a shipment.Actor, no string) (labels.BagLabel, error) {
+	r, err := l.Run(ctx, a, no)
+	if err != nil {
+		return labels.BagLabel{}, err
+	}
+	from, _ := l.Ref.Site(r.FromSite)
+	to, _ := l.Ref.Site(r.ToSite)
+	return labels.BagLabel{BagNo: r.BagNo, RunNo: r.RunNo, SealNo: r.SealNo, Parcels: r.ParcelCount, SealedAt: r.CreatedAt,
+		Origin: labels.Place{Code: from.Code, Name: from.NameZH}, Destination: labels.Place{Code: to.Code, Name: to.NameZH},
+		Route: r.FromSite + " → " + r.ToSite}, nil
+}
