@@ -106,6 +106,19 @@ CREATE TABLE job_runs (
     error       text NOT NULL DEFAULT ''
 );
 CREATE INDEX job_runs_name ON job_runs (name, started_at DESC);
+-- One slot of one job, claimed once across all instances.
+CREATE TABLE job_slots (
+    name       text NOT NULL,
+    slot       timestamptz NOT NULL,
+    created_at timestamptz NOT NULL,
+    PRIMARY KEY (name, slot)
+);
+
+-- Messages for a site's staff (a department told of a returning parcel),
+-- beside the SMS messages to citizens.
+ALTER TABLE outbox DROP CONSTRAINT outbox_channel_check;
+ALTER TABLE outbox ADD CONSTRAINT outbox_channel_check CHECK (channel IN ('sms', 'site'));
+ALTER TABLE outbox ADD COLUMN site_code text REFERENCES sites (code);
 
 -- The run a parcel is in (until it is received), and a flag for a parcel
 -- whose path no longer exists after an administrator changed the routes.
@@ -113,6 +126,7 @@ ALTER TABLE parcels ADD COLUMN current_run bigint REFERENCES runs (id);
 ALTER TABLE parcels ADD COLUMN path_broken boolean NOT NULL DEFAULT false;
 ALTER TABLE parcels ADD COLUMN last_progress_at timestamptz;
 ALTER TABLE parcels ADD COLUMN reminded_at timestamptz;
+ALTER TABLE parcels ADD COLUMN sla_alerted_at timestamptz;
 -- Parcels waiting for a run, by the leg they wait for.
 CREATE INDEX parcels_waiting ON parcels ((path[path_idx + 1]), (path[path_idx + 2]))
     WHERE current_run IS NULL AND status IN ('registered', 'arrived', 'returning') AND NOT leg_moving;
@@ -120,6 +134,11 @@ CREATE INDEX parcels_ready ON parcels (ready_since) WHERE status = 'ready';
 CREATE INDEX parcels_ended ON parcels (journey_ended_at) WHERE journey_ended_at IS NOT NULL;
 
 -- +goose Down
+ALTER TABLE outbox DROP COLUMN site_code;
+ALTER TABLE outbox DROP CONSTRAINT outbox_channel_check;
+ALTER TABLE outbox ADD CONSTRAINT outbox_channel_check CHECK (channel IN ('sms'));
+DROP TABLE job_slots;
+ALTER TABLE parcels DROP COLUMN sla_alerted_at;
 DROP INDEX parcels_ended;
 DROP INDEX parcels_ready;
 DROP INDEX parcels_waiting;

@@ -110,3 +110,20 @@ type NotifierFunc func(ctx context.Context, m Message) (string, error)
 
 // Notify calls f.
 func (f NotifierFunc) Notify(ctx context.Context, m Message) (string, error) { return f(ctx, m) }
+
+// Booking asks the contracted courier to collect a run's bag.
+type Booking struct {
+	RunNo    string
+	BagNo    string
+	FromSite string
+	ToSite   string
+	Parcels  int
+	Slot     time.Time
+}
+
+// Carrier books courier pickups (the courier company's API; until it is
+// integrated, a record of a manual booking).
+type Carrier interface {
+	Name() string
+	Book(ctx context.Context, b Booking) (ref string, err error)
+}

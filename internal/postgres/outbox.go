@@ -69,7 +69,7 @@ func (l *Ledger) deliverOne(ctx context.Context, n tracking.Notifier) (bool, err
 		)
 		err := tx.QueryRow(ctx, `SELECT o.id, o.parcel_id, o.event_seq, o.attempts, o.payload_enc, p.waybill_no, pp.phone
 			FROM outbox o JOIN parcels p ON p.id = o.parcel_id LEFT JOIN parcel_people pp ON pp.parcel_id = o.parcel_id
-			WHERE o.sent_at IS NULL AND o.next_attempt_at <= $1
+			WHERE o.channel = 'sms' AND o.sent_at IS NULL AND o.next_attempt_at <= $1
 			ORDER BY o.next_attempt_at, o.id LIMIT 1 FOR UPDATE OF o SKIP LOCKED`, now).
 			Scan(&id, &parcelID, &seq, &attempts, &enc, &waybill, &phone)
 		if err == pgx.ErrNoRows {

@@ -369,12 +369,19 @@ func (l *Ledger) parcelByNumber(ctx context.Context, q querier, waybill string) 
 // sent, note) on the parcel with id.
 func AppendNote(ctx context.Context, tx pgx.Tx, parcelID int64, a shipment.Actor, action shipment.Action,
 	src shipment.Source, site string, now time.Time, detail map[string]any) error {
+	_, err := appendNote(ctx, tx, parcelID, a, action, src, site, "", now, detail)
+	return err
+}
+
+// appendNote is AppendNote with a reason, returning the event's seq.
+func appendNote(ctx context.Context, tx pgx.Tx, parcelID int64, a shipment.Actor, action shipment.Action,
+	src shipment.Source, site, reason string, now time.Time, detail map[string]any) (int, error) {
 	var seq int
 	var status string
 	err := tx.QueryRow(ctx, `UPDATE parcels SET event_seq = event_seq + 1 WHERE id = $1 RETURNING event_seq, status`,
 		parcelID).Scan(&seq, &status)
 	if err != nil {
-		return fmt.Errorf("ledger: append %s: %w", action, err)
+		return 0, fmt.Errorf("ledger: append %s: %w", action, err)
 	}
 	var actor *int64
 	if a.ID != 0 {
@@ -384,10 +391,10 @@ func AppendNote(ctx context.Context, tx pgx.Tx, parcelID int64, a shipment.Actor
 		detail = map[string]any{}
 	}
 	_, err = tx.Exec(ctx, `INSERT INTO events (parcel_id, seq, action, status_before, status_after, site_code,
-		actor_id, actor_role, source, server_time, detail) VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9, $10)`,
-		parcelID, seq, action, status, site, actor, a.Role, src, now, detail)
+		actor_id, actor_role, source, server_time, detail, reason) VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		parcelID, seq, action, status, site, actor, a.Role, src, now, detail, reason)
 	if err != nil {
-		return fmt.Errorf("ledger: append %s: %w", action, err)
+		return 0, fmt.Errorf("ledger: append %s: %w", action, err)
 	}
-	return nil
+	return seq, nil
 }

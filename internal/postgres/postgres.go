@@ -7,6 +7,7 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -116,3 +117,5 @@ func withField(err error, field string) error {
 	}
 	return err
 }
+
+func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }

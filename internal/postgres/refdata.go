@@ -97,7 +97,7 @@ func SeedReference(ctx context.Context, pool *pgxpool.Pool) error {
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return fmt.Errorf("postgres: seed reference data: %w", err)
 		}
-		return nil
+		return seedJobs(ctx, tx)
 	})
 }
 

@@ -605,3 +605,60 @@ func (l *Ledger) BagLabelFor(ctx context.Context, a shipment.Actor, no string) (
 		Origin: labels.Place{Code: from.Code, Name: from.NameZH}, Destination: labels.Place{Code: to.Code, Name: to.NameZH},
 		Route: r.FromSite + " → " + r.ToSite}, nil
 }
+
+// RunBooking is what the carrier needs to book a run's pickup.
+func (l *Ledger) RunBooking(ctx context.Context, runID int64) (tracking.Booking, string, error) {
+	var b tracking.Booking
+	var status string
+	err := l.Pool.QueryRow(ctx, `SELECT r.run_no, r.bag_no, r.from_site, r.to_site, r.parcel_count, r.slot, bk.status
+		FROM runs r JOIN bookings bk ON bk.run_id = r.id WHERE r.id = $1`, runID).
+		Scan(&b.RunNo, &b.BagNo, &b.FromSite, &b.ToSite, &b.Parcels, &b.Slot, &status)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return b, "", apperr.New(apperr.NotFound, "run.not_found")
+	}
+	return b, status, translate(err, "run")
+}
+
+// MarkBooking records the carrier's answer for a run's booking.
+func (l *Ledger) MarkBooking(ctx context.Context, runID int64, carrier, ref string, bookErr error) error {
+	var err error
+	if bookErr == nil {
+		_, err = l.Pool.Exec(ctx, `UPDATE bookings SET status = 'booked', carrier = $2, carrier_ref = $3, booked_at = $4,
+			last_error = '' WHERE run_id = $1`, runID, carrier, ref, l.now())
+	} else {
+		_, err = l.Pool.Exec(ctx, `UPDATE bookings SET carrier = $2, last_error = $3 WHERE run_id = $1`,
+			runID, carrier, truncate(bookErr.Error(), 300))
+	}
+	return translate(err, "run")
+}
+
+// Calendar returns the days that differ from Monday–Friday.
+func (l *Ledger) Calendar(ctx context.Context) (map[string]string, error) {
+	rows, err := l.Pool.Query(ctx, `SELECT to_char(day, 'YYYY-MM-DD'), kind FROM calendar_days ORDER BY day`)
+	if err != nil {
+		return nil, translate(err, "calendar")
+	}
+	out := map[string]string{}
+	for rows.Next() {
+		var d, k string
+		if err := rows.Scan(&d, &k); err != nil {
+			rows.Close()
+			return nil, translate(err, "calendar")
+		}
+		out[d] = k
+	}
+	return out, translate(rows.Err(), "calendar")
+}
+
+// SetCalendarDay records a holiday or a make-up working day; kind "" removes
+// the day's exception.
+func (l *Ledger) SetCalendarDay(ctx context.Context, day, kind, note string) error {
+	var err error
+	if kind == "" {
+		_, err = l.Pool.Exec(ctx, `DELETE FROM calendar_days WHERE day = $1::date`, day)
+	} else {
+		_, err = l.Pool.Exec(ctx, `INSERT INTO calendar_days (day, kind, note, updated_at) VALUES ($1::date, $2, $3, $4)
+			ON CONFLICT (day) DO UPDATE SET kind = $2, note = $3, updated_at = $4`, day, kind, note, l.now())
+	}
+	return translate(err, "calendar")
+}

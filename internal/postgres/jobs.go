@@ -1,0 +1,395 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/changchun-gov/courier/internal/apperr"
+	"github.com/changchun-gov/courier/shipment"
+	"github.com/changchun-gov/courier/tracking"
+)
+
+// The housekeeping jobs, by name.
+const (
+	JobReminder = "reminder" // remind citizens of parcels ready and uncollected
+	JobReturn   = "return"   // send parcels held past their retention back to the department
+	JobSLA      = "sla"      // alert on parcels without progress beyond their leg's SLA
+	JobPurge    = "purge"    // purge personal data after the journey ended
+)
+
+// JobSetting is a job's schedule and parameters, kept by administrators.
+type JobSetting struct {
+	Name      string          `json:"name"`
+	Enabled   bool            `json:"enabled"`
+	Schedule  string          `json:"schedule"`
+	Params    json.RawMessage `json:"params"`
+	UpdatedAt time.Time       `json:"updated_at"`
+}
+
+// JobParams are the parameters the jobs read (zero: the default).
+type JobParams struct {
+	FirstAfterDays int `json:"first_after_days,omitempty"` // reminder: first reminder after this many days ready (3)
+	EveryDays      int `json:"every_days,omitempty"`       // reminder: then every this many days (7)
+	AfterDays      int `json:"after_days,omitempty"`       // purge: this many days after the journey ended (180)
+}
+
+// DefaultJobs are the jobs' settings inserted where absent.
+var DefaultJobs = []JobSetting{
+	{Name: JobReminder, Enabled: true, Schedule: "0 10 * * *", Params: json.RawMessage(`{"first_after_days":3,"every_days":7}`)},
+	{Name: JobReturn, Enabled: true, Schedule: "30 8 * * *", Params: json.RawMessage(`{}`)},
+	{Name: JobSLA, Enabled: true, Schedule: "15,45 * * * *", Params: json.RawMessage(`{}`)},
+	{Name: JobPurge, Enabled: true, Schedule: "0 3 * * *", Params: json.RawMessage(`{"after_days":180}`)},
+}
+
+// JobRun is one run of a job, for the history administrators see.
+type JobRun struct {
+	ID         int64           `json:"id"`
+	Name       string          `json:"name"`
+	StartedAt  time.Time       `json:"started_at"`
+	FinishedAt *time.Time      `json:"finished_at,omitempty"`
+	Outcome    string          `json:"outcome"`
+	Affected   int             `json:"affected"`
+	Detail     json.RawMessage `json:"detail"`
+	Error      string          `json:"error,omitempty"`
+}
+
+// JobReport is what a job did.
+type JobReport struct {
+	Affected int
+	Detail   map[string]any
+}
+
+// JobSettings lists the jobs' settings.
+func (l *Ledger) JobSettings(ctx context.Context) ([]JobSetting, error) {
+	rows, err := l.Pool.Query(ctx, `SELECT name, enabled, schedule, params, updated_at FROM job_settings ORDER BY name`)
+	if err != nil {
+		return nil, translate(err, "job")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (JobSetting, error) {
+		var s JobSetting
+		err := r.Scan(&s.Name, &s.Enabled, &s.Schedule, &s.Params, &s.UpdatedAt)
+		s.UpdatedAt = tracking.Local(s.UpdatedAt)
+		return s, err
+	})
+	return out, translate(err, "job")
+}
+
+// SaveJobSetting changes a job's settings. Errors: job.not_found, job.params_invalid.
+func (l *Ledger) SaveJobSetting(ctx context.Context, s JobSetting) (JobSetting, error) {
+	var p JobParams
+	dec := json.NewDecoder(bytesReader(s.Params))
+	dec.DisallowUnknownFields()
+	if len(s.Params) == 0 {
+		s.Params = json.RawMessage(`{}`)
+	} else if err := dec.Decode(&p); err != nil || p.FirstAfterDays < 0 || p.EveryDays < 0 || p.AfterDays < 0 ||
+		p.FirstAfterDays > 365 || p.EveryDays > 365 || p.AfterDays > 3650 {
+		return s, apperr.New(apperr.Invalid, "job.params_invalid").OnField("params")
+	}
+	tag, err := l.Pool.Exec(ctx, `UPDATE job_settings SET enabled = $2, schedule = $3, params = $4, updated_at = $5
+		WHERE name = $1`, s.Name, s.Enabled, s.Schedule, s.Params, l.now())
+	if err != nil {
+		return s, translate(err, "job")
+	}
+	if tag.RowsAffected() == 0 {
+		return s, apperr.New(apperr.NotFound, "job.not_found").With("name", s.Name)
+	}
+	return s, nil
+}
+
+// JobRuns lists a job's newest runs (every job's with an empty name).
+func (l *Ledger) JobRuns(ctx context.Context, name string, limit int) ([]JobRun, error) {
+	rows, err := l.Pool.Query(ctx, `SELECT id, name, started_at, finished_at, outcome, affected, detail, error
+		FROM job_runs WHERE ($1 = '' OR name = $1) ORDER BY id DESC LIMIT $2`, name, limit)
+	if err != nil {
+		return nil, translate(err, "job")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (JobRun, error) {
+		var j JobRun
+		err := r.Scan(&j.ID, &j.Name, &j.StartedAt, &j.FinishedAt, &j.Outcome, &j.Affected, &j.Detail, &j.Error)
+		j.StartedAt, j.FinishedAt = tracking.Local(j.StartedAt), tracking.LocalPtr(j.FinishedAt)
+		return j, err
+	})
+	if out == nil {
+		out = []JobRun{}
+	}
+	return out, translate(err, "job")
+}
+
+// ClaimJobSlot claims one slot of a job across all instances: true for the
+// one instance that gets it.
+func (l *Ledger) ClaimJobSlot(ctx context.Context, name string, slot time.Time) (bool, error) {
+	tag, err := l.Pool.Exec(ctx, `INSERT INTO job_slots (name, slot, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+		name, slot.UTC(), l.now())
+	if err != nil {
+		return false, translate(err, "job")
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// RunJob runs a job by name and records the run in the history.
+// Errors: job.not_found.
+func (l *Ledger) RunJob(ctx context.Context, name string) (JobRun, error) {
+	var p JobParams
+	var raw []byte
+	err := l.Pool.QueryRow(ctx, `SELECT params FROM job_settings WHERE name = $1`, name).Scan(&raw)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return JobRun{}, apperr.New(apperr.NotFound, "job.not_found").With("name", name)
+	}
+	if err != nil {
+		return JobRun{}, translate(err, "job")
+	}
+	_ = json.Unmarshal(raw, &p)
+	var fn func(context.Context) (JobReport, error)
+	switch name {
+	case JobReminder:
+		first, every := days(p.FirstAfterDays, 3), days(p.EveryDays, 7)
+		fn = func(ctx context.Context) (JobReport, error) { return l.RemindReady(ctx, first, every) }
+	case JobReturn:
+		fn = l.ReturnExpired
+	case JobSLA:
+		fn = l.AlertSLA
+	case JobPurge:
+		after := days(p.AfterDays, 180)
+		fn = func(ctx context.Context) (JobReport, error) { return l.PurgePersonal(ctx, after) }
+	default:
+		return JobRun{}, apperr.New(apperr.NotFound, "job.not_found").With("name", name)
+	}
+	run := JobRun{Name: name, StartedAt: l.now(), Outcome: "running"}
+	if err := l.Pool.QueryRow(ctx, `INSERT INTO job_runs (name, started_at) VALUES ($1, $2) RETURNING id`,
+		name, run.StartedAt).Scan(&run.ID); err != nil {
+		return run, translate(err, "job")
+	}
+	rep, jerr := fn(ctx)
+	finished := l.now()
+	run.FinishedAt, run.Affected, run.Outcome = &finished, rep.Affected, "ok"
+	if rep.Detail == nil {
+		rep.Detail = map[string]any{}
+	}
+	run.Detail, _ = json.Marshal(rep.Detail)
+	if jerr != nil {
+		run.Outcome, run.Error = "failed", truncate(jerr.Error(), 500)
+	}
+	if _, err := l.Pool.Exec(context.WithoutCancel(ctx), `UPDATE job_runs SET finished_at = $2, outcome = $3, affected = $4,
+		detail = $5, error = $6 WHERE id = $1`, run.ID, finished, run.Outcome, run.Affected, run.Detail, run.Error); err != nil {
+		return run, translate(err, "job")
+	}
+	run.StartedAt, run.FinishedAt = tracking.Local(run.StartedAt), tracking.LocalPtr(run.FinishedAt)
+	return run, jerr
+}
+
+func days(n, def int) time.Duration {
+	if n <= 0 {
+		n = def
+	}
+	return time.Duration(n) * 24 * time.Hour
+}
+
+// RemindReady reminds citizens of parcels ready and not collected: first
+// after firstAfter, then every every. Each reminder carries a fresh
+// collection code, which revokes the old one.
+func (l *Ledger) RemindReady(ctx context.Context, firstAfter, every time.Duration) (JobReport, error) {
+	now := l.now()
+	rep := JobReport{Detail: map[string]any{}}
+	var reminded []string
+	for batch := 0; batch < 50; batch++ {
+		rows, err := l.Pool.Query(ctx, `SELECT p.id, p.waybill_no, coalesce(p.cert_type, ''), p.path[p.path_idx + 1], p.hold_until
+			FROM parcels p WHERE p.status = 'ready' AND p.ready_since <= $1
+			  AND (p.reminded_at IS NULL OR p.reminded_at <= $2) ORDER BY p.ready_since LIMIT 200`,
+			now.Add(-firstAfter), now.Add(-every))
+		if err != nil {
+			return rep, err
+		}
+		type cand struct {
+			id       int64
+			no, ct   string
+			site     string
+			holdTill *time.Time
+		}
+		cands, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (cand, error) {
+			var c cand
+			err := r.Scan(&c.id, &c.no, &c.ct, &c.site, &c.holdTill)
+			return c, err
+		})
+		if err != nil || len(cands) == 0 {
+			rep.Affected = len(reminded)
+			rep.Detail["waybill_nos"] = reminded
+			return rep, err
+		}
+		for _, c := range cands {
+			code, err := collectionCode()
+			if err != nil {
+				return rep, err
+			}
+			err = WithTx(ctx, l.Pool, func(tx pgx.Tx) error {
+				tag, err := tx.Exec(ctx, `UPDATE parcels SET code_hash = $2, reminded_at = $3 WHERE id = $1 AND status = 'ready'`,
+					c.id, l.Keys.Hash("code:"+c.no, code), now)
+				if err != nil || tag.RowsAffected() == 0 {
+					return err
+				}
+				seq, err := appendNote(ctx, tx, c.id, shipment.SystemActor, shipment.ActNote, shipment.SourceSchedule,
+					c.site, "code_renewed", now, map[string]any{"job": JobReminder})
+				if err != nil {
+					return err
+				}
+				hall, _ := l.Ref.Site(c.site)
+				ct, _ := l.Ref.CertType(c.ct)
+				name := ct.NameZH
+				if name == "" {
+					name = "证照"
+				}
+				hold := ""
+				if c.holdTill != nil {
+					hold = tracking.Local(*c.holdTill).Format("2006-01-02")
+				}
+				return l.enqueue(ctx, tx, c.id, seq, outboxMessage{Template: "sms.reminder", Params: map[string]string{
+					"code": code, "hall": hall.NameZH, "cert_type": name, "hold_until": hold, "waybill_no": c.no}}, now)
+			})
+			if err != nil {
+				return rep, err
+			}
+			reminded = append(reminded, c.no)
+		}
+		if l.Kick != nil {
+			l.Kick()
+		}
+	}
+	rep.Affected = len(reminded)
+	rep.Detail["waybill_nos"] = reminded
+	return rep, nil
+}
+
+// ReturnExpired sends parcels held past their hold-until date back towards
+// their department: each is returned (so the next run back takes it) and
+// the department is told.
+func (l *Ledger) ReturnExpired(ctx context.Context) (JobReport, error) {
+	now := l.now()
+	rep := JobReport{Detail: map[string]any{}}
+	rows, err := l.Pool.Query(ctx, `SELECT waybill_no FROM parcels WHERE status = 'ready' AND hold_until < $1
+		ORDER BY hold_until LIMIT 5000`, now)
+	if err != nil {
+		return rep, err
+	}
+	nos, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return rep, err
+	}
+	var returned, failed []string
+	for _, no := range nos {
+		req := tracking.ScanRequest{Code: no, Action: shipment.ActReturn, Reason: "uncollected",
+			ScanID: "job-return-" + no + "-" + now.Format("20060102"), Source: shipment.SourceSchedule}
+		fp := l.fingerprint(shipment.SystemActor, no, req)
+		if _, _, err := l.applyScan(ctx, shipment.SystemActor, req, no, fp); err != nil {
+			failed = append(failed, no)
+			continue
+		}
+		if err := l.tellOrigin(ctx, no, "site.returning", now); err != nil {
+			return rep, err
+		}
+		returned = append(returned, no)
+	}
+	rep.Affected = len(returned)
+	rep.Detail["waybill_nos"], rep.Detail["failed"] = returned, failed
+	return rep, nil
+}
+
+// tellOrigin leaves a message for the staff of the parcel's origin.
+func (l *Ledger) tellOrigin(ctx context.Context, no, template string, now time.Time) error {
+	return WithTx(ctx, l.Pool, func(tx pgx.Tx) error {
+		var id int64
+		var origin string
+		if err := tx.QueryRow(ctx, `SELECT id, origin_site FROM parcels WHERE waybill_no = $1`, no).Scan(&id, &origin); err != nil {
+			return err
+		}
+		seq, err := appendNote(ctx, tx, id, shipment.SystemActor, shipment.ActMessageSent, shipment.SourceSchedule,
+			origin, "", now, map[string]any{"template": template, "to_site": origin})
+		if err != nil {
+			return err
+		}
+		params := map[string]any{"waybill_no": no, "reason": "uncollected"}
+		plain, _ := json.Marshal(outboxMessage{Template: template, Params: map[string]string{"waybill_no": no, "reason": "uncollected"}})
+		_, err = tx.Exec(ctx, `INSERT INTO outbox (parcel_id, event_seq, channel, template, payload_enc, payload_masked,
+			created_at, next_attempt_at, sent_at, site_code) VALUES ($1, $2, 'site', $3, $4, $5, $6, $6, $6, $7)`,
+			id, seq, template, l.Keys.Encrypt(plain, outboxAD(id, seq)), map[string]any{"template": template, "params": params},
+			now, origin)
+		return err
+	})
+}
+
+// AlertSLA flags parcels without progress for longer than the SLA of the
+// leg they are on, once per stall, with a note event each.
+func (l *Ledger) AlertSLA(ctx context.Context) (JobReport, error) {
+	now := l.now()
+	rows, err := l.Pool.Query(ctx, `WITH c AS (
+		SELECT p.id, p.status, p.waybill_no, p.path[p.path_idx + 1] AS site FROM parcels p
+		JOIN legs l ON l.from_site = p.path[p.path_idx + 1] AND l.to_site = p.path[p.path_idx + 2]
+		WHERE p.journey_ended_at IS NULL
+		  AND p.status IN ('registered', 'awaiting_pickup', 'in_transit', 'arrived', 'returning')
+		  AND coalesce(p.last_progress_at, p.created_at) < $1 - make_interval(hours => l.sla_hours)
+		  AND (p.sla_alerted_at IS NULL OR p.sla_alerted_at < coalesce(p.last_progress_at, p.created_at))
+		ORDER BY p.id LIMIT 10000 FOR UPDATE OF p SKIP LOCKED),
+	u AS (
+		UPDATE parcels p SET sla_alerted_at = $1, event_seq = event_seq + 1 FROM c WHERE p.id = c.id
+		RETURNING p.id, p.event_seq, c.status, c.waybill_no, c.site),
+	e AS (
+		INSERT INTO events (parcel_id, seq, action, status_before, status_after, site_code, actor_role, source,
+			server_time, reason)
+		SELECT u.id, u.event_seq, 'note', u.status, u.status, u.site, 'system', 'schedule', $1, 'sla_breached' FROM u
+		RETURNING 1)
+	SELECT waybill_no FROM u ORDER BY 1`, now)
+	if err != nil {
+		return JobReport{}, err
+	}
+	nos, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if nos == nil {
+		nos = []string{}
+	}
+	return JobReport{Affected: len(nos), Detail: map[string]any{"waybill_nos": nos}}, err
+}
+
+// PurgePersonal removes the personal data of parcels whose journey ended
+// more than after ago; the event log stays whole.
+func (l *Ledger) PurgePersonal(ctx context.Context, after time.Duration) (JobReport, error) {
+	now := l.now()
+	var total int
+	for batch := 0; batch < 100; batch++ {
+		var n int
+		err := l.Pool.QueryRow(ctx, `WITH c AS (
+			SELECT p.id, p.status FROM parcels p JOIN parcel_people pp ON pp.parcel_id = p.id
+			WHERE p.journey_ended_at < $1 AND pp.purged_at IS NULL ORDER BY p.id LIMIT 2000 FOR UPDATE OF pp SKIP LOCKED),
+		h AS (DELETE FROM handover_people hp USING c WHERE hp.parcel_id = c.id),
+		pp AS (
+			UPDATE parcel_people pp SET name = '', contact_name = '', phone = '', id_hash = '\x'::bytea,
+				id_enc = '\x'::bytea, id_tail = '', address = NULL, cert_no_enc = NULL, notes = '', purged_at = $2
+			FROM c WHERE pp.parcel_id = c.id),
+		u AS (UPDATE parcels p SET event_seq = event_seq + 1 FROM c WHERE p.id = c.id RETURNING p.id, p.event_seq, c.status),
+		e AS (
+			INSERT INTO events (parcel_id, seq, action, status_before, status_after, actor_role, source, server_time, reason)
+			SELECT u.id, u.event_seq, 'note', u.status, u.status, 'system', 'schedule', $2, 'personal_data_purged' FROM u
+			RETURNING 1)
+		SELECT count(*) FROM e`, now.Add(-after), now).Scan(&n)
+		if err != nil {
+			return JobReport{Affected: total}, err
+		}
+		total += n
+		if n == 0 {
+			break
+		}
+	}
+	return JobReport{Affected: total, Detail: map[string]any{"after_days": int(after.Hours() / 24)}}, nil
+}
+
+// SeedJobs inserts the jobs' default settings where absent.
+func seedJobs(ctx context.Context, tx pgx.Tx) error {
+	for _, j := range DefaultJobs {
+		if _, err := tx.Exec(ctx, `INSERT INTO job_settings (name, enabled, schedule, params) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (name) DO NOTHING`, j.Name, j.Enabled, j.Schedule, j.Params); err != nil {
+			return fmt.Errorf("postgres: seed jobs: %w", err)
+		}
+	}
+	return nil
+}
