@@ -329,7 +329,7 @@ func (l *Ledger) AlertSLA(ctx context.Context) (JobReport, error) {
 		JOIN legs l ON l.from_site = p.path[p.path_idx + 1] AND l.to_site = p.path[p.path_idx + 2]
 		WHERE p.journey_ended_at IS NULL
 		  AND p.status IN ('registered', 'awaiting_pickup', 'in_transit', 'arrived', 'returning')
-		  AND coalesce(p.last_progress_at, p.created_at) < $1 - make_interval(hours => l.sla_hours)
+		  AND coalesce(p.last_progress_at, p.created_at) < $1::timestamptz - make_interval(hours => l.sla_hours)
 		  AND (p.sla_alerted_at IS NULL OR p.sla_alerted_at < coalesce(p.last_progress_at, p.created_at))
 		ORDER BY p.id LIMIT 10000 FOR UPDATE OF p SKIP LOCKED),
 	u AS (
