@@ -52,12 +52,33 @@ type Throttle interface {
 	Failures(ctx context.Context, scope, client string) (int, error)
 }
 
+// Operations covers routes, consolidation runs, the calendar and the
+// scheduled jobs. Views are returned as values that encode to JSON.
+type Operations interface {
+	Legs(ctx context.Context) ([]shipment.Leg, error)
+	Path(ctx context.Context, from, to string) ([]string, error)
+	SaveLeg(ctx context.Context, l shipment.Leg) (shipment.Leg, error)
+	RunLegNow(ctx context.Context, a shipment.Actor, legID int64) (any, error)
+	Runs(ctx context.Context, a shipment.Actor, site, status string, limit int) (any, error)
+	Run(ctx context.Context, a shipment.Actor, no string) (any, error)
+	CloseRun(ctx context.Context, a shipment.Actor, no string) (any, error)
+	Manifest(ctx context.Context, a shipment.Actor, no string) (labels.Manifest, error)
+	BagLabel(ctx context.Context, a shipment.Actor, no string) (labels.BagLabel, error)
+	Calendar(ctx context.Context) (map[string]string, error)
+	SetCalendarDay(ctx context.Context, day, kind, note string) error
+	Jobs(ctx context.Context) (any, error)
+	SaveJob(ctx context.Context, name string, enabled bool, schedule string, params []byte) (any, error)
+	JobRuns(ctx context.Context, name string, limit int) (any, error)
+	RunJobNow(ctx context.Context, name string) (any, error)
+}
+
 // Deps is everything the handlers need.
 type Deps struct {
 	Ledger    Ledger
 	Accounts  Accounts
 	Ref       Reference
 	Throttle  Throttle
+	Runs      Operations
 	Labels    *labels.Renderer
 	Catalog   *i18n.Catalog
 	Log       *slog.Logger

@@ -12,6 +12,7 @@ var (
 	scanners   = []shipment.Role{shipment.RoleAdmin, shipment.RoleClerk, shipment.RoleStaff, shipment.RoleCourier}
 	registrars = shipment.RegisterRoles
 	admins     = []shipment.Role{shipment.RoleAdmin}
+	siteStaff  = []shipment.Role{shipment.RoleAdmin, shipment.RoleClerk, shipment.RoleStaff}
 	printers   = []shipment.Role{shipment.RoleAdmin, shipment.RoleClerk, shipment.RoleStaff, shipment.RoleAPIClient}
 )
 
@@ -41,4 +42,23 @@ func (s *server) routes(app *fiber.App) {
 	api.Post("/labels", allow(printers...), s.printLabels)
 	api.Post("/scans", allow(scanners...), s.scan)
 	api.Get("/messages", allow(admins...), s.listMessages)
+
+	// Routes, runs, the calendar and the scheduled jobs.
+	api.Get("/routes", allow(everyone...), s.listLegs)
+	api.Get("/routes/path", allow(everyone...), s.routePath)
+	api.Post("/routes", allow(admins...), s.createLeg)
+	api.Put("/routes/:id", allow(admins...), s.updateLeg)
+	api.Post("/routes/:id/run", allow(admins...), s.runLegNow)
+	api.Get("/calendar", allow(everyone...), s.getCalendar)
+	api.Put("/calendar/:day", allow(admins...), s.setCalendarDay)
+	api.Delete("/calendar/:day", allow(admins...), s.deleteCalendarDay)
+	api.Get("/runs", allow(scanners...), s.listRuns)
+	api.Get("/runs/:no", allow(scanners...), s.getRun)
+	api.Post("/runs/:no/close", allow(siteStaff...), s.closeRun)
+	api.Get("/runs/:no/manifest.pdf", allow(scanners...), s.runManifest)
+	api.Get("/runs/:no/bag-label.pdf", allow(scanners...), s.runBagLabel)
+	api.Get("/jobs", allow(admins...), s.listJobs)
+	api.Put("/jobs/:name", allow(admins...), s.saveJob)
+	api.Get("/jobs/:name/runs", allow(admins...), s.jobRuns)
+	api.Post("/jobs/:name/run", allow(admins...), s.runJobNow)
 }

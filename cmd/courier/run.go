@@ -17,9 +17,12 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/changchun-gov/courier/integrations/manual"
 	"github.com/changchun-gov/courier/internal/embeddedpg"
 	"github.com/changchun-gov/courier/internal/i18n"
+	"github.com/changchun-gov/courier/internal/jobs"
 	"github.com/changchun-gov/courier/internal/postgres"
+	"github.com/changchun-gov/courier/internal/schedule"
 	"github.com/changchun-gov/courier/internal/secrets"
 	"github.com/changchun-gov/courier/labels"
 	"github.com/changchun-gov/courier/tracking"
@@ -253,6 +256,11 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		default:
 		}
 	}}
+	sched, err := jobs.New(pool, ledger, routes, manual.Carrier{}, log, now)
+	if err != nil {
+		return err
+	}
+	routes.Validate = func(spec string) error { _, err := schedule.Parse(spec); return err }
 	throttle := &postgres.Throttle{Ledger: ledger, Window: 10 * time.Minute}
 	printer, err := labels.NewRenderer(labels.Options{PublicURL: cfg.PublicURL})
 	if err != nil {
@@ -260,6 +268,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	}
 	app, err := web.New(web.Deps{
 		Ledger: ledger, Accounts: users, Ref: ref, Throttle: throttle, Labels: printer, Catalog: cat, Log: log,
+		Runs:      &runsAPI{ledger: ledger, routes: routes, sched: sched},
 		PublicURL: cfg.PublicURL, Version: version(), ProxyHeader: cfg.ProxyHeader,
 		TrackFree: cfg.TrackFree, TrackHard: cfg.TrackHard,
 		Ready: func(ctx context.Context) error {
@@ -288,6 +297,10 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		defer wg.Done()
 		dispatch(bg, ledger, throttle, recorder{log: log}, kick, log)
 	}()
+	if err := sched.Start(bg); err != nil {
+		stopBG()
+		return err
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- app.Listener(ln) }()
 	log.Info("courier listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL, "startup", time.Since(started).Round(time.Millisecond))
@@ -305,6 +318,11 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		log.Warn("http shutdown", "err", serr)
 	}
 	stopBG()
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	if serr := sched.Stop(sctx); serr != nil {
+		log.Warn("job queue shutdown", "err", serr)
+	}
+	cancel()
 	wg.Wait()
 	return err
 }

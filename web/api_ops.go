@@ -1,0 +1,324 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/changchun-gov/courier/internal/apperr"
+	"github.com/changchun-gov/courier/shipment"
+)
+
+// legRequest creates or changes a leg.
+type legRequest struct {
+	FromSite string `json:"from_site"`
+	ToSite   string `json:"to_site"`
+	Schedule string `json:"schedule"`
+	SLAHours int    `json:"sla_hours"`
+	Active   *bool  `json:"active,omitempty"`
+}
+
+func (r legRequest) leg(id int64) shipment.Leg {
+	active := r.Active == nil || *r.Active
+	sla := r.SLAHours
+	if sla == 0 {
+		sla = 24
+	}
+	return shipment.Leg{ID: id, From: strings.TrimSpace(r.FromSite), To: strings.TrimSpace(r.ToSite),
+		Schedule: strings.TrimSpace(r.Schedule), SLAHours: sla, Active: active}
+}
+
+func (s *server) ops() (Operations, error) {
+	if s.Runs == nil {
+		return nil, apperr.New(apperr.Unavailable, "service.unavailable")
+	}
+	return s.Runs, nil
+}
+
+func (s *server) listLegs(c *fiber.Ctx) error {
+	o, err := s.ops()
+	if err != nil {
+		return err
+	}
+	legs, err := o.Legs(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": legs})
+}
+
+func (s *server) routePath(c *fiber.Ctx) error {
+	o, err := s.ops()
+	if err != nil {
+		return err
+	}
+	from, to := c.Query("from"), c.Query("to")
+	if from == "" || to == "" {
+		return apperr.New(apperr.Invalid, "request.field_required").OnField("from").With("field", "from, to")
+	}
+	path, err := o.Path(c.UserContext(), from, to)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"from": from, "to": to, "path": path})
+}
+
+func legID(c *fiber.Ctx) (int64, error) {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, apperr.New(apperr.NotFound, "route.not_found").With("id", c.Params("id"))
+	}
+	return id, nil
+}
+
+func (s *server) createLeg(c *fiber.Ctx) error {
+	o, err := s.ops()
+	if err != nil {
+		return err
+	}
+	var r legRequest
+	if err := decode(c, &r); err != nil {
+		return err
+	}
+	l, err := o.SaveLeg(c.UserContext(), r.leg(0))
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(l)
+}
+
+func (s *server) updateLeg(c *fiber.Ctx) error {
+	o, err := s.ops()
+	if err != nil {
+		return err
+	}
+	id, err := legID(c)
+	if err != nil {
+		return err
+	}
+	var r legRequest
+	if err := decode(c, &r); err != nil {
+		return err
+	}
+	l, err := o.SaveLeg(c.UserContext(), r.leg(id))
+	if err != nil {
+		return err
+	}
+	return c.JSON(l)
+}
+
+func (s *server) runLegNow(c *fiber.Ctx) error {
+	o, err := s.ops()
+	if err != nil {
+		return err
+	}
+	id, err := legID(c)
+	if err != nil {
+		return err
+	}
+	run, err := o.RunLegNow(c.UserContext(), actor(c), id)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(run)
+}
+
+func (s *server) getCalendar(c *fiber.Ctx) error {
+	o, err := s.ops()
+	if err != nil {
+		return err
+	}
+	days, err := o.Calendar(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"days": days, "default": "Monday to Friday count; closed days do not; workdays count even on weekends"})
+}
+
+type calendarRequest struct {
+	Kind string `json:"kind"`
+	Note string `json:"note,omitempty"`
+}
+
+func (s *server) setCalendarDay(c *fiber.Ctx) error {
+	o, err := s.ops()
+	if err != nil {
+		return err
+	}
+	var r calendarRequest
+	if err := decode(c, &r); err != nil {
+		return err
+	}
+	if r.Kind != "closed" && r.Kind != "workday" {
+		return apperr.New(apperr.Invalid, "calendar.kind_unknown").OnField("kind").With("kind", r.Kind).With("date", c.Params("day"))
+	}
+	if len([]rune(r.Note)) > 100 {
+		return apperr.New(apperr.Invalid, "parcel.text_too_long").OnField("note").With("field", "note")
+	}
+	if err := o.SetCalendarDay(c.UserContext(), c.Params("day"), r.Kind, r.Note); err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"day": c.Params("day"), "kind": r.Kind, "note": r.Note})
+}
+
+func (s *server) deleteCalendarDay(c *fiber.Ctx) error {
+	o, err := s.ops()
+	if err != nil {
+		return err
+	}
+	if err := o.SetCalendarDay(c.UserContext(), c.Params("day"), "", ""); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *server) listRuns(c *fiber.Ctx) error {
+	o, err := s.ops()
+	if err != nil {
+		return err
+	}
+	limit := 50
+	if l := c.Query("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 200 {
+			return apperr.New(apperr.Invalid, "request.bad_query").OnField("limit").With("field", "limit")
+		}
+		limit = n
+	}
+	st := c.Query("status")
+	switch st {
+	case "", "sealed", "picked_up", "arrived", "closed":
+	default:
+		return apperr.New(apperr.Invalid, "request.bad_query").OnField("status").With("field", "status")
+	}
+	runs, err := o.Runs(c.UserContext(), actor(c), c.Query("site"), st, limit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": runs})
+}
+
+func (s *server) getRun(c *fiber.Ctx) error {
+	o, err := s.ops()
+	if err != nil {
+		return err
+	}
+	r, err := o.Run(c.UserContext(), actor(c), c.Params("no"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(r)
+}
+
+func (s *server) closeRun(c *fiber.Ctx) error {
+	o, err := s.ops()
+	if err != nil {
+		return err
+	}
+	r, err := o.CloseRun(c.UserContext(), actor(c), c.Params("no"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(r)
+}
+
+func (s *server) runManifest(c *fiber.Ctx) error {
+	o, err := s.ops()
+	if err != nil {
+		return err
+	}
+	m, err := o.Manifest(c.UserContext(), actor(c), c.Params("no"))
+	if err != nil {
+		return err
+	}
+	if s.Labels == nil {
+		return apperr.New(apperr.Unavailable, "service.unavailable")
+	}
+	var b bytes.Buffer
+	flags, err := s.Labels.Manifest(&b, m)
+	if err != nil {
+		return err
+	}
+	return sendPDF(c, m.RunNo+"-manifest.pdf", b.Bytes(), flags)
+}
+
+func (s *server) runBagLabel(c *fiber.Ctx) error {
+	o, err := s.ops()
+	if err != nil {
+		return err
+	}
+	bl, err := o.BagLabel(c.UserContext(), actor(c), c.Params("no"))
+	if err != nil {
+		return err
+	}
+	if s.Labels == nil {
+		return apperr.New(apperr.Unavailable, "service.unavailable")
+	}
+	var b bytes.Buffer
+	flags, err := s.Labels.Bag(&b, bl)
+	if err != nil {
+		return err
+	}
+	return sendPDF(c, bl.BagNo+".pdf", b.Bytes(), flags)
+}
+
+func (s *server) listJobs(c *fiber.Ctx) error {
+	o, err := s.ops()
+	if err != nil {
+		return err
+	}
+	j, err := o.Jobs(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return c.JSON(j)
+}
+
+type jobRequest struct {
+	Enabled  bool            `json:"enabled"`
+	Schedule string          `json:"schedule"`
+	Params   json.RawMessage `json:"params,omitempty"`
+}
+
+func (s *server) saveJob(c *fiber.Ctx) error {
+	o, err := s.ops()
+	if err != nil {
+		return err
+	}
+	var r jobRequest
+	if err := decode(c, &r); err != nil {
+		return err
+	}
+	j, err := o.SaveJob(c.UserContext(), c.Params("name"), r.Enabled, r.Schedule, r.Params)
+	if err != nil {
+		return err
+	}
+	return c.JSON(j)
+}
+
+func (s *server) jobRuns(c *fiber.Ctx) error {
+	o, err := s.ops()
+	if err != nil {
+		return err
+	}
+	runs, err := o.JobRuns(c.UserContext(), c.Params("name"), 50)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": runs})
+}
+
+func (s *server) runJobNow(c *fiber.Ctx) error {
+	o, err := s.ops()
+	if err != nil {
+		return err
+	}
+	r, err := o.RunJobNow(c.UserContext(), c.Params("name"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(r)
+}
