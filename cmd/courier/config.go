@@ -33,6 +33,8 @@ type Config struct {
 	ProxyHeader   string
 	TrackFree     int
 	TrackHard     int
+	// Scheduler runs the consolidation runs and jobs on this instance.
+	Scheduler bool
 	// DurableEmbedded is false only for test clusters.
 	DurableEmbedded bool
 }
@@ -59,6 +61,7 @@ var EnvVars = []envVar{
 	{"COURIER_PROXY_HEADER", "(unset)", "Header carrying the client address behind a load balancer, e.g. X-Real-IP. Unset: the peer address."},
 	{"COURIER_TRACK_FREE_FAILURES", "10", "Failed public lookups per client in 10 minutes before each further failure is delayed."},
 	{"COURIER_TRACK_MAX_FAILURES", "60", "Failed public lookups per client in 10 minutes before further failures are refused (429)."},
+	{"COURIER_SCHEDULER", "on", "off: this instance makes no scheduled runs and runs no jobs (it still serves, and its job queue still books couriers). Every instance may schedule: the database makes each slot run once."},
 }
 
 type getenv func(string) string
@@ -182,6 +185,13 @@ func loadConfig(env getenv) (*Config, error) {
 	intVar("COURIER_TRACK_MAX_FAILURES", &c.TrackHard, 1, 1000000)
 	intVar("COURIER_PASSWORD_COST", &c.PasswordCost, 4, 14)
 	c.ProxyHeader = env("COURIER_PROXY_HEADER")
+	switch env("COURIER_SCHEDULER") {
+	case "", "on", "1":
+		c.Scheduler = true
+	case "off", "0":
+	default:
+		bad("COURIER_SCHEDULER", "want on or off")
+	}
 	if env("COURIER_TEST_CLUSTER") == "1" {
 		c.DurableEmbedded = false
 	}
@@ -212,6 +222,6 @@ func (c *Config) Redacted() map[string]string {
 		"COURIER_DATA_KEY": hide(c.DataKey != nil), "COURIER_LOG_LEVEL": c.LogLevel, "COURIER_LOG_FORMAT": c.LogFormat,
 		"COURIER_TOKEN_TTL": c.TokenTTL.String(), "COURIER_DB_MAX_CONNS": strconv.Itoa(int(c.DBMaxConns)),
 		"COURIER_PROXY_HEADER": c.ProxyHeader, "COURIER_TRACK_FREE_FAILURES": strconv.Itoa(c.TrackFree),
-		"COURIER_TRACK_MAX_FAILURES": strconv.Itoa(c.TrackHard),
+		"COURIER_TRACK_MAX_FAILURES": strconv.Itoa(c.TrackHard), "COURIER_SCHEDULER": strconv.FormatBool(c.Scheduler),
 	}
 }

@@ -85,6 +85,8 @@ func boot(t *testing.T, extra map[string]string) *service {
 		"COURIER_PASSWORD_COST":  "4",
 		"COURIER_PUBLIC_URL":     "https://zwfw.example.cn",
 		"COURIER_LOG_LEVEL":      "warn",
+		// Tests drive runs themselves: a real slot passing mid-test must not move parcels.
+		"COURIER_SCHEDULER": "off",
 	}
 	for k, v := range extra {
 		env[k] = v

@@ -297,6 +297,9 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		defer wg.Done()
 		dispatch(bg, ledger, throttle, recorder{log: log}, kick, log)
 	}()
+	if !cfg.Scheduler {
+		sched.Interval = 0
+	}
 	if err := sched.Start(bg); err != nil {
 		stopBG()
 		return err

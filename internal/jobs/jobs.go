@@ -89,7 +89,7 @@ type Service struct {
 	River    *river.Client[pgx.Tx]
 	Log      *slog.Logger
 	Now      func() time.Time
-	Interval time.Duration // how often the instance asks what is due (15 s)
+	Interval time.Duration // how often the instance asks what is due (15 s); 0: never
 }
 
 // New builds the River client with the workers; Start starts it.
@@ -212,6 +212,9 @@ func (s *Service) claimJob(ctx context.Context, name string, slot time.Time) err
 func (s *Service) Start(ctx context.Context) error {
 	if err := s.River.Start(ctx); err != nil {
 		return fmt.Errorf("jobs: start river: %w", err)
+	}
+	if s.Interval <= 0 {
+		return nil // this instance serves and works the queue, but schedules nothing
 	}
 	go func() {
 		t := time.NewTicker(s.Interval)
