@@ -112,3 +112,6 @@ func (c *Catalog) Prefixed(prefix string) []string {
 	}
 	return out
 }
+
+// Keys returns every message key of the Chinese catalog.
+func (c *Catalog) Keys() []string { return c.Prefixed("") }

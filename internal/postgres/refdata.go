@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/changchun-gov/courier/shipment"
+	"github.com/changchun-gov/courier/tracking"
 )
 
 const (
@@ -107,6 +108,33 @@ type RefData struct {
 	mu        sync.RWMutex
 	sites     map[string]shipment.Site
 	certTypes map[string]shipment.CertType
+	places    sync.Map // placeKey → *tracking.Place, shared read-only by public answers
+}
+
+type placeKey struct {
+	code, lang string
+	full       bool
+}
+
+// place is a site as the public sees it, made once per site and language.
+func (r *RefData) place(code, lang string, full bool) *tracking.Place {
+	k := placeKey{code, lang, full}
+	if p, ok := r.places.Load(k); ok {
+		return p.(*tracking.Place)
+	}
+	s, ok := r.Site(code)
+	if !ok {
+		return nil
+	}
+	p := &tracking.Place{Code: s.Code, Name: s.Name(lang)}
+	if full {
+		p.Address, p.Hours, p.Phone = s.Address(), s.HoursZH, s.Phone
+		if lang == "en" {
+			p.Hours = s.HoursEN
+		}
+	}
+	r.places.Store(k, p)
+	return p
 }
 
 // LoadRefData reads sites and certificate types.
@@ -154,6 +182,7 @@ func (r *RefData) Reload(ctx context.Context, pool *pgxpool.Pool) error {
 	r.mu.Lock()
 	r.sites, r.certTypes = sites, cm
 	r.mu.Unlock()
+	r.places.Clear()
 	return nil
 }
 

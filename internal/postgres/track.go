@@ -23,14 +23,13 @@ import (
 func (l *Ledger) Track(ctx context.Context, waybill, phoneTail, lang string, t func(key string) string) (tracking.PublicStatus, bool, error) {
 	var st tracking.PublicStatus
 	var (
-		kindS, destKindS, dest, statusS, certType, issuing string
-		id                                                 int64
+		kindS, destKindS, dest, statusS, certType string
 	)
 	// One indexed read of the parcel's current state (plain types scan
 	// without reflection: this is the busiest public path).
-	err := l.Pool.QueryRow(ctx, `SELECT id, kind, dest_kind, coalesce(dest_site, ''), status, updated_at, ready_since,
-		hold_until, coalesce(cert_type, ''), coalesce(issuing_dept, '') FROM parcels WHERE waybill_no = $1`, waybill).
-		Scan(&id, &kindS, &destKindS, &dest, &statusS, &st.UpdatedAt, &st.ReadySince, &st.HoldUntil, &certType, &issuing)
+	err := l.Pool.QueryRow(ctx, `SELECT kind, dest_kind, coalesce(dest_site, ''), status, updated_at, ready_since,
+		hold_until, coalesce(cert_type, '') FROM parcels WHERE waybill_no = $1`, waybill).
+		Scan(&kindS, &destKindS, &dest, &statusS, &st.UpdatedAt, &st.ReadySince, &st.HoldUntil, &certType)
 	kind, destKind, status := shipment.Kind(kindS), shipment.DestKind(destKindS), shipment.Status(statusS)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return st, false, apperr.New(apperr.NotFound, "parcel.not_found").With("waybill_no", waybill)
@@ -43,15 +42,7 @@ func (l *Ledger) Track(ctx context.Context, waybill, phoneTail, lang string, t f
 	st.UpdatedAt = tracking.Local(st.UpdatedAt)
 	st.ReadySince, st.HoldUntil = tracking.LocalPtr(st.ReadySince), tracking.LocalPtr(st.HoldUntil)
 	st.Express = destKind == shipment.DestAddress
-	if s, ok := l.Ref.Site(dest); ok && destKind == shipment.DestHall {
-		hours := s.HoursZH
-		if lang == "en" {
-			hours = s.HoursEN
-		}
-		st.Destination = &tracking.Place{Code: s.Code, Name: s.Name(lang), Address: s.Address(), Hours: hours, Phone: s.Phone}
-	} else if ok {
-		st.Destination = &tracking.Place{Code: s.Code, Name: s.Name(lang)}
-	}
+	st.Destination = l.Ref.place(dest, lang, destKind == shipment.DestHall)
 	ct, hasCT := l.Ref.CertType(certType)
 	if hasCT && destKind == shipment.DestHall {
 		st.Bring = ct.BringZH
@@ -62,10 +53,12 @@ func (l *Ledger) Track(ctx context.Context, waybill, phoneTail, lang string, t f
 	if !validTail(phoneTail) {
 		return st, false, nil
 	}
-	var name, phone string
+	var name, phone, issuing string
 	var purged bool
-	err = l.Pool.QueryRow(ctx, `SELECT name, phone, purged_at IS NOT NULL FROM parcel_people WHERE parcel_id = $1`, id).
-		Scan(&name, &phone, &purged)
+	var id int64
+	err = l.Pool.QueryRow(ctx, `SELECT p.id, coalesce(p.issuing_dept, ''), pp.name, pp.phone, pp.purged_at IS NOT NULL
+		FROM parcels p JOIN parcel_people pp ON pp.parcel_id = p.id WHERE p.waybill_no = $1`, waybill).
+		Scan(&id, &issuing, &name, &phone, &purged)
 	if errors.Is(err, pgx.ErrNoRows) || purged || len(phone) < 4 || phone[len(phone)-4:] != phoneTail {
 		return st, false, nil
 	}
