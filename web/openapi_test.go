@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http/httptest"
 	"reflect"
 	"regexp"
@@ -18,6 +19,9 @@ import (
 
 	"github.com/changchun-gov/courier/internal/apperr"
 	"github.com/changchun-gov/courier/internal/i18n"
+	"github.com/changchun-gov/courier/internal/postgres"
+	"github.com/changchun-gov/courier/internal/schedule"
+	"github.com/changchun-gov/courier/labels"
 	"github.com/changchun-gov/courier/shipment"
 	"github.com/changchun-gov/courier/tracking"
 )
@@ -247,6 +251,8 @@ func TestOpenAPIEnumsMatchTheDomain(t *testing.T) {
 		{"DestKind", asStrings([]shipment.DestKind{shipment.DestHall, shipment.DestDepartment, shipment.DestAddress})},
 		{"SiteKind", asStrings([]shipment.SiteKind{shipment.SiteHall, shipment.SiteHub, shipment.SiteDepartment})},
 		{"ApplicantType", asStrings([]shipment.ApplicantType{shipment.Natural, shipment.Legal})},
+		{"DayKind", asStrings([]schedule.DayKind{schedule.Closed, schedule.Workday})},
+		{"JobName", jobNames()},
 	} {
 		if got := strs(schemaOf(t, doc, c.schema)["enum"]); !slices.Equal(got, c.want) {
 			t.Errorf("%s enum = %v, want %v", c.schema, got, c.want)
@@ -288,6 +294,15 @@ func refSite(code string) (shipment.SiteKind, bool) {
 }
 
 func refCertType(code string) bool { return slices.Contains(refCertTypes, code) }
+
+// jobNames are the names of the scheduled jobs, as the service seeds them.
+func jobNames() []string {
+	var out []string
+	for _, j := range postgres.DefaultJobs {
+		out = append(out, j.Name)
+	}
+	return out
+}
 
 // decodeStrict decodes v as the handlers do: unknown fields and trailing
 // data refused.
@@ -390,8 +405,8 @@ func TestOpenAPIRequestExamplesAreAccepted(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ParseCode(%q): %v", r.Code, err)
 			}
-			if code.Kind != shipment.KindParcel {
-				t.Errorf("code %q is a %s, not a parcel", r.Code, code.Kind)
+			if code.Kind != shipment.KindParcel && r.Action != shipment.ActPickup && r.Action != shipment.ActReceive {
+				t.Errorf("code %q is a %s: only pickup and receive take a bag or run", r.Code, code.Kind)
 			}
 			if !r.Action.Valid() || r.Action == shipment.ActRegister {
 				t.Errorf("action %q is not a scan action", r.Action)
@@ -433,6 +448,39 @@ func TestOpenAPIRequestExamplesAreAccepted(t *testing.T) {
 				}
 				if _, err := shipment.ValidateID(typ, p.IDNumber); err != nil {
 					t.Errorf("proxy id_number: %v", err)
+				}
+			}
+		},
+		"POST /api/v1/routes":     checkLegExample,
+		"PUT /api/v1/routes/{id}": checkLegExample,
+		"PUT /api/v1/calendar/{day}": func(t *testing.T, ex any) {
+			var r calendarRequest
+			if err := decodeStrict(ex, &r); err != nil {
+				t.Fatal(err)
+			}
+			if !schedule.DayKind(r.Kind).Valid() {
+				t.Errorf("kind %q is neither closed nor workday", r.Kind)
+			}
+			if len([]rune(r.Note)) > 100 {
+				t.Errorf("note %q is longer than 100 characters", r.Note)
+			}
+		},
+		"PUT /api/v1/jobs/{name}": func(t *testing.T, ex any) {
+			var r jobRequest
+			if err := decodeStrict(ex, &r); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := schedule.Parse(r.Schedule); err != nil {
+				t.Errorf("schedule %q: %v", r.Schedule, err)
+			}
+			if len(r.Params) > 0 {
+				var p postgres.JobParams
+				if err := decodeStrict(r.Params, &p); err != nil {
+					t.Errorf("params %s: %v", r.Params, err)
+				}
+				if p.FirstAfterDays < 0 || p.EveryDays < 0 || p.AfterDays < 0 ||
+					p.FirstAfterDays > 365 || p.EveryDays > 365 || p.AfterDays > 3650 {
+					t.Errorf("params %s are out of range", r.Params)
 				}
 			}
 		},
@@ -484,6 +532,46 @@ func TestOpenAPIRequestExamplesAreAccepted(t *testing.T) {
 		if !slices.Contains(actions, want) {
 			t.Errorf("POST /api/v1/scans has no %s example (have %v)", want, actions)
 		}
+	}
+	for key, want := range map[string]string{
+		"POST /api/v1/routes":        `{"from_site":"D-SW","to_site":"CC-HUB","schedule":"30 9,14 * * *","sla_hours":24,"active":true}`,
+		"PUT /api/v1/calendar/{day}": `{"kind":"closed","note":"国庆节"}`,
+		"PUT /api/v1/jobs/{name}":    `{"enabled":true,"schedule":"0 10 * * *","params":{"first_after_days":3,"every_days":7}}`,
+	} {
+		var w any
+		if err := json.Unmarshal([]byte(want), &w); err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, ex := range bodyExamples(t, doc, ops[key]) {
+			found = found || reflect.DeepEqual(ex, w)
+		}
+		if !found {
+			t.Errorf("%s has no example %s", key, want)
+		}
+	}
+}
+
+// checkLegExample checks an example of a leg: reference sites, distinct,
+// a schedule the service accepts, an SLA in range.
+func checkLegExample(t *testing.T, ex any) {
+	var r legRequest
+	if err := decodeStrict(ex, &r); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{r.FromSite, r.ToSite} {
+		if _, ok := refSite(s); !ok {
+			t.Errorf("site %q is not a reference site", s)
+		}
+	}
+	if r.FromSite == r.ToSite {
+		t.Errorf("leg from %s to itself", r.FromSite)
+	}
+	if _, err := schedule.Parse(r.Schedule); err != nil {
+		t.Errorf("schedule %q: %v", r.Schedule, err)
+	}
+	if l := r.leg(0); l.SLAHours < 1 || l.SLAHours > 720 {
+		t.Errorf("sla_hours %d is out of range", l.SLAHours)
 	}
 }
 
@@ -549,6 +637,17 @@ func TestOpenAPISchemasMatchTheTypes(t *testing.T) {
 		{"PublicDetail", reflect.TypeOf(tracking.PublicDetail{}), true},
 		{"TimelineEntry", reflect.TypeOf(tracking.TimelineEntry{}), true},
 		{"Place", reflect.TypeOf(tracking.Place{}), true},
+		{"LegRequest", reflect.TypeOf(legRequest{}), false},
+		{"Leg", reflect.TypeOf(shipment.Leg{}), true},
+		{"RunView", reflect.TypeOf(postgres.RunView{}), true},
+		{"RunItem", reflect.TypeOf(postgres.RunItem{}), true},
+		{"Booking", reflect.TypeOf(postgres.Booking{}), true},
+		{"CloseResult", reflect.TypeOf(postgres.CloseResult{}), true},
+		{"CalendarDayRequest", reflect.TypeOf(calendarRequest{}), false},
+		{"JobRequest", reflect.TypeOf(jobRequest{}), false},
+		{"JobParams", reflect.TypeOf(postgres.JobParams{}), false},
+		{"JobSetting", reflect.TypeOf(postgres.JobSetting{}), true},
+		{"JobRun", reflect.TypeOf(postgres.JobRun{}), true},
 		{"ErrorBody", reflect.TypeOf(ErrorBody{}), true},
 		{"ErrorDetail", reflect.TypeOf(ErrorDetail{}), true},
 	} {
@@ -612,6 +711,8 @@ func validate(t *testing.T, doc map[string]any, schema any, v any, at string) []
 				errs = append(errs, validate(t, doc, ps, x, at+"."+k)...)
 			} else if s["additionalProperties"] == false {
 				errs = append(errs, at+": unknown property "+k)
+			} else if as, ok := s["additionalProperties"].(map[string]any); ok {
+				errs = append(errs, validate(t, doc, as, x, at+"."+k)...)
 			}
 		}
 	case "array":
@@ -725,7 +826,7 @@ func (roleAccounts) ActorByToken(_ context.Context, tok string) (shipment.Actor,
 // against no ledger and fail in their own ways, which is fine here.
 func TestOpenAPIRolesMatchTheRoutes(t *testing.T) {
 	doc := loadOpenAPI(t)
-	app, err := New(Deps{Catalog: i18n.MustLoad(), Accounts: roleAccounts{}})
+	app, err := New(Deps{Catalog: i18n.MustLoad(), Accounts: roleAccounts{}, Runs: fakeOps{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -782,6 +883,227 @@ func TestOpenAPIRolesMatchTheRoutes(t *testing.T) {
 		}
 		if !strings.Contains(desc, "Roles: "+strings.Join(roles, ", ")) {
 			t.Errorf("%s: description does not name its roles %v", key, roles)
+		}
+	}
+}
+
+// fakeOps answers every operation on routes, runs, the calendar and the
+// jobs with a plausible value, as the service would.
+type fakeOps struct{}
+
+var (
+	fakeAt  = time.Date(2026, 3, 16, 9, 30, 0, 0, time.FixedZone("CST", 8*3600))
+	fakeLeg = shipment.Leg{ID: 12, From: "D-SW", To: "CC-HUB", Schedule: "30 9,14 * * *", SLAHours: 24, Active: true}
+)
+
+func fakeRun() *postgres.RunView {
+	picked, arrived := fakeAt.Add(35*time.Minute), fakeAt.Add(102*time.Minute)
+	return &postgres.RunView{RunNo: "CR48172039561280", BagNo: "CB73059182644075", SealNo: "FQ0481726395", LegID: 12,
+		FromSite: "D-SW", ToSite: "CC-HUB", Slot: fakeAt, Status: "arrived", ParcelCount: 2, CreatedAt: fakeAt.Add(2 * time.Second),
+		PickedUpAt: &picked, ArrivedAt: &arrived}
+}
+
+func fakeJobRun(name string) postgres.JobRun {
+	done := fakeAt.Add(3 * time.Second)
+	return postgres.JobRun{ID: 418, Name: name, StartedAt: fakeAt, FinishedAt: &done, Outcome: "ok", Affected: 1,
+		Detail: json.RawMessage(`{"waybill_nos":["CP2026031500417N"]}`)}
+}
+
+func (fakeOps) Legs(context.Context) ([]shipment.Leg, error) { return []shipment.Leg{fakeLeg}, nil }
+func (fakeOps) Path(_ context.Context, from, to string) ([]string, error) {
+	return []string{from, "CC-HUB", to}, nil
+}
+func (fakeOps) SaveLeg(_ context.Context, l shipment.Leg) (shipment.Leg, error) {
+	if l.ID == 0 {
+		l.ID = 13
+	}
+	return l, nil
+}
+func (fakeOps) RunLegNow(context.Context, shipment.Actor, int64) (any, error) {
+	r := fakeRun()
+	r.Status, r.PickedUpAt, r.ArrivedAt = "sealed", nil, nil
+	return r, nil
+}
+func (fakeOps) Runs(context.Context, shipment.Actor, string, string, int) (any, error) {
+	return []postgres.RunView{*fakeRun()}, nil
+}
+func (fakeOps) Run(context.Context, shipment.Actor, string) (any, error) {
+	r := fakeRun()
+	seen := fakeAt.Add(104 * time.Minute)
+	r.Items = []postgres.RunItem{
+		{WaybillNo: "CP2026031500417N", Status: shipment.Arrived, SeenAt: &seen, Outcome: "received"},
+		{WaybillNo: "CP2026031500418L", Status: shipment.InTransit},
+	}
+	r.Extras = []string{"CP2026031500420Z"}
+	booked := fakeAt.Add(4 * time.Second)
+	r.Booking = &postgres.Booking{Carrier: "manual", Status: "booked", CarrierRef: "MANUAL-" + r.RunNo, BookedAt: &booked}
+	return r, nil
+}
+func (fakeOps) CloseRun(context.Context, shipment.Actor, string) (any, error) {
+	r := fakeRun()
+	closed := fakeAt.Add(130 * time.Minute)
+	r.Status, r.ClosedAt = "closed", &closed
+	return postgres.CloseResult{Run: r, Received: []string{"CP2026031500417N"}, Missing: []string{"CP2026031500418L"},
+		Extras: []string{}}, nil
+}
+func (fakeOps) Manifest(context.Context, shipment.Actor, string) (labels.Manifest, error) {
+	return labels.Manifest{RunNo: "CR48172039561280", BagNo: "CB73059182644075", SealNo: "FQ0481726395", CreatedAt: fakeAt,
+		Origin: labels.Place{Code: "D-SW", Name: "长春市商务局"}, Destination: labels.Place{Code: "CC-HUB", Name: "长春市政务服务中心 物料流转区"},
+		Route: "D-SW → CC-HUB", Parcels: []labels.ManifestParcel{{WaybillNo: "CP2026031500417N", Kind: shipment.KindCertificate,
+			CertType: "营业执照", RecipientName: "张三"}}}, nil
+}
+func (fakeOps) BagLabel(context.Context, shipment.Actor, string) (labels.BagLabel, error) {
+	return labels.BagLabel{BagNo: "CB73059182644075", RunNo: "CR48172039561280", SealNo: "FQ0481726395", Parcels: 1,
+		Origin: labels.Place{Code: "D-SW", Name: "长春市商务局"}, Destination: labels.Place{Code: "CC-HUB", Name: "长春市政务服务中心 物料流转区"},
+		Route: "D-SW → CC-HUB", SealedAt: fakeAt}, nil
+}
+func (fakeOps) Calendar(context.Context) (map[string]string, error) {
+	return map[string]string{"2026-09-27": "workday", "2026-10-01": "closed"}, nil
+}
+func (fakeOps) SetCalendarDay(context.Context, string, string, string) error { return nil }
+func (fakeOps) Jobs(context.Context) (any, error) {
+	settings := make([]postgres.JobSetting, len(postgres.DefaultJobs))
+	for i, j := range postgres.DefaultJobs {
+		j.UpdatedAt = fakeAt
+		settings[i] = j
+	}
+	return map[string]any{"items": settings, "recent_runs": []postgres.JobRun{fakeJobRun("reminder")}}, nil
+}
+func (fakeOps) SaveJob(_ context.Context, name string, enabled bool, spec string, params []byte) (any, error) {
+	if len(params) == 0 {
+		params = []byte(`{}`)
+	}
+	return postgres.JobSetting{Name: name, Enabled: enabled, Schedule: spec, Params: params, UpdatedAt: fakeAt}, nil
+}
+func (fakeOps) JobRuns(_ context.Context, name string, _ int) (any, error) {
+	return []postgres.JobRun{fakeJobRun(name)}, nil
+}
+func (fakeOps) RunJobNow(_ context.Context, name string) (any, error) { return fakeJobRun(name), nil }
+
+// TestOpenAPIDescribesTheOperationsAnswers calls each operation on routes,
+// runs, the calendar and the jobs as an admin, with the documented parameter
+// and body examples, against fakeOps: the answer's status must be documented
+// and its body must match the documented schema.
+func TestOpenAPIDescribesTheOperationsAnswers(t *testing.T) {
+	doc := loadOpenAPI(t)
+	renderer, err := labels.NewRenderer(labels.Options{PublicURL: "https://zwfw.changchun.gov.cn"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := New(Deps{Catalog: i18n.MustLoad(), Accounts: roleAccounts{}, Runs: fakeOps{}, Labels: renderer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for key, op := range operations(t, doc) {
+		if !slices.ContainsFunc(strs(op["tags"]), func(tag string) bool {
+			return slices.Contains([]string{"routes", "runs", "calendar", "jobs"}, tag)
+		}) {
+			continue
+		}
+		method, path, _ := strings.Cut(key, " ")
+		var query []string
+		params, _ := op["parameters"].([]any)
+		for _, p := range params {
+			pm := resolve(t, doc, p)
+			name, _ := pm["name"].(string)
+			switch {
+			case pm["in"] == "path":
+				ex, ok := pm["example"]
+				if !ok {
+					t.Fatalf("%s: path parameter %s has no example", key, name)
+				}
+				path = strings.ReplaceAll(path, "{"+name+"}", fmt.Sprint(ex))
+			case pm["in"] == "query" && pm["required"] == true:
+				query = append(query, name+"="+fmt.Sprint(pm["example"]))
+			}
+		}
+		if len(query) > 0 {
+			path += "?" + strings.Join(query, "&")
+		}
+		bodies := map[string]any{"no body": nil}
+		if _, ok := op["requestBody"]; ok {
+			bodies = bodyExamples(t, doc, op)
+		}
+		responses, _ := op["responses"].(map[string]any)
+		for name, ex := range bodies {
+			n++
+			var body io.Reader
+			if ex != nil {
+				b, _ := json.Marshal(ex)
+				body = bytes.NewReader(b)
+			}
+			req := httptest.NewRequest(method, path, body)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer admin")
+			resp, err := app.Test(req, -1)
+			if err != nil {
+				t.Fatalf("%s: %v", key, err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			at := fmt.Sprintf("%s (%s) answer %d", key, name, resp.StatusCode)
+			if resp.StatusCode >= 300 {
+				t.Errorf("%s: %s", at, b)
+				continue
+			}
+			r, ok := responses[fmt.Sprint(resp.StatusCode)]
+			if !ok {
+				t.Errorf("%s is not documented", at)
+				continue
+			}
+			content, _ := resolve(t, doc, r)["content"].(map[string]any)
+			ct, _, _ := strings.Cut(resp.Header.Get("Content-Type"), ";")
+			switch {
+			case len(content) == 0:
+				if len(b) > 0 {
+					t.Errorf("%s has a body, none documented: %s", at, b)
+				}
+			case content[ct] == nil:
+				t.Errorf("%s is %s, documented %v", at, ct, slices.Sorted(maps.Keys(content)))
+			case ct == "application/json":
+				var v any
+				if err := json.Unmarshal(b, &v); err != nil {
+					t.Errorf("%s: %v", at, err)
+					continue
+				}
+				for _, e := range validate(t, doc, dig(content[ct], "schema"), v, at) {
+					t.Error(e)
+				}
+			case ct == "application/pdf":
+				if !bytes.HasPrefix(b, []byte("%PDF-")) {
+					t.Errorf("%s is not a PDF", at)
+				}
+			}
+		}
+	}
+	if n < 17 {
+		t.Errorf("only %d calls made", n)
+	}
+}
+
+// TestOpenAPIPathParameterExamplesAreValid: the examples of the path
+// parameters name things the service knows.
+func TestOpenAPIPathParameterExamplesAreValid(t *testing.T) {
+	doc := loadOpenAPI(t)
+	params, _ := dig(doc, "components", "parameters").(map[string]any)
+	ex := func(name string) string {
+		s, _ := dig(params, name, "example").(string)
+		return s
+	}
+	if _, err := schedule.ParseDate(ex("CalendarDate")); err != nil {
+		t.Errorf("CalendarDate example: %v", err)
+	}
+	if c, err := shipment.ParseCode(ex("RunOrBagNo")); err != nil || (c.Kind != shipment.KindRun && c.Kind != shipment.KindBag) {
+		t.Errorf("RunOrBagNo example %q: %v %v", ex("RunOrBagNo"), c.Kind, err)
+	}
+	if !slices.Contains(jobNames(), ex("JobName")) {
+		t.Errorf("JobName example %q is not a job", ex("JobName"))
+	}
+	for _, name := range []string{"RunNo", "BagNo"} {
+		s, _ := schemaOf(t, doc, name)["example"].(string)
+		if c, err := shipment.ParseCode(s); err != nil || c.Number != s || string(c.Kind) != map[string]string{"RunNo": "run", "BagNo": "bag"}[name] {
+			t.Errorf("%s example %q: %v %v", name, s, c.Kind, err)
 		}
 	}
 }

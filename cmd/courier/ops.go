@@ -120,6 +120,12 @@ func (o *runsAPI) JobRuns(ctx context.Context, name string, limit int) (any, err
 	return o.ledger.JobRuns(ctx, name, limit)
 }
 
+// RunJobNow runs a job by hand. A job that fails is answered with its
+// recorded run (outcome "failed", the error in its history), not a 500.
 func (o *runsAPI) RunJobNow(ctx context.Context, name string) (any, error) {
-	return o.ledger.RunJob(ctx, name)
+	run, err := o.ledger.RunJob(ctx, name)
+	if err != nil && run.ID != 0 {
+		return run, nil
+	}
+	return run, err
 }

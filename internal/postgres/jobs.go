@@ -90,8 +90,10 @@ func (l *Ledger) SaveJobSetting(ctx context.Context, s JobSetting) (JobSetting, 
 		p.FirstAfterDays > 365 || p.EveryDays > 365 || p.AfterDays > 3650 {
 		return s, apperr.New(apperr.Invalid, "job.params_invalid").OnField("params")
 	}
+	now := l.now()
 	tag, err := l.Pool.Exec(ctx, `UPDATE job_settings SET enabled = $2, schedule = $3, params = $4, updated_at = $5
-		WHERE name = $1`, s.Name, s.Enabled, s.Schedule, s.Params, l.now())
+		WHERE name = $1`, s.Name, s.Enabled, s.Schedule, s.Params, now)
+	s.UpdatedAt = tracking.Local(now)
 	if err != nil {
 		return s, translate(err, "job")
 	}
