@@ -207,10 +207,11 @@ func (s *Service) claimJob(ctx context.Context, name string, slot time.Time) err
 	})
 }
 
-// Start starts the job queue's workers and the ticker; they stop when ctx
-// is done or Stop is called.
+// Start starts the job queue's workers and the ticker. The ticker stops
+// when ctx is done; the workers when Stop is called.
 func (s *Service) Start(ctx context.Context) error {
-	if err := s.River.Start(ctx); err != nil {
+	// The queue stops gracefully through Stop, not when ctx ends.
+	if err := s.River.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("jobs: start river: %w", err)
 	}
 	if s.Interval <= 0 {
