@@ -16,23 +16,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/changchun-gov/courier/internal/pgtest"
 	"github.com/changchun-gov/courier/internal/postgres"
 )
 
 func TestMain(m *testing.M) {
-	pgtest.Configure(func(ctx context.Context, conn *pgx.Conn) error {
-		pool, err := pgxpool.New(ctx, conn.Config().ConnString())
-		if err != nil {
-			return err
-		}
-		defer pool.Close()
-		_, err = postgres.Migrate(ctx, pool, nil)
-		return err
-	})
+	pgtest.Configure(postgres.PrepareTemplate(false))
 	os.Exit(pgtest.Main(m))
 }
 

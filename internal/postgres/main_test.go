@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/changchun-gov/courier/internal/pgtest"
@@ -18,17 +17,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	pgtest.Configure(func(ctx context.Context, conn *pgx.Conn) error {
-		pool, err := pgxpool.New(ctx, conn.Config().ConnString())
-		if err != nil {
-			return err
-		}
-		defer pool.Close()
-		if _, err := postgres.Migrate(ctx, pool, nil); err != nil {
-			return err
-		}
-		return postgres.SeedReference(ctx, pool)
-	})
+	pgtest.Configure(postgres.PrepareTemplate(true))
 	os.Exit(pgtest.Main(m))
 }
 

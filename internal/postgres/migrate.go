@@ -211,3 +211,23 @@ func MigrateDown(ctx context.Context, pool *pgxpool.Pool) error {
 	_, err = p.DownTo(ctx, 0)
 	return err
 }
+
+// PrepareTemplate returns a set-up for a test template database: the
+// migrations, and the reference data when seed is true. It matches
+// pgtest.Setup.
+func PrepareTemplate(seed bool) func(ctx context.Context, conn *pgx.Conn) error {
+	return func(ctx context.Context, conn *pgx.Conn) error {
+		pool, err := pgxpool.New(ctx, conn.Config().ConnString())
+		if err != nil {
+			return err
+		}
+		defer pool.Close()
+		if _, err := Migrate(ctx, pool, nil); err != nil {
+			return err
+		}
+		if seed {
+			return SeedReference(ctx, pool)
+		}
+		return nil
+	}
+}
