@@ -31,19 +31,8 @@ func (r legRequest) leg(id int64) shipment.Leg {
 		Schedule: strings.TrimSpace(r.Schedule), SLAHours: sla, Active: active}
 }
 
-func (s *server) ops() (Operations, error) {
-	if s.Runs == nil {
-		return nil, apperr.New(apperr.Unavailable, "service.unavailable")
-	}
-	return s.Runs, nil
-}
-
 func (s *server) listLegs(c *fiber.Ctx) error {
-	o, err := s.ops()
-	if err != nil {
-		return err
-	}
-	legs, err := o.Legs(c.UserContext())
+	legs, err := s.Runs.Legs(c.UserContext())
 	if err != nil {
 		return err
 	}
@@ -51,15 +40,11 @@ func (s *server) listLegs(c *fiber.Ctx) error {
 }
 
 func (s *server) routePath(c *fiber.Ctx) error {
-	o, err := s.ops()
-	if err != nil {
-		return err
-	}
 	from, to := c.Query("from"), c.Query("to")
 	if from == "" || to == "" {
 		return apperr.New(apperr.Invalid, "request.field_required").OnField("from").With("field", "from, to")
 	}
-	path, err := o.Path(c.UserContext(), from, to)
+	path, err := s.Runs.Path(c.UserContext(), from, to)
 	if err != nil {
 		return err
 	}
@@ -75,15 +60,11 @@ func legID(c *fiber.Ctx) (int64, error) {
 }
 
 func (s *server) createLeg(c *fiber.Ctx) error {
-	o, err := s.ops()
-	if err != nil {
-		return err
-	}
 	var r legRequest
 	if err := decode(c, &r); err != nil {
 		return err
 	}
-	l, err := o.SaveLeg(c.UserContext(), r.leg(0))
+	l, err := s.Runs.SaveLeg(c.UserContext(), r.leg(0))
 	if err != nil {
 		return err
 	}
@@ -91,10 +72,6 @@ func (s *server) createLeg(c *fiber.Ctx) error {
 }
 
 func (s *server) updateLeg(c *fiber.Ctx) error {
-	o, err := s.ops()
-	if err != nil {
-		return err
-	}
 	id, err := legID(c)
 	if err != nil {
 		return err
@@ -103,7 +80,7 @@ func (s *server) updateLeg(c *fiber.Ctx) error {
 	if err := decode(c, &r); err != nil {
 		return err
 	}
-	l, err := o.SaveLeg(c.UserContext(), r.leg(id))
+	l, err := s.Runs.SaveLeg(c.UserContext(), r.leg(id))
 	if err != nil {
 		return err
 	}
@@ -111,15 +88,11 @@ func (s *server) updateLeg(c *fiber.Ctx) error {
 }
 
 func (s *server) runLegNow(c *fiber.Ctx) error {
-	o, err := s.ops()
-	if err != nil {
-		return err
-	}
 	id, err := legID(c)
 	if err != nil {
 		return err
 	}
-	run, err := o.RunLegNow(c.UserContext(), actor(c), id)
+	run, err := s.Runs.RunLegNow(c.UserContext(), actor(c), id)
 	if err != nil {
 		return err
 	}
@@ -127,11 +100,7 @@ func (s *server) runLegNow(c *fiber.Ctx) error {
 }
 
 func (s *server) getCalendar(c *fiber.Ctx) error {
-	o, err := s.ops()
-	if err != nil {
-		return err
-	}
-	days, err := o.Calendar(c.UserContext())
+	days, err := s.Runs.Calendar(c.UserContext())
 	if err != nil {
 		return err
 	}
@@ -144,10 +113,6 @@ type calendarRequest struct {
 }
 
 func (s *server) setCalendarDay(c *fiber.Ctx) error {
-	o, err := s.ops()
-	if err != nil {
-		return err
-	}
 	var r calendarRequest
 	if err := decode(c, &r); err != nil {
 		return err
@@ -158,28 +123,20 @@ func (s *server) setCalendarDay(c *fiber.Ctx) error {
 	if len([]rune(r.Note)) > 100 {
 		return apperr.New(apperr.Invalid, "parcel.text_too_long").OnField("note").With("field", "note")
 	}
-	if err := o.SetCalendarDay(c.UserContext(), c.Params("day"), r.Kind, r.Note); err != nil {
+	if err := s.Runs.SetCalendarDay(c.UserContext(), c.Params("day"), r.Kind, r.Note); err != nil {
 		return err
 	}
 	return c.JSON(fiber.Map{"day": c.Params("day"), "kind": r.Kind, "note": r.Note})
 }
 
 func (s *server) deleteCalendarDay(c *fiber.Ctx) error {
-	o, err := s.ops()
-	if err != nil {
-		return err
-	}
-	if err := o.SetCalendarDay(c.UserContext(), c.Params("day"), "", ""); err != nil {
+	if err := s.Runs.SetCalendarDay(c.UserContext(), c.Params("day"), "", ""); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
 func (s *server) listRuns(c *fiber.Ctx) error {
-	o, err := s.ops()
-	if err != nil {
-		return err
-	}
 	limit := 50
 	if l := c.Query("limit"); l != "" {
 		n, err := strconv.Atoi(l)
@@ -194,7 +151,7 @@ func (s *server) listRuns(c *fiber.Ctx) error {
 	default:
 		return apperr.New(apperr.Invalid, "request.bad_query").OnField("status").With("field", "status")
 	}
-	runs, err := o.Runs(c.UserContext(), actor(c), c.Query("site"), st, limit)
+	runs, err := s.Runs.Runs(c.UserContext(), actor(c), c.Query("site"), st, limit)
 	if err != nil {
 		return err
 	}
@@ -202,11 +159,7 @@ func (s *server) listRuns(c *fiber.Ctx) error {
 }
 
 func (s *server) getRun(c *fiber.Ctx) error {
-	o, err := s.ops()
-	if err != nil {
-		return err
-	}
-	r, err := o.Run(c.UserContext(), actor(c), c.Params("no"))
+	r, err := s.Runs.Run(c.UserContext(), actor(c), c.Params("no"))
 	if err != nil {
 		return err
 	}
@@ -214,11 +167,7 @@ func (s *server) getRun(c *fiber.Ctx) error {
 }
 
 func (s *server) closeRun(c *fiber.Ctx) error {
-	o, err := s.ops()
-	if err != nil {
-		return err
-	}
-	r, err := o.CloseRun(c.UserContext(), actor(c), c.Params("no"))
+	r, err := s.Runs.CloseRun(c.UserContext(), actor(c), c.Params("no"))
 	if err != nil {
 		return err
 	}
@@ -226,11 +175,7 @@ func (s *server) closeRun(c *fiber.Ctx) error {
 }
 
 func (s *server) runManifest(c *fiber.Ctx) error {
-	o, err := s.ops()
-	if err != nil {
-		return err
-	}
-	m, err := o.Manifest(c.UserContext(), actor(c), c.Params("no"))
+	m, err := s.Runs.Manifest(c.UserContext(), actor(c), c.Params("no"))
 	if err != nil {
 		return err
 	}
@@ -246,11 +191,7 @@ func (s *server) runManifest(c *fiber.Ctx) error {
 }
 
 func (s *server) runBagLabel(c *fiber.Ctx) error {
-	o, err := s.ops()
-	if err != nil {
-		return err
-	}
-	bl, err := o.BagLabel(c.UserContext(), actor(c), c.Params("no"))
+	bl, err := s.Runs.BagLabel(c.UserContext(), actor(c), c.Params("no"))
 	if err != nil {
 		return err
 	}
@@ -266,11 +207,7 @@ func (s *server) runBagLabel(c *fiber.Ctx) error {
 }
 
 func (s *server) listJobs(c *fiber.Ctx) error {
-	o, err := s.ops()
-	if err != nil {
-		return err
-	}
-	j, err := o.Jobs(c.UserContext())
+	j, err := s.Runs.Jobs(c.UserContext())
 	if err != nil {
 		return err
 	}
@@ -284,15 +221,11 @@ type jobRequest struct {
 }
 
 func (s *server) saveJob(c *fiber.Ctx) error {
-	o, err := s.ops()
-	if err != nil {
-		return err
-	}
 	var r jobRequest
 	if err := decode(c, &r); err != nil {
 		return err
 	}
-	j, err := o.SaveJob(c.UserContext(), c.Params("name"), r.Enabled, r.Schedule, r.Params)
+	j, err := s.Runs.SaveJob(c.UserContext(), c.Params("name"), r.Enabled, r.Schedule, r.Params)
 	if err != nil {
 		return err
 	}
@@ -300,11 +233,7 @@ func (s *server) saveJob(c *fiber.Ctx) error {
 }
 
 func (s *server) jobRuns(c *fiber.Ctx) error {
-	o, err := s.ops()
-	if err != nil {
-		return err
-	}
-	runs, err := o.JobRuns(c.UserContext(), c.Params("name"), 50)
+	runs, err := s.Runs.JobRuns(c.UserContext(), c.Params("name"), 50)
 	if err != nil {
 		return err
 	}
@@ -312,11 +241,7 @@ func (s *server) jobRuns(c *fiber.Ctx) error {
 }
 
 func (s *server) runJobNow(c *fiber.Ctx) error {
-	o, err := s.ops()
-	if err != nil {
-		return err
-	}
-	r, err := o.RunJobNow(c.UserContext(), c.Params("name"))
+	r, err := s.Runs.RunJobNow(c.UserContext(), c.Params("name"))
 	if err != nil {
 		return err
 	}

@@ -199,7 +199,7 @@ func routeKey(method, path string) string {
 }
 
 func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
-	app, err := New(Deps{Catalog: i18n.MustLoad()})
+	app, err := New(Deps{Catalog: i18n.MustLoad(), Runs: fakeOps{}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,6 +44,9 @@ func (s *server) routes(app *fiber.App) {
 	api.Get("/messages", allow(admins...), s.listMessages)
 
 	// Routes, runs, the calendar and the scheduled jobs.
+	if s.Runs == nil {
+		return
+	}
 	api.Get("/routes", allow(everyone...), s.listLegs)
 	api.Get("/routes/path", allow(everyone...), s.routePath)
 	api.Post("/routes", allow(admins...), s.createLeg)
