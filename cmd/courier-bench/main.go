@@ -37,6 +37,11 @@
 //	go run ./cmd/courier-bench [-clients 8] [-duration 15s] [-track-conns 64]
 //	    [-parcels N] [-rounds 2] [-warmup 1s] [-keep] [-out figures.json] [-strict] [-profile]
 //
+// With -runs it measures instead the making of one slot's consolidation
+// runs against plain set-based SQL (runs.go):
+//
+//	go run ./cmd/courier-bench -runs [-runs-parcels 100000] [-runs-legs 50] [-rounds 3] [-runs-workers 4] [-runs-explain]
+//
 // The exit status is 0 when the measurements completed, even when a target
 // is missed; with -strict a missed target exits 3. Errors exit 1, an
 // interrupt 130.
@@ -46,6 +51,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/changchun-gov/courier/internal/jobs"
 	"io"
 	"os"
 	"os/exec"
@@ -66,6 +72,13 @@ type options struct {
 	out        string
 	strict     bool
 	profile    bool
+
+	// -runs mode (runs.go).
+	runs        bool
+	runsParcels int
+	runsLegs    int
+	runsWorkers int
+	runsExplain bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -82,6 +95,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.out, "out", "", "also write the figures as JSON to this file")
 	fs.BoolVar(&o.strict, "strict", false, "exit with status 3 when a target is missed")
 	fs.BoolVar(&o.profile, "profile", false, "after the measured runs, repeat a service track round and a scan run under `perf record -a` and summarise where the CPU went")
+	fs.BoolVar(&o.runs, "runs", false, "instead: time making the runs of one slot (ledger.MakeRun per leg) against plain set-based SQL (runs.go); -rounds defaults to 3")
+	fs.IntVar(&o.runsParcels, "runs-parcels", 100000, "-runs: waiting parcels")
+	fs.IntVar(&o.runsLegs, "runs-legs", 50, "-runs: legs the parcels wait for, one run each")
+	fs.IntVar(&o.runsWorkers, "runs-workers", jobs.RunWorkers, "-runs: workers of jobs.MakeRuns, as the scheduler uses (the target applies to this variant)")
+	fs.BoolVar(&o.runsExplain, "runs-explain", false, "-runs: also print EXPLAIN (ANALYZE, BUFFERS, WAL) of the service's and the baseline's statements")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: go run ./cmd/courier-bench [flags]\n\n"+
 			"Measures the courier service against pgbench and a bare Fiber + pgx handler on this machine.\n\nFlags:\n")
@@ -89,6 +107,16 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	if o.runs {
+		roundsSet := false
+		fs.Visit(func(f *flag.Flag) { roundsSet = roundsSet || f.Name == "rounds" })
+		if !roundsSet {
+			o.rounds = 3
+		}
+		if err := checkRunsFlags(o); err != nil {
+			return o, err
+		}
 	}
 	switch {
 	case fs.NArg() > 0:
@@ -143,6 +171,9 @@ func main() {
 
 // run measures, prints the report and returns the exit status.
 func run(ctx context.Context, o options, stdout, stderr io.Writer) int {
+	if o.runs {
+		return runRuns(ctx, o, stdout, stderr)
+	}
 	b := &bench{opts: o, progress: stderr}
 	res, err := b.measure(ctx)
 	if cerr := b.cleanup(ctx.Err() != nil); cerr != nil {

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -27,6 +28,7 @@ import (
 
 	"github.com/changchun-gov/courier/internal/postgres"
 	"github.com/changchun-gov/courier/internal/schedule"
+	"github.com/changchun-gov/courier/shipment"
 	"github.com/changchun-gov/courier/tracking"
 )
 
@@ -80,6 +82,54 @@ func (w *housekeepingWorker) Work(ctx context.Context, job *river.Job[Housekeepi
 
 func (w *housekeepingWorker) Timeout(*river.Job[HousekeepingArgs]) time.Duration {
 	return 30 * time.Minute
+}
+
+// RunWorkers is how many runs (of different legs) an instance makes at
+// once: run creation is a few large statements, so overlapping them keeps
+// both PostgreSQL's CPU and the disk busy.
+const RunWorkers = 4
+
+// Due is a leg's slot that is due.
+type Due struct {
+	Leg  shipment.Leg
+	Slot time.Time
+}
+
+// MakeRuns makes the runs of the due slots, workers at a time. Slots another
+// instance already made are skipped; empty slots make no run. It returns the
+// runs made and the errors joined.
+func MakeRuns(ctx context.Context, l *postgres.Ledger, due []Due, workers int, hook postgres.RunHook) ([]postgres.RunView, error) {
+	var (
+		mu   sync.Mutex
+		made []postgres.RunView
+		errs []error
+		wg   sync.WaitGroup
+	)
+	next := make(chan Due)
+	for range max(1, min(workers, len(due))) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for d := range next {
+				run, err := l.MakeRun(ctx, d.Leg, d.Slot, "schedule", hook)
+				mu.Lock()
+				switch {
+				case errors.Is(err, postgres.ErrSlotTaken):
+				case err != nil:
+					errs = append(errs, fmt.Errorf("leg %d slot %s: %w", d.Leg.ID, d.Slot.Format(time.RFC3339), err))
+				case run != nil:
+					made = append(made, *run)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, d := range due {
+		next <- d
+	}
+	close(next)
+	wg.Wait()
+	return made, errors.Join(errs...)
 }
 
 // Service is the scheduler of one instance.
@@ -144,8 +194,7 @@ func (s *Service) Tick(ctx context.Context) ([]postgres.RunView, error) {
 	if err != nil {
 		return nil, err
 	}
-	var made []postgres.RunView
-	var errs []error
+	var due []Due
 	for _, leg := range legs {
 		if !leg.Active {
 			continue
@@ -155,19 +204,17 @@ func (s *Service) Tick(ctx context.Context) ([]postgres.RunView, error) {
 			s.Log.Warn("leg schedule does not parse", "leg", leg.ID, "schedule", leg.Schedule, "err", err)
 			continue
 		}
-		slot, ok := schedule.Latest(sched, cal, now, schedule.DefaultLookback)
-		if !ok {
-			continue
+		if slot, ok := schedule.Latest(sched, cal, now, schedule.DefaultLookback); ok {
+			due = append(due, Due{Leg: leg, Slot: slot})
 		}
-		run, err := s.Ledger.MakeRun(ctx, leg, slot, "schedule", s.BookHook)
-		switch {
-		case errors.Is(err, postgres.ErrSlotTaken):
-		case err != nil:
-			errs = append(errs, fmt.Errorf("leg %d slot %s: %w", leg.ID, slot.Format(time.RFC3339), err))
-		case run != nil:
-			s.Log.Info("run made", "run_no", run.RunNo, "leg", leg.ID, "slot", slot, "parcels", run.ParcelCount)
-			made = append(made, *run)
-		}
+	}
+	made, err := MakeRuns(ctx, s.Ledger, due, RunWorkers, s.BookHook)
+	for _, run := range made {
+		s.Log.Info("run made", "run_no", run.RunNo, "leg", run.LegID, "slot", run.Slot, "parcels", run.ParcelCount)
+	}
+	var errs []error
+	if err != nil {
+		errs = append(errs, err)
 	}
 	settings, err := s.Ledger.JobSettings(ctx)
 	if err != nil {
