@@ -746,30 +746,6 @@ func verifyRuns(ctx context.Context, conn *pgx.Conn, prefix string, slot time.Ti
 	return nil
 }
 
-// makeRunStmtCopy is internal/postgres/runs.go's makeRunStmt, copied for
-// EXPLAIN (-runs-explain) only; the timed runs call MakeRun itself.
-const makeRunStmtCopy = `WITH w AS (
-	SELECT p.id, p.status FROM parcels p
-	WHERE p.path[p.path_idx + 1] = $2 AND p.path[p.path_idx + 2] = $3
-	  AND p.current_run IS NULL AND p.status IN ('registered', 'arrived', 'returning') AND NOT p.leg_moving
-	  AND NOT p.path_broken
-	ORDER BY p.id FOR UPDATE SKIP LOCKED),
-t AS (
-	SELECT w.id, w.status AS before, tr.to_status AS after FROM w
-	JOIN transition_rules tr ON tr.action = 'book' AND tr.from_status = w.status AND tr.role = 'system'),
-i AS (INSERT INTO run_items (run_id, parcel_id) SELECT $1, id FROM t),
-u AS (
-	UPDATE parcels p SET status = t.after, current_run = $1, run_sealed = true, version = version + 1,
-		event_seq = event_seq + 1, updated_at = $4, last_action = 'book', last_site = $2, last_at = $4
-	FROM t WHERE p.id = t.id
-	RETURNING p.id, p.event_seq, t.before, t.after),
-e AS (
-	INSERT INTO events (parcel_id, seq, action, status_before, status_after, site_code, actor_role, source,
-		server_time, run_id, bag_id, leg_id)
-	SELECT u.id, u.event_seq, 'book', u.before, u.after, $2, 'system', 'schedule', $4, $5, $6, $7 FROM u
-	RETURNING 1)
-SELECT count(*) FROM e`
-
 // runsExplain runs EXPLAIN (ANALYZE, BUFFERS, WAL) of the service's
 // statement for the first leg, and of the baseline's statements for all
 // legs, each in a transaction rolled back, on a fresh copy.
@@ -814,7 +790,7 @@ func (b *bench) runsExplain(ctx context.Context, legs []shipment.Leg, slot time.
 			RETURNING id`, l.ID, l.From, l.To, slot, now).Scan(&runID); err != nil {
 			return err
 		}
-		if err := explain(tx, fmt.Sprintf("service: makeRunStmt, one leg (%s → %s)", l.From, l.To), makeRunStmtCopy,
+		if err := explain(tx, fmt.Sprintf("service: makeRunStmt, one leg (%s → %s)", l.From, l.To), postgres.MakeRunSQL,
 			runID, l.From, l.To, now, "RX00000000000001", "BX00000000000001", fmt.Sprint(l.ID)); err != nil {
 			return err
 		}

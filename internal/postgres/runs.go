@@ -60,11 +60,11 @@ type Booking struct {
 // be durable with it (enqueueing the courier booking).
 type RunHook func(ctx context.Context, tx pgx.Tx, runID int64) error
 
-// makeRunStmt moves every parcel waiting at the leg's origin for the leg
+// MakeRunSQL moves every parcel waiting at the leg's origin for the leg
 // into the run, in one statement: run items, the state change taken from
 // the action table as data (transition_rules), and the events. Parcels
 // locked by a scan at this instant are skipped and wait for the next run.
-const makeRunStmt = `WITH w AS (
+const MakeRunSQL = `WITH w AS (
 	SELECT p.id, p.status FROM parcels p
 	WHERE p.path[p.path_idx + 1] = $2 AND p.path[p.path_idx + 2] = $3
 	  AND p.current_run IS NULL AND p.status IN ('registered', 'arrived', 'returning') AND NOT p.leg_moving
@@ -120,7 +120,7 @@ func (l *Ledger) MakeRun(ctx context.Context, leg shipment.Leg, slot time.Time, 
 			r.RunNo, r.BagNo, r.SealNo, leg.ID, leg.From, leg.To, slot, now).Scan(&r.id); err != nil {
 			return err
 		}
-		if err := sp.QueryRow(ctx, makeRunStmt, r.id, leg.From, leg.To, now, r.RunNo, r.BagNo,
+		if err := sp.QueryRow(ctx, MakeRunSQL, r.id, leg.From, leg.To, now, r.RunNo, r.BagNo,
 			strconv.FormatInt(leg.ID, 10)).Scan(&r.ParcelCount); err != nil {
 			return err
 		}
