@@ -59,7 +59,7 @@ CREATE INDEX runs_created ON runs (created_at);
 
 -- The parcels of a run and, at the receiving site, whether each was seen.
 -- No foreign keys: a run's items are written by the one statement that
--- reads the parcels and the run it links (internal/postgres makeRunStmt), and
+-- reads the parcels and the run it links (internal/postgres MakeRunSQL), and
 -- the checks cost 40% of making a slot's runs.
 CREATE TABLE run_items (
     run_id    bigint NOT NULL,

@@ -755,7 +755,7 @@ func (b *bench) runsExplain(ctx context.Context, legs []shipment.Leg, slot time.
 		return nil, err
 	}
 	defer func() { _ = b.dropDatabase(ctx, db) }()
-	b.logf("EXPLAIN ANALYZE of makeRunStmt (leg %s → %s) and of the baseline statements (all legs)", legs[0].From, legs[0].To)
+	b.logf("EXPLAIN ANALYZE of MakeRunSQL (leg %s → %s) and of the baseline statements (all legs)", legs[0].From, legs[0].To)
 	var out []string
 	explain := func(tx pgx.Tx, title, sql string, args ...any) error {
 		rows, err := tx.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS, WAL) "+sql, args...)
@@ -790,7 +790,7 @@ func (b *bench) runsExplain(ctx context.Context, legs []shipment.Leg, slot time.
 			RETURNING id`, l.ID, l.From, l.To, slot, now).Scan(&runID); err != nil {
 			return err
 		}
-		if err := explain(tx, fmt.Sprintf("service: makeRunStmt, one leg (%s → %s)", l.From, l.To), postgres.MakeRunSQL,
+		if err := explain(tx, fmt.Sprintf("service: MakeRunSQL, one leg (%s → %s)", l.From, l.To), postgres.MakeRunSQL,
 			runID, l.From, l.To, now, "RX00000000000001", "BX00000000000001", fmt.Sprint(l.ID)); err != nil {
 			return err
 		}
