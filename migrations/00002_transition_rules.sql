@@ -13,6 +13,8 @@ INSERT INTO transition_rules (action, from_status, to_status, role) VALUES
     ('book', 'returning', 'returning', 'clerk'),
     ('book', 'returning', 'returning', 'staff'),
     ('book', 'returning', 'returning', 'system'),
+    ('book', 'awaiting_pickup', 'awaiting_pickup', 'admin'),
+    ('book', 'awaiting_pickup', 'awaiting_pickup', 'system'),
     ('pickup', 'registered', 'in_transit', 'admin'),
     ('pickup', 'registered', 'in_transit', 'courier'),
     ('pickup', 'awaiting_pickup', 'in_transit', 'admin'),

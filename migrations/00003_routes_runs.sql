@@ -132,7 +132,7 @@ ALTER TABLE parcels ADD COLUMN reminded_at timestamptz;
 ALTER TABLE parcels ADD COLUMN sla_alerted_at timestamptz;
 -- Parcels waiting for a run, by the leg they wait for.
 CREATE INDEX parcels_waiting ON parcels ((path[path_idx + 1]), (path[path_idx + 2]))
-    WHERE current_run IS NULL AND status IN ('registered', 'arrived', 'returning') AND NOT leg_moving;
+    WHERE current_run IS NULL AND status IN ('registered', 'awaiting_pickup', 'arrived', 'returning') AND NOT leg_moving;
 CREATE INDEX parcels_ready ON parcels (ready_since) WHERE status = 'ready';
 CREATE INDEX parcels_ended ON parcels (journey_ended_at) WHERE journey_ended_at IS NOT NULL;
 

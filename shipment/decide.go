@@ -215,7 +215,8 @@ func Decide(p *Parcel, c Command) (Outcome, error) {
 				return Outcome{}, refuse(apperr.Conflict, "return.at_origin", p, c)
 			}
 			o.To, o.PrevStatus = Returning, ""
-			o.Path, o.PathIdx, o.LegMoving = returnPath(p, c.Route), 0, p.PrevStatus == Returning && p.LegMoving
+			o.Path, o.LegMoving = returnPath(p, c.Route)
+			o.PathIdx = 0
 		default:
 			return Outcome{}, apperr.New(apperr.Invalid, "resolution.unknown").OnField("resolution")
 		}
@@ -232,13 +233,18 @@ func Decide(p *Parcel, c Command) (Outcome, error) {
 			return wrongSite(p.CurrentSite())
 		}
 		o.To, o.PrevStatus = Returning, ""
-		o.Path, o.PathIdx, o.LegMoving = returnPath(p, c.Route), 0, p.PrevStatus == Returning && p.LegMoving
+		o.Path, o.LegMoving = returnPath(p, c.Route)
+		o.PathIdx = 0
 	case ActCancel:
 		if c.Actor.Role != RoleAdmin && c.Actor.ID != p.CreatedBy {
 			return Outcome{}, refuse(apperr.Forbidden, "cancel.not_owner", p, c)
 		}
 		if p.RunSealed {
 			return Outcome{}, refuse(apperr.Conflict, "cancel.run_sealed", p, c)
+		}
+		if p.PathIdx != 0 || p.CurrentSite() != p.OriginSite {
+			// Only before the courier collected it.
+			return Outcome{}, refuse(apperr.Conflict, "cancel.collected", p, c)
 		}
 		o.To = Cancelled
 	}
@@ -285,14 +291,29 @@ func ReturnPath(p *Parcel) []string {
 }
 
 // returnPath is the way back to the origin: over the route table when
-// there is one and it has a way, else ReturnPath.
-func returnPath(p *Parcel, route func(from, to string) ([]string, error)) []string {
-	if route != nil && p.Status != Returning && p.PrevStatus != Returning && p.OriginSite != "" {
-		if path, err := route(p.CurrentSite(), p.OriginSite); err == nil {
-			return path
+// there is one and it has a way, else ReturnPath. A parcel that is between
+// two sites (in transit, out for delivery) goes back to the site it left:
+// its path starts at the site it was heading for, on the leg back
+// (moving=true), so the receive at the site it left counts as the first
+// step home.
+func returnPath(p *Parcel, route func(from, to string) ([]string, error)) (path []string, moving bool) {
+	if p.Status == Returning || p.PrevStatus == Returning {
+		return ReturnPath(p), p.LegMoving
+	}
+	back := ReturnPath(p)
+	if route != nil && p.OriginSite != "" {
+		if r, err := route(p.CurrentSite(), p.OriginSite); err == nil {
+			back = r
 		}
 	}
-	return ReturnPath(p)
+	if p.Moving() {
+		from := p.NextSite()
+		if from == "" {
+			from = p.CurrentSite() // out for delivery: the courier brings it back
+		}
+		return append([]string{from}, back...), true
+	}
+	return back, false
 }
 
 // reroute is a new path from the current site to the destination, over the

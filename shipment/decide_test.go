@@ -1113,3 +1113,69 @@ func TestActorCanSee(t *testing.T) {
 		})
 	}
 }
+
+// A parcel returned while between sites goes back to the site it left, and
+// its receive there ends the journey (review finding: it used to be stuck).
+func TestReturnWhileMoving(t *testing.T) {
+	t.Parallel()
+	admin := Actor{Role: RoleAdmin}
+	now := time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)
+	step := func(t *testing.T, p *Parcel, a Action, site string, mod func(*Command)) {
+		t.Helper()
+		c := Command{Action: a, Site: site, Actor: admin, Now: now}
+		if mod != nil {
+			mod(&c)
+		}
+		o, err := Decide(p, c)
+		if err != nil {
+			t.Fatalf("%s at %q: %v", a, site, err)
+		}
+		p.Status, p.PrevStatus, p.Path, p.PathIdx, p.LegMoving = o.To, o.PrevStatus, o.Path, o.PathIdx, o.LegMoving
+		p.LastAction, p.LastSite, p.LastAt = a, o.Site, now
+		now = now.Add(2 * time.Minute)
+	}
+	t.Run("ExpressDeliveryFailed", func(t *testing.T) {
+		p := &Parcel{Kind: KindCertificate, OriginSite: "D-SW", DestKind: DestAddress, Path: []string{"D-SW"}, Status: Registered}
+		step(t, p, ActPickup, "D-SW", nil)
+		step(t, p, ActDispatch, "", nil)
+		step(t, p, ActFail, "", func(c *Command) { c.Reason = "recipient_absent" })
+		step(t, p, ActResolve, "", func(c *Command) { c.Resolution = ResolveReturn })
+		if p.Status != Returning || !p.LegMoving || p.NextSite() != "D-SW" {
+			t.Fatalf("after return: %+v", p)
+		}
+		step(t, p, ActReceive, "D-SW", nil)
+		if p.Status != Returned {
+			t.Fatalf("status %s, want returned", p.Status)
+		}
+	})
+	t.Run("DamagedInTransit", func(t *testing.T) {
+		p := &Parcel{Kind: KindCertificate, OriginSite: "D-SW", DestKind: DestHall, DestSite: "ED-HALL",
+			Path: []string{"D-SW", "CC-HUB", "ED-HALL"}, PathIdx: 1, Status: Arrived}
+		step(t, p, ActBook, "CC-HUB", nil)
+		step(t, p, ActPickup, "CC-HUB", nil)
+		step(t, p, ActReport, "", func(c *Command) { c.Reason = "damaged" })
+		step(t, p, ActReturn, "", nil)
+		if p.NextSite() != "CC-HUB" {
+			t.Fatalf("back first to the hub it left: %v idx %d", p.Path, p.PathIdx)
+		}
+		step(t, p, ActReceive, "CC-HUB", nil)
+		if p.Status != Returning || p.NextSite() != "D-SW" {
+			t.Fatalf("at the hub: %+v", p)
+		}
+		step(t, p, ActPickup, "CC-HUB", nil)
+		step(t, p, ActReceive, "D-SW", nil)
+		if p.Status != Returned {
+			t.Fatalf("status %s", p.Status)
+		}
+	})
+}
+
+func TestCancelOnlyBeforeCollection(t *testing.T) {
+	t.Parallel()
+	p := &Parcel{OriginSite: "D-SW", DestKind: DestHall, DestSite: "ED-HALL", Path: []string{"D-SW", "CC-HUB", "ED-HALL"},
+		PathIdx: 1, Status: AwaitingPickup}
+	_, err := Decide(p, Command{Action: ActCancel, Actor: Actor{Role: RoleAdmin}, Now: time.Now()})
+	if apperr.CodeOf(err) != "cancel.collected" {
+		t.Fatalf("cancel at the hub: %v", err)
+	}
+}

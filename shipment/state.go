@@ -157,6 +157,8 @@ var Rules = func() []Rule {
 		{ActBook, Registered, AwaitingPickup, []Role{RoleAdmin, RoleClerk, RoleStaff, RoleSystem}},
 		{ActBook, Arrived, AwaitingPickup, []Role{RoleAdmin, RoleClerk, RoleStaff, RoleSystem}},
 		{ActBook, Returning, Returning, []Role{RoleAdmin, RoleClerk, RoleStaff, RoleSystem}},
+		// A parcel booked by hand (or put back after an exception) rides the next run.
+		{ActBook, AwaitingPickup, AwaitingPickup, []Role{RoleAdmin, RoleSystem}},
 		{ActPickup, Registered, InTransit, []Role{RoleAdmin, RoleCourier}},
 		{ActPickup, AwaitingPickup, InTransit, []Role{RoleAdmin, RoleCourier}},
 		{ActPickup, Returning, Returning, []Role{RoleAdmin, RoleCourier}},

@@ -40,17 +40,26 @@ func (s *server) issueToken(c *fiber.Ctx) error {
 		return apperr.New(apperr.Invalid, "request.field_required").OnField("username")
 	}
 	ctx := c.UserContext()
-	client := clientKey(c)
-	if n, err := s.Throttle.Failures(ctx, "login", client); err == nil && n >= s.LoginHard {
-		return apperr.New(apperr.TooMany, "auth.too_many_attempts")
-	}
-	tok, exp, err := s.Accounts.IssueToken(ctx, r.Username, r.Password)
-	if apperr.CodeOf(err) == "auth.bad_credentials" {
-		_, _ = s.Throttle.Fail(ctx, "login", client)
-	}
+	// Counted before it is tried, so parallel guesses cannot slip past the
+	// limit; a sign-in that succeeds is forgiven. Per client and per user.
+	client, user := clientKey(c), "user:"+strings.ToLower(strings.TrimSpace(r.Username))
+	nc, err := s.Throttle.Fail(ctx, "login", client)
 	if err != nil {
 		return err
 	}
+	nu, err := s.Throttle.Fail(ctx, "login", user)
+	if err != nil {
+		return err
+	}
+	if nc > s.LoginHard || nu > s.LoginHard {
+		return apperr.New(apperr.TooMany, "auth.too_many_attempts")
+	}
+	tok, exp, err := s.Accounts.IssueToken(ctx, r.Username, r.Password)
+	if err != nil {
+		return err
+	}
+	_ = s.Throttle.Forgive(ctx, "login", client)
+	_ = s.Throttle.Forgive(ctx, "login", user)
 	return c.JSON(fiber.Map{"token": tok, "token_type": "Bearer", "expires_at": tracking.Local(exp)})
 }
 
@@ -227,6 +236,9 @@ func (s *server) trackLookup(c *fiber.Ctx) (tracking.PublicStatus, error) {
 	ctx := c.UserContext()
 	lang := s.lang(c)
 	tail := c.Query("phone_tail")
+	if c.Method() == fiber.MethodPost {
+		tail = c.FormValue("phone_tail")
+	}
 	if tail != "" && !fourDigits(tail) {
 		return tracking.PublicStatus{}, apperr.New(apperr.Invalid, "track.phone_tail_invalid").OnField("phone_tail")
 	}
@@ -251,6 +263,13 @@ func (s *server) trackLookup(c *fiber.Ctx) (tracking.PublicStatus, error) {
 	n, terr := s.Throttle.Fail(ctx, "track", clientKey(c))
 	if terr != nil {
 		s.log.Warn("track throttle unavailable", "err", terr)
+	}
+	if err == nil && tail != "" {
+		// Wrong tails for one waybill, from any number of clients: its
+		// 10,000 possible tails cannot be tried from many addresses.
+		if nw, werr := s.Throttle.Fail(ctx, "tail", raw); werr == nil && nw > s.TrackHard {
+			n = max(n, nw)
+		}
 	}
 	if n > s.TrackHard {
 		return st, apperr.New(apperr.TooMany, "track.too_many")
@@ -282,6 +301,7 @@ func fourDigits(s string) bool {
 }
 
 func (s *server) trackAPI(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
 	st, err := s.trackLookup(c)
 	if err != nil {
 		return err

@@ -50,6 +50,7 @@ type Reference interface {
 type Throttle interface {
 	Fail(ctx context.Context, scope, client string) (int, error)
 	Failures(ctx context.Context, scope, client string) (int, error)
+	Forgive(ctx context.Context, scope, client string) error
 }
 
 // Operations covers routes, consolidation runs, the calendar and the
@@ -93,8 +94,10 @@ type Deps struct {
 	TrackMaxDelay        time.Duration
 	// LoginHard refuses sign-ins from a client after this many failures.
 	LoginHard int
-	// ProxyHeader, when set, is the header holding the client address.
-	ProxyHeader string
+	// ProxyHeader, when set, is the header holding the client address; it is
+	// believed only from TrustedProxies.
+	ProxyHeader    string
+	TrustedProxies []string
 	// RequestTimeout bounds each request's work.
 	RequestTimeout time.Duration
 }

@@ -50,7 +50,10 @@ func (s *server) fromFiber(fe *fiber.Error) *apperr.Error {
 	case fiber.StatusRequestTimeout:
 		return apperr.New(apperr.Unavailable, "request.timeout")
 	case fiber.StatusBadRequest:
-		return apperr.New(apperr.BadRequest, "request.malformed_json").With("detail", "")
+		return apperr.New(apperr.BadRequest, "request.malformed_json")
+	}
+	if fe.Code >= 400 && fe.Code < 500 {
+		return apperr.New(apperr.BadRequest, "request.rejected")
 	}
 	return apperr.New(apperr.Internal, "internal")
 }
@@ -85,7 +88,11 @@ func (s *server) errorHandler(c *fiber.Ctx, err error) error {
 			args["field"] = ae.Field
 		}
 	}
-	body := ErrorBody{Error: ErrorDetail{Code: ae.Code, Message: s.cat.T(lang, ae.Code, s.readable(lang, args)), Field: ae.Field}}
+	key := ae.Code
+	if !s.cat.Has(key) {
+		key = "error." + string(ae.Kind) // a code without its own message: the kind's
+	}
+	body := ErrorBody{Error: ErrorDetail{Code: ae.Code, Message: s.cat.T(lang, key, s.readable(lang, args)), Field: ae.Field}}
 	if ae.Kind != apperr.Internal && len(ae.Args) > 0 {
 		body.Error.Details = ae.Args
 	}

@@ -157,13 +157,13 @@ func TestOpenAPIDocumentIsComplete(t *testing.T) {
 			}
 		}
 		if rb, ok := op["requestBody"]; ok {
-			media, ok := dig(resolve(t, doc, rb), "content", "application/json").(map[string]any)
+			media, ok := requestMedia(t, doc, rb)
 			if !ok {
-				t.Errorf("%s: requestBody has no application/json content", key)
+				t.Errorf("%s: requestBody has no application/json (or form) content", key)
 				continue
 			}
 			if len(mediaExamples(media)) == 0 {
-				t.Errorf("%s: requestBody application/json has no example or examples", key)
+				t.Errorf("%s: requestBody has no example or examples", key)
 			}
 		}
 	}
@@ -324,9 +324,21 @@ func decodeStrict(v any, into any) error {
 
 // bodyExamples returns every example of an operation's JSON request body,
 // the body schema's own example included.
+// requestMedia is a request body's JSON content, or its form content (the
+// public track page's phone-tail form).
+func requestMedia(t *testing.T, doc map[string]any, rb any) (map[string]any, bool) {
+	t.Helper()
+	body := resolve(t, doc, rb)
+	if m, ok := dig(body, "content", "application/json").(map[string]any); ok {
+		return m, true
+	}
+	m, ok := dig(body, "content", "application/x-www-form-urlencoded").(map[string]any)
+	return m, ok
+}
+
 func bodyExamples(t *testing.T, doc map[string]any, op map[string]any) map[string]any {
 	t.Helper()
-	media, _ := dig(resolve(t, doc, op["requestBody"]), "content", "application/json").(map[string]any)
+	media, _ := requestMedia(t, doc, op["requestBody"])
 	out := mediaExamples(media)
 	if ex, ok := resolve(t, doc, media["schema"])["example"]; ok {
 		out["schema example"] = ex
@@ -340,6 +352,12 @@ func TestOpenAPIRequestExamplesAreAccepted(t *testing.T) {
 	scanIDRe := regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$`)
 
 	checks := map[string]func(t *testing.T, ex any){
+		"POST /t/{waybill_no}": func(t *testing.T, ex any) {
+			m, _ := ex.(map[string]any)
+			if tail, _ := m["phone_tail"].(string); !fourDigits(tail) {
+				t.Errorf("form example's phone_tail %v is not four digits", m["phone_tail"])
+			}
+		},
 		"POST /api/v1/labels": func(t *testing.T, ex any) {
 			var r printRequest
 			if err := decodeStrict(ex, &r); err != nil {

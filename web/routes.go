@@ -24,6 +24,7 @@ func (s *server) routes(app *fiber.App) {
 
 	// Public: no login. Routing is case-insensitive, so /T/ (upper-case QR text) works too.
 	app.Get("/t/:waybill", s.trackPage)
+	app.Post("/t/:waybill", s.trackPage) // the phone-tail form: the tail stays out of the address
 	app.Get("/api/v1/track/:waybill", s.trackAPI)
 	app.Post("/api/v1/auth/token", s.bounded, s.issueToken)
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -83,14 +84,17 @@ func New(d Deps) (*fiber.App, error) {
 		s.texts[lang] = m
 	}
 	app := fiber.New(fiber.Config{
-		AppName:               "courier",
-		DisableStartupMessage: true,
-		BodyLimit:             BodyLimit,
-		ReadTimeout:           20 * time.Second,
-		WriteTimeout:          20 * time.Second,
-		IdleTimeout:           75 * time.Second,
-		ErrorHandler:          s.errorHandler,
-		ProxyHeader:           d.ProxyHeader,
+		AppName:                 "courier",
+		DisableStartupMessage:   true,
+		BodyLimit:               BodyLimit,
+		ReadTimeout:             20 * time.Second,
+		WriteTimeout:            20 * time.Second,
+		IdleTimeout:             75 * time.Second,
+		ErrorHandler:            s.errorHandler,
+		ProxyHeader:             d.ProxyHeader,
+		EnableTrustedProxyCheck: d.ProxyHeader != "",
+		TrustedProxies:          d.TrustedProxies,
+		EnableIPValidation:      true,
 		// goccy/go-json: encoding/json's output, at a fraction of its cost
 		// on the busiest public path.
 		JSONEncoder: gojson.Marshal,
@@ -175,7 +179,11 @@ func jsonError(err error) error {
 	case errors.As(err, &se):
 		return apperr.New(apperr.BadRequest, "request.malformed_json").With("detail", se.Error())
 	case errors.As(err, &te):
-		return apperr.New(apperr.BadRequest, "request.wrong_type").OnField(te.Field).With("field", te.Field)
+		field := te.Field
+		if field == "" {
+			field = "(body)"
+		}
+		return apperr.New(apperr.BadRequest, "request.wrong_type").OnField(field).With("field", field)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return apperr.New(apperr.BadRequest, "request.unknown_field").OnField(f).With("field", f)
@@ -189,5 +197,15 @@ func jsonError(err error) error {
 	return apperr.New(apperr.BadRequest, "request.malformed_json").With("detail", "")
 }
 
-// clientKey identifies the caller for throttling.
-func clientKey(c *fiber.Ctx) string { return c.IP() }
+// clientKey identifies the caller for throttling: its address, an IPv6
+// address by its /64 (one subscriber's network).
+func clientKey(c *fiber.Ctx) string {
+	ip := net.ParseIP(c.IP())
+	if ip == nil {
+		return c.IP()
+	}
+	if ip.To4() == nil {
+		return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
+	}
+	return ip.String()
+}

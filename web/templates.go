@@ -50,7 +50,6 @@ type trackPageData struct {
 	T        func(string) string
 	Number   string
 	Status   *tracking.PublicStatus
-	Tail     string
 	TailSent bool
 	Error    string
 	Other    string // link to the other language
@@ -84,7 +83,11 @@ func (s *server) trackPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	d.Number, d.Status, d.Tail, d.TailSent = st.WaybillNo, &st, c.Query("phone_tail"), c.Query("phone_tail") != ""
+	tail := c.Query("phone_tail")
+	if c.Method() == fiber.MethodPost {
+		tail = c.FormValue("phone_tail")
+	}
+	d.Number, d.Status, d.TailSent = st.WaybillNo, &st, tail != ""
 	return s.renderTrack(c, fiber.StatusOK, d)
 }
 

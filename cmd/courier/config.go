@@ -17,22 +17,23 @@ import (
 // Config is the service's configuration, read from the environment once and
 // validated at start.
 type Config struct {
-	DatabaseURL   string
-	DataDir       string
-	Addr          string
-	PublicURL     string
-	Migrate       bool
-	AdminPassword string
-	IDHashKey     []byte
-	DataKey       []byte
-	LogLevel      string
-	LogFormat     string
-	TokenTTL      time.Duration
-	DBMaxConns    int32
-	PasswordCost  int
-	ProxyHeader   string
-	TrackFree     int
-	TrackHard     int
+	DatabaseURL    string
+	DataDir        string
+	Addr           string
+	PublicURL      string
+	Migrate        bool
+	AdminPassword  string
+	IDHashKey      []byte
+	DataKey        []byte
+	LogLevel       string
+	LogFormat      string
+	TokenTTL       time.Duration
+	DBMaxConns     int32
+	PasswordCost   int
+	ProxyHeader    string
+	TrustedProxies []string
+	TrackFree      int
+	TrackHard      int
 	// Scheduler runs the consolidation runs and jobs on this instance.
 	Scheduler bool
 	// DurableEmbedded is false only for test clusters.
@@ -58,7 +59,8 @@ var EnvVars = []envVar{
 	{"COURIER_LOG_FORMAT", "text", "text or json."},
 	{"COURIER_TOKEN_TTL", "12h", "Lifetime of an API token (Go duration)."},
 	{"COURIER_DB_MAX_CONNS", "16", "Largest database pool."},
-	{"COURIER_PROXY_HEADER", "(unset)", "Header carrying the client address behind a load balancer, e.g. X-Real-IP. Unset: the peer address."},
+	{"COURIER_PROXY_HEADER", "(unset)", "Header carrying the client address behind a load balancer, e.g. X-Real-IP (set by the balancer, not the client). Unset: the peer address. Needs COURIER_TRUSTED_PROXIES."},
+	{"COURIER_TRUSTED_PROXIES", "(unset)", "Comma-separated addresses or CIDRs of the load balancers whose COURIER_PROXY_HEADER is believed; from anyone else the peer address counts."},
 	{"COURIER_TRACK_FREE_FAILURES", "10", "Failed public lookups per client in 10 minutes before each further failure is delayed."},
 	{"COURIER_TRACK_MAX_FAILURES", "60", "Failed public lookups per client in 10 minutes before further failures are refused (429)."},
 	{"COURIER_SCHEDULER", "on", "off: this instance makes no scheduled runs and runs no jobs (it still serves, and its job queue still books couriers). Every instance may schedule: the database makes each slot run once."},
@@ -185,6 +187,19 @@ func loadConfig(env getenv) (*Config, error) {
 	intVar("COURIER_TRACK_MAX_FAILURES", &c.TrackHard, 1, 1000000)
 	intVar("COURIER_PASSWORD_COST", &c.PasswordCost, 4, 14)
 	c.ProxyHeader = env("COURIER_PROXY_HEADER")
+	for _, p := range strings.Split(env("COURIER_TRUSTED_PROXIES"), ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			bad("COURIER_TRUSTED_PROXIES", "want addresses or CIDRs, e.g. 10.0.0.0/8,192.0.2.10")
+			continue
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p)
+	}
+	if c.ProxyHeader != "" && len(c.TrustedProxies) == 0 {
+		bad("COURIER_PROXY_HEADER", "set COURIER_TRUSTED_PROXIES too: a header from anyone would let clients choose their own address")
+	}
 	switch env("COURIER_SCHEDULER") {
 	case "", "on", "1":
 		c.Scheduler = true
@@ -208,11 +223,19 @@ func (c *Config) Redacted() map[string]string {
 	}
 	db := "(embedded)"
 	if c.DatabaseURL != "" {
-		if u, err := url.Parse(c.DatabaseURL); err == nil && u.User != nil {
-			u.User = url.UserPassword(u.User.Username(), "xxxxx")
-			db = u.String()
-		} else {
-			db = "(set)"
+		db = "(set)"
+		if u, err := url.Parse(c.DatabaseURL); err == nil && u.Scheme != "" {
+			if u.User != nil {
+				u.User = url.User(u.User.Username())
+			}
+			q := u.Query()
+			for k := range q {
+				if strings.Contains(strings.ToLower(k), "password") || strings.Contains(strings.ToLower(k), "key") {
+					q.Set(k, "xxxxx")
+				}
+			}
+			u.RawQuery = q.Encode()
+			db = u.Redacted()
 		}
 	}
 	return map[string]string{
@@ -221,7 +244,7 @@ func (c *Config) Redacted() map[string]string {
 		"COURIER_ADMIN_PASSWORD": hide(c.AdminPassword != ""), "COURIER_ID_HASH_KEY": hide(c.IDHashKey != nil),
 		"COURIER_DATA_KEY": hide(c.DataKey != nil), "COURIER_LOG_LEVEL": c.LogLevel, "COURIER_LOG_FORMAT": c.LogFormat,
 		"COURIER_TOKEN_TTL": c.TokenTTL.String(), "COURIER_DB_MAX_CONNS": strconv.Itoa(int(c.DBMaxConns)),
-		"COURIER_PROXY_HEADER": c.ProxyHeader, "COURIER_TRACK_FREE_FAILURES": strconv.Itoa(c.TrackFree),
+		"COURIER_PROXY_HEADER": c.ProxyHeader, "COURIER_TRUSTED_PROXIES": strings.Join(c.TrustedProxies, ","), "COURIER_TRACK_FREE_FAILURES": strconv.Itoa(c.TrackFree),
 		"COURIER_TRACK_MAX_FAILURES": strconv.Itoa(c.TrackHard), "COURIER_SCHEDULER": strconv.FormatBool(c.Scheduler),
 	}
 }

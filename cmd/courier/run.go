@@ -262,6 +262,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	}
 	routes.Validate = func(spec string) error { _, err := schedule.Parse(spec); return err }
 	throttle := &postgres.Throttle{Ledger: ledger, Window: 10 * time.Minute}
+	ledger.Throttle = throttle
 	printer, err := labels.NewRenderer(labels.Options{PublicURL: cfg.PublicURL})
 	if err != nil {
 		return err
@@ -269,7 +270,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	app, err := web.New(web.Deps{
 		Ledger: ledger, Accounts: users, Ref: ref, Throttle: throttle, Labels: printer, Catalog: cat, Log: log,
 		Runs:      &runsAPI{ledger: ledger, routes: routes, sched: sched},
-		PublicURL: cfg.PublicURL, Version: version(), ProxyHeader: cfg.ProxyHeader,
+		PublicURL: cfg.PublicURL, Version: version(), ProxyHeader: cfg.ProxyHeader, TrustedProxies: cfg.TrustedProxies,
 		TrackFree: cfg.TrackFree, TrackHard: cfg.TrackHard,
 		Ready: func(ctx context.Context) error {
 			st, err := postgres.Schema(ctx, pool)

@@ -191,6 +191,8 @@ func days(n, def int) time.Duration {
 	return time.Duration(n) * 24 * time.Hour
 }
 
+var errNotReady = errors.New("parcel no longer ready")
+
 // RemindReady reminds citizens of parcels ready and not collected: first
 // after firstAfter, then every every. Each reminder carries a fresh
 // collection code, which revokes the old one.
@@ -228,10 +230,15 @@ func (l *Ledger) RemindReady(ctx context.Context, firstAfter, every time.Duratio
 				return rep, err
 			}
 			err = WithTx(ctx, l.Pool, func(tx pgx.Tx) error {
-				tag, err := tx.Exec(ctx, `UPDATE parcels SET code_hash = $2, reminded_at = $3 WHERE id = $1 AND status = 'ready'`,
-					c.id, l.Keys.Hash("code:"+c.no, code), now)
-				if err != nil || tag.RowsAffected() == 0 {
+				// The version moves too: a collect checking the old code at
+				// this instant loses (parcel.conflict) and is scanned again.
+				tag, err := tx.Exec(ctx, `UPDATE parcels SET code_hash = $2, reminded_at = $3, version = version + 1
+					WHERE id = $1 AND status = 'ready'`, c.id, l.Keys.Hash("code:"+c.no, code), now)
+				if err != nil {
 					return err
+				}
+				if tag.RowsAffected() == 0 {
+					return errNotReady
 				}
 				seq, err := appendNote(ctx, tx, c.id, shipment.SystemActor, shipment.ActNote, shipment.SourceSchedule,
 					c.site, "code_renewed", now, map[string]any{"job": JobReminder})
@@ -251,6 +258,9 @@ func (l *Ledger) RemindReady(ctx context.Context, firstAfter, every time.Duratio
 				return l.enqueue(ctx, tx, c.id, seq, outboxMessage{Template: "sms.reminder", Params: map[string]string{
 					"code": code, "hall": hall.NameZH, "cert_type": name, "hold_until": hold, "waybill_no": c.no}}, now)
 			})
+			if errors.Is(err, errNotReady) {
+				continue // collected or returned meanwhile
+			}
 			if err != nil {
 				return rep, err
 			}

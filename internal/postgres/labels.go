@@ -114,8 +114,11 @@ func (l *Ledger) RecordPrinted(ctx context.Context, a shipment.Actor, numbers []
 	uniq = slices.Compact(uniq)
 	var n int
 	err := WithTx(ctx, l.Pool, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `WITH u AS (
-			UPDATE parcels SET event_seq = event_seq + 1 WHERE waybill_no = ANY($1) RETURNING id, event_seq, status),
+		// Rows are locked in id order, as every multi-parcel statement does.
+		err := tx.QueryRow(ctx, `WITH l AS (
+			SELECT id FROM parcels WHERE waybill_no = ANY($1) ORDER BY id FOR UPDATE),
+		u AS (
+			UPDATE parcels p SET event_seq = event_seq + 1 FROM l WHERE p.id = l.id RETURNING p.id, p.event_seq, p.status),
 		e AS (
 			INSERT INTO events (parcel_id, seq, action, status_before, status_after, site_code, actor_id, actor_role,
 				source, server_time, detail)

@@ -30,6 +30,8 @@ type Ledger struct {
 	Now  func() time.Time
 	// Routes computes paths; nil means direct paths.
 	Routes *Routes
+	// Throttle counts wrong collection codes per parcel (nil: no limit).
+	Throttle *Throttle
 	// Kick is called after a commit that wrote outbox rows (may be nil).
 	Kick func()
 }
@@ -181,7 +183,9 @@ func (l *Ledger) view(a shipment.Actor, p *shipment.Parcel, pr *personRow) track
 			av.ID = "****" + pr.idTail
 		}
 		if a.Role == shipment.RoleCourier {
+			// No digit of the phone's tail: it opens the public detail.
 			av.Name, av.ContactName = shipment.MaskName(pr.name), shipment.MaskName(pr.contact)
+			av.Phone = shipment.MaskPhoneLabel(pr.phone)
 		}
 		if pr.address != nil {
 			av.Address = pr.address.MaskForScreen()
@@ -215,8 +219,8 @@ func (l *Ledger) Get(ctx context.Context, a shipment.Actor, waybill string) (tra
 	if err != nil {
 		return tracking.ParcelView{}, translate(err, "parcel")
 	}
-	if !a.CanSee(p) {
-		return tracking.ParcelView{}, apperr.New(apperr.Forbidden, "parcel.other_site")
+	if err := l.mayRead(ctx, a, p); err != nil {
+		return tracking.ParcelView{}, err
 	}
 	return l.view(a, p, &pr), nil
 }
@@ -322,8 +326,8 @@ func (l *Ledger) Events(ctx context.Context, a shipment.Actor, waybill string) (
 	if err != nil {
 		return nil, err
 	}
-	if !a.CanSee(p) {
-		return nil, apperr.New(apperr.Forbidden, "parcel.other_site")
+	if err := l.mayRead(ctx, a, p); err != nil {
+		return nil, err
 	}
 	return l.events(ctx, p.ID, waybill)
 }
@@ -348,6 +352,26 @@ func (l *Ledger) events(ctx context.Context, id int64, waybill string) ([]tracki
 		return nil, translate(err, "event")
 	}
 	return out, nil
+}
+
+// mayRead checks that the actor may read the parcel: CanSee, and for a
+// courier only the parcels it has handled.
+func (l *Ledger) mayRead(ctx context.Context, a shipment.Actor, p *shipment.Parcel) error {
+	if !a.CanSee(p) {
+		return apperr.New(apperr.Forbidden, "parcel.other_site")
+	}
+	if a.Role != shipment.RoleCourier {
+		return nil
+	}
+	var handled bool
+	if err := l.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE actor_id = $1 AND parcel_id = $2)`,
+		a.ID, p.ID).Scan(&handled); err != nil {
+		return translate(err, "parcel")
+	}
+	if !handled {
+		return apperr.New(apperr.Forbidden, "parcel.not_handled")
+	}
+	return nil
 }
 
 type querier interface {

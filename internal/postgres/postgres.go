@@ -89,9 +89,11 @@ func translate(err error, what string) error {
 	if errors.As(err, &pe) {
 		switch pe.Code {
 		case "23505":
-			return apperr.New(apperr.Conflict, what+".exists").Wrap(err)
-		case "23514", "23503", "22001", "22P02":
-			return apperr.New(apperr.Invalid, what+".invalid").Wrap(err)
+			return apperr.New(apperr.Conflict, "request.duplicate").Wrap(err)
+		case "23514", "23503", "22001", "22P02", "22021", "22P05", "22008", "22007", "22003", "22023":
+			// Values the checks above let through but PostgreSQL refuses
+			// (a NUL in text, year 0, …): the caller's input.
+			return apperr.New(apperr.Invalid, "request.invalid_value").Wrap(err)
 		case "40001", "40P01":
 			return apperr.New(apperr.Conflict, "parcel.conflict").Wrap(err)
 		case "57014":

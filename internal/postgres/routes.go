@@ -185,7 +185,8 @@ func flagBrokenPaths(ctx context.Context, tx pgx.Tx, now time.Time) error {
 			AND l.to_site = p.path[p.path_idx + 2]) AS broken
 		FROM parcels p
 		WHERE p.journey_ended_at IS NULL AND p.path_idx + 1 < cardinality(p.path)
-		  AND p.status IN ('registered', 'awaiting_pickup', 'arrived', 'returning', 'exception')),
+		  AND p.status IN ('registered', 'awaiting_pickup', 'arrived', 'returning', 'exception')
+		ORDER BY p.id FOR UPDATE OF p),
 	u AS (
 		UPDATE parcels p SET path_broken = c.broken, event_seq = event_seq + 1 FROM c
 		WHERE p.id = c.id AND p.path_broken IS DISTINCT FROM c.broken

@@ -67,7 +67,7 @@ type RunHook func(ctx context.Context, tx pgx.Tx, runID int64) error
 const MakeRunSQL = `WITH w AS (
 	SELECT p.id, p.status FROM parcels p
 	WHERE p.path[p.path_idx + 1] = $2 AND p.path[p.path_idx + 2] = $3
-	  AND p.current_run IS NULL AND p.status IN ('registered', 'arrived', 'returning') AND NOT p.leg_moving
+	  AND p.current_run IS NULL AND p.status IN ('registered', 'awaiting_pickup', 'arrived', 'returning') AND NOT p.leg_moving
 	  AND NOT p.path_broken
 	ORDER BY p.id FOR UPDATE SKIP LOCKED),
 t AS (
@@ -238,6 +238,9 @@ func (l *Ledger) scanBag(ctx context.Context, a shipment.Actor, req tracking.Sca
 		if site == "" {
 			site = a.Site
 		}
+		if a.Role.HasSite() && site != a.Site {
+			return apperr.New(apperr.Forbidden, "scan.other_site").With("site", site)
+		}
 		if req.Action == shipment.ActPickup {
 			if site == "" {
 				site = run.FromSite
@@ -272,9 +275,11 @@ func (l *Ledger) scanBag(ctx context.Context, a shipment.Actor, req tracking.Sca
 			switch run.Status {
 			case "arrived", "closed":
 				res.Repeat = true
-			case "picked_up", "sealed":
-				if _, err := tx.Exec(ctx, `UPDATE runs SET status = 'arrived', arrived_at = $2,
-					picked_up_at = coalesce(picked_up_at, $2) WHERE id = $1`, run.id, now); err != nil {
+			case "sealed":
+				// Its parcels are still awaiting pickup: the courier scans the bag first.
+				return apperr.New(apperr.Conflict, "bag.not_picked_up").With("status", run.Status).With("action", "receive")
+			case "picked_up":
+				if _, err := tx.Exec(ctx, `UPDATE runs SET status = 'arrived', arrived_at = $2 WHERE id = $1`, run.id, now); err != nil {
 					return err
 				}
 			}
@@ -314,7 +319,8 @@ func (l *Ledger) pickupBag(ctx context.Context, tx pgx.Tx, a shipment.Actor, req
 		role = shipment.RoleCourier // the table lists admins everywhere; the bag moves as a courier moves it
 	}
 	rows, err := tx.Query(ctx, `WITH w AS (
-		SELECT p.id, p.status, p.waybill_no, p.path, p.path_idx FROM parcels p WHERE p.current_run = $1 ORDER BY p.id FOR UPDATE),
+		SELECT p.id, p.status, p.waybill_no, p.path, p.path_idx FROM run_items ri JOIN parcels p ON p.id = ri.parcel_id
+		WHERE ri.run_id = $1 AND p.current_run = $1 ORDER BY p.id FOR UPDATE OF p),
 	t AS (
 		SELECT w.*, tr.to_status AS after FROM w
 		JOIN transition_rules tr ON tr.action = 'pickup' AND tr.from_status = w.status AND tr.role = $2),
@@ -416,6 +422,12 @@ func (l *Ledger) CloseRun(ctx context.Context, a shipment.Actor, runNo string) (
 		var actor *int64
 		if a.ID != 0 {
 			actor = &a.ID
+		}
+		// Lock the run's parcels first, in id order, as a receive does
+		// (parcel, then its run item): no deadlock with a late receive.
+		if _, err := tx.Exec(ctx, `SELECT p.id FROM run_items ri JOIN parcels p ON p.id = ri.parcel_id
+			WHERE ri.run_id = $1 ORDER BY p.id FOR UPDATE OF p`, run.id); err != nil {
+			return err
 		}
 		rows, err := tx.Query(ctx, `WITH m AS (
 			UPDATE run_items ri SET outcome = 'missing' WHERE ri.run_id = $1 AND ri.seen_at IS NULL RETURNING ri.parcel_id),

@@ -21,6 +21,11 @@ import (
 
 var scanIDRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$`)
 
+// MaxCodeFailures is how many wrong collection codes a parcel takes in a
+// throttle window before codes are refused for it (the holder's ID still
+// works): six digits must not be guessable at the counter.
+const MaxCodeFailures = 5
+
 // DefaultRetentionDays is how long a hall holds a parcel whose certificate
 // type says nothing.
 const DefaultRetentionDays = 30
@@ -67,6 +72,13 @@ func (l *Ledger) Scan(ctx context.Context, a shipment.Actor, req tracking.ScanRe
 			return tracking.ScanResult{}, apperr.New(apperr.Invalid, "site.unknown").OnField("site").With("site", req.Site)
 		}
 	}
+	if req.ScannedAt != nil {
+		// Offline scans arrive late, but not from another month or the future.
+		now := l.now()
+		if req.ScannedAt.Before(now.Add(-30*24*time.Hour)) || req.ScannedAt.After(now.Add(10*time.Minute)) {
+			return tracking.ScanResult{}, apperr.New(apperr.Invalid, "scan.time_invalid").OnField("scanned_at")
+		}
+	}
 	if len(req.Device) > 100 {
 		return tracking.ScanResult{}, apperr.New(apperr.Invalid, "parcel.text_too_long").OnField("device").With("field", "device")
 	}
@@ -80,7 +92,15 @@ func (l *Ledger) Scan(ctx context.Context, a shipment.Actor, req tracking.ScanRe
 	// event and the scan's answer. Actions with side effects (shelve,
 	// collect) run in a transaction. A reused scan id is looked up only when
 	// the scan fails, since that is when it matters.
+	if req.Action == shipment.ActCollect && req.CollectionCode != "" && l.Throttle != nil {
+		if n, err := l.Throttle.Failures(ctx, "code", code.Number); err == nil && n >= MaxCodeFailures {
+			return tracking.ScanResult{}, apperr.New(apperr.TooMany, "collect.too_many").OnField("collection_code")
+		}
+	}
 	res, wroteOutbox, err := l.applyScan(ctx, a, req, code.Number, fingerprint)
+	if apperr.CodeOf(err) == "collect.code_wrong" && l.Throttle != nil {
+		_, _ = l.Throttle.Fail(ctx, "code", code.Number)
+	}
 	if err != nil || res.Repeat {
 		if r, ok, perr := l.priorScan(ctx, req.ScanID, fingerprint); ok || perr != nil {
 			if perr != nil {
@@ -114,8 +134,11 @@ const applyStmt = `WITH u AS (
 		code_hash = CASE WHEN $11 THEN $13 ELSE code_hash END,
 		journey_ended_at = CASE WHEN $14 THEN $8 ELSE journey_ended_at END,
 		last_progress_at = $8,
-		current_run = CASE WHEN $9 = 'receive' THEN NULL ELSE current_run END,
-		run_sealed = CASE WHEN $9 = 'receive' THEN false ELSE run_sealed END
+		-- Leaving the run: received, or taken out of the normal way by an exception.
+		current_run = CASE WHEN $9 IN ('receive', 'report', 'fail', 'resolve', 'return') THEN NULL ELSE current_run END,
+		run_sealed = CASE WHEN $9 IN ('receive', 'report', 'fail', 'resolve', 'return') THEN false ELSE run_sealed END,
+		-- A new path was just computed over the active routes.
+		path_broken = CASE WHEN path IS DISTINCT FROM $5 THEN false ELSE path_broken END
 	WHERE id = $1 AND version = $2 RETURNING event_seq),
 e AS (
 	INSERT INTO events (parcel_id, seq, action, status_before, status_after, site_code, actor_id, actor_role,
@@ -132,6 +155,13 @@ func (l *Ledger) applyScan(ctx context.Context, a shipment.Actor, req tracking.S
 	p, err := l.parcelByNumber(ctx, l.Pool, number)
 	if err != nil {
 		return res, false, err
+	}
+	// Clerks and staff act on parcels from, at or bound for their site. A
+	// parcel that reached the wrong hall may still be received (to be told
+	// it is the wrong site) or reported as misrouted.
+	if a.Role.HasSite() && !a.CanSee(p) && req.Action != shipment.ActReceive &&
+		!(req.Action == shipment.ActReport && req.Reason == "misrouted") {
+		return res, false, apperr.New(apperr.Forbidden, "parcel.other_site")
 	}
 	now := l.now()
 	cmd := shipment.Command{Action: req.Action, Site: req.Site, Actor: a, Now: now, Reason: req.Reason,

@@ -125,6 +125,16 @@ func (th *Throttle) Fail(ctx context.Context, scope, client string) (int, error)
 	return n, nil
 }
 
+// Forgive takes back one failure (a sign-in counted before it was tried
+// and then succeeded).
+func (th *Throttle) Forgive(ctx context.Context, scope, client string) error {
+	l := th.Ledger
+	key := scope + ":" + hex.EncodeToString(l.Keys.Hash("client", client)[:16])
+	_, err := l.Pool.Exec(ctx, `UPDATE track_failures SET failures = failures - 1
+		WHERE client_key = $1 AND window_start = $2 AND failures > 0`, key, l.now().Truncate(th.Window))
+	return translate(err, "throttle")
+}
+
 // Failures returns the client's failures in the current window.
 func (th *Throttle) Failures(ctx context.Context, scope, client string) (int, error) {
 	l := th.Ledger

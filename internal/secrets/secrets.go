@@ -95,8 +95,18 @@ func LoadOrCreate(path string) (k *Keys, created bool, err error) {
 			return nil, false, fmt.Errorf("secrets: %w", err)
 		}
 		out, _ := json.MarshalIndent(fileKeys{hex.EncodeToString(k.IDHash), hex.EncodeToString(k.Data)}, "", "  ")
-		tmp := path + ".tmp"
-		if err := os.WriteFile(tmp, out, 0o600); err != nil {
+		f, err := os.CreateTemp(filepath.Dir(path), ".secrets-*.tmp") // new file, mode 0600
+		if err != nil {
+			return nil, false, fmt.Errorf("secrets: %w", err)
+		}
+		tmp := f.Name()
+		if _, err := f.Write(out); err != nil {
+			f.Close()
+			os.Remove(tmp)
+			return nil, false, fmt.Errorf("secrets: write %s: %w", tmp, err)
+		}
+		if err := f.Close(); err != nil {
+			os.Remove(tmp)
 			return nil, false, fmt.Errorf("secrets: write %s: %w", tmp, err)
 		}
 		// Link, not rename: when two instances race, the first file wins and both use it.
@@ -112,6 +122,9 @@ func LoadOrCreate(path string) (k *Keys, created bool, err error) {
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("secrets: read %s: %w", path, err)
+	}
+	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
+		return nil, false, fmt.Errorf("secrets: %s is readable by others (mode %v): chmod 600 it", path, st.Mode().Perm())
 	}
 	var fk fileKeys
 	if err := json.Unmarshal(b, &fk); err != nil {
