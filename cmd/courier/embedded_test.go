@@ -107,6 +107,13 @@ func TestEmbeddedDefault(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A second process on the same data directory is refused, clearly.
+	var out2, err2 lockedBuffer
+	if code := run(context.Background(), nil, func(k string) string { return env[k] }, &out2, &err2); code != 1 ||
+		!strings.Contains(err2.String(), "already running") {
+		t.Fatalf("second start on the same directory: %d %s", code, err2.String())
+	}
+
 	if code := s.stop(); code != 0 {
 		t.Fatalf("exit code %d:\n%s", code, s.stderr.String())
 	}

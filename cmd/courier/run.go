@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -113,6 +114,7 @@ type database struct {
 	pool     *pgxpool.Pool
 	cluster  *embeddedpg.Cluster
 	embedded bool
+	lock     *os.File // flock on the data directory, held while the cluster runs
 }
 
 func (d *database) close() {
@@ -121,6 +123,9 @@ func (d *database) close() {
 	}
 	if d.cluster != nil {
 		_ = d.cluster.Stop()
+	}
+	if d.lock != nil {
+		d.lock.Close() // releases the flock
 	}
 }
 
@@ -139,9 +144,21 @@ func openDatabase(ctx context.Context, cfg *Config, log *slog.Logger) (*database
 		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 			return nil, fmt.Errorf("data dir: %w", err)
 		}
+		// One process per data directory: several instances share a
+		// DATABASE_URL, not an embedded cluster.
+		lock, err := os.OpenFile(filepath.Join(cfg.DataDir, "courier.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("data dir lock: %w", err)
+		}
+		if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			lock.Close()
+			return nil, fmt.Errorf("another courier is already running on %s (its embedded PostgreSQL serves one process; run several instances against DATABASE_URL)", cfg.DataDir)
+		}
+		d.lock = lock
 		start := time.Now()
 		cl, err := embeddedpg.Start(ctx, embeddedpg.Options{Dir: dir, Durable: cfg.DurableEmbedded, Logger: log})
 		if err != nil {
+			d.close()
 			return nil, fmt.Errorf("embedded PostgreSQL: %w (its log: %s)", err, filepath.Join(dir, "postgres.log"))
 		}
 		log.Info("embedded PostgreSQL started", "dir", dir, "took", time.Since(start).Round(time.Millisecond))
