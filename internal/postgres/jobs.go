@@ -295,12 +295,13 @@ func (l *Ledger) ReturnExpired(ctx context.Context) (JobReport, error) {
 		req := tracking.ScanRequest{Code: no, Action: shipment.ActReturn, Reason: "uncollected",
 			ScanID: "job-return-" + no + "-" + now.Format("20060102"), Source: shipment.SourceSchedule}
 		fp := l.fingerprint(shipment.SystemActor, no, req)
-		if _, _, err := l.applyScan(ctx, shipment.SystemActor, req, no, fp); err != nil {
+		// The return and the department's message commit together.
+		tell := func(ctx context.Context, tx pgx.Tx, p *shipment.Parcel, now time.Time) error {
+			return l.tellOrigin(ctx, tx, p, "site.returning", now)
+		}
+		if _, _, err := l.applyScan(ctx, shipment.SystemActor, req, no, fp, tell); err != nil {
 			failed = append(failed, no)
 			continue
-		}
-		if err := l.tellOrigin(ctx, no, "site.returning", now); err != nil {
-			return rep, err
 		}
 		returned = append(returned, no)
 	}
@@ -309,27 +310,21 @@ func (l *Ledger) ReturnExpired(ctx context.Context) (JobReport, error) {
 	return rep, nil
 }
 
-// tellOrigin leaves a message for the staff of the parcel's origin.
-func (l *Ledger) tellOrigin(ctx context.Context, no, template string, now time.Time) error {
-	return WithTx(ctx, l.Pool, func(tx pgx.Tx) error {
-		var id int64
-		var origin string
-		if err := tx.QueryRow(ctx, `SELECT id, origin_site FROM parcels WHERE waybill_no = $1`, no).Scan(&id, &origin); err != nil {
-			return err
-		}
-		seq, err := appendNote(ctx, tx, id, shipment.SystemActor, shipment.ActMessageSent, shipment.SourceSchedule,
-			origin, "", now, map[string]any{"template": template, "to_site": origin})
-		if err != nil {
-			return err
-		}
-		params := map[string]any{"waybill_no": no, "reason": "uncollected"}
-		plain, _ := json.Marshal(outboxMessage{Template: template, Params: map[string]string{"waybill_no": no, "reason": "uncollected"}})
-		_, err = tx.Exec(ctx, `INSERT INTO outbox (parcel_id, event_seq, channel, template, payload_enc, payload_masked,
-			created_at, next_attempt_at, sent_at, site_code) VALUES ($1, $2, 'site', $3, $4, $5, $6, $6, $6, $7)`,
-			id, seq, template, l.Keys.Encrypt(plain, outboxAD(id, seq)), map[string]any{"template": template, "params": params},
-			now, origin)
+// tellOrigin leaves a message for the staff of the parcel's origin, with
+// its event, in the caller's transaction.
+func (l *Ledger) tellOrigin(ctx context.Context, tx pgx.Tx, p *shipment.Parcel, template string, now time.Time) error {
+	seq, err := appendNote(ctx, tx, p.ID, shipment.SystemActor, shipment.ActMessageSent, shipment.SourceSchedule,
+		p.OriginSite, "", now, map[string]any{"template": template, "to_site": p.OriginSite})
+	if err != nil {
 		return err
-	})
+	}
+	params := map[string]string{"waybill_no": p.WaybillNo, "reason": "uncollected"}
+	plain, _ := json.Marshal(outboxMessage{Template: template, Params: params})
+	_, err = tx.Exec(ctx, `INSERT INTO outbox (parcel_id, event_seq, channel, template, payload_enc, payload_masked,
+		created_at, next_attempt_at, sent_at, site_code) VALUES ($1, $2, 'site', $3, $4, $5, $6, $6, $6, $7)`,
+		p.ID, seq, template, l.Keys.Encrypt(plain, outboxAD(p.ID, seq)), map[string]any{"template": template, "params": params},
+		now, p.OriginSite)
+	return err
 }
 
 // AlertSLA flags parcels without progress for longer than the SLA of the

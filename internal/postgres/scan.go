@@ -97,7 +97,7 @@ func (l *Ledger) Scan(ctx context.Context, a shipment.Actor, req tracking.ScanRe
 			return tracking.ScanResult{}, apperr.New(apperr.TooMany, "collect.too_many").OnField("collection_code")
 		}
 	}
-	res, wroteOutbox, err := l.applyScan(ctx, a, req, code.Number, fingerprint)
+	res, wroteOutbox, err := l.applyScan(ctx, a, req, code.Number, fingerprint, nil)
 	if apperr.CodeOf(err) == "collect.code_wrong" && l.Throttle != nil {
 		_, _ = l.Throttle.Fail(ctx, "code", code.Number)
 	}
@@ -121,6 +121,9 @@ func (l *Ledger) Scan(ctx context.Context, a shipment.Actor, req tracking.ScanRe
 	}
 	return res, nil
 }
+
+// afterApply adds writes to the transaction that applied a change.
+type afterApply func(ctx context.Context, tx pgx.Tx, p *shipment.Parcel, now time.Time) error
 
 // applyStmt updates the parcel under the version check and appends the
 // event and the scan's answer (with the event's seq filled in), in one
@@ -151,7 +154,7 @@ r AS (
 SELECT seq FROM e`
 
 func (l *Ledger) applyScan(ctx context.Context, a shipment.Actor, req tracking.ScanRequest, number string,
-	fingerprint []byte) (res tracking.ScanResult, wroteOutbox bool, err error) {
+	fingerprint []byte, also afterApply) (res tracking.ScanResult, wroteOutbox bool, err error) {
 	p, err := l.parcelByNumber(ctx, l.Pool, number)
 	if err != nil {
 		return res, false, err
@@ -198,15 +201,24 @@ func (l *Ledger) applyScan(ctx context.Context, a shipment.Actor, req tracking.S
 		}
 		return seq, err
 	}
-	if req.Action == shipment.ActReceive {
+	if req.Action == shipment.ActReceive || also != nil {
 		// A receive also ticks the parcel off its bag's check list, or notes
-		// it as extra on the lists open at this site.
+		// it as extra on the lists open at this site; a job may add its own
+		// writes, in the same transaction.
 		err = WithTx(ctx, l.Pool, func(tx pgx.Tx) error {
 			seq, err := apply(tx, effects{detail: baseDetail(p, &o, req)})
 			if err != nil {
 				return err
 			}
 			res.Items[0].Seq = seq
+			if also != nil {
+				if err := also(ctx, tx, p, now); err != nil {
+					return err
+				}
+			}
+			if req.Action != shipment.ActReceive {
+				return nil
+			}
 			return l.checkOff(ctx, tx, p, o.Site, now)
 		})
 		return res, false, err
