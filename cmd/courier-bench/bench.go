@@ -53,21 +53,10 @@ func (b *bench) measure(ctx context.Context) (*Results, error) {
 		Started: time.Now().UTC().Format(time.RFC3339),
 	}
 
-	// How busy the machine is before we load it.
-	c0 := takeCPU()
-	select {
-	case <-time.After(2 * time.Second):
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	res.Machine.BackgroundPct = c0.until(takeCPU()).OtherPct
-	b.logf("background load before the run: %.0f%% of the CPU", res.Machine.BackgroundPct)
-
 	var err error
-	if b.workDir, err = makeWorkDir(); err != nil {
+	if res.Machine.BackgroundPct, err = b.prepare(ctx); err != nil {
 		return nil, err
 	}
-	b.logf("work directory %s", b.workDir)
 
 	// Build first: compiling must not overlap any timed run.
 	modRoot, err := moduleRoot(ctx)
@@ -251,4 +240,23 @@ func (b *bench) cleanup(interrupted bool) error {
 		errs = append(errs, os.RemoveAll(dir))
 	}
 	return errors.Join(errs...)
+}
+
+// prepare measures how busy the machine is before it is loaded (2 s) and
+// makes the work directory; it answers the background load in percent.
+func (b *bench) prepare(ctx context.Context) (float64, error) {
+	c0 := takeCPU()
+	select {
+	case <-time.After(2 * time.Second):
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	pct := c0.until(takeCPU()).OtherPct
+	b.logf("background load before the run: %.0f%% of the CPU", pct)
+	var err error
+	if b.workDir, err = makeWorkDir(); err != nil {
+		return pct, err
+	}
+	b.logf("work directory %s", b.workDir)
+	return pct, nil
 }

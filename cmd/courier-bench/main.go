@@ -171,11 +171,24 @@ func main() {
 
 // run measures, prints the report and returns the exit status.
 func run(ctx context.Context, o options, stdout, stderr io.Writer) int {
-	if o.runs {
-		return runRuns(ctx, o, stdout, stderr)
-	}
 	b := &bench{opts: o, progress: stderr}
-	res, err := b.measure(ctx)
+	var (
+		report  func(io.Writer)
+		figures any
+		pass    bool
+		err     error
+	)
+	if o.runs {
+		var res *runsResult
+		if res, err = b.measureRuns(ctx); res != nil {
+			report, figures, pass = func(w io.Writer) { printRunsReport(w, res) }, res, res.Pass
+		}
+	} else {
+		var res *Results
+		if res, err = b.measure(ctx); res != nil {
+			report, figures, pass = func(w io.Writer) { printReport(w, res) }, res, res.Pass
+		}
+	}
 	if cerr := b.cleanup(ctx.Err() != nil); cerr != nil {
 		b.logf("cleanup: %v", cerr)
 	}
@@ -187,15 +200,15 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "courier-bench:", err)
 		return 1
 	}
-	printReport(stdout, res)
+	report(stdout)
 	if o.out != "" {
-		if err := writeJSON(o.out, res); err != nil {
+		if err := writeJSON(o.out, figures); err != nil {
 			fmt.Fprintln(stderr, "courier-bench:", err)
 			return 1
 		}
 		fmt.Fprintf(stdout, "\nFigures written to %s\n", o.out)
 	}
-	if o.strict && !res.Pass {
+	if o.strict && !pass {
 		return 3
 	}
 	return 0

@@ -154,7 +154,7 @@ func printProfile(w io.Writer, runs []profileRun) {
 }
 
 // writeJSON writes r to path.
-func writeJSON(path string, r *Results) error {
+func writeJSON(path string, r any) error {
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err

@@ -51,11 +51,9 @@ package main
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"runtime"
 	"slices"
@@ -140,39 +138,6 @@ type runsResult struct {
 	Explain []string `json:"explain,omitempty"`
 }
 
-// runRuns is run for -runs: measures, prints and returns the exit status.
-func runRuns(ctx context.Context, o options, stdout, stderr io.Writer) int {
-	b := &bench{opts: o, progress: stderr}
-	res, err := b.measureRuns(ctx)
-	if cerr := b.cleanup(ctx.Err() != nil); cerr != nil {
-		b.logf("cleanup: %v", cerr)
-	}
-	if err != nil {
-		if ctx.Err() != nil {
-			fmt.Fprintln(stderr, "courier-bench: interrupted")
-			return 130
-		}
-		fmt.Fprintln(stderr, "courier-bench:", err)
-		return 1
-	}
-	printRunsReport(stdout, res)
-	if o.out != "" {
-		buf, err := json.MarshalIndent(res, "", "  ")
-		if err == nil {
-			err = os.WriteFile(o.out, append(buf, '\n'), 0o644)
-		}
-		if err != nil {
-			fmt.Fprintln(stderr, "courier-bench:", err)
-			return 1
-		}
-		fmt.Fprintf(stdout, "\nFigures written to %s\n", o.out)
-	}
-	if o.strict && !res.Pass {
-		return 3
-	}
-	return 0
-}
-
 // runsCommand is the command line the report shows.
 func runsCommand(o options) string {
 	return fmt.Sprintf("go run ./cmd/courier-bench -runs -runs-parcels %d -runs-legs %d -rounds %d -runs-workers %d",
@@ -187,20 +152,10 @@ func (b *bench) measureRuns(ctx context.Context) (*runsResult, error) {
 	res := &runsResult{Started: time.Now().UTC().Format(time.RFC3339), Command: runsCommand(o), Machine: machineInfo(),
 		Parcels: o.runsParcels, Legs: o.runsLegs, Rounds: o.rounds, Workers: o.runsWorkers, Target: runsRatioTarget}
 
-	c0 := takeCPU()
-	select {
-	case <-time.After(2 * time.Second):
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	res.Machine.BackgroundPct = c0.until(takeCPU()).OtherPct
-	b.logf("background load before the run: %.0f%% of the CPU", res.Machine.BackgroundPct)
-
 	var err error
-	if b.workDir, err = makeWorkDir(); err != nil {
+	if res.Machine.BackgroundPct, err = b.prepare(ctx); err != nil {
 		return nil, err
 	}
-	b.logf("work directory %s", b.workDir)
 	cres := &Results{Machine: res.Machine}
 	if err := b.startCluster(ctx, cres); err != nil {
 		return nil, err
