@@ -25,22 +25,10 @@ func TestMain(m *testing.M) {
 	os.Exit(pgtest.Main(m))
 }
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
 type bundle struct {
 	ctx     context.Context
 	pool    *pgxpool.Pool
-	clock   *clock
+	clock   *pgtest.Clock
 	ledger  *postgres.Ledger
 	routes  *postgres.Routes
 	clerk   shipment.Actor
@@ -60,7 +48,7 @@ func setup(t *testing.T) *bundle {
 		t.Fatal(err)
 	}
 	keys, _ := secrets.Generate()
-	clk := &clock{t: time.Date(2026, 11, 23, 8, 0, 0, 0, beijing)} // a Monday
+	clk := pgtest.NewClock(time.Date(2026, 11, 23, 8, 0, 0, 0, beijing)) // a Monday
 	users := &postgres.Users{Pool: pool, Ref: ref, Cost: 4, TokenTTL: time.Hour, Now: clk.Now}
 	u, err := users.Create(ctx, shipment.NewUser{Username: "clerk", Password: "password-123456", Role: shipment.RoleClerk, Site: "D-SW"})
 	if err != nil {

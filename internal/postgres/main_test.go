@@ -21,19 +21,6 @@ func TestMain(m *testing.M) {
 	os.Exit(pgtest.Main(m))
 }
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // sink is a notifier that keeps what it was given.
 type sink struct {
 	mu   sync.Mutex
@@ -63,7 +50,7 @@ type bundle struct {
 	ledger *postgres.Ledger
 	users  *postgres.Users
 	routes *postgres.Routes
-	clock  *clock
+	clock  *pgtest.Clock
 	actors map[string]shipment.Actor
 }
 
@@ -82,7 +69,7 @@ func setup(t *testing.T) *bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)}
+	clk := pgtest.NewClock(time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC))
 	routes := &postgres.Routes{Pool: pool, Ref: ref, Now: clk.Now}
 	b := &bundle{ctx: ctx, pool: pool, clock: clk, routes: routes,
 		ledger: &postgres.Ledger{Pool: pool, Ref: ref, Keys: keys, Now: clk.Now, Routes: routes},
