@@ -105,12 +105,6 @@ type Notifier interface {
 	Notify(ctx context.Context, m Message) (ref string, err error)
 }
 
-// NotifierFunc adapts a function to Notifier.
-type NotifierFunc func(ctx context.Context, m Message) (string, error)
-
-// Notify calls f.
-func (f NotifierFunc) Notify(ctx context.Context, m Message) (string, error) { return f(ctx, m) }
-
 // Booking asks the contracted courier to collect a run's bag.
 type Booking struct {
 	RunNo    string

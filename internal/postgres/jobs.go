@@ -122,17 +122,6 @@ func (l *Ledger) JobRuns(ctx context.Context, name string, limit int) ([]JobRun,
 	return out, translate(err, "job")
 }
 
-// ClaimJobSlot claims one slot of a job across all instances: true for the
-// one instance that gets it.
-func (l *Ledger) ClaimJobSlot(ctx context.Context, name string, slot time.Time) (bool, error) {
-	tag, err := l.Pool.Exec(ctx, `INSERT INTO job_slots (name, slot, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-		name, slot.UTC(), l.now())
-	if err != nil {
-		return false, translate(err, "job")
-	}
-	return tag.RowsAffected() == 1, nil
-}
-
 // RunJob runs a job by name and records the run in the history.
 // Errors: job.not_found.
 func (l *Ledger) RunJob(ctx context.Context, name string) (JobRun, error) {
