@@ -15,10 +15,18 @@ import (
 
 // Targets the service must meet.
 const (
-	scanRatioTarget  = 0.5                   // scans/s ≥ 0.5 × pgbench TPC-B-like TPS
-	trackRatioTarget = 0.7                   // service req/s ≥ 0.7 × bare Fiber + pgx req/s
-	trackP99Target   = 10 * time.Millisecond // service p99 latency
+	scanRatioTarget  = 0.5 // pickup scans/s ≥ 0.5 × pgbench TPC-B-like TPS
+	mixRatioTarget   = 0.3 // a hall's mix of scans/s ≥ 0.3 × pgbench TPS
+	trackRatioTarget = 0.7 // service req/s ≥ 0.7 × bare Fiber + pgx req/s
+	trackP99Ratio    = 1.3 // service p99 ≤ 1.3 × the bare handler's p99, same run
 )
+
+// prepareHall readies the hall the measured parcels go to and says what its
+// scans carry: the holder's ID number at collection.
+func (b *bench) prepareHall(ctx context.Context, a *api, adminTok string) (stages, error) {
+	return stages{origin: benchOrigin, hall: benchHall,
+		collectExtra: fmt.Sprintf(`,"id_number":%q`, benchHolderID)}, nil
+}
 
 // bench holds what one run started, so cleanup can stop it in reverse order.
 type bench struct {
@@ -93,32 +101,68 @@ func (b *bench) measure(ctx context.Context) (*Results, error) {
 	if err != nil {
 		return nil, fmt.Errorf("admin sign-in: %w", err)
 	}
-	courierTok, err := api.createUserAndSignIn(ctx, adminTok, "bench.courier", "courier")
+	courierTok, err := api.createUserAndSignIn(ctx, adminTok, "bench.courier", "courier", "")
+	if err != nil {
+		return nil, err
+	}
+	staffTok, err := api.createUserAndSignIn(ctx, adminTok, "bench.staff", "staff", benchHall)
+	if err != nil {
+		return nil, err
+	}
+	st, err := b.prepareHall(ctx, api, adminTok)
 	if err != nil {
 		return nil, err
 	}
 
-	b.logf("registering %d parcels through the API (8 workers, as admin)", o.parcels)
-	reg, waybills, err := registerParcels(ctx, b.service.addr, adminTok, o.parcels, 8)
+	mixN := max(o.parcels/3, 1)
+	b.logf("registering %d + %d parcels through the API (8 workers, as admin)", o.parcels, mixN)
+	reg, waybills, err := registerParcels(ctx, b.service.addr, adminTok, 0, o.parcels+mixN, 8)
 	if err != nil {
 		return nil, err
 	}
 	res.Registration = reg
 	b.logf("registered %d parcels in %.1fs (%.0f/s)", reg.Parcels, reg.Seconds, reg.PerSec)
+	waybills, mixWaybills := waybills[:o.parcels], waybills[o.parcels:]
 
-	// Scans.
-	if err := checkpoint(ctx, b.cluster); err != nil {
+	// Scans: each action on its own parcels, one after another along the
+	// journey (the parcels a phase moved are the next phase's), then the
+	// hall's mix on fresh parcels. Every phase starts from a checkpoint.
+	phase := func(name string, src scanSource, target float64) (scanResult, error) {
+		if err := checkpoint(ctx, b.cluster); err != nil {
+			return scanResult{}, err
+		}
+		b.logf("scan run %s: %d workers for %s", name, o.clients, o.duration)
+		r, err := runScans(ctx, b.service.addr, src, o.clients, o.duration)
+		if err != nil {
+			return r, err
+		}
+		r.Name = name
+		r.judge(res.Pgbench, target)
+		b.logf("  %s: %d ok in %.1fs = %.0f/s (%d errors, %d repeats); CPU %s", name, r.OK, r.Seconds, r.PerSec,
+			r.Errors, r.Repeats, cpuText(r.CPU))
+		return r, nil
+	}
+	moved := waybills
+	for _, a := range []struct {
+		action, token, site, extra string
+		target                     float64
+		dst                        *scanResult
+	}{
+		{"pickup", courierTok, benchOrigin, "", scanRatioTarget, &res.Scans},
+		{"receive", staffTok, benchHall, "", 0, &res.Receive},
+		{"shelve", staffTok, benchHall, st.shelveExtra, 0, &res.Shelve},
+		{"collect", staffTok, benchHall, st.collectExtra, 0, &res.Collect},
+	} {
+		src, applied := oneAction(moved, a.token, a.action, a.site, a.extra)
+		if *a.dst, err = phase(a.action, src, a.target); err != nil {
+			return nil, err
+		}
+		moved = applied()
+	}
+	if res.Mix, err = phase("hall mix", hallMix(mixWaybills, courierTok, staffTok, st), mixRatioTarget); err != nil {
 		return nil, err
 	}
-	b.logf("scan run: %d workers, pickup scans on fresh parcels for %s", o.clients, o.duration)
-	scans, err := runScans(ctx, b.service.addr, courierTok, waybills, o.clients, o.duration)
-	if err != nil {
-		return nil, err
-	}
-	scans.judge(res.Pgbench)
-	res.Scans = scans
-	b.logf("scans: %d ok in %.1fs = %.0f/s (%d errors); CPU %s", scans.OK, scans.Seconds, scans.PerSec, scans.Errors,
-		cpuText(scans.CPU))
+	scans := res.Scans
 
 	// Track.
 	b.baseline, err = startBaseline(ctx, b.cluster.ConnString("courier"))
@@ -141,7 +185,7 @@ func (b *bench) measure(ctx context.Context) (*Results, error) {
 		}
 	}
 
-	res.Pass = res.Scans.Pass && res.Track.Pass
+	res.Pass = res.Scans.Pass && res.Mix.Pass && res.Track.Pass
 	res.Machine.ClusterDir = b.cluster.Dir()
 	return res, nil
 }

@@ -11,14 +11,20 @@
 //     -clients connections, in its own database;
 //  4. starts the courier service on that cluster, creates a courier user and
 //     registers -parcels parcels through the API;
-//  5. scans: -clients workers each POST a pickup scan of a different parcel,
-//     again and again, for -duration; the rate of state-changing scans is
-//     compared with pgbench's TPS (target: at least 0.5×);
+//  5. scans, every one on its own parcel (certificates from D-SW to the
+//     city window CC-WIN), -clients workers for -duration each, one action
+//     after another along the journey: pickup by the courier (target: at
+//     least 0.5× pgbench's TPS), then receive, shelve with a slot and
+//     collect with the holder's ID number by the hall's staff on the
+//     parcels the previous phase moved (each rate reported against
+//     pgbench); then a hall's mix of the four on fresh parcels, each
+//     parcel passing through all four (target: at least 0.3×);
 //  6. track: baseline B is a bare Fiber handler in this process doing one
 //     primary-key lookup; it and the service's public track API are loaded
 //     alternately (baseline, service, baseline, service) with -track-conns
 //     keep-alive connections asking for random existing waybills (targets:
-//     service at least 0.7× the baseline's req/s, service p99 ≤ 10 ms).
+//     service at least 0.7× the baseline's req/s, service p99 ≤ 1.3× the
+//     baseline's p99 in the same run).
 //
 // Everything runs on the same cores: the figures are co-located upper
 // bounds, meaningful as ratios. Each timed run also records how the CPU time

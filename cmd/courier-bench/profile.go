@@ -181,7 +181,8 @@ func (b *bench) profile(ctx context.Context, waybills []string, unscanned []stri
 		return nil, err
 	}
 	err := record("scan run", "courier", func() (string, error) {
-		sr, err := runScans(ctx, b.service.addr, courierTok, unscanned, o.clients, o.duration)
+		src, _ := oneAction(unscanned, courierTok, "pickup", benchOrigin, "")
+		sr, err := runScans(ctx, b.service.addr, src, o.clients, o.duration)
 		return fmt.Sprintf("%.0f scans/s over %.1fs, p50 %.2f ms, p99 %.2f ms, %d errors", sr.PerSec, sr.Seconds,
 			sr.P50Ms, sr.P99Ms, sr.Errors), err
 	})

@@ -28,13 +28,15 @@ package main
 //     - service, sequential: ledger.MakeRun for each leg, one after another
 //     (what one scheduler instance does);
 //     - baseline+FK: the baseline with the service tables' foreign keys
-//     added to the b_* tables (informational);
+//     added to the b_* tables;
 //     - service, parallel: the same calls from -runs-workers goroutines
 //     (several instances or legs at once; informational);
 //     each side is checked afterwards (runs, run items, parcels awaiting
 //     pickup in a run, 'book' events);
-//  4. reports the medians and the ratio service (sequential) / baseline,
-//     with the target ≤ 1.5.
+//  4. reports the medians and the ratio service (sequential) /
+//     baseline+FK, with the target ≤ 1.5: like with like, one connection
+//     at a time on each side and the same foreign keys (the ratios to the
+//     bare baseline and of the parallel path are informational).
 //
 // "Tables of the same shape" are CREATE TABLE b_x (LIKE x INCLUDING ALL):
 // the same columns, types, defaults, identity, NOT NULL and CHECK
@@ -129,9 +131,9 @@ type runsResult struct {
 	BaselineFKS float64 `json:"baseline_fk_s"`
 	SequentialS float64 `json:"service_sequential_s"`
 	ParallelS   float64 `json:"service_parallel_s"`
-	Ratio       float64 `json:"ratio"`          // sequential / baseline: the target
-	RatioPar    float64 `json:"ratio_parallel"` // parallel / baseline
-	RatioFK     float64 `json:"ratio_fk"`       // sequential / baseline+FK
+	Ratio       float64 `json:"ratio"`          // sequential / baseline (informational)
+	RatioPar    float64 `json:"ratio_parallel"` // parallel / baseline (informational)
+	RatioFK     float64 `json:"ratio_fk"`       // sequential / baseline+FK: the target
 	Target      float64 `json:"target"`
 	Pass        bool    `json:"pass"`
 
@@ -228,10 +230,11 @@ func (b *bench) measureRuns(ctx context.Context) (*runsResult, error) {
 	if res.BaselineFKS > 0 {
 		res.RatioFK = res.SequentialS / res.BaselineFKS
 	}
-	// The target applies to the runs as the service makes them: the
-	// scheduler's jobs.MakeRuns with its workers. One leg after another is
-	// informational.
-	res.Pass = res.RatioPar > 0 && res.RatioPar <= runsRatioTarget
+	// Like with like: the service one leg after another (one connection
+	// at a time, as the baseline's one transaction) against the baseline
+	// with the same foreign keys. The scheduler's parallel path and the
+	// baseline without foreign keys are informational.
+	res.Pass = res.RatioFK > 0 && res.RatioFK <= runsRatioTarget
 
 	if o.runsExplain {
 		if res.Explain, err = b.runsExplain(ctx, legs, slot); err != nil {
@@ -804,10 +807,10 @@ func printRunsReport(w io.Writer, r *runsResult) {
 		}
 		fmt.Fprintf(tw, "  %s\t%.3f\t%s\t%.2f\t%.0f%%\n", name, s, strings.Join(parts, ", "), median(pg), other)
 	}
-	row("baseline: plain set-based SQL into b_* (LIKE … INCLUDING ALL), 1 statement per table, 1 transaction", r.BaselineS, r.Baseline)
-	row(fmt.Sprintf("service: ledger.MakeRun × %d legs, one after another (informational)", r.Legs), r.SequentialS, r.Sequential)
-	row("baseline+FK: the baseline with the service tables' foreign keys (informational)", r.BaselineFKS, r.BaselineFK)
-	row(fmt.Sprintf("service: jobs.MakeRuns × %d legs, %d workers, as the scheduler makes them", r.Legs, r.Workers), r.ParallelS, r.Parallel)
+	row("baseline: plain set-based SQL into b_* (LIKE … INCLUDING ALL), 1 statement per table, 1 transaction (informational)", r.BaselineS, r.Baseline)
+	row(fmt.Sprintf("service: ledger.MakeRun × %d legs, one after another", r.Legs), r.SequentialS, r.Sequential)
+	row("baseline+FK: the baseline with the service tables' foreign keys", r.BaselineFKS, r.BaselineFK)
+	row(fmt.Sprintf("service: jobs.MakeRuns × %d legs, %d workers, as the scheduler makes them (informational)", r.Legs, r.Workers), r.ParallelS, r.Parallel)
 	tw.Flush()
 	runMs := func(rs []runsSide) string {
 		var med, mx []float64
@@ -819,11 +822,10 @@ func printRunsReport(w io.Writer, r *runsResult) {
 	fmt.Fprintf(w, "  one MakeRun call (%d parcels), one leg after another: %s\n", r.Parcels/max(r.Legs, 1),
 		runMs(r.Sequential))
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "  ratio service (scheduler, %d workers) / baseline\t%.2f\ttarget ≤ %.1f\t%s\n", r.Workers, r.RatioPar, r.Target, passFail(r.Pass))
-	fmt.Fprintf(tw, "  ratio service (one leg after another) / baseline\t%.2f\t(informational)\t%s\n", r.Ratio,
-		passFail(r.Ratio > 0 && r.Ratio <= r.Target))
-	fmt.Fprintf(tw, "  ratio service (sequential) / baseline+FK\t%.2f\t(informational)\t%s\n", r.RatioFK,
-		passFail(r.RatioFK > 0 && r.RatioFK <= r.Target))
+	fmt.Fprintf(tw, "  ratio service (one leg after another) / baseline+FK\t%.2f\ttarget ≤ %.1f\t%s\n", r.RatioFK, r.Target,
+		passFail(r.Pass))
+	fmt.Fprintf(tw, "  ratio service (one leg after another) / baseline\t%.2f\t(informational)\n", r.Ratio)
+	fmt.Fprintf(tw, "  ratio service (scheduler, %d workers) / baseline\t%.2f\t(informational)\n", r.Workers, r.RatioPar)
 	tw.Flush()
 	fmt.Fprintf(w, "  same shape: b_x is CREATE TABLE b_x (LIKE x INCLUDING ALL) for %s: same columns, defaults, identity,\n"+
 		"  CHECKs and indexes (GIN on path, partial parcels_waiting, …); no foreign keys, no triggers\n", strings.Join(runsTables, ", "))

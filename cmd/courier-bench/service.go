@@ -314,11 +314,14 @@ func (a *api) token(ctx context.Context, username, password string) (string, err
 }
 
 // createUserAndSignIn creates a user with a random password (as admin) and
-// signs in as it.
-func (a *api) createUserAndSignIn(ctx context.Context, adminToken, username, role string) (string, error) {
+// signs in as it; site is the user's site, or "" for roles without one.
+func (a *api) createUserAndSignIn(ctx context.Context, adminToken, username, role, site string) (string, error) {
 	password := "bench-" + randomHex(12)
-	err := a.call(ctx, "/api/v1/users", adminToken,
-		map[string]string{"username": username, "password": password, "role": role}, fasthttp.StatusCreated, nil)
+	u := map[string]string{"username": username, "password": password, "role": role}
+	if site != "" {
+		u["site"] = site
+	}
+	err := a.call(ctx, "/api/v1/users", adminToken, u, fasthttp.StatusCreated, nil)
 	if err != nil {
 		return "", fmt.Errorf("create user %s: %w", username, err)
 	}
