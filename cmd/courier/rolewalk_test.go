@@ -1,0 +1,300 @@
+package main
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// walkRoles are the callers of the role walk, in the order of a row's
+// cells: users of each role at a site of their own or another, and no token.
+var walkRoles = []string{"admin", "clerk", "clerkGT", "staff", "staffNG", "courier", "api", ""}
+
+// cellWant decodes a row's cells, one letter per caller in walkRoles order:
+// o 2xx (the request is valid and must succeed), f 403, u 401, n 404.
+func cellWant(t *testing.T, route, cells string) map[string]byte {
+	t.Helper()
+	cells = strings.ReplaceAll(cells, " ", "")
+	if len(cells) != len(walkRoles) {
+		t.Fatalf("%s: %d cells, want %d (%v)", route, len(cells), len(walkRoles), walkRoles)
+	}
+	out := map[string]byte{}
+	for i, r := range walkRoles {
+		if !strings.ContainsRune("ofun", rune(cells[i])) {
+			t.Fatalf("%s: cell %q for %q", route, cells[i], r)
+		}
+		out[r] = cells[i]
+	}
+	return out
+}
+
+// walkRequest is one cell's request: the path (with its parameters filled
+// in), the body, and the token when the cell needs one of its own.
+type walkRequest struct {
+	path    string
+	body    any
+	token   string
+	headers []string
+}
+
+// walkRoute is one row: a route of the service, how to make a valid
+// request for each caller, and what each caller must get.
+type walkRoute struct {
+	method, pattern string
+	req             func(role string) walkRequest
+	cells           string
+}
+
+var walkN atomic.Int64
+
+// walkNo is a fresh application number.
+func walkNo() string { return fmt.Sprintf("RW-%d", walkN.Add(1)) }
+
+var paramPattern = regexp.MustCompile(`\{[^}]+\}`)
+
+// Every route of the service (as its OpenAPI document lists them, which a
+// test in web keeps equal to the routes it serves) with every role: each
+// cell has its expected status; every allowed cell sends a valid request
+// and must answer 2xx; a route missing from the table fails the test.
+func TestEveryRouteWithEveryRole(t *testing.T) {
+	t.Parallel()
+	s := boot(t, nil)
+	tok := s.users()
+	admin := tok["admin"]
+	legs := s.legIDs(admin)
+
+	// register makes a parcel as the clerk at D-SW, for the city window.
+	register := func() string {
+		b := parcelBody("13912345678")
+		b["application_no"] = walkNo()
+		return s.must(201, "POST", "/api/v1/parcels", tok["clerk"], b).str("waybill_no")
+	}
+	// The parcel most rows read: registered at D-SW and collected by the
+	// courier, bound for CC-WIN.
+	no := register()
+	s.must(200, "POST", "/api/v1/scans", tok["courier"], map[string]any{"code": no, "action": "pickup", "site": "D-SW", "scan_id": scanID()})
+	// A run of the direct leg D-SW → CC-WIN, for the run rows.
+	register()
+	run := s.must(201, "POST", fmt.Sprintf("/api/v1/routes/%d/run", legs["D-SW>CC-WIN"]), admin, nil)
+	runNo, bagNo := run.str("run_no"), run.str("bag_no")
+	// registerAt makes a parcel as admin at a department, for the city window.
+	registerAt := func(origin string) {
+		b := parcelBody("13912345678")
+		b["application_no"], b["origin_site"] = walkNo(), origin
+		s.must(201, "POST", "/api/v1/parcels", admin, b)
+	}
+	// Manual runs are keyed by leg and second: each run below has a leg of its own.
+	// arrivedRun makes a run whose bag the courier collected and CC-WIN received.
+	arrivedRun := func(origin string) string {
+		registerAt(origin)
+		r := s.must(201, "POST", fmt.Sprintf("/api/v1/routes/%d/run", legs[origin+">CC-WIN"]), admin, nil)
+		s.must(200, "POST", "/api/v1/scans", tok["courier"], map[string]any{"code": r.str("bag_no"), "action": "pickup", "scan_id": scanID()})
+		s.must(200, "POST", "/api/v1/scans", tok["staff"], map[string]any{"code": r.str("bag_no"), "action": "receive", "scan_id": scanID()})
+		return r.str("run_no")
+	}
+	// registration is a valid registration for each registering caller.
+	registration := func(role string) any {
+		b := parcelBody("13912345678")
+		b["application_no"] = walkNo()
+		switch role {
+		case "clerkGT":
+			b["origin_site"] = "D-GT"
+			b["certificate"] = map[string]any{"type": "business_licence", "number": "GT-1"}
+		case "staff", "staffNG":
+			site := map[string]string{"staff": "CC-WIN", "staffNG": "NG-HALL"}[role]
+			b["kind"], b["origin_site"] = "materials", site
+			b["destination"] = map[string]any{"kind": "department", "site": "D-SW"}
+			delete(b, "certificate")
+		}
+		return b
+	}
+	// scanFor is a valid scan of a fresh parcel for each scanning caller.
+	scanFor := func(role string) any {
+		p := register()
+		body := map[string]any{"code": p, "scan_id": scanID()}
+		switch role {
+		case "admin":
+			body["action"], body["reason"] = "report", "damaged"
+		case "clerk", "clerkGT", "api", "":
+			body["action"] = "cancel"
+		case "staff", "staffNG":
+			s.must(200, "POST", "/api/v1/scans", tok["courier"], map[string]any{"code": p, "action": "pickup", "site": "D-SW", "scan_id": scanID()})
+			body["action"], body["reason"] = "report", "damaged"
+		case "courier":
+			body["action"], body["site"] = "pickup", "D-SW"
+		}
+		return body
+	}
+	plain := func(path string) func(string) walkRequest {
+		return func(string) walkRequest { return walkRequest{path: path} }
+	}
+	withBody := func(path string, body func(role string) any) func(string) walkRequest {
+		return func(role string) walkRequest { return walkRequest{path: path, body: body(role)} }
+	}
+	newUser := func(string) any {
+		return map[string]any{"username": "w" + strings.ReplaceAll(walkNo(), "-", ""), "password": "password-123456", "role": "courier"}
+	}
+	leg := fmt.Sprintf("/api/v1/routes/%d", legs["D-SW>CC-WIN"])
+	legBody := func(string) any {
+		return map[string]any{"from_site": "D-SW", "to_site": "CC-WIN", "schedule": "30 9,14 * * *", "sla_hours": 24, "active": true}
+	}
+	newLegs := []string{"NG-HALL", "NA-HALL", "JY-HALL", "DH-HALL", "YS-HALL", "ED-HALL", "CC-HUB"}
+	var newLeg atomic.Int64
+	newLegBody := func(role string) any {
+		// A department to a hall it has no leg to yet, for the allowed
+		// caller; the others are refused before the body is read.
+		to := newLegs[0]
+		if role == "admin" {
+			to = newLegs[newLeg.Add(1)%int64(len(newLegs))]
+		}
+		return map[string]any{"from_site": "D-AJ", "to_site": to, "schedule": "0 10 * * *"}
+	}
+	day := "/api/v1/calendar/2026-10-01"
+
+	//                                                     admin clerk clerkGT staff staffNG courier api none
+	routes := []walkRoute{
+		{"GET", "/healthz", plain("/healthz"), "o o o o o o o o"},
+		{"GET", "/readyz", plain("/readyz"), "o o o o o o o o"},
+		{"GET", "/api/openapi.json", plain("/api/openapi.json"), "o o o o o o o o"},
+		{"GET", "/t/{waybill_no}", plain("/t/" + no), "o o o o o o o o"},
+		{"POST", "/t/{waybill_no}", func(string) walkRequest {
+			return walkRequest{path: "/t/" + no, body: "phone_tail=5678", headers: []string{"Content-Type", "application/x-www-form-urlencoded"}}
+		}, "o o o o o o o o"},
+		{"GET", "/api/v1/track/{waybill_no}", plain("/api/v1/track/" + no), "o o o o o o o o"},
+		{"POST", "/api/v1/auth/token", withBody("/api/v1/auth/token", func(string) any {
+			return map[string]string{"username": "admin", "password": adminPassword}
+		}), "o o o o o o o o"},
+		{"DELETE", "/api/v1/auth/token", func(role string) walkRequest {
+			// A token of its own, so the walk's token stays valid.
+			tk := ""
+			if role != "" {
+				name := map[string]string{"admin": "admin"}[role]
+				pw := adminPassword
+				if name == "" {
+					name, pw = "u-"+strings.ToLower(role), "password-"+role+"-1"
+				}
+				tk = s.login(name, pw)
+			}
+			return walkRequest{path: "/api/v1/auth/token", token: tk}
+		}, "o o o o o o o u"},
+		{"GET", "/api/v1/me", plain("/api/v1/me"), "o o o o o o o u"},
+		{"GET", "/api/v1/sites", plain("/api/v1/sites"), "o o o o o o o u"},
+		{"GET", "/api/v1/cert-types", plain("/api/v1/cert-types"), "o o o o o o o u"},
+		{"GET", "/api/v1/users", plain("/api/v1/users"), "o f f f f f f u"},
+		{"POST", "/api/v1/users", withBody("/api/v1/users", newUser), "o f f f f f f u"},
+		{"POST", "/api/v1/parcels", withBody("/api/v1/parcels", registration), "o o o o o f o u"},
+		{"GET", "/api/v1/parcels", plain("/api/v1/parcels"), "o o o o o o o u"},
+		{"GET", "/api/v1/parcels/{waybill_no}", plain("/api/v1/parcels/" + no), "o o f o f o o u"},
+		{"GET", "/api/v1/parcels/{waybill_no}/events", plain("/api/v1/parcels/" + no + "/events"), "o o f o f o o u"},
+		{"GET", "/api/v1/parcels/{waybill_no}/label.pdf", plain("/api/v1/parcels/" + no + "/label.pdf"), "o o f o f f o u"},
+		{"POST", "/api/v1/labels", withBody("/api/v1/labels", func(string) any {
+			return map[string]any{"waybill_nos": []string{no}}
+		}), "o o f o f f o u"},
+		{"POST", "/api/v1/scans", withBody("/api/v1/scans", scanFor), "o o f o f o f u"},
+		{"GET", "/api/v1/messages", plain("/api/v1/messages"), "o f f f f f f u"},
+		{"GET", "/api/v1/routes", plain("/api/v1/routes"), "o o o o o o o u"},
+		{"GET", "/api/v1/routes/path", plain("/api/v1/routes/path?" + url.Values{"from": {"D-SW"}, "to": {"CC-WIN"}}.Encode()), "o o o o o o o u"},
+		{"POST", "/api/v1/routes", withBody("/api/v1/routes", newLegBody), "o f f f f f f u"},
+		{"PUT", "/api/v1/routes/{id}", withBody(leg, legBody), "o f f f f f f u"},
+		{"POST", "/api/v1/routes/{id}/run", func(role string) walkRequest {
+			if role == "admin" {
+				registerAt("D-GT")
+			}
+			return walkRequest{path: fmt.Sprintf("/api/v1/routes/%d/run", legs["D-GT>CC-WIN"])}
+		}, "o f f f f f f u"},
+		{"GET", "/api/v1/calendar", plain("/api/v1/calendar"), "o o o o o o o u"},
+		{"PUT", "/api/v1/calendar/{day}", withBody(day, func(string) any { return map[string]any{"kind": "closed", "note": "国庆节"} }), "o f f f f f f u"},
+		{"DELETE", "/api/v1/calendar/{day}", plain(day), "o f f f f f f u"},
+		{"GET", "/api/v1/runs", plain("/api/v1/runs"), "o o o o o o f u"},
+		{"GET", "/api/v1/runs/{run_no}", plain("/api/v1/runs/" + runNo), "o o f o f o f u"},
+		{"POST", "/api/v1/runs/{run_no}/close", func(role string) walkRequest {
+			if origin, ok := map[string]string{"admin": "D-HB", "staff": "D-LY"}[role]; ok {
+				return walkRequest{path: "/api/v1/runs/" + arrivedRun(origin) + "/close"}
+			}
+			return walkRequest{path: "/api/v1/runs/" + runNo + "/close"}
+		}, "o f f o f f f u"},
+		{"GET", "/api/v1/runs/{run_no}/manifest.pdf", plain("/api/v1/runs/" + runNo + "/manifest.pdf"), "o o f o f o f u"},
+		{"GET", "/api/v1/runs/{run_no}/bag-label.pdf", plain("/api/v1/runs/" + bagNo + "/bag-label.pdf"), "o o f o f o f u"},
+		{"GET", "/api/v1/jobs", plain("/api/v1/jobs"), "o f f f f f f u"},
+		{"PUT", "/api/v1/jobs/{name}", withBody("/api/v1/jobs/reminder", func(string) any {
+			return map[string]any{"enabled": true, "schedule": "0 9 * * *"}
+		}), "o f f f f f f u"},
+		{"GET", "/api/v1/jobs/{name}/runs", plain("/api/v1/jobs/sla/runs"), "o f f f f f f u"},
+		{"POST", "/api/v1/jobs/{name}/run", plain("/api/v1/jobs/sla/run"), "o f f f f f f u"},
+	}
+
+	// The table covers every documented route, and only those.
+	doc := s.must(200, "GET", "/api/openapi.json", "", nil)
+	paths, _ := doc.JSON["paths"].(map[string]any)
+	documented := map[string]bool{}
+	for p, ops := range paths {
+		for m := range ops.(map[string]any) {
+			switch m {
+			case "get", "post", "put", "patch", "delete":
+				documented[strings.ToUpper(m)+" "+paramPattern.ReplaceAllString(p, "{}")] = true
+			}
+		}
+	}
+	inTable := map[string]bool{}
+	for _, rt := range routes {
+		key := rt.method + " " + paramPattern.ReplaceAllString(rt.pattern, "{}")
+		if inTable[key] {
+			t.Errorf("route %s is in the table twice", key)
+		}
+		inTable[key] = true
+		if !documented[key] {
+			t.Errorf("the table has %s, which the service does not document", key)
+		}
+	}
+	var missing []string
+	for key := range documented {
+		if !inTable[key] {
+			missing = append(missing, key)
+		}
+	}
+	sort.Strings(missing)
+	for _, key := range missing {
+		t.Errorf("route %s is missing from the role walk", key)
+	}
+
+	for _, rt := range routes {
+		want := cellWant(t, rt.method+" "+rt.pattern, rt.cells)
+		for _, role := range walkRoles {
+			rq := rt.req(role)
+			token := tok[role]
+			if rq.token != "" || rt.method == "DELETE" && rt.pattern == "/api/v1/auth/token" {
+				token = rq.token
+			}
+			r := s.do(rt.method, rq.path, token, rq.body, rq.headers...)
+			ok := false
+			switch want[role] {
+			case 'o':
+				ok = r.Status >= 200 && r.Status < 300
+			case 'f':
+				ok = r.Status == 403
+			case 'u':
+				ok = r.Status == 401
+			case 'n':
+				ok = r.Status == 404
+			}
+			if !ok {
+				who := role
+				if who == "" {
+					who = "no token"
+				}
+				t.Errorf("%s %s as %s: %d, want %c: %s", rt.method, rq.path, who, r.Status, want[role], truncateBody(r.Body))
+			}
+		}
+	}
+}
+
+func truncateBody(b []byte) string {
+	if len(b) > 300 {
+		return string(b[:300]) + "…"
+	}
+	return string(b)
+}
