@@ -810,7 +810,7 @@ func TestOpenAPIExamplesMatchTheirSchemas(t *testing.T) {
 // roleAccounts resolves a token naming a role to an actor of that role.
 type roleAccounts struct{}
 
-func (roleAccounts) Create(context.Context, shipment.NewUser) (shipment.User, error) {
+func (roleAccounts) CreateBy(context.Context, shipment.Actor, shipment.NewUser) (shipment.User, error) {
 	return shipment.User{}, errors.New("not implemented")
 }
 func (roleAccounts) List(context.Context) ([]shipment.User, error) {
@@ -931,7 +931,7 @@ func (fakeOps) Legs(context.Context) ([]shipment.Leg, error) { return []shipment
 func (fakeOps) Path(_ context.Context, from, to string) ([]string, error) {
 	return []string{from, "CC-HUB", to}, nil
 }
-func (fakeOps) SaveLeg(_ context.Context, l shipment.Leg) (shipment.Leg, error) {
+func (fakeOps) SaveLeg(_ context.Context, _ shipment.Actor, l shipment.Leg) (shipment.Leg, error) {
 	if l.ID == 0 {
 		l.ID = 13
 	}
@@ -978,7 +978,9 @@ func (fakeOps) BagLabel(context.Context, shipment.Actor, string) (labels.BagLabe
 func (fakeOps) Calendar(context.Context) (map[string]string, error) {
 	return map[string]string{"2026-09-27": "workday", "2026-10-01": "closed"}, nil
 }
-func (fakeOps) SetCalendarDay(context.Context, string, string, string) error { return nil }
+func (fakeOps) SetCalendarDay(context.Context, shipment.Actor, string, string, string) error {
+	return nil
+}
 func (fakeOps) Jobs(context.Context) (any, error) {
 	settings := make([]postgres.JobSetting, len(postgres.DefaultJobs))
 	for i, j := range postgres.DefaultJobs {
@@ -987,7 +989,7 @@ func (fakeOps) Jobs(context.Context) (any, error) {
 	}
 	return map[string]any{"items": settings, "recent_runs": []postgres.JobRun{fakeJobRun("reminder")}}, nil
 }
-func (fakeOps) SaveJob(_ context.Context, name string, enabled bool, spec string, params []byte) (any, error) {
+func (fakeOps) SaveJob(_ context.Context, _ shipment.Actor, name string, enabled bool, spec string, params []byte) (any, error) {
 	if len(params) == 0 {
 		params = []byte(`{}`)
 	}
