@@ -277,6 +277,8 @@ func TestEveryRouteWithEveryRole(t *testing.T) {
 		{"POST", "/api/v1/labels", func() any { return map[string]any{"waybill_nos": []string{no}} }, []string{"admin", "clerk", "staff", "api"}},
 		{"POST", "/api/v1/scans", scanBody, []string{"admin", "clerk", "staff", "courier"}},
 		{"GET", "/api/v1/messages", nil, []string{"admin"}},
+		{"PUT", "/api/v1/sites/NG-HALL", func() any { return map[string]any{"board_notice_zh": "本周六正常办公"} }, []string{"admin"}},
+		{"GET", "/api/v1/audit?entity=site", nil, []string{"admin"}},
 		{"GET", "/api/v1/track/" + no, nil, append(all, "")},
 		{"GET", "/t/" + no, nil, append(all, "")},
 		{"GET", "/healthz", nil, append(all, "")},
