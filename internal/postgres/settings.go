@@ -271,9 +271,9 @@ func (st *Settings) SaveSite(ctx context.Context, by shipment.Actor, code string
 	if err != nil {
 		return shipment.Site{}, translate(err, "site")
 	}
-	if err := st.Ref.Reload(ctx, st.Pool); err != nil {
-		return after, err
-	}
+	// The edit is committed: should this reload fail, the Watcher's next
+	// poll reloads (the version moved), so the answer is still the change.
+	_ = st.Ref.Reload(ctx, st.Pool)
 	return after, nil
 }
 
