@@ -22,6 +22,10 @@ type Site struct {
 	HoursEN  string   `json:"opening_hours_en,omitempty"`
 	Windows  []Window `json:"windows"`
 	Active   bool     `json:"active"`
+	// Hall settings: when no SMS is sent, and the hall's notice board.
+	QuietHours *QuietHours `json:"quiet_hours,omitempty"`
+	NoticeZH   string      `json:"board_notice_zh,omitempty"`
+	NoticeEN   string      `json:"board_notice_en,omitempty"`
 }
 
 // Address is the site's address in one line.

@@ -97,7 +97,7 @@ func (s *server) createUser(c *fiber.Ctx) error {
 	if err := decode(c, &n); err != nil {
 		return err
 	}
-	u, err := s.Accounts.Create(c.UserContext(), n)
+	u, err := s.Accounts.CreateBy(c.UserContext(), actor(c), n)
 	if err != nil {
 		return err
 	}

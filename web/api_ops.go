@@ -64,7 +64,7 @@ func (s *server) createLeg(c *fiber.Ctx) error {
 	if err := decode(c, &r); err != nil {
 		return err
 	}
-	l, err := s.Runs.SaveLeg(c.UserContext(), r.leg(0))
+	l, err := s.Runs.SaveLeg(c.UserContext(), actor(c), r.leg(0))
 	if err != nil {
 		return err
 	}
@@ -80,7 +80,7 @@ func (s *server) updateLeg(c *fiber.Ctx) error {
 	if err := decode(c, &r); err != nil {
 		return err
 	}
-	l, err := s.Runs.SaveLeg(c.UserContext(), r.leg(id))
+	l, err := s.Runs.SaveLeg(c.UserContext(), actor(c), r.leg(id))
 	if err != nil {
 		return err
 	}
@@ -123,14 +123,14 @@ func (s *server) setCalendarDay(c *fiber.Ctx) error {
 	if len([]rune(r.Note)) > 100 {
 		return apperr.New(apperr.Invalid, "parcel.text_too_long").OnField("note").With("field", "note")
 	}
-	if err := s.Runs.SetCalendarDay(c.UserContext(), c.Params("day"), r.Kind, r.Note); err != nil {
+	if err := s.Runs.SetCalendarDay(c.UserContext(), actor(c), c.Params("day"), r.Kind, r.Note); err != nil {
 		return err
 	}
 	return c.JSON(fiber.Map{"day": c.Params("day"), "kind": r.Kind, "note": r.Note})
 }
 
 func (s *server) deleteCalendarDay(c *fiber.Ctx) error {
-	if err := s.Runs.SetCalendarDay(c.UserContext(), c.Params("day"), "", ""); err != nil {
+	if err := s.Runs.SetCalendarDay(c.UserContext(), actor(c), c.Params("day"), "", ""); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
@@ -225,7 +225,7 @@ func (s *server) saveJob(c *fiber.Ctx) error {
 	if err := decode(c, &r); err != nil {
 		return err
 	}
-	j, err := s.Runs.SaveJob(c.UserContext(), c.Params("name"), r.Enabled, r.Schedule, r.Params)
+	j, err := s.Runs.SaveJob(c.UserContext(), actor(c), c.Params("name"), r.Enabled, r.Schedule, r.Params)
 	if err != nil {
 		return err
 	}

@@ -32,7 +32,7 @@ type Ledger interface {
 
 // Accounts keeps users and their tokens.
 type Accounts interface {
-	Create(ctx context.Context, n shipment.NewUser) (shipment.User, error)
+	CreateBy(ctx context.Context, by shipment.Actor, n shipment.NewUser) (shipment.User, error)
 	List(ctx context.Context) ([]shipment.User, error)
 	IssueToken(ctx context.Context, username, password string) (string, time.Time, error)
 	ActorByToken(ctx context.Context, token string) (shipment.Actor, error)
@@ -58,7 +58,7 @@ type Throttle interface {
 type Operations interface {
 	Legs(ctx context.Context) ([]shipment.Leg, error)
 	Path(ctx context.Context, from, to string) ([]string, error)
-	SaveLeg(ctx context.Context, l shipment.Leg) (shipment.Leg, error)
+	SaveLeg(ctx context.Context, by shipment.Actor, l shipment.Leg) (shipment.Leg, error)
 	RunLegNow(ctx context.Context, a shipment.Actor, legID int64) (any, error)
 	Runs(ctx context.Context, a shipment.Actor, site, status string, limit int) (any, error)
 	Run(ctx context.Context, a shipment.Actor, no string) (any, error)
@@ -66,11 +66,18 @@ type Operations interface {
 	Manifest(ctx context.Context, a shipment.Actor, no string) (labels.Manifest, error)
 	BagLabel(ctx context.Context, a shipment.Actor, no string) (labels.BagLabel, error)
 	Calendar(ctx context.Context) (map[string]string, error)
-	SetCalendarDay(ctx context.Context, day, kind, note string) error
+	SetCalendarDay(ctx context.Context, by shipment.Actor, day, kind, note string) error
 	Jobs(ctx context.Context) (any, error)
-	SaveJob(ctx context.Context, name string, enabled bool, schedule string, params []byte) (any, error)
+	SaveJob(ctx context.Context, by shipment.Actor, name string, enabled bool, schedule string, params []byte) (any, error)
 	JobRuns(ctx context.Context, name string, limit int) (any, error)
 	RunJobNow(ctx context.Context, name string) (any, error)
+}
+
+// Settings edits the sites (with their hall settings) and reads the audit
+// log of every administrator's change.
+type Settings interface {
+	SaveSite(ctx context.Context, by shipment.Actor, code string, e shipment.SiteEdit) (shipment.Site, error)
+	Audit(ctx context.Context, f shipment.AuditFilter) (tracking.Page[shipment.AuditEntry], error)
 }
 
 // Deps is everything the handlers need.
@@ -80,6 +87,7 @@ type Deps struct {
 	Ref       Reference
 	Throttle  Throttle
 	Runs      Operations
+	Settings  Settings
 	Labels    *labels.Renderer
 	Catalog   *i18n.Catalog
 	Log       *slog.Logger

@@ -469,6 +469,17 @@ func TestOpenAPIRequestExamplesAreAccepted(t *testing.T) {
 				}
 			}
 		},
+		"PUT /api/v1/sites/{code}": func(t *testing.T, ex any) {
+			var e shipment.SiteEdit
+			if err := decodeStrict(ex, &e); err != nil {
+				t.Fatal(err)
+			}
+			hall := shipment.Site{Code: "NG-HALL", Kind: shipment.SiteHall, NameZH: "南关区政务服务中心", NameEN: "Nanguan",
+				Province: "吉林省", City: "长春市", District: "南关区", Active: true}
+			if _, err := e.Apply(hall); err != nil {
+				t.Errorf("site edit example is refused: %v", err)
+			}
+		},
 		"POST /api/v1/routes":     checkLegExample,
 		"PUT /api/v1/routes/{id}": checkLegExample,
 		"PUT /api/v1/calendar/{day}": func(t *testing.T, ex any) {
@@ -643,6 +654,10 @@ func TestOpenAPISchemasMatchTheTypes(t *testing.T) {
 		{"User", reflect.TypeOf(shipment.User{}), true},
 		{"Site", reflect.TypeOf(shipment.Site{}), true},
 		{"Window", reflect.TypeOf(shipment.Window{}), true},
+		{"QuietHours", reflect.TypeOf(shipment.QuietHours{}), true},
+		{"SiteEdit", reflect.TypeOf(shipment.SiteEdit{}), false},
+		{"AuditEntry", reflect.TypeOf(shipment.AuditEntry{}), true},
+		{"AuditPage", reflect.TypeOf(tracking.Page[shipment.AuditEntry]{}), true},
 		{"CertType", reflect.TypeOf(shipment.CertType{}), true},
 		{"ScanResult", reflect.TypeOf(tracking.ScanResult{}), true},
 		{"ItemResult", reflect.TypeOf(tracking.ItemResult{}), true},
@@ -810,7 +825,7 @@ func TestOpenAPIExamplesMatchTheirSchemas(t *testing.T) {
 // roleAccounts resolves a token naming a role to an actor of that role.
 type roleAccounts struct{}
 
-func (roleAccounts) Create(context.Context, shipment.NewUser) (shipment.User, error) {
+func (roleAccounts) CreateBy(context.Context, shipment.Actor, shipment.NewUser) (shipment.User, error) {
 	return shipment.User{}, errors.New("not implemented")
 }
 func (roleAccounts) List(context.Context) ([]shipment.User, error) {
@@ -931,7 +946,7 @@ func (fakeOps) Legs(context.Context) ([]shipment.Leg, error) { return []shipment
 func (fakeOps) Path(_ context.Context, from, to string) ([]string, error) {
 	return []string{from, "CC-HUB", to}, nil
 }
-func (fakeOps) SaveLeg(_ context.Context, l shipment.Leg) (shipment.Leg, error) {
+func (fakeOps) SaveLeg(_ context.Context, _ shipment.Actor, l shipment.Leg) (shipment.Leg, error) {
 	if l.ID == 0 {
 		l.ID = 13
 	}
@@ -978,7 +993,9 @@ func (fakeOps) BagLabel(context.Context, shipment.Actor, string) (labels.BagLabe
 func (fakeOps) Calendar(context.Context) (map[string]string, error) {
 	return map[string]string{"2026-09-27": "workday", "2026-10-01": "closed"}, nil
 }
-func (fakeOps) SetCalendarDay(context.Context, string, string, string) error { return nil }
+func (fakeOps) SetCalendarDay(context.Context, shipment.Actor, string, string, string) error {
+	return nil
+}
 func (fakeOps) Jobs(context.Context) (any, error) {
 	settings := make([]postgres.JobSetting, len(postgres.DefaultJobs))
 	for i, j := range postgres.DefaultJobs {
@@ -987,7 +1004,7 @@ func (fakeOps) Jobs(context.Context) (any, error) {
 	}
 	return map[string]any{"items": settings, "recent_runs": []postgres.JobRun{fakeJobRun("reminder")}}, nil
 }
-func (fakeOps) SaveJob(_ context.Context, name string, enabled bool, spec string, params []byte) (any, error) {
+func (fakeOps) SaveJob(_ context.Context, _ shipment.Actor, name string, enabled bool, spec string, params []byte) (any, error) {
 	if len(params) == 0 {
 		params = []byte(`{}`)
 	}
@@ -997,6 +1014,20 @@ func (fakeOps) JobRuns(_ context.Context, name string, _ int) (any, error) {
 	return []postgres.JobRun{fakeJobRun(name)}, nil
 }
 func (fakeOps) RunJobNow(_ context.Context, name string) (any, error) { return fakeJobRun(name), nil }
+
+// fakeSettings edits a reference hall and answers the audit log with one entry.
+type fakeSettings struct{}
+
+func (fakeSettings) SaveSite(_ context.Context, _ shipment.Actor, code string, e shipment.SiteEdit) (shipment.Site, error) {
+	return e.Apply(shipment.Site{Code: code, Kind: shipment.SiteHall, NameZH: "南关区政务服务中心", NameEN: "Nanguan District Government Service Center",
+		Province: "吉林省", City: "长春市", District: "南关区", Windows: []shipment.Window{{No: "1", Name: "综合出件窗口"}}, Active: true})
+}
+
+func (fakeSettings) Audit(context.Context, shipment.AuditFilter) (tracking.Page[shipment.AuditEntry], error) {
+	return tracking.Page[shipment.AuditEntry]{Items: []shipment.AuditEntry{{ID: 418, At: fakeAt, ActorID: 1, ActorUsername: "admin",
+		ActorRole: shipment.RoleAdmin, Entity: "calendar", Key: "2026-10-01", Action: "create",
+		Before: json.RawMessage("null"), After: json.RawMessage(`{"day":"2026-10-01","kind":"closed","note":"国庆节"}`)}}}, nil
+}
 
 // TestOpenAPIDescribesTheOperationsAnswers calls each operation on routes,
 // runs, the calendar and the jobs as an admin, with the documented parameter
@@ -1008,15 +1039,15 @@ func TestOpenAPIDescribesTheOperationsAnswers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, err := New(Deps{Catalog: i18n.MustLoad(), Accounts: roleAccounts{}, Runs: fakeOps{}, Labels: renderer})
+	app, err := New(Deps{Catalog: i18n.MustLoad(), Accounts: roleAccounts{}, Runs: fakeOps{}, Settings: fakeSettings{}, Labels: renderer})
 	if err != nil {
 		t.Fatal(err)
 	}
 	n := 0
 	for key, op := range operations(t, doc) {
 		if !slices.ContainsFunc(strs(op["tags"]), func(tag string) bool {
-			return slices.Contains([]string{"routes", "runs", "calendar", "jobs"}, tag)
-		}) {
+			return slices.Contains([]string{"routes", "runs", "calendar", "jobs", "audit"}, tag)
+		}) && op["operationId"] != "updateSite" {
 			continue
 		}
 		method, path, _ := strings.Cut(key, " ")

@@ -32,6 +32,7 @@ func (s *server) routes(app *fiber.App) {
 	api.Delete("/auth/token", allow(everyone...), s.revokeToken)
 	api.Get("/me", allow(everyone...), s.me)
 	api.Get("/sites", allow(everyone...), s.listSites)
+	api.Put("/sites/:code", allow(admins...), s.saveSite)
 	api.Get("/cert-types", allow(everyone...), s.listCertTypes)
 	api.Get("/users", allow(admins...), s.listUsers)
 	api.Post("/users", allow(admins...), s.createUser)
@@ -43,6 +44,7 @@ func (s *server) routes(app *fiber.App) {
 	api.Post("/labels", allow(printers...), s.printLabels)
 	api.Post("/scans", allow(scanners...), s.scan)
 	api.Get("/messages", allow(admins...), s.listMessages)
+	api.Get("/audit", allow(admins...), s.listAudit)
 
 	// Routes, runs, the calendar and the scheduled jobs.
 	if s.Runs == nil {

@@ -33,8 +33,8 @@ func (o *runsAPI) Path(ctx context.Context, from, to string) ([]string, error) {
 	return o.routes.Path(ctx, from, to)
 }
 
-func (o *runsAPI) SaveLeg(ctx context.Context, l shipment.Leg) (shipment.Leg, error) {
-	return o.routes.Save(ctx, l)
+func (o *runsAPI) SaveLeg(ctx context.Context, by shipment.Actor, l shipment.Leg) (shipment.Leg, error) {
+	return o.routes.Save(ctx, by, l)
 }
 
 func (o *runsAPI) RunLegNow(ctx context.Context, a shipment.Actor, id int64) (any, error) {
@@ -82,11 +82,11 @@ func (o *runsAPI) Calendar(ctx context.Context) (map[string]string, error) {
 	return o.ledger.Calendar(ctx)
 }
 
-func (o *runsAPI) SetCalendarDay(ctx context.Context, day, kind, note string) error {
+func (o *runsAPI) SetCalendarDay(ctx context.Context, by shipment.Actor, day, kind, note string) error {
 	if _, err := schedule.ParseDate(day); err != nil {
 		return err
 	}
-	return o.ledger.SetCalendarDay(ctx, day, kind, strings.TrimSpace(note))
+	return o.ledger.SetCalendarDay(ctx, by, day, kind, strings.TrimSpace(note))
 }
 
 func (o *runsAPI) Jobs(ctx context.Context) (any, error) {
@@ -101,11 +101,11 @@ func (o *runsAPI) Jobs(ctx context.Context) (any, error) {
 	return map[string]any{"items": settings, "recent_runs": runs}, nil
 }
 
-func (o *runsAPI) SaveJob(ctx context.Context, name string, enabled bool, spec string, params []byte) (any, error) {
+func (o *runsAPI) SaveJob(ctx context.Context, by shipment.Actor, name string, enabled bool, spec string, params []byte) (any, error) {
 	if _, err := schedule.Parse(spec); err != nil {
 		return nil, err
 	}
-	return o.ledger.SaveJobSetting(ctx, postgres.JobSetting{Name: name, Enabled: enabled, Schedule: spec,
+	return o.ledger.SaveJobSetting(ctx, by, postgres.JobSetting{Name: name, Enabled: enabled, Schedule: spec,
 		Params: json.RawMessage(params)})
 }
 

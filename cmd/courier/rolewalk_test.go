@@ -196,6 +196,10 @@ func TestEveryRouteWithEveryRole(t *testing.T) {
 		}), "o o f o f f o u"},
 		{"POST", "/api/v1/scans", withBody("/api/v1/scans", scanFor), "o o f o f o f u"},
 		{"GET", "/api/v1/messages", plain("/api/v1/messages"), "o f f f f f f u"},
+		{"PUT", "/api/v1/sites/{code}", withBody("/api/v1/sites/NG-HALL", func(string) any {
+			return map[string]any{"board_notice_zh": "本周六正常办公"}
+		}), "o f f f f f f u"},
+		{"GET", "/api/v1/audit", plain("/api/v1/audit?entity=site"), "o f f f f f f u"},
 		{"GET", "/api/v1/routes", plain("/api/v1/routes"), "o o o o o o o u"},
 		{"GET", "/api/v1/routes/path", plain("/api/v1/routes/path?" + url.Values{"from": {"D-SW"}, "to": {"CC-WIN"}}.Encode()), "o o o o o o o u"},
 		{"POST", "/api/v1/routes", withBody("/api/v1/routes", newLegBody), "o f f f f f f u"},

@@ -280,6 +280,14 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	routes.Validate = func(spec string) error { _, err := schedule.Parse(spec); return err }
 	throttle := &postgres.Throttle{Ledger: ledger, Window: 10 * time.Minute}
 	ledger.Throttle = throttle
+	// Every instance sees every administrator's edit within seconds.
+	watcher := &postgres.Watcher{Pool: pool, OnError: func(err error) { log.Warn("settings reload", "err", err) }}
+	watcher.On(postgres.EntitySite, func(ctx context.Context) error { return ref.Reload(ctx, pool) })
+	watcher.On(postgres.EntityRoute, routes.Forget)
+	watcher.On(postgres.EntityUser, users.ForgetTokens)
+	if _, err := watcher.Check(ctx); err != nil {
+		return err
+	}
 	printer, err := labels.NewRenderer(labels.Options{PublicURL: cfg.PublicURL})
 	if err != nil {
 		return err
@@ -287,6 +295,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	app, err := web.New(web.Deps{
 		Ledger: ledger, Accounts: users, Ref: ref, Throttle: throttle, Labels: printer, Catalog: cat, Log: log,
 		Runs:      &runsAPI{ledger: ledger, routes: routes, sched: sched},
+		Settings:  &postgres.Settings{Pool: pool, Ref: ref, Now: now},
 		PublicURL: cfg.PublicURL, Version: version(), ProxyHeader: cfg.ProxyHeader, TrustedProxies: cfg.TrustedProxies,
 		TrackFree: cfg.TrackFree, TrackHard: cfg.TrackHard,
 		Ready: func(ctx context.Context) error {
@@ -314,6 +323,11 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	go func() {
 		defer wg.Done()
 		dispatch(bg, ledger, throttle, recorder{log: log}, kick, log)
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		watcher.Run(bg)
 	}()
 	if !cfg.Scheduler {
 		sched.Interval = 0

@@ -188,10 +188,10 @@ func TestCatchUpMakesOneRun(t *testing.T) {
 func TestHolidayCalendar(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	if err := b.ledger.SetCalendarDay(b.ctx, "2026-11-25", "closed", "测试假日"); err != nil {
+	if err := b.ledger.SetCalendarDay(b.ctx, shipment.SystemActor, "2026-11-25", "closed", "测试假日"); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.ledger.SetCalendarDay(b.ctx, "2026-11-28", "workday", "调休上班"); err != nil {
+	if err := b.ledger.SetCalendarDay(b.ctx, shipment.SystemActor, "2026-11-28", "workday", "调休上班"); err != nil {
 		t.Fatal(err)
 	}
 	tick := func(at time.Time) {

@@ -79,8 +79,17 @@ func (l *Ledger) JobSettings(ctx context.Context) ([]JobSetting, error) {
 	return out, translate(err, "job")
 }
 
-// SaveJobSetting changes a job's settings. Errors: job.not_found, job.params_invalid.
-func (l *Ledger) SaveJobSetting(ctx context.Context, s JobSetting) (JobSetting, error) {
+// jobAudit is a job's settings as the audit log keeps them.
+type jobAudit struct {
+	Name     string          `json:"name"`
+	Enabled  bool            `json:"enabled"`
+	Schedule string          `json:"schedule"`
+	Params   json.RawMessage `json:"params"`
+}
+
+// SaveJobSetting changes a job's settings, audited as by's. Errors:
+// job.not_found, job.params_invalid.
+func (l *Ledger) SaveJobSetting(ctx context.Context, by shipment.Actor, s JobSetting) (JobSetting, error) {
 	var p JobParams
 	dec := json.NewDecoder(bytesReader(s.Params))
 	dec.DisallowUnknownFields()
@@ -91,14 +100,28 @@ func (l *Ledger) SaveJobSetting(ctx context.Context, s JobSetting) (JobSetting, 
 		return s, apperr.New(apperr.Invalid, "job.params_invalid").OnField("params")
 	}
 	now := l.now()
-	tag, err := l.Pool.Exec(ctx, `UPDATE job_settings SET enabled = $2, schedule = $3, params = $4, updated_at = $5
-		WHERE name = $1`, s.Name, s.Enabled, s.Schedule, s.Params, now)
+	err := WithTx(ctx, l.Pool, func(tx pgx.Tx) error {
+		var before jobAudit
+		err := tx.QueryRow(ctx, `SELECT name, enabled, schedule, params FROM job_settings WHERE name = $1 FOR UPDATE`, s.Name).
+			Scan(&before.Name, &before.Enabled, &before.Schedule, &before.Params)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return apperr.New(apperr.NotFound, "job.not_found").With("name", s.Name)
+		}
+		if err != nil {
+			return err
+		}
+		var after jobAudit
+		if err := tx.QueryRow(ctx, `UPDATE job_settings SET enabled = $2, schedule = $3, params = $4, updated_at = $5
+			WHERE name = $1 RETURNING name, enabled, schedule, params`, s.Name, s.Enabled, s.Schedule, s.Params, now).
+			Scan(&after.Name, &after.Enabled, &after.Schedule, &after.Params); err != nil {
+			return err
+		}
+		s.Params = after.Params
+		return RecordChange(ctx, tx, now, Change{By: by, Entity: EntityJob, Key: s.Name, Before: before, After: after})
+	})
 	s.UpdatedAt = tracking.Local(now)
 	if err != nil {
 		return s, translate(err, "job")
-	}
-	if tag.RowsAffected() == 0 {
-		return s, apperr.New(apperr.NotFound, "job.not_found").With("name", s.Name)
 	}
 	return s, nil
 }

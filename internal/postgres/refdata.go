@@ -102,13 +102,15 @@ func SeedReference(ctx context.Context, pool *pgxpool.Pool) error {
 	})
 }
 
-// RefData is an in-memory copy of the sites and certificate types: static
-// data every instance may hold (reloaded by Reload).
+// RefData is an in-memory copy of the sites and certificate types, read on
+// hot paths (public track, scans) without a query. Reload rereads it; each
+// instance's Watcher calls Reload when an administrator edited a site.
 type RefData struct {
+	reload    sync.Mutex // one Reload at a time, so an older read never replaces a newer one
 	mu        sync.RWMutex
 	sites     map[string]shipment.Site
 	certTypes map[string]shipment.CertType
-	places    sync.Map // placeKey → *tracking.Place, shared read-only by public answers
+	places    *sync.Map // placeKey → *tracking.Place, shared read-only by public answers; replaced with the sites
 }
 
 type placeKey struct {
@@ -119,12 +121,15 @@ type placeKey struct {
 // place is a site as the public sees it, made once per site and language.
 func (r *RefData) place(code, lang string, full bool) *tracking.Place {
 	k := placeKey{code, lang, full}
-	if p, ok := r.places.Load(k); ok {
-		return p.(*tracking.Place)
-	}
-	s, ok := r.Site(code)
+	r.mu.RLock()
+	s, ok := r.sites[code]
+	places := r.places
+	r.mu.RUnlock()
 	if !ok {
 		return nil
+	}
+	if p, ok := places.Load(k); ok {
+		return p.(*tracking.Place)
 	}
 	p := &tracking.Place{Code: s.Code, Name: s.Name(lang)}
 	if full {
@@ -133,7 +138,9 @@ func (r *RefData) place(code, lang string, full bool) *tracking.Place {
 			p.Hours = s.HoursEN
 		}
 	}
-	r.places.Store(k, p)
+	// Into the map of the sites it was made from: a Reload meanwhile
+	// replaced both, so a stale place is never kept.
+	places.Store(k, p)
 	return p
 }
 
@@ -145,16 +152,16 @@ func LoadRefData(ctx context.Context, pool *pgxpool.Pool) (*RefData, error) {
 
 // Reload rereads the reference data.
 func (r *RefData) Reload(ctx context.Context, pool *pgxpool.Pool) error {
-	rows, err := pool.Query(ctx, `SELECT code, kind, name_zh, name_en, province, city, district, street, detail,
-		phone, hours_zh, hours_en, windows, active FROM sites`)
+	r.reload.Lock()
+	defer r.reload.Unlock()
+	rows, err := pool.Query(ctx, `SELECT `+siteCols+` FROM sites`)
 	if err != nil {
 		return fmt.Errorf("postgres: load sites: %w", err)
 	}
 	sites := map[string]shipment.Site{}
 	for rows.Next() {
-		var s shipment.Site
-		if err := rows.Scan(&s.Code, &s.Kind, &s.NameZH, &s.NameEN, &s.Province, &s.City, &s.District,
-			&s.Street, &s.Detail, &s.Phone, &s.HoursZH, &s.HoursEN, &s.Windows, &s.Active); err != nil {
+		s, err := scanSite(rows)
+		if err != nil {
 			rows.Close()
 			return fmt.Errorf("postgres: load sites: %w", err)
 		}
@@ -180,9 +187,8 @@ func (r *RefData) Reload(ctx context.Context, pool *pgxpool.Pool) error {
 		cm[c.Code] = c
 	}
 	r.mu.Lock()
-	r.sites, r.certTypes = sites, cm
+	r.sites, r.certTypes, r.places = sites, cm, &sync.Map{}
 	r.mu.Unlock()
-	r.places.Clear()
 	return nil
 }
 

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"strconv"
 	"sync"
 	"time"
 
@@ -135,26 +136,33 @@ func (r *Routes) check(l shipment.Leg) error {
 	return nil
 }
 
-// Save creates a leg (ID 0) or changes one. Errors: route.* and
-// schedule.* (invalid), route.duplicate (conflict), route.not_found.
-// Deactivating a leg flags the parcels whose path needs it.
-func (r *Routes) Save(ctx context.Context, l shipment.Leg) (shipment.Leg, error) {
+// Save creates a leg (ID 0) or changes one, audited as by's. Errors:
+// route.* and schedule.* (invalid), route.duplicate (conflict),
+// route.not_found. Deactivating a leg flags the parcels whose path needs it.
+func (r *Routes) Save(ctx context.Context, by shipment.Actor, l shipment.Leg) (shipment.Leg, error) {
 	if err := r.check(l); err != nil {
 		return l, err
 	}
 	now := r.Now().UTC()
 	err := WithTx(ctx, r.Pool, func(tx pgx.Tx) error {
 		var err error
+		var before *shipment.Leg
 		if l.ID == 0 {
 			err = tx.QueryRow(ctx, `INSERT INTO legs (from_site, to_site, schedule, sla_hours, active, created_at, updated_at)
 				VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id`, l.From, l.To, l.Schedule, l.SLAHours, l.Active, now).Scan(&l.ID)
 		} else {
-			var n int64
-			n, err = execCount(ctx, tx, `UPDATE legs SET from_site = $2, to_site = $3, schedule = $4, sla_hours = $5,
-				active = $6, updated_at = $7 WHERE id = $1`, l.ID, l.From, l.To, l.Schedule, l.SLAHours, l.Active, now)
-			if err == nil && n == 0 {
+			var old shipment.Leg
+			err = tx.QueryRow(ctx, `SELECT id, from_site, to_site, schedule, sla_hours, active FROM legs WHERE id = $1 FOR UPDATE`, l.ID).
+				Scan(&old.ID, &old.From, &old.To, &old.Schedule, &old.SLAHours, &old.Active)
+			if errors.Is(err, pgx.ErrNoRows) {
 				return apperr.New(apperr.NotFound, "route.not_found").With("id", l.ID)
 			}
+			if err != nil {
+				return err
+			}
+			before = &old
+			_, err = tx.Exec(ctx, `UPDATE legs SET from_site = $2, to_site = $3, schedule = $4, sla_hours = $5,
+				active = $6, updated_at = $7 WHERE id = $1`, l.ID, l.From, l.To, l.Schedule, l.SLAHours, l.Active, now)
 		}
 		if isUnique(err, "") {
 			return apperr.New(apperr.Conflict, "route.duplicate").With("from", l.From).With("to", l.To)
@@ -162,18 +170,20 @@ func (r *Routes) Save(ctx context.Context, l shipment.Leg) (shipment.Leg, error)
 		if err != nil {
 			return err
 		}
-		return flagBrokenPaths(ctx, tx, now)
+		if err := flagBrokenPaths(ctx, tx, now); err != nil {
+			return err
+		}
+		c := Change{By: by, Entity: EntityRoute, Key: strconv.FormatInt(l.ID, 10), After: l}
+		if before != nil {
+			c.Before = *before
+		}
+		return RecordChange(ctx, tx, now, c)
 	})
 	r.forget()
 	if err != nil {
 		return l, translate(err, "route")
 	}
 	return l, nil
-}
-
-func execCount(ctx context.Context, tx pgx.Tx, sql string, args ...any) (int64, error) {
-	tag, err := tx.Exec(ctx, sql, args...)
-	return tag.RowsAffected(), err
 }
 
 // flagBrokenPaths marks parcels still on their way whose next leg no longer

@@ -662,15 +662,52 @@ func (l *Ledger) Calendar(ctx context.Context) (map[string]string, error) {
 	return out, translate(rows.Err(), "calendar")
 }
 
+// calendarDay is a calendar exception as the audit log keeps it.
+type calendarDay struct {
+	Day  string `json:"day"`
+	Kind string `json:"kind"`
+	Note string `json:"note"`
+}
+
 // SetCalendarDay records a holiday or a make-up working day; kind "" removes
-// the day's exception.
-func (l *Ledger) SetCalendarDay(ctx context.Context, day, kind, note string) error {
-	var err error
-	if kind == "" {
-		_, err = l.Pool.Exec(ctx, `DELETE FROM calendar_days WHERE day = $1::date`, day)
-	} else {
-		_, err = l.Pool.Exec(ctx, `INSERT INTO calendar_days (day, kind, note, updated_at) VALUES ($1::date, $2, $3, $4)
-			ON CONFLICT (day) DO UPDATE SET kind = $2, note = $3, updated_at = $4`, day, kind, note, l.now())
-	}
+// the day's exception. Audited as by's.
+func (l *Ledger) SetCalendarDay(ctx context.Context, by shipment.Actor, day, kind, note string) error {
+	now := l.now()
+	err := WithTx(ctx, l.Pool, func(tx pgx.Tx) error {
+		var before *calendarDay
+		var old calendarDay
+		err := tx.QueryRow(ctx, `SELECT to_char(day, 'YYYY-MM-DD'), kind, note FROM calendar_days WHERE day = $1::date FOR UPDATE`, day).
+			Scan(&old.Day, &old.Kind, &old.Note)
+		switch {
+		case err == nil:
+			before = &old
+		case !errors.Is(err, pgx.ErrNoRows):
+			return err
+		}
+		var after *calendarDay
+		if kind == "" {
+			if before == nil {
+				return nil
+			}
+			_, err = tx.Exec(ctx, `DELETE FROM calendar_days WHERE day = $1::date`, day)
+		} else {
+			after = &calendarDay{Day: day, Kind: kind, Note: note}
+			err = tx.QueryRow(ctx, `INSERT INTO calendar_days (day, kind, note, updated_at) VALUES ($1::date, $2, $3, $4)
+				ON CONFLICT (day) DO UPDATE SET kind = $2, note = $3, updated_at = $4
+				RETURNING to_char(day, 'YYYY-MM-DD')`, day, kind, note, now).Scan(&after.Day)
+		}
+		if err != nil {
+			return err
+		}
+		c := Change{By: by, Entity: EntityCalendar, Key: day}
+		if before != nil {
+			c.Before = before
+		}
+		if after != nil {
+			c.After = after
+			c.Key = after.Day
+		}
+		return RecordChange(ctx, tx, now, c)
+	})
 	return translate(err, "calendar")
 }

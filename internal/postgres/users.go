@@ -83,8 +83,14 @@ func (u *Users) validate(n *shipment.NewUser) error {
 	return nil
 }
 
-// Create adds a user. Errors: user.* (invalid), site.unknown, user.exists (conflict).
+// Create adds a user, as the system. Errors: those of CreateBy.
 func (u *Users) Create(ctx context.Context, n shipment.NewUser) (shipment.User, error) {
+	return u.CreateBy(ctx, shipment.SystemActor, n)
+}
+
+// CreateBy adds a user, audited as by's (without the password). Errors:
+// user.* (invalid), site.unknown, user.exists (conflict).
+func (u *Users) CreateBy(ctx context.Context, by shipment.Actor, n shipment.NewUser) (shipment.User, error) {
 	if err := u.validate(&n); err != nil {
 		return shipment.User{}, err
 	}
@@ -100,16 +106,22 @@ func (u *Users) Create(ctx context.Context, n shipment.NewUser) (shipment.User, 
 		n.Departments = []string{}
 	}
 	out := shipment.User{Username: n.Username, Role: n.Role, Site: n.Site, Departments: n.Departments}
-	err = u.Pool.QueryRow(ctx, `INSERT INTO users (username, password_hash, role, site_code, departments, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, created_at`,
-		n.Username, string(hash), n.Role, site, n.Departments, u.Now().UTC()).Scan(&out.ID, &out.CreatedAt)
+	now := u.Now().UTC()
+	err = WithTx(ctx, u.Pool, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `INSERT INTO users (username, password_hash, role, site_code, departments, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, created_at`,
+			n.Username, string(hash), n.Role, site, n.Departments, now).Scan(&out.ID, &out.CreatedAt); err != nil {
+			return err
+		}
+		out.CreatedAt = tracking.Local(out.CreatedAt)
+		return RecordChange(ctx, tx, now, Change{By: by, Entity: EntityUser, Key: n.Username, After: out})
+	})
 	if isUnique(err, "") {
 		return shipment.User{}, apperr.New(apperr.Conflict, "user.exists").OnField("username").With("username", n.Username)
 	}
 	if err != nil {
 		return shipment.User{}, translate(err, "user")
 	}
-	out.CreatedAt = tracking.Local(out.CreatedAt)
 	return out, nil
 }
 
