@@ -59,6 +59,7 @@ var EnvVars = []envVar{
 	{"COURIER_LOG_FORMAT", "text", "text or json."},
 	{"COURIER_TOKEN_TTL", "12h", "Lifetime of an API token (Go duration)."},
 	{"COURIER_DB_MAX_CONNS", "16", "Largest database pool."},
+	{"COURIER_PASSWORD_COST", "10", "bcrypt cost (4–14) of stored passwords; the check of an unknown username uses the same cost, so its answer takes as long. Each step doubles the time of a sign-in. Existing hashes keep their cost until the password changes."},
 	{"COURIER_PROXY_HEADER", "(unset)", "Header carrying the client address behind a load balancer, e.g. X-Real-IP (set by the balancer, not the client). Unset: the peer address. Needs COURIER_TRUSTED_PROXIES."},
 	{"COURIER_TRUSTED_PROXIES", "(unset)", "Comma-separated addresses or CIDRs of the load balancers whose COURIER_PROXY_HEADER is believed; from anyone else the peer address counts."},
 	{"COURIER_TRACK_FREE_FAILURES", "10", "Failed public lookups per client in 10 minutes before each further failure is delayed."},
@@ -244,7 +245,8 @@ func (c *Config) Redacted() map[string]string {
 		"COURIER_ADMIN_PASSWORD": hide(c.AdminPassword != ""), "COURIER_ID_HASH_KEY": hide(c.IDHashKey != nil),
 		"COURIER_DATA_KEY": hide(c.DataKey != nil), "COURIER_LOG_LEVEL": c.LogLevel, "COURIER_LOG_FORMAT": c.LogFormat,
 		"COURIER_TOKEN_TTL": c.TokenTTL.String(), "COURIER_DB_MAX_CONNS": strconv.Itoa(int(c.DBMaxConns)),
-		"COURIER_PROXY_HEADER": c.ProxyHeader, "COURIER_TRUSTED_PROXIES": strings.Join(c.TrustedProxies, ","), "COURIER_TRACK_FREE_FAILURES": strconv.Itoa(c.TrackFree),
+		"COURIER_PASSWORD_COST": strconv.Itoa(c.PasswordCost),
+		"COURIER_PROXY_HEADER":  c.ProxyHeader, "COURIER_TRUSTED_PROXIES": strings.Join(c.TrustedProxies, ","), "COURIER_TRACK_FREE_FAILURES": strconv.Itoa(c.TrackFree),
 		"COURIER_TRACK_MAX_FAILURES": strconv.Itoa(c.TrackHard), "COURIER_SCHEDULER": strconv.FormatBool(c.Scheduler),
 	}
 }
