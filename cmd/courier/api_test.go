@@ -250,7 +250,7 @@ func TestEveryRouteWithEveryRole(t *testing.T) {
 	if r := s.scan(tok["courier"], no, "pickup", ""); r.Status != 200 {
 		t.Fatalf("pickup: %s", r.Body)
 	}
-	roles := []string{"admin", "clerk", "clerkGT", "staff", "staffNG", "courier", "api", ""}
+	roles := []string{"admin", "clerk", "clerkGT", "staff", "staffNG", "lead", "courier", "api", ""}
 	type route struct {
 		method, path string
 		body         func() any
@@ -262,20 +262,25 @@ func TestEveryRouteWithEveryRole(t *testing.T) {
 	scanBody := func() any {
 		return map[string]any{"code": no, "action": "report", "reason": "other", "scan_id": scanID()}
 	}
-	all := []string{"admin", "clerk", "clerkGT", "staff", "staffNG", "courier", "api"}
+	all := []string{"admin", "clerk", "clerkGT", "staff", "staffNG", "lead", "courier", "api"}
+	// Accounts the admin edits: a role and site change that keeps the user
+	// as it was, and a password reset of an account made for it.
+	s.must(201, "POST", "/api/v1/users", tok["admin"], map[string]any{"username": "walk.reset", "password": "walk-reset-pw-1", "role": "courier"})
 	routes := []route{
 		{"GET", "/api/v1/me", nil, all},
 		{"GET", "/api/v1/sites", nil, all},
 		{"GET", "/api/v1/cert-types", nil, all},
 		{"GET", "/api/v1/users", nil, []string{"admin"}},
 		{"POST", "/api/v1/users", newUser, []string{"admin"}},
+		{"PATCH", "/api/v1/users/u-staffng", func() any { return map[string]any{"role": "staff", "site": "NG-HALL", "disabled": false} }, []string{"admin"}},
+		{"POST", "/api/v1/users/walk.reset/password-reset", nil, []string{"admin"}},
 		{"POST", "/api/v1/parcels", func() any { return parcelBody("13912345678") }, []string{"admin", "clerk", "api"}},
 		{"GET", "/api/v1/parcels", nil, all},
-		{"GET", "/api/v1/parcels/" + no, nil, []string{"admin", "clerk", "staff", "courier", "api"}},
-		{"GET", "/api/v1/parcels/" + no + "/events", nil, []string{"admin", "clerk", "staff", "courier", "api"}},
-		{"GET", "/api/v1/parcels/" + no + "/label.pdf", nil, []string{"admin", "clerk", "staff", "api"}},
-		{"POST", "/api/v1/labels", func() any { return map[string]any{"waybill_nos": []string{no}} }, []string{"admin", "clerk", "staff", "api"}},
-		{"POST", "/api/v1/scans", scanBody, []string{"admin", "clerk", "staff", "courier"}},
+		{"GET", "/api/v1/parcels/" + no, nil, []string{"admin", "clerk", "staff", "lead", "courier", "api"}},
+		{"GET", "/api/v1/parcels/" + no + "/events", nil, []string{"admin", "clerk", "staff", "lead", "courier", "api"}},
+		{"GET", "/api/v1/parcels/" + no + "/label.pdf", nil, []string{"admin", "clerk", "staff", "lead", "api"}},
+		{"POST", "/api/v1/labels", func() any { return map[string]any{"waybill_nos": []string{no}} }, []string{"admin", "clerk", "staff", "lead", "api"}},
+		{"POST", "/api/v1/scans", scanBody, []string{"admin", "clerk", "staff", "lead", "courier"}},
 		{"GET", "/api/v1/messages", nil, []string{"admin"}},
 		{"GET", "/api/v1/track/" + no, nil, append(all, "")},
 		{"GET", "/t/" + no, nil, append(all, "")},
@@ -301,6 +306,18 @@ func TestEveryRouteWithEveryRole(t *testing.T) {
 				t.Errorf("%s %s without a token: %d", rt.method, rt.path, r.Status)
 			}
 		}
+	}
+	// Everyone changes their own password; without a token, nobody.
+	for _, role := range roles {
+		pw := "password-" + role + "-1"
+		if role == "admin" {
+			pw = adminPassword
+		}
+		want := 204
+		if role == "" {
+			want = 401
+		}
+		s.must(want, "PUT", "/api/v1/me/password", tok[role], map[string]any{"current_password": pw, "new_password": "walk-" + pw})
 	}
 	// Staff at NG-HALL may register nothing for a department, and API clients scan nothing.
 	if r := s.do("POST", "/api/v1/parcels", tok["staffNG"], parcelBody("13912345678")); r.Status != 422 && r.Status != 403 {

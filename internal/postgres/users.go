@@ -316,6 +316,14 @@ func (u *Users) Update(ctx context.Context, username string, ch shipment.UserCha
 	}
 	var out shipment.User
 	err := WithTx(ctx, u.Pool, func(tx pgx.Tx) error {
+		if (ch.Disabled != nil && *ch.Disabled) || (ch.Role != nil && *ch.Role != shipment.RoleAdmin) {
+			// The change may take an admin's rights: lock every active
+			// admin first, in one order, so that two admins taking each
+			// other's rights at once cannot both succeed (nor deadlock).
+			if _, err := tx.Exec(ctx, `SELECT id FROM users WHERE role = 'admin' AND NOT disabled ORDER BY id FOR UPDATE`); err != nil {
+				return translate(err, "user")
+			}
+		}
 		var site *string
 		err := tx.QueryRow(ctx, `SELECT id, username, role, site_code, departments, disabled, must_change_password, created_at
 			FROM users WHERE username = $1 FOR UPDATE`, strings.ToLower(strings.TrimSpace(username))).
@@ -354,11 +362,9 @@ func (u *Users) Update(ctx context.Context, username string, ch shipment.UserCha
 			disabled = *ch.Disabled
 		}
 		if wasActiveAdmin && (disabled || n.Role != shipment.RoleAdmin) {
-			// Lock every active admin, so two admins cannot take each
-			// other's rights at the same time.
 			var others int
-			if err := tx.QueryRow(ctx, `SELECT count(*) FROM (SELECT id FROM users
-				WHERE role = 'admin' AND NOT disabled AND id <> $1 ORDER BY id FOR UPDATE) a`, out.ID).Scan(&others); err != nil {
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM users WHERE role = 'admin' AND NOT disabled AND id <> $1`,
+				out.ID).Scan(&others); err != nil {
 				return translate(err, "user")
 			}
 			if others == 0 {
