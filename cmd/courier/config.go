@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/changchun-gov/courier/internal/secrets"
+	"github.com/changchun-gov/courier/shipment"
 )
 
 // Config is the service's configuration, read from the environment once and
@@ -123,8 +124,8 @@ func loadConfig(env getenv) (*Config, error) {
 	}
 	if c.AdminPassword, err = secret(env, "COURIER_ADMIN_PASSWORD"); err != nil {
 		errs = append(errs, err)
-	} else if c.AdminPassword != "" && len([]rune(c.AdminPassword)) < 10 {
-		bad("COURIER_ADMIN_PASSWORD", "at least 10 characters")
+	} else if c.AdminPassword != "" && shipment.CheckPassword("admin", c.AdminPassword, "") != nil {
+		bad("COURIER_ADMIN_PASSWORD", "at least 10 characters and at most 72 bytes, not the username, not a common password")
 	}
 	for _, k := range []struct {
 		name string
