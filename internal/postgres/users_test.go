@@ -75,4 +75,6 @@ func shipmentAdmin(name string) shipment.NewUser {
 	return shipment.NewUser{Username: name, Password: "second-admin-pw-1", Role: shipment.RoleAdmin}
 }
 
-func shipmentChange(disabled *bool) shipment.UserChange { return shipment.UserChange{Disabled: disabled} }
+func shipmentChange(disabled *bool) shipment.UserChange {
+	return shipment.UserChange{Disabled: disabled}
+}
