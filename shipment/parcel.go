@@ -123,7 +123,7 @@ func (a Actor) CanSee(p *Parcel) bool {
 		return true
 	case RoleClerk:
 		return p.OriginSite == a.Site || p.DestSite == a.Site
-	case RoleStaff:
+	case RoleStaff, RoleHallLead:
 		return p.OriginSite == a.Site || slices.Contains(p.Path, a.Site)
 	case RoleAPIClient:
 		return slices.Contains(a.Departments, p.OriginSite) || slices.Contains(a.Departments, p.DestSite)

@@ -92,13 +92,14 @@ const (
 	RoleAdmin     Role = "admin"
 	RoleClerk     Role = "clerk"
 	RoleStaff     Role = "staff"
+	RoleHallLead  Role = "hall_lead" // a hall's supervisor: staff rights there, plus its corrections and reports
 	RoleCourier   Role = "courier"
 	RoleAPIClient Role = "api_client"
 	RoleSystem    Role = "system"
 )
 
 // Roles lists the roles a user account can have (System is not one).
-var Roles = []Role{RoleAdmin, RoleClerk, RoleStaff, RoleCourier, RoleAPIClient}
+var Roles = []Role{RoleAdmin, RoleClerk, RoleStaff, RoleHallLead, RoleCourier, RoleAPIClient}
 
 // Valid reports whether r is a role a user account can have.
 func (r Role) Valid() bool {
@@ -111,7 +112,7 @@ func (r Role) Valid() bool {
 }
 
 // HasSite reports whether users of the role act at one home site.
-func (r Role) HasSite() bool { return r == RoleClerk || r == RoleStaff }
+func (r Role) HasSite() bool { return r == RoleClerk || r == RoleStaff || r == RoleHallLead }
 
 // Source is how an event reached the service.
 type Source string
@@ -147,16 +148,16 @@ type Rule struct {
 }
 
 var (
-	clerkStaff   = []Role{RoleAdmin, RoleClerk, RoleStaff}
-	anyoneOnSite = []Role{RoleAdmin, RoleClerk, RoleStaff, RoleCourier}
+	clerkStaff   = []Role{RoleAdmin, RoleClerk, RoleStaff, RoleHallLead}
+	anyoneOnSite = []Role{RoleAdmin, RoleClerk, RoleStaff, RoleHallLead, RoleCourier}
 )
 
 // Rules is the action table of the product brief. Admin may take every action.
 var Rules = func() []Rule {
 	r := []Rule{
-		{ActBook, Registered, AwaitingPickup, []Role{RoleAdmin, RoleClerk, RoleStaff, RoleSystem}},
-		{ActBook, Arrived, AwaitingPickup, []Role{RoleAdmin, RoleClerk, RoleStaff, RoleSystem}},
-		{ActBook, Returning, Returning, []Role{RoleAdmin, RoleClerk, RoleStaff, RoleSystem}},
+		{ActBook, Registered, AwaitingPickup, []Role{RoleAdmin, RoleClerk, RoleStaff, RoleHallLead, RoleSystem}},
+		{ActBook, Arrived, AwaitingPickup, []Role{RoleAdmin, RoleClerk, RoleStaff, RoleHallLead, RoleSystem}},
+		{ActBook, Returning, Returning, []Role{RoleAdmin, RoleClerk, RoleStaff, RoleHallLead, RoleSystem}},
 		// A parcel booked by hand (or put back after an exception) rides the next run.
 		{ActBook, AwaitingPickup, AwaitingPickup, []Role{RoleAdmin, RoleSystem}},
 		{ActPickup, Registered, InTransit, []Role{RoleAdmin, RoleCourier}},
@@ -166,17 +167,17 @@ var Rules = func() []Rule {
 		{ActReceive, InTransit, Delivered, clerkStaff},
 		{ActReceive, Returning, Returning, clerkStaff},
 		{ActReceive, Returning, Returned, clerkStaff},
-		{ActShelve, Arrived, Ready, []Role{RoleAdmin, RoleStaff}},
-		{ActCollect, Ready, Collected, []Role{RoleAdmin, RoleStaff}},
+		{ActShelve, Arrived, Ready, []Role{RoleAdmin, RoleStaff, RoleHallLead}},
+		{ActCollect, Ready, Collected, []Role{RoleAdmin, RoleStaff, RoleHallLead}},
 		{ActDispatch, Arrived, OutForDelivery, []Role{RoleAdmin, RoleCourier}},
 		{ActDispatch, InTransit, OutForDelivery, []Role{RoleAdmin, RoleCourier}},
 		{ActDeliver, OutForDelivery, Delivered, []Role{RoleAdmin, RoleCourier}},
 		{ActFail, OutForDelivery, Exception, []Role{RoleAdmin, RoleCourier}},
-		{ActReturn, Ready, Returning, []Role{RoleAdmin, RoleStaff, RoleSystem}},
-		{ActReturn, Arrived, Returning, []Role{RoleAdmin, RoleStaff, RoleSystem}},
-		{ActReturn, Exception, Returning, []Role{RoleAdmin, RoleStaff, RoleSystem}},
-		{ActCancel, Registered, Cancelled, []Role{RoleAdmin, RoleClerk, RoleStaff}},
-		{ActCancel, AwaitingPickup, Cancelled, []Role{RoleAdmin, RoleClerk, RoleStaff}},
+		{ActReturn, Ready, Returning, []Role{RoleAdmin, RoleStaff, RoleHallLead, RoleSystem}},
+		{ActReturn, Arrived, Returning, []Role{RoleAdmin, RoleStaff, RoleHallLead, RoleSystem}},
+		{ActReturn, Exception, Returning, []Role{RoleAdmin, RoleStaff, RoleHallLead, RoleSystem}},
+		{ActCancel, Registered, Cancelled, []Role{RoleAdmin, RoleClerk, RoleStaff, RoleHallLead}},
+		{ActCancel, AwaitingPickup, Cancelled, []Role{RoleAdmin, RoleClerk, RoleStaff, RoleHallLead}},
 	}
 	for _, s := range Statuses {
 		if !s.Final() && s != Exception {
@@ -186,14 +187,14 @@ var Rules = func() []Rule {
 	// resolve: back to the state it came from, onward on a new path, or back to the origin.
 	for _, s := range Statuses {
 		if !s.Final() && s != Exception {
-			r = append(r, Rule{ActResolve, Exception, s, []Role{RoleAdmin, RoleStaff}})
+			r = append(r, Rule{ActResolve, Exception, s, []Role{RoleAdmin, RoleStaff, RoleHallLead}})
 		}
 	}
 	return r
 }()
 
 // RegisterRoles may register parcels.
-var RegisterRoles = []Role{RoleAdmin, RoleClerk, RoleStaff, RoleAPIClient}
+var RegisterRoles = []Role{RoleAdmin, RoleClerk, RoleStaff, RoleHallLead, RoleAPIClient}
 
 // RolesFor returns the roles that may take action a from any state.
 func RolesFor(a Action) []Role {

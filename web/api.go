@@ -29,8 +29,16 @@ func (s *server) readyz(c *fiber.Ctx) error {
 type tokenRequest struct {
 	Username string `json:"username"`
 	Password string `json:"password"`
+	// NewPassword replaces the password; required after a reset.
+	NewPassword string `json:"new_password,omitempty"`
 }
 
+// issueToken signs in. Failures are counted before the password is tried,
+// so parallel guesses cannot slip past a limit, and forgiven when it
+// matched. A client is refused after LoginHard failures for one user, or
+// after LoginClientHard failures over all users, but only for users it has
+// failed for; guesses for a user spread over many addresses delay that
+// user's sign-ins (at most LoginMaxDelay) and refuse nobody.
 func (s *server) issueToken(c *fiber.Ctx) error {
 	var r tokenRequest
 	if err := decode(c, &r); err != nil {
@@ -40,27 +48,91 @@ func (s *server) issueToken(c *fiber.Ctx) error {
 		return apperr.New(apperr.Invalid, "request.field_required").OnField("username")
 	}
 	ctx := c.UserContext()
-	// Counted before it is tried, so parallel guesses cannot slip past the
-	// limit; a sign-in that succeeds is forgiven. Per client and per user.
-	client, user := clientKey(c), "user:"+strings.ToLower(strings.TrimSpace(r.Username))
+	client, user := clientKey(c), strings.ToLower(strings.TrimSpace(r.Username))
+	pair := client + " " + user
 	nc, err := s.Throttle.Fail(ctx, "login", client)
 	if err != nil {
 		return err
 	}
-	nu, err := s.Throttle.Fail(ctx, "login", user)
+	ncu, err := s.Throttle.Fail(ctx, "login-pair", pair)
 	if err != nil {
 		return err
 	}
-	if nc > s.LoginHard || nu > s.LoginHard {
+	if ncu > s.LoginHard || (nc > s.LoginClientHard && ncu > 1) {
 		return apperr.New(apperr.TooMany, "auth.too_many_attempts")
 	}
-	tok, exp, err := s.Accounts.IssueToken(ctx, r.Username, r.Password)
+	nu, err := s.Throttle.Fail(ctx, "login-user", user)
 	if err != nil {
 		return err
 	}
+	if d := loginDelay(nu-1, s.LoginUserFree, s.LoginMaxDelay); d > 0 {
+		s.Sleep(ctx, d)
+	}
+	tok, exp, err := s.Accounts.IssueToken(ctx, r.Username, r.Password, r.NewPassword)
+	if err != nil && apperr.CodeOf(err) == "auth.bad_credentials" {
+		return err
+	}
+	// The password matched (a refusal after it is no guess).
 	_ = s.Throttle.Forgive(ctx, "login", client)
-	_ = s.Throttle.Forgive(ctx, "login", user)
+	_ = s.Throttle.Forgive(ctx, "login-pair", pair)
+	_ = s.Throttle.Forgive(ctx, "login-user", user)
+	if err != nil {
+		return err
+	}
 	return c.JSON(fiber.Map{"token": tok, "token_type": "Bearer", "expires_at": tracking.Local(exp)})
+}
+
+// loginDelay is the wait before a user's sign-in after failures for that
+// user from all clients: nothing up to free, then 100 ms more per failure,
+// at most limit.
+func loginDelay(failures, free int, limit time.Duration) time.Duration {
+	if failures <= free {
+		return 0
+	}
+	return min(time.Duration(failures-free)*100*time.Millisecond, limit)
+}
+
+type passwordChange struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+// changeOwnPassword sets the caller's password; their other tokens end.
+func (s *server) changeOwnPassword(c *fiber.Ctx) error {
+	var r passwordChange
+	if err := decode(c, &r); err != nil {
+		return err
+	}
+	if r.CurrentPassword == "" {
+		return apperr.New(apperr.Invalid, "request.field_required").OnField("current_password")
+	}
+	tok := strings.TrimSpace(strings.TrimPrefix(c.Get(fiber.HeaderAuthorization), "Bearer "))
+	if err := s.Accounts.ChangePassword(c.UserContext(), actor(c), tok, r.CurrentPassword, r.NewPassword); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *server) updateUser(c *fiber.Ctx) error {
+	var ch shipment.UserChange
+	if err := decode(c, &ch); err != nil {
+		return err
+	}
+	u, err := s.Accounts.Update(c.UserContext(), c.Params("username"), ch)
+	if err != nil {
+		return err
+	}
+	return c.JSON(u)
+}
+
+func (s *server) resetPassword(c *fiber.Ctx) error {
+	name := strings.ToLower(c.Params("username"))
+	pw, err := s.Accounts.ResetPassword(c.UserContext(), name)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.JSON(fiber.Map{"username": name, "temporary_password": pw, "must_change_password": true})
 }
 
 func (s *server) revokeToken(c *fiber.Ctx) error {

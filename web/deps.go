@@ -34,9 +34,17 @@ type Ledger interface {
 type Accounts interface {
 	CreateBy(ctx context.Context, by shipment.Actor, n shipment.NewUser) (shipment.User, error)
 	List(ctx context.Context) ([]shipment.User, error)
-	IssueToken(ctx context.Context, username, password string) (string, time.Time, error)
+	// IssueToken signs in; newPassword, when set, becomes the password
+	// (required after a reset).
+	IssueToken(ctx context.Context, username, password, newPassword string) (string, time.Time, error)
 	ActorByToken(ctx context.Context, token string) (shipment.Actor, error)
 	RevokeToken(ctx context.Context, token string) error
+	// Update disables, enables, or changes the role and site of a user.
+	Update(ctx context.Context, username string, ch shipment.UserChange) (shipment.User, error)
+	// ResetPassword returns a temporary password the user must replace.
+	ResetPassword(ctx context.Context, username string) (string, error)
+	// ChangePassword sets the actor's own password; keepToken stays valid.
+	ChangePassword(ctx context.Context, a shipment.Actor, keepToken, current, password string) error
 }
 
 // Reference answers static site and certificate-type data from memory.
@@ -100,8 +108,16 @@ type Deps struct {
 	// are refused with 429. Successful lookups are never slowed.
 	TrackFree, TrackHard int
 	TrackMaxDelay        time.Duration
-	// LoginHard refuses sign-ins from a client after this many failures.
-	LoginHard int
+	// Sign-in limits per window. LoginHard refuses a client after this many
+	// failures for one user; LoginClientHard refuses a client after this
+	// many failures over all users, but only for users it has failed for
+	// (so a shared address never locks out someone who typed right).
+	// Past LoginUserFree failures for a user from all clients, each of its
+	// sign-ins is delayed (up to LoginMaxDelay) rather than refused.
+	LoginHard, LoginClientHard, LoginUserFree int
+	LoginMaxDelay                             time.Duration
+	// Sleep waits for d or until ctx ends (tests inject one).
+	Sleep func(ctx context.Context, d time.Duration)
 	// ProxyHeader, when set, is the header holding the client address; it is
 	// believed only from TrustedProxies.
 	ProxyHeader    string

@@ -380,6 +380,35 @@ func TestOpenAPIRequestExamplesAreAccepted(t *testing.T) {
 			if r.Username == "" || r.Password == "" {
 				t.Errorf("token example lacks username or password: %+v", r)
 			}
+			if r.NewPassword != "" && shipment.CheckPassword(r.Username, r.NewPassword, "new_password") != nil {
+				t.Errorf("token example's new_password breaks the policy: %+v", r)
+			}
+		},
+		"PATCH /api/v1/users/{username}": func(t *testing.T, ex any) {
+			var ch shipment.UserChange
+			if err := decodeStrict(ex, &ch); err != nil {
+				t.Fatal(err)
+			}
+			if ch.Disabled == nil && ch.Role == nil && ch.Site == nil && ch.Departments == nil {
+				t.Error("user change example changes nothing")
+			}
+			if ch.Role != nil && !ch.Role.Valid() {
+				t.Errorf("role %q is not a role", *ch.Role)
+			}
+			if ch.Site != nil {
+				if k, ok := refSite(*ch.Site); !ok || (ch.Role != nil && *ch.Role == shipment.RoleHallLead && k != shipment.SiteHall) {
+					t.Errorf("site %q does not fit", *ch.Site)
+				}
+			}
+		},
+		"PUT /api/v1/me/password": func(t *testing.T, ex any) {
+			var r passwordChange
+			if err := decodeStrict(ex, &r); err != nil {
+				t.Fatal(err)
+			}
+			if r.CurrentPassword == "" || shipment.CheckPassword("clerk.sw", r.NewPassword, "new_password") != nil {
+				t.Errorf("password change example is not valid: %+v", r)
+			}
 		},
 		"POST /api/v1/users": func(t *testing.T, ex any) {
 			var n shipment.NewUser
@@ -652,6 +681,8 @@ func TestOpenAPISchemasMatchTheTypes(t *testing.T) {
 		{"ScanRequest", reflect.TypeOf(tracking.ScanRequest{}), false},
 		{"Proxy", reflect.TypeOf(tracking.Proxy{}), false},
 		{"User", reflect.TypeOf(shipment.User{}), true},
+		{"UserChange", reflect.TypeOf(shipment.UserChange{}), false},
+		{"PasswordChange", reflect.TypeOf(passwordChange{}), false},
 		{"Site", reflect.TypeOf(shipment.Site{}), true},
 		{"Window", reflect.TypeOf(shipment.Window{}), true},
 		{"QuietHours", reflect.TypeOf(shipment.QuietHours{}), true},
@@ -831,8 +862,17 @@ func (roleAccounts) CreateBy(context.Context, shipment.Actor, shipment.NewUser) 
 func (roleAccounts) List(context.Context) ([]shipment.User, error) {
 	return nil, errors.New("not implemented")
 }
-func (roleAccounts) IssueToken(context.Context, string, string) (string, time.Time, error) {
+func (roleAccounts) IssueToken(context.Context, string, string, string) (string, time.Time, error) {
 	return "", time.Time{}, errors.New("not implemented")
+}
+func (roleAccounts) Update(context.Context, string, shipment.UserChange) (shipment.User, error) {
+	return shipment.User{}, errors.New("not implemented")
+}
+func (roleAccounts) ResetPassword(context.Context, string) (string, error) {
+	return "", errors.New("not implemented")
+}
+func (roleAccounts) ChangePassword(context.Context, shipment.Actor, string, string, string) error {
+	return errors.New("not implemented")
 }
 func (roleAccounts) RevokeToken(context.Context, string) error { return nil }
 func (roleAccounts) ActorByToken(_ context.Context, tok string) (shipment.Actor, error) {
@@ -844,7 +884,7 @@ func (roleAccounts) ActorByToken(_ context.Context, tok string) (shipment.Actor,
 	switch r {
 	case shipment.RoleClerk:
 		a.Site = "D-SW"
-	case shipment.RoleStaff:
+	case shipment.RoleStaff, shipment.RoleHallLead:
 		a.Site = "ED-HALL"
 	case shipment.RoleAPIClient:
 		a.Departments = []string{"D-SW"}

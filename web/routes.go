@@ -9,11 +9,11 @@ import (
 // Role groups used by the routes.
 var (
 	everyone   = shipment.Roles
-	scanners   = []shipment.Role{shipment.RoleAdmin, shipment.RoleClerk, shipment.RoleStaff, shipment.RoleCourier}
+	scanners   = []shipment.Role{shipment.RoleAdmin, shipment.RoleClerk, shipment.RoleStaff, shipment.RoleHallLead, shipment.RoleCourier}
 	registrars = shipment.RegisterRoles
 	admins     = []shipment.Role{shipment.RoleAdmin}
-	siteStaff  = []shipment.Role{shipment.RoleAdmin, shipment.RoleClerk, shipment.RoleStaff}
-	printers   = []shipment.Role{shipment.RoleAdmin, shipment.RoleClerk, shipment.RoleStaff, shipment.RoleAPIClient}
+	siteStaff  = []shipment.Role{shipment.RoleAdmin, shipment.RoleClerk, shipment.RoleStaff, shipment.RoleHallLead}
+	printers   = []shipment.Role{shipment.RoleAdmin, shipment.RoleClerk, shipment.RoleStaff, shipment.RoleHallLead, shipment.RoleAPIClient}
 )
 
 // routes lists every route, grouped: health, the public surface, the JSON API.
@@ -31,11 +31,14 @@ func (s *server) routes(app *fiber.App) {
 	api := app.Group("/api/v1", s.bounded, s.auth)
 	api.Delete("/auth/token", allow(everyone...), s.revokeToken)
 	api.Get("/me", allow(everyone...), s.me)
+	api.Put("/me/password", allow(everyone...), s.changeOwnPassword)
 	api.Get("/sites", allow(everyone...), s.listSites)
 	api.Put("/sites/:code", allow(admins...), s.saveSite)
 	api.Get("/cert-types", allow(everyone...), s.listCertTypes)
 	api.Get("/users", allow(admins...), s.listUsers)
 	api.Post("/users", allow(admins...), s.createUser)
+	api.Patch("/users/:username", allow(admins...), s.updateUser)
+	api.Post("/users/:username/password-reset", allow(admins...), s.resetPassword)
 	api.Post("/parcels", allow(registrars...), s.createParcel)
 	api.Get("/parcels", allow(everyone...), s.listParcels)
 	api.Get("/parcels/:waybill", allow(everyone...), s.getParcel)

@@ -69,6 +69,25 @@ func New(d Deps) (*fiber.App, error) {
 	if d.LoginHard == 0 {
 		d.LoginHard = 20
 	}
+	if d.LoginClientHard == 0 {
+		d.LoginClientHard = 100
+	}
+	if d.LoginUserFree == 0 {
+		d.LoginUserFree = 10
+	}
+	if d.LoginMaxDelay == 0 || d.LoginMaxDelay > 2*time.Second {
+		d.LoginMaxDelay = 2 * time.Second
+	}
+	if d.Sleep == nil {
+		d.Sleep = func(ctx context.Context, d time.Duration) {
+			t := time.NewTimer(d)
+			defer t.Stop()
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+			}
+		}
+	}
 	tpl, err := parseTemplates()
 	if err != nil {
 		return nil, err

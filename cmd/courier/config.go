@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/changchun-gov/courier/internal/secrets"
+	"github.com/changchun-gov/courier/shipment"
 )
 
 // Config is the service's configuration, read from the environment once and
@@ -59,6 +60,7 @@ var EnvVars = []envVar{
 	{"COURIER_LOG_FORMAT", "text", "text or json."},
 	{"COURIER_TOKEN_TTL", "12h", "Lifetime of an API token (Go duration)."},
 	{"COURIER_DB_MAX_CONNS", "16", "Largest database pool."},
+	{"COURIER_PASSWORD_COST", "10", "bcrypt cost (4–14) of stored passwords; the check of an unknown username uses the same cost, so its answer takes as long. Each step doubles the time of a sign-in. Existing hashes keep their cost until the password changes."},
 	{"COURIER_PROXY_HEADER", "(unset)", "Header carrying the client address behind a load balancer, e.g. X-Real-IP (set by the balancer, not the client). Unset: the peer address. Needs COURIER_TRUSTED_PROXIES."},
 	{"COURIER_TRUSTED_PROXIES", "(unset)", "Comma-separated addresses or CIDRs of the load balancers whose COURIER_PROXY_HEADER is believed; from anyone else the peer address counts."},
 	{"COURIER_TRACK_FREE_FAILURES", "10", "Failed public lookups per client in 10 minutes before each further failure is delayed."},
@@ -122,8 +124,8 @@ func loadConfig(env getenv) (*Config, error) {
 	}
 	if c.AdminPassword, err = secret(env, "COURIER_ADMIN_PASSWORD"); err != nil {
 		errs = append(errs, err)
-	} else if c.AdminPassword != "" && len([]rune(c.AdminPassword)) < 10 {
-		bad("COURIER_ADMIN_PASSWORD", "at least 10 characters")
+	} else if c.AdminPassword != "" && shipment.CheckPassword("admin", c.AdminPassword, "") != nil {
+		bad("COURIER_ADMIN_PASSWORD", "at least 10 characters and at most 72 bytes, not the username, not a common password")
 	}
 	for _, k := range []struct {
 		name string
@@ -244,7 +246,8 @@ func (c *Config) Redacted() map[string]string {
 		"COURIER_ADMIN_PASSWORD": hide(c.AdminPassword != ""), "COURIER_ID_HASH_KEY": hide(c.IDHashKey != nil),
 		"COURIER_DATA_KEY": hide(c.DataKey != nil), "COURIER_LOG_LEVEL": c.LogLevel, "COURIER_LOG_FORMAT": c.LogFormat,
 		"COURIER_TOKEN_TTL": c.TokenTTL.String(), "COURIER_DB_MAX_CONNS": strconv.Itoa(int(c.DBMaxConns)),
-		"COURIER_PROXY_HEADER": c.ProxyHeader, "COURIER_TRUSTED_PROXIES": strings.Join(c.TrustedProxies, ","), "COURIER_TRACK_FREE_FAILURES": strconv.Itoa(c.TrackFree),
+		"COURIER_PASSWORD_COST": strconv.Itoa(c.PasswordCost),
+		"COURIER_PROXY_HEADER":  c.ProxyHeader, "COURIER_TRUSTED_PROXIES": strings.Join(c.TrustedProxies, ","), "COURIER_TRACK_FREE_FAILURES": strconv.Itoa(c.TrackFree),
 		"COURIER_TRACK_MAX_FAILURES": strconv.Itoa(c.TrackHard), "COURIER_SCHEDULER": strconv.FormatBool(c.Scheduler),
 	}
 }

@@ -202,6 +202,7 @@ func (s *service) users() map[string]string {
 		"clerkGT": {"role": "clerk", "site": "D-GT"},
 		"staff":   {"role": "staff", "site": "CC-WIN"},
 		"staffNG": {"role": "staff", "site": "NG-HALL"},
+		"lead":    {"role": "hall_lead", "site": "CC-WIN"},
 		"courier": {"role": "courier"},
 		"api":     {"role": "api_client", "departments": []string{"D-SW"}},
 	} {

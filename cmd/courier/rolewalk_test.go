@@ -12,7 +12,7 @@ import (
 
 // walkRoles are the callers of the role walk, in the order of a row's
 // cells: users of each role at a site of their own or another, and no token.
-var walkRoles = []string{"admin", "clerk", "clerkGT", "staff", "staffNG", "courier", "api", ""}
+var walkRoles = []string{"admin", "clerk", "clerkGT", "staff", "staffNG", "lead", "courier", "api", ""}
 
 // cellWant decodes a row's cells, one letter per caller in walkRoles order:
 // o 2xx (the request is valid and must succeed), f 403, u 401, n 404.
@@ -104,8 +104,8 @@ func TestEveryRouteWithEveryRole(t *testing.T) {
 		case "clerkGT":
 			b["origin_site"] = "D-GT"
 			b["certificate"] = map[string]any{"type": "business_licence", "number": "GT-1"}
-		case "staff", "staffNG":
-			site := map[string]string{"staff": "CC-WIN", "staffNG": "NG-HALL"}[role]
+		case "staff", "staffNG", "lead":
+			site := map[string]string{"staff": "CC-WIN", "staffNG": "NG-HALL", "lead": "CC-WIN"}[role]
 			b["kind"], b["origin_site"] = "materials", site
 			b["destination"] = map[string]any{"kind": "department", "site": "D-SW"}
 			delete(b, "certificate")
@@ -121,7 +121,7 @@ func TestEveryRouteWithEveryRole(t *testing.T) {
 			body["action"], body["reason"] = "report", "damaged"
 		case "clerk", "clerkGT", "api", "":
 			body["action"] = "cancel"
-		case "staff", "staffNG":
+		case "staff", "staffNG", "lead":
 			s.must(200, "POST", "/api/v1/scans", tok["courier"], map[string]any{"code": p, "action": "pickup", "site": "D-SW", "scan_id": scanID()})
 			body["action"], body["reason"] = "report", "damaged"
 		case "courier":
@@ -155,80 +155,95 @@ func TestEveryRouteWithEveryRole(t *testing.T) {
 	}
 	day := "/api/v1/calendar/2026-10-01"
 
-	//                                                     admin clerk clerkGT staff staffNG courier api none
+	// Accounts the admin edits: a role and site change that keeps the user
+	// as it was, and a password reset of an account made for it.
+	s.must(201, "POST", "/api/v1/users", admin, map[string]any{"username": "walk.reset", "password": "walk-reset-pw-1", "role": "courier"})
+	// password is each caller's password, for the rows that sign in.
+	password := func(role string) (string, string) {
+		if role == "admin" {
+			return "admin", adminPassword
+		}
+		return "u-" + strings.ToLower(role), "password-" + role + "-1"
+	}
+
+	//                                                     admin clerk clerkGT staff staffNG lead courier api none
 	routes := []walkRoute{
-		{"GET", "/healthz", plain("/healthz"), "o o o o o o o o"},
-		{"GET", "/readyz", plain("/readyz"), "o o o o o o o o"},
-		{"GET", "/api/openapi.json", plain("/api/openapi.json"), "o o o o o o o o"},
-		{"GET", "/t/{waybill_no}", plain("/t/" + no), "o o o o o o o o"},
+		{"GET", "/healthz", plain("/healthz"), "o o o o o o o o o"},
+		{"GET", "/readyz", plain("/readyz"), "o o o o o o o o o"},
+		{"GET", "/api/openapi.json", plain("/api/openapi.json"), "o o o o o o o o o"},
+		{"GET", "/t/{waybill_no}", plain("/t/" + no), "o o o o o o o o o"},
 		{"POST", "/t/{waybill_no}", func(string) walkRequest {
 			return walkRequest{path: "/t/" + no, body: "phone_tail=5678", headers: []string{"Content-Type", "application/x-www-form-urlencoded"}}
-		}, "o o o o o o o o"},
-		{"GET", "/api/v1/track/{waybill_no}", plain("/api/v1/track/" + no), "o o o o o o o o"},
+		}, "o o o o o o o o o"},
+		{"GET", "/api/v1/track/{waybill_no}", plain("/api/v1/track/" + no), "o o o o o o o o o"},
 		{"POST", "/api/v1/auth/token", withBody("/api/v1/auth/token", func(string) any {
 			return map[string]string{"username": "admin", "password": adminPassword}
-		}), "o o o o o o o o"},
+		}), "o o o o o o o o o"},
 		{"DELETE", "/api/v1/auth/token", func(role string) walkRequest {
 			// A token of its own, so the walk's token stays valid.
 			tk := ""
 			if role != "" {
-				name := map[string]string{"admin": "admin"}[role]
-				pw := adminPassword
-				if name == "" {
-					name, pw = "u-"+strings.ToLower(role), "password-"+role+"-1"
-				}
-				tk = s.login(name, pw)
+				tk = s.login(password(role))
 			}
 			return walkRequest{path: "/api/v1/auth/token", token: tk}
-		}, "o o o o o o o u"},
-		{"GET", "/api/v1/me", plain("/api/v1/me"), "o o o o o o o u"},
-		{"GET", "/api/v1/sites", plain("/api/v1/sites"), "o o o o o o o u"},
-		{"GET", "/api/v1/cert-types", plain("/api/v1/cert-types"), "o o o o o o o u"},
-		{"GET", "/api/v1/users", plain("/api/v1/users"), "o f f f f f f u"},
-		{"POST", "/api/v1/users", withBody("/api/v1/users", newUser), "o f f f f f f u"},
-		{"POST", "/api/v1/parcels", withBody("/api/v1/parcels", registration), "o o o o o f o u"},
-		{"GET", "/api/v1/parcels", plain("/api/v1/parcels"), "o o o o o o o u"},
-		{"GET", "/api/v1/parcels/{waybill_no}", plain("/api/v1/parcels/" + no), "o o f o f o o u"},
-		{"GET", "/api/v1/parcels/{waybill_no}/events", plain("/api/v1/parcels/" + no + "/events"), "o o f o f o o u"},
-		{"GET", "/api/v1/parcels/{waybill_no}/label.pdf", plain("/api/v1/parcels/" + no + "/label.pdf"), "o o f o f f o u"},
+		}, "o o o o o o o o u"},
+		{"GET", "/api/v1/me", plain("/api/v1/me"), "o o o o o o o o u"},
+		{"GET", "/api/v1/sites", plain("/api/v1/sites"), "o o o o o o o o u"},
+		{"GET", "/api/v1/cert-types", plain("/api/v1/cert-types"), "o o o o o o o o u"},
+		{"GET", "/api/v1/users", plain("/api/v1/users"), "o f f f f f f f u"},
+		{"POST", "/api/v1/users", withBody("/api/v1/users", newUser), "o f f f f f f f u"},
+		{"PATCH", "/api/v1/users/{username}", withBody("/api/v1/users/u-staffng", func(string) any {
+			return map[string]any{"role": "staff", "site": "NG-HALL", "disabled": false}
+		}), "o f f f f f f f u"},
+		{"POST", "/api/v1/users/{username}/password-reset", plain("/api/v1/users/walk.reset/password-reset"), "o f f f f f f f u"},
+		{"POST", "/api/v1/parcels", withBody("/api/v1/parcels", registration), "o o o o o o f o u"},
+		{"GET", "/api/v1/parcels", plain("/api/v1/parcels"), "o o o o o o o o u"},
+		{"GET", "/api/v1/parcels/{waybill_no}", plain("/api/v1/parcels/" + no), "o o f o f o o o u"},
+		{"GET", "/api/v1/parcels/{waybill_no}/events", plain("/api/v1/parcels/" + no + "/events"), "o o f o f o o o u"},
+		{"GET", "/api/v1/parcels/{waybill_no}/label.pdf", plain("/api/v1/parcels/" + no + "/label.pdf"), "o o f o f o f o u"},
 		{"POST", "/api/v1/labels", withBody("/api/v1/labels", func(string) any {
 			return map[string]any{"waybill_nos": []string{no}}
-		}), "o o f o f f o u"},
-		{"POST", "/api/v1/scans", withBody("/api/v1/scans", scanFor), "o o f o f o f u"},
-		{"GET", "/api/v1/messages", plain("/api/v1/messages"), "o f f f f f f u"},
+		}), "o o f o f o f o u"},
+		{"POST", "/api/v1/scans", withBody("/api/v1/scans", scanFor), "o o f o f o o f u"},
+		{"GET", "/api/v1/messages", plain("/api/v1/messages"), "o f f f f f f f u"},
 		{"PUT", "/api/v1/sites/{code}", withBody("/api/v1/sites/NG-HALL", func(string) any {
 			return map[string]any{"board_notice_zh": "本周六正常办公"}
-		}), "o f f f f f f u"},
-		{"GET", "/api/v1/audit", plain("/api/v1/audit?entity=site"), "o f f f f f f u"},
-		{"GET", "/api/v1/routes", plain("/api/v1/routes"), "o o o o o o o u"},
-		{"GET", "/api/v1/routes/path", plain("/api/v1/routes/path?" + url.Values{"from": {"D-SW"}, "to": {"CC-WIN"}}.Encode()), "o o o o o o o u"},
-		{"POST", "/api/v1/routes", withBody("/api/v1/routes", newLegBody), "o f f f f f f u"},
-		{"PUT", "/api/v1/routes/{id}", withBody(leg, legBody), "o f f f f f f u"},
+		}), "o f f f f f f f u"},
+		{"GET", "/api/v1/audit", plain("/api/v1/audit?entity=site"), "o f f f f f f f u"},
+		{"GET", "/api/v1/routes", plain("/api/v1/routes"), "o o o o o o o o u"},
+		{"GET", "/api/v1/routes/path", plain("/api/v1/routes/path?" + url.Values{"from": {"D-SW"}, "to": {"CC-WIN"}}.Encode()), "o o o o o o o o u"},
+		{"POST", "/api/v1/routes", withBody("/api/v1/routes", newLegBody), "o f f f f f f f u"},
+		{"PUT", "/api/v1/routes/{id}", withBody(leg, legBody), "o f f f f f f f u"},
 		{"POST", "/api/v1/routes/{id}/run", func(role string) walkRequest {
 			if role == "admin" {
 				registerAt("D-GT")
 			}
 			return walkRequest{path: fmt.Sprintf("/api/v1/routes/%d/run", legs["D-GT>CC-WIN"])}
-		}, "o f f f f f f u"},
-		{"GET", "/api/v1/calendar", plain("/api/v1/calendar"), "o o o o o o o u"},
-		{"PUT", "/api/v1/calendar/{day}", withBody(day, func(string) any { return map[string]any{"kind": "closed", "note": "国庆节"} }), "o f f f f f f u"},
-		{"DELETE", "/api/v1/calendar/{day}", plain(day), "o f f f f f f u"},
-		{"GET", "/api/v1/runs", plain("/api/v1/runs"), "o o o o o o f u"},
-		{"GET", "/api/v1/runs/{run_no}", plain("/api/v1/runs/" + runNo), "o o f o f o f u"},
+		}, "o f f f f f f f u"},
+		{"GET", "/api/v1/calendar", plain("/api/v1/calendar"), "o o o o o o o o u"},
+		{"PUT", "/api/v1/calendar/{day}", withBody(day, func(string) any { return map[string]any{"kind": "closed", "note": "国庆节"} }), "o f f f f f f f u"},
+		{"DELETE", "/api/v1/calendar/{day}", plain(day), "o f f f f f f f u"},
+		{"GET", "/api/v1/runs", plain("/api/v1/runs"), "o o o o o o o f u"},
+		{"GET", "/api/v1/runs/{run_no}", plain("/api/v1/runs/" + runNo), "o o f o f o o f u"},
 		{"POST", "/api/v1/runs/{run_no}/close", func(role string) walkRequest {
-			if origin, ok := map[string]string{"admin": "D-HB", "staff": "D-LY"}[role]; ok {
+			if origin, ok := map[string]string{"admin": "D-HB", "staff": "D-LY", "lead": "D-NS"}[role]; ok {
 				return walkRequest{path: "/api/v1/runs/" + arrivedRun(origin) + "/close"}
 			}
 			return walkRequest{path: "/api/v1/runs/" + runNo + "/close"}
-		}, "o f f o f f f u"},
-		{"GET", "/api/v1/runs/{run_no}/manifest.pdf", plain("/api/v1/runs/" + runNo + "/manifest.pdf"), "o o f o f o f u"},
-		{"GET", "/api/v1/runs/{run_no}/bag-label.pdf", plain("/api/v1/runs/" + bagNo + "/bag-label.pdf"), "o o f o f o f u"},
-		{"GET", "/api/v1/jobs", plain("/api/v1/jobs"), "o f f f f f f u"},
+		}, "o f f o f o f f u"},
+		{"GET", "/api/v1/runs/{run_no}/manifest.pdf", plain("/api/v1/runs/" + runNo + "/manifest.pdf"), "o o f o f o o f u"},
+		{"GET", "/api/v1/runs/{run_no}/bag-label.pdf", plain("/api/v1/runs/" + bagNo + "/bag-label.pdf"), "o o f o f o o f u"},
+		{"GET", "/api/v1/jobs", plain("/api/v1/jobs"), "o f f f f f f f u"},
 		{"PUT", "/api/v1/jobs/{name}", withBody("/api/v1/jobs/reminder", func(string) any {
 			return map[string]any{"enabled": true, "schedule": "0 9 * * *"}
-		}), "o f f f f f f u"},
-		{"GET", "/api/v1/jobs/{name}/runs", plain("/api/v1/jobs/sla/runs"), "o f f f f f f u"},
-		{"POST", "/api/v1/jobs/{name}/run", plain("/api/v1/jobs/sla/run"), "o f f f f f f u"},
+		}), "o f f f f f f f u"},
+		{"GET", "/api/v1/jobs/{name}/runs", plain("/api/v1/jobs/sla/runs"), "o f f f f f f f u"},
+		{"POST", "/api/v1/jobs/{name}/run", plain("/api/v1/jobs/sla/run"), "o f f f f f f f u"},
+		// Last: everyone changes their own password (the rows above sign in with it).
+		{"PUT", "/api/v1/me/password", withBody("/api/v1/me/password", func(role string) any {
+			_, pw := password(role)
+			return map[string]any{"current_password": pw, "new_password": "walk-" + pw}
+		}), "o o o o o o o o u"},
 	}
 
 	// The table covers every documented route, and only those.

@@ -257,6 +257,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	}
 	now := time.Now
 	users := &postgres.Users{Pool: pool, Ref: ref, Cost: cfg.PasswordCost, TokenTTL: cfg.TokenTTL, Now: now}
+	users.DummyHash() // made now, so the first unknown username takes no longer than the next
 	pw, created, err := users.EnsureAdmin(ctx, cfg.AdminPassword)
 	if err != nil {
 		return err

@@ -61,7 +61,7 @@ func MayRegisterAt(a shipment.Actor, origin string) bool {
 	switch a.Role {
 	case shipment.RoleAdmin:
 		return true
-	case shipment.RoleClerk, shipment.RoleStaff:
+	case shipment.RoleClerk, shipment.RoleStaff, shipment.RoleHallLead:
 		return a.Site == origin
 	case shipment.RoleAPIClient:
 		return slices.Contains(a.Departments, origin)
@@ -242,7 +242,7 @@ func (l *Ledger) List(ctx context.Context, a shipment.Actor, f tracking.Filter) 
 	case shipment.RoleClerk:
 		s := arg(a.Site)
 		where = append(where, "(p.origin_site = "+s+" OR p.dest_site = "+s+")")
-	case shipment.RoleStaff:
+	case shipment.RoleStaff, shipment.RoleHallLead:
 		s := arg(a.Site)
 		where = append(where, "(p.origin_site = "+s+" OR p.path @> ARRAY["+s+"::text])")
 	case shipment.RoleAPIClient:

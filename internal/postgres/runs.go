@@ -203,7 +203,7 @@ func mayActOnRun(a shipment.Actor, r *RunView) bool {
 	switch a.Role {
 	case shipment.RoleAdmin, shipment.RoleCourier, shipment.RoleSystem:
 		return true
-	case shipment.RoleClerk, shipment.RoleStaff:
+	case shipment.RoleClerk, shipment.RoleStaff, shipment.RoleHallLead:
 		return a.Site == r.FromSite || a.Site == r.ToSite
 	}
 	return false

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base32"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -12,9 +13,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/crypto/bcrypt"
 
@@ -34,12 +35,12 @@ type Users struct {
 
 	cache  sync.Map // [32]byte token hash → cachedActor
 	cached atomic.Int64
+
+	dummyOnce sync.Once
+	dummy     []byte
 }
 
 var usernameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{1,63}$`)
-
-// MinPasswordLen is the shortest accepted password.
-const MinPasswordLen = 10
 
 // Validate checks a new user against the roles and sites.
 func (u *Users) validate(n *shipment.NewUser) error {
@@ -47,9 +48,14 @@ func (u *Users) validate(n *shipment.NewUser) error {
 	if !usernameRe.MatchString(n.Username) {
 		return apperr.New(apperr.Invalid, "user.username_invalid").OnField("username")
 	}
-	if utf8.RuneCountInString(n.Password) < MinPasswordLen || len(n.Password) > 72 {
-		return apperr.New(apperr.Invalid, "user.password_weak").OnField("password")
+	if err := shipment.CheckPassword(n.Username, n.Password, "password"); err != nil {
+		return err
 	}
+	return u.validateRole(n)
+}
+
+// validateRole checks the role, site and departments of an account.
+func (u *Users) validateRole(n *shipment.NewUser) error {
 	if !n.Role.Valid() {
 		return apperr.New(apperr.Invalid, "user.role_unknown").OnField("role").With("role", string(n.Role))
 	}
@@ -62,7 +68,8 @@ func (u *Users) validate(n *shipment.NewUser) error {
 		if !ok {
 			return apperr.New(apperr.Invalid, "site.unknown").OnField("site").With("site", n.Site)
 		}
-		if (n.Role == shipment.RoleClerk) != (k == shipment.SiteDepartment) {
+		if (n.Role == shipment.RoleClerk) != (k == shipment.SiteDepartment) ||
+			(n.Role == shipment.RoleHallLead && k != shipment.SiteHall) {
 			return apperr.New(apperr.Invalid, "user.site_wrong_kind").OnField("site")
 		}
 	} else if n.Site != "" {
@@ -161,16 +168,39 @@ func (u *Users) EnsureAdmin(ctx context.Context, password string) (generated str
 	return generated, true, nil
 }
 
+// DummyHash is the hash an unknown username's password is checked against,
+// so that the answer takes as long as for a real user: made once, at the
+// configured cost.
+func (u *Users) DummyHash() []byte {
+	u.dummyOnce.Do(func() {
+		b := make([]byte, 18)
+		_, _ = rand.Read(b)
+		h, err := bcrypt.GenerateFromPassword([]byte(base64.RawURLEncoding.EncodeToString(b)), u.cost())
+		if err != nil {
+			panic(err) // only for a cost outside bcrypt's range, refused by the configuration
+		}
+		u.dummy = h
+	})
+	return u.dummy
+}
+
 // IssueToken checks a username and password and returns a new bearer token.
-// Errors: auth.bad_credentials (unauthorized).
-func (u *Users) IssueToken(ctx context.Context, username, password string) (token string, expires time.Time, err error) {
+// After a password reset the request must carry newPassword, which becomes
+// the password (checked by the policy); it may be given at any sign-in.
+//
+// Errors: auth.bad_credentials (unauthorized); auth.user_disabled,
+// auth.password_change_required (forbidden, only after the password
+// matched); the codes of shipment.CheckPassword on new_password.
+func (u *Users) IssueToken(ctx context.Context, username, password, newPassword string) (token string, expires time.Time, err error) {
 	var id int64
 	var hash string
-	err = u.Pool.QueryRow(ctx, `SELECT id, password_hash FROM users WHERE username = $1 AND NOT disabled`,
-		strings.ToLower(strings.TrimSpace(username))).Scan(&id, &hash)
+	var disabled, mustChange bool
+	name := strings.ToLower(strings.TrimSpace(username))
+	err = u.Pool.QueryRow(ctx, `SELECT id, password_hash, disabled, must_change_password FROM users WHERE username = $1`,
+		name).Scan(&id, &hash, &disabled, &mustChange)
 	if errors.Is(err, pgx.ErrNoRows) {
 		// Spend the same time as a real check, so timing tells nothing.
-		_ = bcrypt.CompareHashAndPassword([]byte("$2a$10$7EqJtq98hPqEX7fNZaFWoOhi5BWX4Z5yW6RkV3YBFa6E0bKTgHqiu"), []byte(password))
+		_ = bcrypt.CompareHashAndPassword(u.DummyHash(), []byte(password))
 		return "", time.Time{}, apperr.New(apperr.Unauthorized, "auth.bad_credentials")
 	}
 	if err != nil {
@@ -178,6 +208,16 @@ func (u *Users) IssueToken(ctx context.Context, username, password string) (toke
 	}
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
 		return "", time.Time{}, apperr.New(apperr.Unauthorized, "auth.bad_credentials")
+	}
+	if disabled {
+		return "", time.Time{}, apperr.New(apperr.Forbidden, "auth.user_disabled")
+	}
+	if newPassword != "" {
+		if err := u.setPassword(ctx, id, name, hash, newPassword, "new_password"); err != nil {
+			return "", time.Time{}, err
+		}
+	} else if mustChange {
+		return "", time.Time{}, apperr.New(apperr.Forbidden, "auth.password_change_required").OnField("new_password")
 	}
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
@@ -194,6 +234,212 @@ func (u *Users) IssueToken(ctx context.Context, username, password string) (toke
 	return token, expires, nil
 }
 
+// setPassword checks a new password against the policy and stores it,
+// clearing a reset, unless the password changed meanwhile (oldHash).
+func (u *Users) setPassword(ctx context.Context, id int64, username, oldHash, password, field string) error {
+	if err := shipment.CheckPassword(username, password, field); err != nil {
+		return err
+	}
+	if bcrypt.CompareHashAndPassword([]byte(oldHash), []byte(password)) == nil {
+		return apperr.New(apperr.Invalid, "user.password_unchanged").OnField(field)
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(password), u.cost())
+	if err != nil {
+		return fmt.Errorf("users: hash: %w", err)
+	}
+	tag, err := u.Pool.Exec(ctx, `UPDATE users SET password_hash = $2, must_change_password = false, updated_at = $4
+		WHERE id = $1 AND password_hash = $3`, id, string(h), oldHash, u.Now().UTC())
+	if err != nil {
+		return translate(err, "user")
+	}
+	if tag.RowsAffected() == 0 {
+		return apperr.New(apperr.Conflict, "user.changed_meanwhile")
+	}
+	return nil
+}
+
+// ChangePassword sets the actor's own password after checking the current
+// one; every other token of theirs stops working (keepToken, the one the
+// request came with, goes on).
+//
+// Errors: auth.bad_credentials (unauthorized) on a wrong current password;
+// the codes of shipment.CheckPassword on new_password.
+func (u *Users) ChangePassword(ctx context.Context, a shipment.Actor, keepToken, current, password string) error {
+	var hash string
+	if err := u.Pool.QueryRow(ctx, `SELECT password_hash FROM users WHERE id = $1 AND NOT disabled`, a.ID).Scan(&hash); err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return apperr.New(apperr.Unauthorized, "auth.token_invalid")
+		}
+		return translate(err, "user")
+	}
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(current)) != nil {
+		return apperr.New(apperr.Unauthorized, "auth.bad_credentials").OnField("current_password")
+	}
+	if err := u.setPassword(ctx, a.ID, a.Username, hash, password, "new_password"); err != nil {
+		return err
+	}
+	keep := sha256.Sum256([]byte(keepToken))
+	return u.revokeAll(ctx, u.Pool, a.ID, keep[:])
+}
+
+// ResetPassword gives a user a new random password, to be passed on to
+// them, and ends every token of theirs: signing in with it answers
+// auth.password_change_required until the request carries new_password.
+//
+// Errors: user.not_found.
+func (u *Users) ResetPassword(ctx context.Context, username string) (string, error) {
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	temp := base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)
+	h, err := bcrypt.GenerateFromPassword([]byte(temp), u.cost())
+	if err != nil {
+		return "", fmt.Errorf("users: hash: %w", err)
+	}
+	err = WithTx(ctx, u.Pool, func(tx pgx.Tx) error {
+		var id int64
+		err := tx.QueryRow(ctx, `UPDATE users SET password_hash = $2, must_change_password = true, updated_at = $3
+			WHERE username = $1 RETURNING id`, strings.ToLower(strings.TrimSpace(username)), string(h), u.Now().UTC()).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return apperr.New(apperr.NotFound, "user.not_found").With("username", username)
+		}
+		if err != nil {
+			return translate(err, "user")
+		}
+		return u.revokeAll(ctx, tx, id, nil)
+	})
+	if err != nil {
+		return "", err
+	}
+	return temp, nil
+}
+
+// Update applies an administrator's change to an account. Disabling stops
+// every token of the user (at once on this instance, within TokenCacheTTL
+// on the others); re-enabling does not bring them back. The last active
+// administrator can be neither disabled nor given another role.
+//
+// Errors: user.not_found; user.last_admin (conflict); user.nothing_to_change
+// and the role and site codes of Create (invalid).
+func (u *Users) Update(ctx context.Context, username string, ch shipment.UserChange) (shipment.User, error) {
+	if ch.Disabled == nil && ch.Role == nil && ch.Site == nil && ch.Departments == nil {
+		return shipment.User{}, apperr.New(apperr.Invalid, "user.nothing_to_change")
+	}
+	var out shipment.User
+	err := WithTx(ctx, u.Pool, func(tx pgx.Tx) error {
+		if (ch.Disabled != nil && *ch.Disabled) || (ch.Role != nil && *ch.Role != shipment.RoleAdmin) {
+			// The change may take an admin's rights: lock every active
+			// admin first, in one order, so that two admins taking each
+			// other's rights at once cannot both succeed (nor deadlock).
+			if _, err := tx.Exec(ctx, `SELECT id FROM users WHERE role = 'admin' AND NOT disabled ORDER BY id FOR UPDATE`); err != nil {
+				return translate(err, "user")
+			}
+		}
+		var site *string
+		err := tx.QueryRow(ctx, `SELECT id, username, role, site_code, departments, disabled, must_change_password, created_at
+			FROM users WHERE username = $1 FOR UPDATE`, strings.ToLower(strings.TrimSpace(username))).
+			Scan(&out.ID, &out.Username, &out.Role, &site, &out.Departments, &out.Disabled, &out.MustChangePassword, &out.CreatedAt)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return apperr.New(apperr.NotFound, "user.not_found").With("username", username)
+		}
+		if err != nil {
+			return translate(err, "user")
+		}
+		if site != nil {
+			out.Site = *site
+		}
+		wasActiveAdmin := out.Role == shipment.RoleAdmin && !out.Disabled
+		n := shipment.NewUser{Username: out.Username, Role: out.Role, Site: out.Site, Departments: out.Departments}
+		if ch.Role != nil {
+			n.Role = *ch.Role
+			if !n.Role.HasSite() {
+				n.Site = ""
+			}
+			if n.Role != shipment.RoleAPIClient {
+				n.Departments = nil
+			}
+		}
+		if ch.Site != nil {
+			n.Site = *ch.Site
+		}
+		if ch.Departments != nil {
+			n.Departments = *ch.Departments
+		}
+		if err := u.validateRole(&n); err != nil {
+			return err
+		}
+		disabled := out.Disabled
+		if ch.Disabled != nil {
+			disabled = *ch.Disabled
+		}
+		if wasActiveAdmin && (disabled || n.Role != shipment.RoleAdmin) {
+			var others int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM users WHERE role = 'admin' AND NOT disabled AND id <> $1`,
+				out.ID).Scan(&others); err != nil {
+				return translate(err, "user")
+			}
+			if others == 0 {
+				return apperr.New(apperr.Conflict, "user.last_admin").With("username", out.Username)
+			}
+		}
+		var newSite *string
+		if n.Site != "" {
+			newSite = &n.Site
+		}
+		if n.Departments == nil {
+			n.Departments = []string{}
+		}
+		if _, err := tx.Exec(ctx, `UPDATE users SET role = $2, site_code = $3, departments = $4, disabled = $5, updated_at = $6
+			WHERE id = $1`, out.ID, n.Role, newSite, n.Departments, disabled, u.Now().UTC()); err != nil {
+			return translate(err, "user")
+		}
+		if out.Disabled && !disabled {
+			// While disabled, the user's tokens answer auth.user_disabled;
+			// enabled again, none of them returns.
+			if err := u.revokeAll(ctx, tx, out.ID, nil); err != nil {
+				return err
+			}
+		}
+		out.Role, out.Site, out.Departments, out.Disabled = n.Role, n.Site, n.Departments, disabled
+		return nil
+	})
+	if err != nil {
+		return shipment.User{}, err
+	}
+	u.forget(out.ID)
+	out.CreatedAt = tracking.Local(out.CreatedAt)
+	return out, nil
+}
+
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// revokeAll deletes every token of a user but keep (nil: none kept) and
+// forgets the user's tokens this instance cached.
+func (u *Users) revokeAll(ctx context.Context, db execer, userID int64, keep []byte) error {
+	if keep == nil {
+		keep = []byte{}
+	}
+	if _, err := db.Exec(ctx, `DELETE FROM api_tokens WHERE user_id = $1 AND token_hash <> $2`, userID, keep); err != nil {
+		return translate(err, "token")
+	}
+	u.forget(userID)
+	return nil
+}
+
+// forget drops this instance's cached tokens of a user. Other instances
+// ask the database again within TokenCacheTTL.
+func (u *Users) forget(userID int64) {
+	u.cache.Range(func(k, v any) bool {
+		if v.(cachedActor).actor.ID == userID {
+			u.cache.Delete(k)
+		}
+		return true
+	})
+}
+
 // TokenCacheTTL is how long an instance trusts a token it has resolved
 // without asking the database again: a revoked token or disabled user may
 // still work for this long on other instances.
@@ -204,7 +450,8 @@ type cachedActor struct {
 	expires time.Time
 }
 
-// ActorByToken resolves a bearer token. Errors: auth.token_invalid (unauthorized).
+// ActorByToken resolves a bearer token. Errors: auth.token_invalid,
+// auth.user_disabled (unauthorized).
 func (u *Users) ActorByToken(ctx context.Context, token string) (shipment.Actor, error) {
 	if !strings.HasPrefix(token, "cct_") || len(token) > 100 {
 		return shipment.Actor{}, apperr.New(apperr.Unauthorized, "auth.token_invalid")
@@ -232,15 +479,21 @@ func (u *Users) ActorByToken(ctx context.Context, token string) (shipment.Actor,
 func (u *Users) actorByHash(ctx context.Context, sum []byte) (shipment.Actor, error) {
 	var a shipment.Actor
 	var site *string
-	err := u.Pool.QueryRow(ctx, `SELECT u.id, u.username, u.role, u.site_code, u.departments
+	var disabled bool
+	err := u.Pool.QueryRow(ctx, `SELECT u.id, u.username, u.role, u.site_code, u.departments, u.disabled
 		FROM api_tokens t JOIN users u ON u.id = t.user_id
-		WHERE t.token_hash = $1 AND t.expires_at > $2 AND NOT u.disabled`, sum, u.Now().UTC()).
-		Scan(&a.ID, &a.Username, &a.Role, &site, &a.Departments)
+		WHERE t.token_hash = $1 AND t.expires_at > $2`, sum, u.Now().UTC()).
+		Scan(&a.ID, &a.Username, &a.Role, &site, &a.Departments, &disabled)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return shipment.Actor{}, apperr.New(apperr.Unauthorized, "auth.token_invalid")
 	}
 	if err != nil {
 		return shipment.Actor{}, translate(err, "token")
+	}
+	if disabled {
+		// Tokens stay while the account is disabled (deleted when it is
+		// enabled again), so their holder is told why.
+		return shipment.Actor{}, apperr.New(apperr.Unauthorized, "auth.user_disabled")
 	}
 	if site != nil {
 		a.Site = *site
@@ -258,13 +511,14 @@ func (u *Users) RevokeToken(ctx context.Context, token string) error {
 
 // List returns every user.
 func (u *Users) List(ctx context.Context) ([]shipment.User, error) {
-	rows, err := u.Pool.Query(ctx, `SELECT id, username, role, coalesce(site_code, ''), departments, created_at FROM users ORDER BY id`)
+	rows, err := u.Pool.Query(ctx, `SELECT id, username, role, coalesce(site_code, ''), departments, disabled,
+		must_change_password, created_at FROM users ORDER BY id`)
 	if err != nil {
 		return nil, translate(err, "user")
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (shipment.User, error) {
 		var x shipment.User
-		err := r.Scan(&x.ID, &x.Username, &x.Role, &x.Site, &x.Departments, &x.CreatedAt)
+		err := r.Scan(&x.ID, &x.Username, &x.Role, &x.Site, &x.Departments, &x.Disabled, &x.MustChangePassword, &x.CreatedAt)
 		x.CreatedAt = tracking.Local(x.CreatedAt)
 		return x, err
 	})
