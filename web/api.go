@@ -118,7 +118,7 @@ func (s *server) updateUser(c *fiber.Ctx) error {
 	if err := decode(c, &ch); err != nil {
 		return err
 	}
-	u, err := s.Accounts.Update(c.UserContext(), c.Params("username"), ch)
+	u, err := s.Accounts.Update(c.UserContext(), actor(c), c.Params("username"), ch)
 	if err != nil {
 		return err
 	}
@@ -127,7 +127,7 @@ func (s *server) updateUser(c *fiber.Ctx) error {
 
 func (s *server) resetPassword(c *fiber.Ctx) error {
 	name := strings.ToLower(c.Params("username"))
-	pw, err := s.Accounts.ResetPassword(c.UserContext(), name)
+	pw, err := s.Accounts.ResetPassword(c.UserContext(), actor(c), name)
 	if err != nil {
 		return err
 	}

@@ -40,9 +40,9 @@ type Accounts interface {
 	ActorByToken(ctx context.Context, token string) (shipment.Actor, error)
 	RevokeToken(ctx context.Context, token string) error
 	// Update disables, enables, or changes the role and site of a user.
-	Update(ctx context.Context, username string, ch shipment.UserChange) (shipment.User, error)
+	Update(ctx context.Context, by shipment.Actor, username string, ch shipment.UserChange) (shipment.User, error)
 	// ResetPassword returns a temporary password the user must replace.
-	ResetPassword(ctx context.Context, username string) (string, error)
+	ResetPassword(ctx context.Context, by shipment.Actor, username string) (string, error)
 	// ChangePassword sets the actor's own password; keepToken stays valid.
 	ChangePassword(ctx context.Context, a shipment.Actor, keepToken, current, password string) error
 }

@@ -865,10 +865,10 @@ func (roleAccounts) List(context.Context) ([]shipment.User, error) {
 func (roleAccounts) IssueToken(context.Context, string, string, string) (string, time.Time, error) {
 	return "", time.Time{}, errors.New("not implemented")
 }
-func (roleAccounts) Update(context.Context, string, shipment.UserChange) (shipment.User, error) {
+func (roleAccounts) Update(context.Context, shipment.Actor, string, shipment.UserChange) (shipment.User, error) {
 	return shipment.User{}, errors.New("not implemented")
 }
-func (roleAccounts) ResetPassword(context.Context, string) (string, error) {
+func (roleAccounts) ResetPassword(context.Context, shipment.Actor, string) (string, error) {
 	return "", errors.New("not implemented")
 }
 func (roleAccounts) ChangePassword(context.Context, shipment.Actor, string, string, string) error {

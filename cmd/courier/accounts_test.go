@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -92,6 +93,25 @@ func TestDisabledUserIsCutOffOnEveryInstance(t *testing.T) {
 	}
 	fresh := b.login("u-staff", "password-staff-1")
 	b.must(200, "GET", "/api/v1/me", fresh, nil)
+
+	// Both edits are in the audit log, by the admin, with before and after.
+	audit := b.must(200, "GET", "/api/v1/audit?entity=user", tok["admin"], nil)
+	var flips []string
+	for _, it := range audit.JSON["items"].([]any) {
+		e := it.(map[string]any)
+		if e["key"] != "u-staff" || e["action"] != "update" {
+			continue
+		}
+		before, _ := e["before"].(map[string]any)
+		after, _ := e["after"].(map[string]any)
+		if e["actor_username"] != "admin" || before == nil || after == nil {
+			t.Fatalf("audit entry: %v", e)
+		}
+		flips = append(flips, fmt.Sprint(before["disabled"], "→", after["disabled"]))
+	}
+	if strings.Join(flips, ",") != "true→false,false→true" { // newest first
+		t.Fatalf("audit of the account edits: %v\n%s", flips, audit.Body)
+	}
 }
 
 // The last active admin can be neither disabled nor demoted; a refused

@@ -287,7 +287,7 @@ func (u *Users) ChangePassword(ctx context.Context, a shipment.Actor, keepToken,
 // auth.password_change_required until the request carries new_password.
 //
 // Errors: user.not_found.
-func (u *Users) ResetPassword(ctx context.Context, username string) (string, error) {
+func (u *Users) ResetPassword(ctx context.Context, by shipment.Actor, username string) (string, error) {
 	b := make([]byte, 12)
 	if _, err := rand.Read(b); err != nil {
 		return "", err
@@ -307,7 +307,12 @@ func (u *Users) ResetPassword(ctx context.Context, username string) (string, err
 		if err != nil {
 			return translate(err, "user")
 		}
-		return u.revokeAll(ctx, tx, id, nil)
+		if err := u.revokeAll(ctx, tx, id, nil); err != nil {
+			return err
+		}
+		name := strings.ToLower(strings.TrimSpace(username))
+		return RecordChange(ctx, tx, u.Now().UTC(), Change{By: by, Entity: EntityUser, Key: name,
+			Before: map[string]any{"username": name}, After: map[string]any{"username": name, "password_reset": true}})
 	})
 	if err != nil {
 		return "", err
@@ -322,7 +327,7 @@ func (u *Users) ResetPassword(ctx context.Context, username string) (string, err
 //
 // Errors: user.not_found; user.last_admin (conflict); user.nothing_to_change
 // and the role and site codes of Create (invalid).
-func (u *Users) Update(ctx context.Context, username string, ch shipment.UserChange) (shipment.User, error) {
+func (u *Users) Update(ctx context.Context, by shipment.Actor, username string, ch shipment.UserChange) (shipment.User, error) {
 	if ch.Disabled == nil && ch.Role == nil && ch.Site == nil && ch.Departments == nil {
 		return shipment.User{}, apperr.New(apperr.Invalid, "user.nothing_to_change")
 	}
@@ -349,6 +354,8 @@ func (u *Users) Update(ctx context.Context, username string, ch shipment.UserCha
 		if site != nil {
 			out.Site = *site
 		}
+		before := out
+		before.CreatedAt = tracking.Local(before.CreatedAt)
 		wasActiveAdmin := out.Role == shipment.RoleAdmin && !out.Disabled
 		n := shipment.NewUser{Username: out.Username, Role: out.Role, Site: out.Site, Departments: out.Departments}
 		if ch.Role != nil {
@@ -402,7 +409,10 @@ func (u *Users) Update(ctx context.Context, username string, ch shipment.UserCha
 			}
 		}
 		out.Role, out.Site, out.Departments, out.Disabled = n.Role, n.Site, n.Departments, disabled
-		return nil
+		after := out
+		after.CreatedAt = before.CreatedAt
+		return RecordChange(ctx, tx, u.Now().UTC(), Change{By: by, Entity: EntityUser, Key: out.Username,
+			Before: before, After: after})
 	})
 	if err != nil {
 		return shipment.User{}, err
