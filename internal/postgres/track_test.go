@@ -1,0 +1,157 @@
+package postgres_test
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/changchun-gov/courier/internal/apperr"
+	"github.com/changchun-gov/courier/internal/postgres"
+	"github.com/changchun-gov/courier/shipment"
+	"github.com/changchun-gov/courier/tracking"
+)
+
+func TestTailClosesAfterTwentyWrongOnes(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	other := *b.ledger // a second instance on the same database
+	no := b.register(t, certReg()).WaybillNo
+	tr := func(k string) string { return k }
+	alone, _, err := b.ledger.Track(b.ctx, no, "", "zh-CN", tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 19 wrong tails, in parallel and from both instances: the right one
+	// still opens the detail.
+	var wg sync.WaitGroup
+	for i := 0; i < postgres.TailLimit-1; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			l := b.ledger
+			if i%2 == 1 {
+				l = &other
+			}
+			st, matched, err := l.Track(b.ctx, no, "1"+itoa(100+i), "zh-CN", tr)
+			if err != nil || matched || !reflect.DeepEqual(st, alone) {
+				t.Errorf("wrong tail %d: %+v %v", i, st, err)
+			}
+		}(i)
+	}
+	wg.Wait()
+	if st, matched, err := other.Track(b.ctx, no, "5678", "zh-CN", tr); err != nil || !matched || st.Detail == nil {
+		t.Fatalf("right tail after %d wrong ones: %+v %v", postgres.TailLimit-1, st, err)
+	}
+	// The 20th wrong one closes the tail for good: the right one gets
+	// exactly the number-alone view, on every instance, however late.
+	if _, matched, err := b.ledger.Track(b.ctx, no, "0000", "zh-CN", tr); err != nil || matched {
+		t.Fatalf("20th wrong tail: %v %v", matched, err)
+	}
+	b.clock.Add(90 * 24 * time.Hour)
+	for _, l := range []*postgres.Ledger{b.ledger, &other} {
+		st, matched, err := l.Track(b.ctx, no, "5678", "zh-CN", tr)
+		if err != nil || matched || !reflect.DeepEqual(st, alone) {
+			t.Fatalf("right tail after %d wrong ones: %v %+v %v", postgres.TailLimit, matched, st, err)
+		}
+	}
+	var n int
+	_ = b.pool.QueryRow(b.ctx, `SELECT failures FROM tail_failures f JOIN parcels p ON p.id = f.parcel_id
+		WHERE p.waybill_no = $1`, no).Scan(&n)
+	if n != postgres.TailLimit {
+		t.Fatalf("wrong tails counted: %d, want %d", n, postgres.TailLimit)
+	}
+	// Counting a parcel's tails touches no other parcel.
+	other2 := b.register(t, certReg()).WaybillNo
+	if _, matched, err := b.ledger.Track(b.ctx, other2, "5678", "zh-CN", tr); err != nil || !matched {
+		t.Fatalf("another parcel's tail: %v %v", matched, err)
+	}
+}
+
+func TestPrivateLink(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.ledger.PublicURL = "https://zwfw.example.cn"
+	tr := func(k string) string { return k }
+	v := b.register(t, certReg())
+	no := v.WaybillNo
+	tok, ok := strings.CutPrefix(v.PrivateURL, "https://zwfw.example.cn/s/")
+	if !ok || !shipment.ValidLinkToken(tok) {
+		t.Fatalf("private url %q", v.PrivateURL)
+	}
+	if got, _ := b.ledger.Get(b.ctx, b.actors["clerk"], no); got.PrivateURL != v.PrivateURL {
+		t.Fatalf("staff view: %q, want %q", got.PrivateURL, v.PrivateURL)
+	}
+	if got, _ := b.ledger.Get(b.ctx, b.actors["api"], no); got.PrivateURL != v.PrivateURL {
+		t.Fatalf("approval platform view: %q", got.PrivateURL)
+	}
+	// Stored neither in clear nor as anything but its keyed hash and ciphertext.
+	var clear int
+	_ = b.pool.QueryRow(b.ctx, `SELECT count(*) FROM parcel_links pl WHERE pl::text LIKE '%' || $1 || '%'
+		OR encode(token_hash, 'escape') LIKE '%' || $1 || '%' OR encode(token_enc, 'escape') LIKE '%' || $1 || '%'`, tok).Scan(&clear)
+	if clear != 0 {
+		t.Fatal("link token stored in clear")
+	}
+	byTail, _, err := b.ledger.Track(b.ctx, no, "5678", "zh-CN", tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The link opens the same detail as the tail, also once the tail is closed.
+	for i := 0; i < postgres.TailLimit; i++ {
+		_, _, _ = b.ledger.Track(b.ctx, no, "0000", "zh-CN", tr)
+	}
+	st, err := b.ledger.TrackByLink(b.ctx, tok, "zh-CN", tr)
+	if err != nil || !reflect.DeepEqual(st, byTail) {
+		t.Fatalf("link view:\n got %+v %v\nwant %+v", st, err, byTail)
+	}
+	for _, bad := range []string{shipment.NewLinkToken(), strings.ToLower(tok), tok[:15], ""} {
+		if _, err := b.ledger.TrackByLink(b.ctx, bad, "zh-CN", tr); apperr.CodeOf(err) != "link.not_found" {
+			t.Fatalf("link %q: %v", bad, err)
+		}
+	}
+
+	// Valid until the journey ended 7 days ago, then gone.
+	b.mustScan(t, "courier", no, shipment.ActPickup, "", shipment.InTransit)
+	b.mustScan(t, "staff", no, shipment.ActReceive, "", shipment.Arrived)
+	b.mustScan(t, "staff", no, shipment.ActShelve, "", shipment.Ready)
+	b.mustScan(t, "staff", no, shipment.ActCollect, "", shipment.Collected, func(r *tracking.ScanRequest) { r.IDNumber = holderID })
+	b.clock.Add(postgres.LinkGrace - 3*time.Minute) // the scan moved the clock 2 minutes on
+	if st, err := b.ledger.TrackByLink(b.ctx, tok, "zh-CN", tr); err != nil || st.Detail == nil || st.Status != shipment.Collected {
+		t.Fatalf("link within 7 days of collection: %+v %v", st, err)
+	}
+	if n := linksRemoved(t, b); n != 0 {
+		t.Fatalf("purge within 7 days removed %v links", n)
+	}
+	b.clock.Add(2 * time.Minute)
+	if _, err := b.ledger.TrackByLink(b.ctx, tok, "zh-CN", tr); apperr.CodeOf(err) != "link.not_found" {
+		t.Fatalf("expired link: %v", err)
+	}
+	if got, _ := b.ledger.Get(b.ctx, b.actors["clerk"], no); got.PrivateURL != "" {
+		t.Fatalf("expired link still in the staff view: %q", got.PrivateURL)
+	}
+	if n := linksRemoved(t, b); n != 1 {
+		t.Fatalf("purge removed %v links, want 1", n)
+	}
+	var left int
+	_ = b.pool.QueryRow(b.ctx, `SELECT count(*) FROM parcel_links`).Scan(&left)
+	if left != 0 {
+		t.Fatalf("links left after the purge: %d", left)
+	}
+}
+
+// linksRemoved runs the purge job and returns how many links it removed.
+func linksRemoved(t *testing.T, b *bundle) float64 {
+	t.Helper()
+	run, err := b.ledger.RunJob(b.ctx, postgres.JobPurge)
+	if err != nil {
+		t.Fatalf("purge: %+v %v", run, err)
+	}
+	var d map[string]any
+	if err := json.Unmarshal(run.Detail, &d); err != nil {
+		t.Fatal(err)
+	}
+	n, _ := d["links_removed"].(float64)
+	return n
+}
