@@ -25,6 +25,7 @@ type Ledger interface {
 	Events(ctx context.Context, a shipment.Actor, waybill string) ([]tracking.Event, error)
 	Scan(ctx context.Context, a shipment.Actor, req tracking.ScanRequest) (tracking.ScanResult, error)
 	Track(ctx context.Context, waybill, phoneTail, lang string, t func(key string) string) (tracking.PublicStatus, bool, error)
+	TrackByLink(ctx context.Context, token, lang string, t func(key string) string) (tracking.PublicStatus, error)
 	Messages(ctx context.Context, waybill string, limit int) ([]tracking.OutboxEntry, error)
 	LabelsFor(ctx context.Context, a shipment.Actor, numbers []string) ([]labels.Label, error)
 	RecordPrinted(ctx context.Context, a shipment.Actor, numbers []string, layout string) error
@@ -92,6 +93,9 @@ type Deps struct {
 	// are refused with 429. Successful lookups are never slowed.
 	TrackFree, TrackHard int
 	TrackMaxDelay        time.Duration
+	// Sleep waits d or until ctx is done: the delay of failed lookups
+	// (nil: a timer; tests make it return at once).
+	Sleep func(ctx context.Context, d time.Duration)
 	// LoginHard refuses sign-ins from a client after this many failures.
 	LoginHard int
 	// ProxyHeader, when set, is the header holding the client address; it is

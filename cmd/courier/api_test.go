@@ -245,7 +245,8 @@ func TestEveryRouteWithEveryRole(t *testing.T) {
 	t.Parallel()
 	s := boot(t, nil)
 	tok := s.users()
-	no := s.must(201, "POST", "/api/v1/parcels", tok["clerk"], parcelBody("13912345678")).str("waybill_no")
+	reg := s.must(201, "POST", "/api/v1/parcels", tok["clerk"], parcelBody("13912345678"))
+	no, link := reg.str("waybill_no"), strings.TrimPrefix(reg.str("private_url"), "https://zwfw.example.cn")
 	// Couriers read the parcels they handled.
 	if r := s.scan(tok["courier"], no, "pickup", ""); r.Status != 200 {
 		t.Fatalf("pickup: %s", r.Body)
@@ -279,6 +280,8 @@ func TestEveryRouteWithEveryRole(t *testing.T) {
 		{"GET", "/api/v1/messages", nil, []string{"admin"}},
 		{"GET", "/api/v1/track/" + no, nil, append(all, "")},
 		{"GET", "/t/" + no, nil, append(all, "")},
+		{"GET", link, nil, append(all, "")},
+		{"GET", "/api/v1" + link, nil, append(all, "")},
 		{"GET", "/healthz", nil, append(all, "")},
 		{"GET", "/api/openapi.json", nil, append(all, "")},
 	}

@@ -256,6 +256,14 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		return err
 	}
 	now := time.Now
+	h, _ := ctx.Value(testHooksKey{}).(*testHooks)
+	if h != nil && h.now != nil {
+		now = h.now
+	}
+	var sleep func(context.Context, time.Duration)
+	if h != nil {
+		sleep = h.sleep
+	}
 	users := &postgres.Users{Pool: pool, Ref: ref, Cost: cfg.PasswordCost, TokenTTL: cfg.TokenTTL, Now: now}
 	pw, created, err := users.EnsureAdmin(ctx, cfg.AdminPassword)
 	if err != nil {
@@ -267,7 +275,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 
 	routes := &postgres.Routes{Pool: pool, Ref: ref, Now: now}
 	kick := make(chan struct{}, 1)
-	ledger := &postgres.Ledger{Pool: pool, Ref: ref, Keys: keys, Now: now, Routes: routes, Kick: func() {
+	ledger := &postgres.Ledger{Pool: pool, Ref: ref, Keys: keys, Now: now, Routes: routes, PublicURL: cfg.PublicURL, Kick: func() {
 		select {
 		case kick <- struct{}{}:
 		default:
@@ -288,7 +296,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		Ledger: ledger, Accounts: users, Ref: ref, Throttle: throttle, Labels: printer, Catalog: cat, Log: log,
 		Runs:      &runsAPI{ledger: ledger, routes: routes, sched: sched},
 		PublicURL: cfg.PublicURL, Version: version(), ProxyHeader: cfg.ProxyHeader, TrustedProxies: cfg.TrustedProxies,
-		TrackFree: cfg.TrackFree, TrackHard: cfg.TrackHard,
+		TrackFree: cfg.TrackFree, TrackHard: cfg.TrackHard, Sleep: sleep,
 		Ready: func(ctx context.Context) error {
 			st, err := postgres.Schema(ctx, pool)
 			if err != nil {
@@ -350,6 +358,16 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 
 // dispatch delivers outbox messages after commits (kicked) and every few
 // seconds (for messages whose earlier try failed or whose instance died).
+// testHooks let a test drive one service's clock and make its delays
+// return at once; run looks for them in its context (never set outside
+// tests).
+type testHooks struct {
+	now   func() time.Time
+	sleep func(context.Context, time.Duration)
+}
+
+type testHooksKey struct{}
+
 func dispatch(ctx context.Context, l *postgres.Ledger, th *postgres.Throttle, n tracking.Notifier, kick <-chan struct{}, log *slog.Logger) {
 	tick := time.NewTicker(5 * time.Second)
 	defer tick.Stop()
