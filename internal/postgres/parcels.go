@@ -189,6 +189,23 @@ func (l *Ledger) linkToken(id int64, enc []byte) string {
 	return string(b)
 }
 
+// PrivateLink returns the address of a parcel's private link while it is
+// valid, "" once it has expired or gone (or for a parcel registered before
+// links existed): for the messages that carry it, such as the ready SMS.
+func (l *Ledger) PrivateLink(ctx context.Context, parcelID int64) (string, error) {
+	var enc []byte
+	err := l.Pool.QueryRow(ctx, `SELECT pl.token_enc FROM parcel_links pl JOIN parcels p ON p.id = pl.parcel_id
+		WHERE pl.parcel_id = $1 AND (p.journey_ended_at IS NULL OR p.journey_ended_at > $2)`,
+		parcelID, l.now().Add(-LinkGrace)).Scan(&enc)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", translate(err, "parcel")
+	}
+	return l.PrivateURL(l.linkToken(parcelID, enc)), nil
+}
+
 // PrivateURL is the address of a private link.
 func (l *Ledger) PrivateURL(token string) string {
 	if token == "" {

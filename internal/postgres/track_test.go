@@ -87,6 +87,12 @@ func TestPrivateLink(t *testing.T) {
 	if got, _ := b.ledger.Get(b.ctx, b.actors["api"], no); got.PrivateURL != v.PrivateURL {
 		t.Fatalf("approval platform view: %q", got.PrivateURL)
 	}
+	// Retrievable later, for the ready SMS.
+	var id int64
+	_ = b.pool.QueryRow(b.ctx, `SELECT id FROM parcels WHERE waybill_no = $1`, no).Scan(&id)
+	if u, err := b.ledger.PrivateLink(b.ctx, id); err != nil || u != v.PrivateURL {
+		t.Fatalf("private link for the SMS: %q %v", u, err)
+	}
 	// Stored neither in clear nor as anything but its keyed hash and ciphertext.
 	var clear int
 	_ = b.pool.QueryRow(b.ctx, `SELECT count(*) FROM parcel_links pl WHERE pl::text LIKE '%' || $1 || '%'
@@ -114,6 +120,9 @@ func TestPrivateLink(t *testing.T) {
 
 	// Valid until the journey ended 7 days ago, then gone.
 	b.mustScan(t, "courier", no, shipment.ActPickup, "", shipment.InTransit)
+	if got, err := b.ledger.Get(b.ctx, b.actors["courier"], no); err != nil || got.PrivateURL != "" {
+		t.Fatalf("courier's view: %q %v", got.PrivateURL, err)
+	}
 	b.mustScan(t, "staff", no, shipment.ActReceive, "", shipment.Arrived)
 	b.mustScan(t, "staff", no, shipment.ActShelve, "", shipment.Ready)
 	b.mustScan(t, "staff", no, shipment.ActCollect, "", shipment.Collected, func(r *tracking.ScanRequest) { r.IDNumber = holderID })
@@ -130,6 +139,9 @@ func TestPrivateLink(t *testing.T) {
 	}
 	if got, _ := b.ledger.Get(b.ctx, b.actors["clerk"], no); got.PrivateURL != "" {
 		t.Fatalf("expired link still in the staff view: %q", got.PrivateURL)
+	}
+	if u, err := b.ledger.PrivateLink(b.ctx, id); err != nil || u != "" {
+		t.Fatalf("expired link for the SMS: %q %v", u, err)
 	}
 	if n := linksRemoved(t, b); n != 1 {
 		t.Fatalf("purge removed %v links, want 1", n)
