@@ -18,6 +18,10 @@ import (
 // its detail, right or wrong, for good (its private link still does).
 const TailLimit = 20
 
+// tailLockClass is the first key of the advisory locks under which the tail
+// lookups of one waybill take turns (the second is the waybill's hash).
+const tailLockClass = 7001
+
 // LinkGrace is how long a private link outlives the end of the journey.
 const LinkGrace = 7 * 24 * time.Hour
 
@@ -28,9 +32,9 @@ const LinkGrace = 7 * 24 * time.Hour
 // number-alone view; the second return says whether the detail was opened
 // (false also when no tail was given).
 //
-// Round trips: the number alone is one indexed read. A tail adds one
-// statement that reads the recipient and the parcel's count of wrong tails
-// and, when the tail is wrong, counts it (then the events when it opens).
+// Round trips: the number alone is one indexed read. A tail adds one round
+// trip that reads the recipient and the parcel's count of wrong tails and,
+// when the tail is wrong, counts it (then the events when it opens).
 //
 // Errors: parcel.not_found.
 func (l *Ledger) Track(ctx context.Context, waybill, phoneTail, lang string, t func(key string) string) (tracking.PublicStatus, bool, error) {
@@ -53,14 +57,19 @@ func (l *Ledger) Track(ctx context.Context, waybill, phoneTail, lang string, t f
 	if !validTail(phoneTail) {
 		return st, false, nil
 	}
-	// The comparison is made here, in the statement that counts a wrong
-	// tail, so that a wrong tail costs no extra round trip; a right one is
-	// let through only while the count (as committed when it is read) is
-	// under the limit. Name and phone leave the database only when it opens.
+	// The comparison is made in the statement that counts a wrong tail, so
+	// a wrong tail costs no extra round trip, and name and phone leave the
+	// database only when the detail opens. Tail lookups of one waybill take
+	// turns under a transaction-scoped advisory lock, sent in the same round
+	// trip (a batch runs as one implicit transaction, each statement with a
+	// fresh snapshot): a right tail sees every wrong one sent before it, even
+	// those still in flight on other connections or instances.
 	var id int64
 	var issuing string
 	var name, phone *string
-	err = l.Pool.QueryRow(ctx, `WITH t AS (
+	batch := &pgx.Batch{}
+	batch.Queue(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, tailLockClass, waybill)
+	batch.Queue(`WITH t AS (
 			SELECT p.id, coalesce(p.issuing_dept, '') AS issuing, pp.name, pp.phone,
 				pp.purged_at IS NULL AND length(pp.phone) >= 4 AND right(pp.phone, 4) = $2 AS right_tail,
 				coalesce((SELECT f.failures FROM tail_failures f WHERE f.parcel_id = p.id), 0) AS failures
@@ -69,8 +78,15 @@ func (l *Ledger) Track(ctx context.Context, waybill, phoneTail, lang string, t f
 			INSERT INTO tail_failures AS f (parcel_id, failures, last_at) SELECT id, 1, $3::timestamptz FROM t WHERE NOT right_tail
 			ON CONFLICT (parcel_id) DO UPDATE SET failures = f.failures + 1, last_at = excluded.last_at)
 		SELECT id, issuing, CASE WHEN right_tail AND failures < $4 THEN name END,
-			CASE WHEN right_tail AND failures < $4 THEN phone END FROM t`, waybill, phoneTail, l.now(), TailLimit).
-		Scan(&id, &issuing, &name, &phone)
+			CASE WHEN right_tail AND failures < $4 THEN phone END FROM t`, waybill, phoneTail, l.now(), TailLimit)
+	br := l.Pool.SendBatch(ctx, batch)
+	_, err = br.Exec()
+	if err == nil {
+		err = br.QueryRow().Scan(&id, &issuing, &name, &phone)
+	}
+	if cerr := br.Close(); cerr != nil && (err == nil || errors.Is(err, pgx.ErrNoRows)) {
+		err = cerr // not committed: neither counted nor to be shown
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return st, false, nil
 	}

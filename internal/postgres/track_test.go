@@ -70,6 +70,62 @@ func TestTailClosesAfterTwentyWrongOnes(t *testing.T) {
 	}
 }
 
+// A right tail waits for a wrong one in flight (on another connection or
+// instance) and then sees it: a burst of guesses cannot slip the right one
+// past the limit while the wrong ones are not yet committed.
+func TestRightTailWaitsForWrongOnesInFlight(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	no := b.register(t, certReg()).WaybillNo
+	tr := func(k string) string { return k }
+	for i := 0; i < postgres.TailLimit-1; i++ {
+		if _, _, err := b.ledger.Track(b.ctx, no, "0000", "zh-CN", tr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The 20th wrong tail, in flight: its lock taken, its count not committed.
+	tx, err := b.pool.Begin(b.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(b.ctx) //nolint:errcheck
+	if _, err := tx.Exec(b.ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, postgres.TailLockClass, no); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(b.ctx, `UPDATE tail_failures f SET failures = failures + 1 FROM parcels p
+		WHERE p.id = f.parcel_id AND p.waybill_no = $1`, no); err != nil {
+		t.Fatal(err)
+	}
+	type answer struct {
+		matched bool
+		err     error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		_, matched, err := b.ledger.Track(b.ctx, no, "5678", "zh-CN", tr)
+		done <- answer{matched, err}
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for waiting := 0; waiting == 0; {
+		select {
+		case a := <-done:
+			t.Fatalf("right tail answered while a wrong one was in flight: opened %v, %v", a.matched, a.err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the right tail neither answered nor waited")
+		}
+		_ = b.pool.QueryRow(b.ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`).Scan(&waiting)
+		time.Sleep(2 * time.Millisecond) // polling for the waiter, not timing
+	}
+	if err := tx.Commit(b.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if a := <-done; a.err != nil || a.matched {
+		t.Fatalf("right tail after the 20th wrong one committed: opened %v, %v", a.matched, a.err)
+	}
+}
+
 func TestPrivateLink(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
