@@ -323,6 +323,16 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		defer wg.Done()
 		dispatch(bg, ledger, throttle, recorder{log: log}, kick, log)
 	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		// Parcels registered before private links existed get theirs.
+		if n, err := ledger.EnsureLinks(bg); err != nil && bg.Err() == nil {
+			log.Warn("private links for older parcels not made", "err", err)
+		} else if n > 0 {
+			log.Info("private links made for older parcels", "parcels", n)
+		}
+	}()
 	if !cfg.Scheduler {
 		sched.Interval = 0
 	}

@@ -206,6 +206,42 @@ func (l *Ledger) PrivateLink(ctx context.Context, parcelID int64) (string, error
 	return l.PrivateURL(l.linkToken(parcelID, enc)), nil
 }
 
+// EnsureLinks gives a private link to every parcel whose link is still due
+// and missing (those registered before links existed), so that the staff
+// view and the messages carry one. Safe to run on every instance at start.
+func (l *Ledger) EnsureLinks(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		rows, err := l.Pool.Query(ctx, `SELECT p.id FROM parcels p
+			WHERE (p.journey_ended_at IS NULL OR p.journey_ended_at > $1)
+			  AND NOT EXISTS (SELECT 1 FROM parcel_links pl WHERE pl.parcel_id = p.id)
+			  AND EXISTS (SELECT 1 FROM parcel_people pp WHERE pp.parcel_id = p.id AND pp.purged_at IS NULL)
+			ORDER BY p.id LIMIT 1000`, l.now().Add(-LinkGrace))
+		if err != nil {
+			return total, translate(err, "parcel")
+		}
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil || len(ids) == 0 {
+			return total, translate(err, "parcel")
+		}
+		hashes, encs := make([][]byte, len(ids)), make([][]byte, len(ids))
+		for i, id := range ids {
+			tok := shipment.NewLinkToken()
+			hashes[i], encs[i] = l.Keys.Hash(linkDomain, tok), l.Keys.Encrypt([]byte(tok), linkAD(id))
+		}
+		tag, err := l.Pool.Exec(ctx, `INSERT INTO parcel_links (parcel_id, token_hash, token_enc, created_at)
+			SELECT id, h, e, $4::timestamptz FROM unnest($1::bigint[], $2::bytea[], $3::bytea[]) AS u (id, h, e)
+			ON CONFLICT DO NOTHING`, ids, hashes, encs, l.now())
+		if err != nil {
+			return total, translate(err, "parcel")
+		}
+		total += int(tag.RowsAffected())
+		if len(ids) < 1000 {
+			return total, nil
+		}
+	}
+}
+
 // PrivateURL is the address of a private link.
 func (l *Ledger) PrivateURL(token string) string {
 	if token == "" {

@@ -223,3 +223,35 @@ func linksRemoved(t *testing.T, b *bundle) float64 {
 	n, _ := d["links_removed"].(float64)
 	return n
 }
+
+func TestEnsureLinksGivesOlderParcelsOne(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.ledger.PublicURL = "https://zwfw.example.cn"
+	older := b.register(t, certReg()).WaybillNo
+	newer := b.register(t, certReg())
+	// older was registered before private links existed.
+	if _, err := b.pool.Exec(b.ctx, `DELETE FROM parcel_links pl USING parcels p WHERE p.id = pl.parcel_id
+		AND p.waybill_no = $1`, older); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := b.ledger.Get(b.ctx, b.actors["clerk"], older); v.PrivateURL != "" {
+		t.Fatalf("older parcel has a link: %q", v.PrivateURL)
+	}
+	for want := 1; want >= 0; want-- { // a second run finds nothing to do
+		if n, err := b.ledger.EnsureLinks(b.ctx); err != nil || n != want {
+			t.Fatalf("ensure links: %d %v, want %d", n, err, want)
+		}
+	}
+	v, _ := b.ledger.Get(b.ctx, b.actors["clerk"], older)
+	tok, ok := strings.CutPrefix(v.PrivateURL, "https://zwfw.example.cn/s/")
+	if !ok || !shipment.ValidLinkToken(tok) {
+		t.Fatalf("older parcel's link: %q", v.PrivateURL)
+	}
+	if st, err := b.ledger.TrackByLink(b.ctx, tok, "zh-CN", func(k string) string { return k }); err != nil || st.WaybillNo != older || st.Detail == nil {
+		t.Fatalf("older parcel's link opens: %+v %v", st, err)
+	}
+	if v2, _ := b.ledger.Get(b.ctx, b.actors["clerk"], newer.WaybillNo); v2.PrivateURL != newer.PrivateURL {
+		t.Fatalf("newer parcel's link changed: %q → %q", newer.PrivateURL, v2.PrivateURL)
+	}
+}
