@@ -40,6 +40,11 @@ type ParcelView struct {
 	CreatedAt     time.Time         `json:"created_at"`
 	UpdatedAt     time.Time         `json:"updated_at"`
 	Version       int               `json:"version"`
+	// PrivateURL is the parcel's private link, which opens its public
+	// detail without the phone tail: for the approval platform and the
+	// ready SMS to send, never printed or shown publicly. Present in the
+	// register answer and the single-parcel view while it is valid.
+	PrivateURL string `json:"private_url,omitempty"`
 }
 
 // Filter narrows a parcel list.

@@ -332,32 +332,62 @@ func (s *server) trackLookup(c *fiber.Ctx) (tracking.PublicStatus, error) {
 	if !failed {
 		return st, nil
 	}
-	n, terr := s.Throttle.Fail(ctx, "track", clientKey(c))
-	if terr != nil {
-		s.log.Warn("track throttle unavailable", "err", terr)
-	}
-	if err == nil && tail != "" {
-		// Wrong tails for one waybill, from any number of clients: its
-		// 10,000 possible tails cannot be tried from many addresses.
-		if nw, werr := s.Throttle.Fail(ctx, "tail", raw); werr == nil && nw > s.TrackHard {
-			n = max(n, nw)
-		}
-	}
-	if n > s.TrackHard {
-		return st, apperr.New(apperr.TooMany, "track.too_many")
-	}
-	if n > s.TrackFree {
-		delay := min(time.Duration(n-s.TrackFree)*150*time.Millisecond, s.TrackMaxDelay)
-		select {
-		case <-time.After(delay):
-		case <-ctx.Done():
-		}
+	// A wrong tail, or any tail of a parcel whose tail is closed (the
+	// ledger counts wrong tails per parcel, from all clients), gets exactly
+	// the number-alone view; only the client's own failures slow it down.
+	if terr := s.slowFailure(c); terr != nil {
+		return st, terr
 	}
 	if err != nil {
 		// Unknown, mistyped or malformed numbers all answer the same 404.
 		return st, apperr.New(apperr.NotFound, "track.not_found")
 	}
 	return st, nil
+}
+
+// slowFailure counts a failed public lookup against the client: past
+// TrackFree each is delayed a little more, past TrackHard refused.
+func (s *server) slowFailure(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	n, err := s.Throttle.Fail(ctx, "track", clientKey(c))
+	if err != nil {
+		s.log.Warn("track throttle unavailable", "err", err)
+	}
+	if n > s.TrackHard {
+		return apperr.New(apperr.TooMany, "track.too_many")
+	}
+	if n > s.TrackFree {
+		s.Sleep(ctx, min(time.Duration(n-s.TrackFree)*150*time.Millisecond, s.TrackMaxDelay))
+	}
+	return nil
+}
+
+// linkLookup opens a parcel's private link. The token's form is checked
+// before any database call; unknown and expired links count against the
+// client like unknown numbers, and all answer the same 404.
+func (s *server) linkLookup(c *fiber.Ctx) (tracking.PublicStatus, error) {
+	tok := strings.ToUpper(c.Params("token"))
+	if !shipment.ValidLinkToken(tok) {
+		return tracking.PublicStatus{}, apperr.New(apperr.NotFound, "link.not_found")
+	}
+	lang := s.lang(c)
+	st, err := s.Ledger.TrackByLink(c.UserContext(), tok, lang, func(k string) string { return s.text(lang, k) })
+	if err == nil || apperr.KindOf(err) != apperr.NotFound {
+		return st, err
+	}
+	if terr := s.slowFailure(c); terr != nil {
+		return st, terr
+	}
+	return st, apperr.New(apperr.NotFound, "link.not_found")
+}
+
+func (s *server) linkAPI(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	st, err := s.linkLookup(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(st)
 }
 
 func fourDigits(s string) bool {

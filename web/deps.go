@@ -25,6 +25,7 @@ type Ledger interface {
 	Events(ctx context.Context, a shipment.Actor, waybill string) ([]tracking.Event, error)
 	Scan(ctx context.Context, a shipment.Actor, req tracking.ScanRequest) (tracking.ScanResult, error)
 	Track(ctx context.Context, waybill, phoneTail, lang string, t func(key string) string) (tracking.PublicStatus, bool, error)
+	TrackByLink(ctx context.Context, token, lang string, t func(key string) string) (tracking.PublicStatus, error)
 	Messages(ctx context.Context, waybill string, limit int) ([]tracking.OutboxEntry, error)
 	LabelsFor(ctx context.Context, a shipment.Actor, numbers []string) ([]labels.Label, error)
 	RecordPrinted(ctx context.Context, a shipment.Actor, numbers []string, layout string) error

@@ -58,7 +58,7 @@ func (s *server) fromFiber(fe *fiber.Error) *apperr.Error {
 	return apperr.New(apperr.Internal, "internal")
 }
 
-// errorHandler renders every error: JSON for the API, a page for /t.
+// errorHandler renders every error: JSON for the API, a page for /t and /s.
 func (s *server) errorHandler(c *fiber.Ctx, err error) error {
 	var fe *fiber.Error
 	ae := apperr.As(err)
@@ -100,7 +100,8 @@ func (s *server) errorHandler(c *fiber.Ctx, err error) error {
 		body.Error.Code = "internal"
 		body.Error.Message = s.cat.T(lang, "internal", nil)
 	}
-	if strings.HasPrefix(c.Path(), "/t/") || strings.HasPrefix(c.Path(), "/T/") {
+	if p := strings.ToLower(c.Path()); strings.HasPrefix(p, "/t/") || strings.HasPrefix(p, "/s/") {
+		// The public pages: /t/{waybill} and the private link /s/{token}.
 		return s.renderTrackError(c, status, body.Error.Message)
 	}
 	return c.Status(status).JSON(body)

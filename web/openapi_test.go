@@ -191,7 +191,7 @@ func TestOpenAPIDocumentIsComplete(t *testing.T) {
 
 var (
 	paramRe  = regexp.MustCompile(`\{[^}/]*\}|:[^/]+`)
-	prefixes = []string{"/api", "/t/", "/healthz", "/readyz"}
+	prefixes = []string{"/api", "/t/", "/s/", "/healthz", "/readyz"}
 )
 
 func routeKey(method, path string) string {

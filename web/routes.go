@@ -26,6 +26,9 @@ func (s *server) routes(app *fiber.App) {
 	app.Get("/t/:waybill", s.trackPage)
 	app.Post("/t/:waybill", s.trackPage) // the phone-tail form: the tail stays out of the address
 	app.Get("/api/v1/track/:waybill", s.trackAPI)
+	// A parcel's private link (sent, never printed): the detail without the tail.
+	app.Get("/s/:token", s.linkPage)
+	app.Get("/api/v1/s/:token", s.linkAPI)
 	app.Post("/api/v1/auth/token", s.bounded, s.issueToken)
 
 	api := app.Group("/api/v1", s.bounded, s.auth)

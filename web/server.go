@@ -66,6 +66,9 @@ func New(d Deps) (*fiber.App, error) {
 	if d.TrackMaxDelay == 0 {
 		d.TrackMaxDelay = 3 * time.Second
 	}
+	if d.Sleep == nil {
+		d.Sleep = sleep
+	}
 	if d.LoginHard == 0 {
 		d.LoginHard = 20
 	}
@@ -123,6 +126,15 @@ func New(d Deps) (*fiber.App, error) {
 	app.Use(s.headers)
 	s.routes(app)
 	return app, nil
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 // headers sets the security headers every answer carries.

@@ -91,6 +91,17 @@ func (s *server) trackPage(c *fiber.Ctx) error {
 	return s.renderTrack(c, fiber.StatusOK, d)
 }
 
+// linkPage is a parcel's private link: the detail without the phone tail.
+func (s *server) linkPage(c *fiber.Ctx) error {
+	d := s.pageData(c)
+	st, err := s.linkLookup(c)
+	if err != nil {
+		return err
+	}
+	d.Number, d.Status = st.WaybillNo, &st
+	return s.renderTrack(c, fiber.StatusOK, d)
+}
+
 func (s *server) renderTrackError(c *fiber.Ctx, status int, msg string) error {
 	d := s.pageData(c)
 	d.Error = msg

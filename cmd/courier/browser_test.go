@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/changchun-gov/courier/shipment"
 )
 
 // browser starts a headless Chromium for one test. Under CI=true a missing
@@ -52,7 +54,8 @@ func TestTrackPageInChromium(t *testing.T) {
 	t.Parallel()
 	s := boot(t, nil)
 	tok := s.users()
-	no := s.must(201, "POST", "/api/v1/parcels", tok["clerk"], parcelBody("13912345678")).str("waybill_no")
+	reg := s.must(201, "POST", "/api/v1/parcels", tok["clerk"], parcelBody("13912345678"))
+	no, link := reg.str("waybill_no"), strings.TrimPrefix(reg.str("private_url"), "https://zwfw.example.cn")
 	for _, st := range []struct{ who, action, site string }{{"courier", "pickup", ""}, {"staff", "receive", ""}, {"staff", "shelve", ""}} {
 		if r := s.scan(tok[st.who], no, st.action, st.site); r.Status != 200 {
 			t.Fatalf("%s: %s", st.action, r.Body)
@@ -111,5 +114,25 @@ func TestTrackPageInChromium(t *testing.T) {
 	msg, _ := chromedp.Run(ctx, chromedp.Text("#error"))
 	if !strings.Contains(msg, "未找到该运单") {
 		t.Fatalf("unknown number page: %q", msg)
+	}
+
+	// The private link (sent, never printed) opens the detail without the tail.
+	if !strings.HasPrefix(link, "/s/") {
+		t.Fatalf("private url %q", reg.str("private_url"))
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.base+link), chromedp.WaitVisible("#recipient")); err != nil {
+		t.Fatal(err)
+	}
+	name, _ = chromedp.Run(ctx, chromedp.Text("#recipient"))
+	timeline, _ = chromedp.Run(ctx, chromedp.Text("#timeline"))
+	if name != "王*明" || !strings.Contains(timeline, "上架") {
+		t.Fatalf("private link page: %q %q", name, timeline)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.base+"/s/"+shipment.NewLinkToken()), chromedp.WaitVisible("#error")); err != nil {
+		t.Fatal(err)
+	}
+	msg, _ = chromedp.Run(ctx, chromedp.Text("#error"))
+	if !strings.Contains(msg, "链接无效或已过期") {
+		t.Fatalf("unknown link page: %q", msg)
 	}
 }

@@ -51,7 +51,7 @@ var EnvVars = []envVar{
 	{"DATABASE_URL", "(unset: embedded PostgreSQL)", "PostgreSQL connection string; when set, no embedded server is started. DATABASE_URL_FILE names a file holding it."},
 	{"COURIER_DATA_DIR", "./var", "Where the embedded cluster, its log and the generated secrets live."},
 	{"COURIER_ADDR", ":8080", "HTTP listen address."},
-	{"COURIER_PUBLIC_URL", "http://localhost:8080", "The address citizens reach the service at; label QR codes point to <COURIER_PUBLIC_URL>/t/<waybill>."},
+	{"COURIER_PUBLIC_URL", "http://localhost:8080", "The address citizens reach the service at; label QR codes point to <COURIER_PUBLIC_URL>/t/<waybill>, private links are <COURIER_PUBLIC_URL>/s/<token>."},
 	{"COURIER_MIGRATE", "0 (1 on the embedded database)", "1: apply pending migrations at start. On DATABASE_URL the service otherwise refuses a schema that is behind."},
 	{"COURIER_ADMIN_PASSWORD", "(generated, printed once)", "Password for the `admin` user when it is first created. COURIER_ADMIN_PASSWORD_FILE names a file holding it."},
 	{"COURIER_ID_HASH_KEY", "(generated into COURIER_DATA_DIR on the embedded database; required with DATABASE_URL)", "32-byte key (64 hex digits or base64) for the keyed hash of ID numbers and collection codes. COURIER_ID_HASH_KEY_FILE names a file."},

@@ -64,6 +64,12 @@ type service struct {
 // waits until it listens. extra overrides environment variables.
 func boot(t *testing.T, extra map[string]string) *service {
 	t.Helper()
+	return bootHooks(t, extra, nil)
+}
+
+// bootHooks is boot with the service's clock and delays in the test's hands.
+func bootHooks(t *testing.T, extra map[string]string, h *testHooks) *service {
+	t.Helper()
 	env := map[string]string{
 		"DATABASE_URL":           pgtest.DB(t),
 		"COURIER_MIGRATE":        "1",
@@ -80,14 +86,25 @@ func boot(t *testing.T, extra map[string]string) *service {
 	for k, v := range extra {
 		env[k] = v
 	}
-	return bootEnv(t, env)
+	return bootEnvHooks(t, env, h)
 }
 
 var listenRe = regexp.MustCompile(`listening on (http://\S+)`)
 
 func bootEnv(t *testing.T, env map[string]string) *service {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
+	return bootEnvHooks(t, env, nil)
+}
+
+// bootEnvHooks is bootEnv with the service's clock and delays in the test's
+// hands (nil: the real ones).
+func bootEnvHooks(t *testing.T, env map[string]string, h *testHooks) *service {
+	t.Helper()
+	base := context.Background()
+	if h != nil {
+		base = context.WithValue(base, testHooksKey{}, h)
+	}
+	ctx, cancel := context.WithCancel(base)
 	s := &service{t: t, stdout: &lockedBuffer{}, stderr: &lockedBuffer{}}
 	envs.Store(s, env)
 	done := make(chan int, 1)

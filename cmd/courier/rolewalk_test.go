@@ -67,15 +67,19 @@ func TestEveryRouteWithEveryRole(t *testing.T) {
 	admin := tok["admin"]
 	legs := s.legIDs(admin)
 
-	// register makes a parcel as the clerk at D-SW, for the city window.
-	register := func() string {
+	// registered makes a parcel as the clerk at D-SW, for the city window,
+	// and answers the registration.
+	registered := func() response {
 		b := parcelBody("13912345678")
 		b["application_no"] = walkNo()
-		return s.must(201, "POST", "/api/v1/parcels", tok["clerk"], b).str("waybill_no")
+		return s.must(201, "POST", "/api/v1/parcels", tok["clerk"], b)
 	}
+	register := func() string { return registered().str("waybill_no") }
 	// The parcel most rows read: registered at D-SW and collected by the
-	// courier, bound for CC-WIN.
-	no := register()
+	// courier, bound for CC-WIN; and its private link.
+	first := registered()
+	no := first.str("waybill_no")
+	link := strings.TrimPrefix(first.str("private_url"), "https://zwfw.example.cn")
 	s.must(200, "POST", "/api/v1/scans", tok["courier"], map[string]any{"code": no, "action": "pickup", "site": "D-SW", "scan_id": scanID()})
 	// A run of the direct leg D-SW → CC-WIN, for the run rows.
 	register()
@@ -176,6 +180,8 @@ func TestEveryRouteWithEveryRole(t *testing.T) {
 			return walkRequest{path: "/t/" + no, body: "phone_tail=5678", headers: []string{"Content-Type", "application/x-www-form-urlencoded"}}
 		}, "o o o o o o o o o"},
 		{"GET", "/api/v1/track/{waybill_no}", plain("/api/v1/track/" + no), "o o o o o o o o o"},
+		{"GET", "/s/{token}", plain(link), "o o o o o o o o o"},
+		{"GET", "/api/v1/s/{token}", plain("/api/v1" + link), "o o o o o o o o o"},
 		{"POST", "/api/v1/auth/token", withBody("/api/v1/auth/token", func(string) any {
 			return map[string]string{"username": "admin", "password": adminPassword}
 		}), "o o o o o o o o o"},

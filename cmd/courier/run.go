@@ -256,6 +256,14 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		return err
 	}
 	now := time.Now
+	h, _ := ctx.Value(testHooksKey{}).(*testHooks)
+	if h != nil && h.now != nil {
+		now = h.now
+	}
+	var sleep func(context.Context, time.Duration)
+	if h != nil {
+		sleep = h.sleep
+	}
 	users := &postgres.Users{Pool: pool, Ref: ref, Cost: cfg.PasswordCost, TokenTTL: cfg.TokenTTL, Now: now}
 	users.DummyHash() // made now, so the first unknown username takes no longer than the next
 	pw, created, err := users.EnsureAdmin(ctx, cfg.AdminPassword)
@@ -268,7 +276,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 
 	routes := &postgres.Routes{Pool: pool, Ref: ref, Now: now}
 	kick := make(chan struct{}, 1)
-	ledger := &postgres.Ledger{Pool: pool, Ref: ref, Keys: keys, Now: now, Routes: routes, Kick: func() {
+	ledger := &postgres.Ledger{Pool: pool, Ref: ref, Keys: keys, Now: now, Routes: routes, PublicURL: cfg.PublicURL, Kick: func() {
 		select {
 		case kick <- struct{}{}:
 		default:
@@ -298,7 +306,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		Runs:      &runsAPI{ledger: ledger, routes: routes, sched: sched},
 		Settings:  &postgres.Settings{Pool: pool, Ref: ref, Now: now},
 		PublicURL: cfg.PublicURL, Version: version(), ProxyHeader: cfg.ProxyHeader, TrustedProxies: cfg.TrustedProxies,
-		TrackFree: cfg.TrackFree, TrackHard: cfg.TrackHard,
+		TrackFree: cfg.TrackFree, TrackHard: cfg.TrackHard, Sleep: sleep,
 		Ready: func(ctx context.Context) error {
 			st, err := postgres.Schema(ctx, pool)
 			if err != nil {
@@ -329,6 +337,16 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	go func() {
 		defer wg.Done()
 		watcher.Run(bg)
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		// Parcels registered before private links existed get theirs.
+		if n, err := ledger.EnsureLinks(bg); err != nil && bg.Err() == nil {
+			log.Warn("private links for older parcels not made", "err", err)
+		} else if n > 0 {
+			log.Info("private links made for older parcels", "parcels", n)
+		}
 	}()
 	if !cfg.Scheduler {
 		sched.Interval = 0
@@ -365,6 +383,16 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 
 // dispatch delivers outbox messages after commits (kicked) and every few
 // seconds (for messages whose earlier try failed or whose instance died).
+// testHooks let a test drive one service's clock and make its delays
+// return at once; run looks for them in its context (never set outside
+// tests).
+type testHooks struct {
+	now   func() time.Time
+	sleep func(context.Context, time.Duration)
+}
+
+type testHooksKey struct{}
+
 func dispatch(ctx context.Context, l *postgres.Ledger, th *postgres.Throttle, n tracking.Notifier, kick <-chan struct{}, log *slog.Logger) {
 	tick := time.NewTicker(5 * time.Second)
 	defer tick.Stop()

@@ -371,7 +371,8 @@ func (l *Ledger) AlertSLA(ctx context.Context) (JobReport, error) {
 }
 
 // PurgePersonal removes the personal data of parcels whose journey ended
-// more than after ago; the event log stays whole.
+// more than after ago, and the private links of those whose journey ended
+// more than LinkGrace ago; the event log stays whole.
 func (l *Ledger) PurgePersonal(ctx context.Context, after time.Duration) (JobReport, error) {
 	now := l.now()
 	var total int
@@ -399,7 +400,15 @@ func (l *Ledger) PurgePersonal(ctx context.Context, after time.Duration) (JobRep
 			break
 		}
 	}
-	return JobReport{Affected: total, Detail: map[string]any{"after_days": int(after.Hours() / 24)}}, nil
+	// Private links go LinkGrace after the journey ended, or with the
+	// personal data when that goes first.
+	tag, err := l.Pool.Exec(ctx, `DELETE FROM parcel_links pl USING parcels p
+		WHERE p.id = pl.parcel_id AND p.journey_ended_at < $1`, now.Add(-min(after, LinkGrace)))
+	if err != nil {
+		return JobReport{Affected: total}, translate(err, "parcel")
+	}
+	return JobReport{Affected: total, Detail: map[string]any{"after_days": int(after.Hours() / 24),
+		"links_removed": tag.RowsAffected()}}, nil
 }
 
 // SeedJobs inserts the jobs' default settings where absent.

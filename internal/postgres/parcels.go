@@ -34,6 +34,9 @@ type Ledger struct {
 	Throttle *Throttle
 	// Kick is called after a commit that wrote outbox rows (may be nil).
 	Kick func()
+	// PublicURL is the service's public address (COURIER_PUBLIC_URL): the
+	// parcels' private links are PublicURL/s/{token}.
+	PublicURL string
 }
 
 const parcelCols = `p.id, p.waybill_no, p.kind, p.origin_site, p.dest_kind, coalesce(p.dest_site, ''), p.path,
@@ -105,6 +108,7 @@ func (l *Ledger) Register(ctx context.Context, a shipment.Actor, r shipment.Regi
 	}
 	for attempt := 0; ; attempt++ {
 		no := shipment.NewNumber(shipment.KindParcel)
+		link := shipment.NewLinkToken()
 		var p *shipment.Parcel
 		err := WithTx(ctx, l.Pool, func(tx pgx.Tx) error {
 			var err error
@@ -121,12 +125,16 @@ func (l *Ledger) Register(ctx context.Context, a shipment.Actor, r shipment.Regi
 			if err := l.insertPeople(ctx, tx, p.ID, &r); err != nil {
 				return err
 			}
+			if _, err := tx.Exec(ctx, `INSERT INTO parcel_links (parcel_id, token_hash, token_enc, created_at)
+				VALUES ($1, $2, $3, $4)`, p.ID, l.Keys.Hash(linkDomain, link), l.Keys.Encrypt([]byte(link), linkAD(p.ID)), now); err != nil {
+				return err
+			}
 			_, err = tx.Exec(ctx, `INSERT INTO events (parcel_id, seq, action, status_after, site_code, actor_id,
 				actor_role, source, server_time) VALUES ($1, 1, 'register', 'registered', $2, $3, $4, $5, $6)`,
 				p.ID, r.OriginSite, createdBy, a.Role, src, now)
 			return err
 		})
-		if isUnique(err, "parcels_waybill_no_key") && attempt < 5 {
+		if (isUnique(err, "parcels_waybill_no_key") || isUnique(err, "parcel_links_token_hash_key")) && attempt < 5 {
 			continue // a random number collided: draw another
 		}
 		if err != nil {
@@ -134,7 +142,7 @@ func (l *Ledger) Register(ctx context.Context, a shipment.Actor, r shipment.Regi
 		}
 		return l.view(a, p, &personRow{applicantType: r.Applicant.Type, name: r.Applicant.Name,
 			contact: r.Applicant.ContactName, phone: r.Applicant.Phone, idType: r.Applicant.IDType,
-			idTail: shipment.IDTail(r.Applicant.IDNumber, 4), address: r.Destination.Address}), nil
+			idTail: shipment.IDTail(r.Applicant.IDNumber, 4), address: r.Destination.Address, link: link}), nil
 	}
 }
 
@@ -160,6 +168,88 @@ func (l *Ledger) insertPeople(ctx context.Context, tx pgx.Tx, id int64, r *shipm
 
 func parcelAD(id int64) []byte { return []byte("parcel:" + strconv.FormatInt(id, 10)) }
 
+// A private link's token is kept as a keyed hash (to find the parcel by it)
+// and as ciphertext bound to the parcel (to send it again in the ready SMS).
+// Random rather than derived from the parcel id with a keyed HMAC: deleting
+// the row at the end makes the link gone for good, even to whoever holds the
+// keys, and a database copy alone neither reveals nor recomputes any link.
+const linkDomain = "link"
+
+func linkAD(id int64) []byte { return []byte("link:" + strconv.FormatInt(id, 10)) }
+
+// linkToken opens a stored private link (nil or undecryptable: none).
+func (l *Ledger) linkToken(id int64, enc []byte) string {
+	if len(enc) == 0 {
+		return ""
+	}
+	b, err := l.Keys.Decrypt(enc, linkAD(id))
+	if err != nil || !shipment.ValidLinkToken(string(b)) {
+		return ""
+	}
+	return string(b)
+}
+
+// PrivateLink returns the address of a parcel's private link while it is
+// valid, "" once it has expired or gone (or for a parcel registered before
+// links existed): for the messages that carry it, such as the ready SMS.
+func (l *Ledger) PrivateLink(ctx context.Context, parcelID int64) (string, error) {
+	var enc []byte
+	err := l.Pool.QueryRow(ctx, `SELECT pl.token_enc FROM parcel_links pl JOIN parcels p ON p.id = pl.parcel_id
+		WHERE pl.parcel_id = $1 AND (p.journey_ended_at IS NULL OR p.journey_ended_at > $2)`,
+		parcelID, l.now().Add(-LinkGrace)).Scan(&enc)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", translate(err, "parcel")
+	}
+	return l.PrivateURL(l.linkToken(parcelID, enc)), nil
+}
+
+// EnsureLinks gives a private link to every parcel whose link is still due
+// and missing (those registered before links existed), so that the staff
+// view and the messages carry one. Safe to run on every instance at start.
+func (l *Ledger) EnsureLinks(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		rows, err := l.Pool.Query(ctx, `SELECT p.id FROM parcels p
+			WHERE (p.journey_ended_at IS NULL OR p.journey_ended_at > $1)
+			  AND NOT EXISTS (SELECT 1 FROM parcel_links pl WHERE pl.parcel_id = p.id)
+			  AND EXISTS (SELECT 1 FROM parcel_people pp WHERE pp.parcel_id = p.id AND pp.purged_at IS NULL)
+			ORDER BY p.id LIMIT 1000`, l.now().Add(-LinkGrace))
+		if err != nil {
+			return total, translate(err, "parcel")
+		}
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil || len(ids) == 0 {
+			return total, translate(err, "parcel")
+		}
+		hashes, encs := make([][]byte, len(ids)), make([][]byte, len(ids))
+		for i, id := range ids {
+			tok := shipment.NewLinkToken()
+			hashes[i], encs[i] = l.Keys.Hash(linkDomain, tok), l.Keys.Encrypt([]byte(tok), linkAD(id))
+		}
+		tag, err := l.Pool.Exec(ctx, `INSERT INTO parcel_links (parcel_id, token_hash, token_enc, created_at)
+			SELECT id, h, e, $4::timestamptz FROM unnest($1::bigint[], $2::bytea[], $3::bytea[]) AS u (id, h, e)
+			ON CONFLICT DO NOTHING`, ids, hashes, encs, l.now())
+		if err != nil {
+			return total, translate(err, "parcel")
+		}
+		total += int(tag.RowsAffected())
+		if len(ids) < 1000 {
+			return total, nil
+		}
+	}
+}
+
+// PrivateURL is the address of a private link.
+func (l *Ledger) PrivateURL(token string) string {
+	if token == "" {
+		return ""
+	}
+	return l.PublicURL + "/s/" + token
+}
+
 type personRow struct {
 	applicantType shipment.ApplicantType
 	name, contact string
@@ -168,6 +258,7 @@ type personRow struct {
 	idTail        string
 	address       *shipment.Address
 	purged        bool
+	link          string // the private link's token, when it is still valid
 }
 
 func (l *Ledger) view(a shipment.Actor, p *shipment.Parcel, pr *personRow) tracking.ParcelView {
@@ -194,6 +285,11 @@ func (l *Ledger) view(a shipment.Actor, p *shipment.Parcel, pr *personRow) track
 			av.Name, av.ContactName, av.Phone, av.ID = "", "", "", ""
 		}
 		v.Applicant = av
+		if a.Role != shipment.RoleCourier && !pr.purged {
+			// For the approval platform and the ready SMS to send; a
+			// courier, who holds the parcel, does not get it.
+			v.PrivateURL = l.PrivateURL(pr.link)
+		}
 	}
 	return v
 }
@@ -210,9 +306,12 @@ func scanPerson(pr *personRow) []any {
 // Errors: parcel.not_found (not found), parcel.other_site (forbidden).
 func (l *Ledger) Get(ctx context.Context, a shipment.Actor, waybill string) (tracking.ParcelView, error) {
 	var pr personRow
-	p, err := scanParcel(l.Pool.QueryRow(ctx, `SELECT `+parcelCols+`, `+personCols+`
-		FROM parcels p LEFT JOIN parcel_people pp ON pp.parcel_id = p.id WHERE p.waybill_no = $1`, waybill),
-		scanPerson(&pr)...)
+	var linkEnc []byte
+	p, err := scanParcel(l.Pool.QueryRow(ctx, `SELECT `+parcelCols+`, `+personCols+`,
+		CASE WHEN p.journey_ended_at IS NULL OR p.journey_ended_at > $2 THEN pl.token_enc END
+		FROM parcels p LEFT JOIN parcel_people pp ON pp.parcel_id = p.id LEFT JOIN parcel_links pl ON pl.parcel_id = p.id
+		WHERE p.waybill_no = $1`, waybill, l.now().Add(-LinkGrace)),
+		append(scanPerson(&pr), &linkEnc)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return tracking.ParcelView{}, apperr.New(apperr.NotFound, "parcel.not_found").With("waybill_no", waybill)
 	}
@@ -222,6 +321,7 @@ func (l *Ledger) Get(ctx context.Context, a shipment.Actor, waybill string) (tra
 	if err := l.mayRead(ctx, a, p); err != nil {
 		return tracking.ParcelView{}, err
 	}
+	pr.link = l.linkToken(p.ID, linkEnc)
 	return l.view(a, p, &pr), nil
 }
 
