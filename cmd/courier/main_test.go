@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"regexp"
 	"strings"
@@ -181,6 +182,37 @@ func (s *service) do(method, path, token string, body any, headers ...string) re
 	_ = json.Unmarshal(b, &out.JSON)
 	checkAPI(s.t, &openapitest.Exchange{Request: req, ReqBody: raw, Status: res.StatusCode, Header: res.Header, Body: b})
 	return out
+}
+
+// checkedBase is the address of a proxy in front of s that checks every
+// exchange against the API document, for clients that do not go through
+// do (the README's curl walk).
+func (s *service) checkedBase() string {
+	s.t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		out, err := http.NewRequest(r.Method, s.base+r.URL.RequestURI(), bytes.NewReader(body))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		out.Header = r.Header.Clone()
+		res, err := http.DefaultTransport.RoundTrip(out)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		checkAPI(s.t, &openapitest.Exchange{Request: out, ReqBody: body, Status: res.StatusCode, Header: res.Header, Body: b})
+		for k, v := range res.Header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(res.StatusCode)
+		_, _ = w.Write(b)
+	}))
+	s.t.Cleanup(srv.Close)
+	return srv.URL
 }
 
 // apiDoc is web/openapi.json, loaded and validated once by kin-openapi.
