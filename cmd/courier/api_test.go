@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/changchun-gov/courier/internal/openapitest"
 	"github.com/changchun-gov/courier/shipment"
 	"github.com/changchun-gov/courier/web"
 )
@@ -318,5 +319,9 @@ func (s *service) oversized(path, token string) (int, string) {
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
+	req, _ := http.NewRequest("POST", s.base+path, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	checkAPI(s.t, &openapitest.Exchange{Request: req, ReqBody: []byte("{"), Status: res.StatusCode, Header: res.Header, Body: b})
 	return res.StatusCode, string(b)
 }

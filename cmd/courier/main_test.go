@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"regexp"
 	"strings"
@@ -16,8 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/changchun-gov/courier/internal/openapitest"
 	"github.com/changchun-gov/courier/internal/pgtest"
 	"github.com/changchun-gov/courier/internal/postgres"
+	"github.com/changchun-gov/courier/web"
 )
 
 func TestMain(m *testing.M) {
@@ -159,16 +162,19 @@ func (r response) str(key string) string {
 
 func (s *service) do(method, path, token string, body any, headers ...string) response {
 	s.t.Helper()
-	var rd io.Reader
+	var raw []byte
 	switch b := body.(type) {
 	case nil:
 	case string:
-		rd = strings.NewReader(b)
+		raw = []byte(b)
 	case []byte:
-		rd = bytes.NewReader(b)
+		raw = b
 	default:
-		j, _ := json.Marshal(b)
-		rd = bytes.NewReader(j)
+		raw, _ = json.Marshal(b)
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(raw)
 	}
 	req, err := http.NewRequest(method, s.base+path, rd)
 	if err != nil {
@@ -191,7 +197,55 @@ func (s *service) do(method, path, token string, body any, headers ...string) re
 	b, _ := io.ReadAll(res.Body)
 	out := response{Status: res.StatusCode, Body: b}
 	_ = json.Unmarshal(b, &out.JSON)
+	checkAPI(s.t, &openapitest.Exchange{Request: req, ReqBody: raw, Status: res.StatusCode, Header: res.Header, Body: b})
 	return out
+}
+
+// checkedBase is the address of a proxy in front of s that checks every
+// exchange against the API document, for clients that do not go through
+// do (the README's curl walk).
+func (s *service) checkedBase() string {
+	s.t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		out, err := http.NewRequest(r.Method, s.base+r.URL.RequestURI(), bytes.NewReader(body))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		out.Header = r.Header.Clone()
+		res, err := http.DefaultTransport.RoundTrip(out)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		checkAPI(s.t, &openapitest.Exchange{Request: out, ReqBody: body, Status: res.StatusCode, Header: res.Header, Body: b})
+		for k, v := range res.Header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(res.StatusCode)
+		_, _ = w.Write(b)
+	}))
+	s.t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// apiDoc is web/openapi.json, loaded and validated once by kin-openapi.
+var apiDoc = sync.OnceValues(func() (*openapitest.Doc, error) { return openapitest.Load(web.OpenAPI) })
+
+// checkAPI fails t when an exchange disagrees with the API document: every
+// request the end-to-end tests send through do, error answers included.
+func checkAPI(t testing.TB, x *openapitest.Exchange) {
+	t.Helper()
+	doc, err := apiDoc()
+	if err != nil {
+		t.Fatalf("web/openapi.json: %v", err)
+	}
+	if err := doc.Check(x); err != nil {
+		t.Errorf("%s %s: %v", x.Request.Method, x.Request.URL.RequestURI(), err)
+	}
 }
 
 func (s *service) must(want int, method, path, token string, body any, headers ...string) response {

@@ -31,7 +31,7 @@ func TestReadmeWalk(t *testing.T) {
 	}
 	s := boot(t, nil)
 	cmd := exec.Command("bash", "-eu", "-o", "pipefail", "-c", block[1])
-	cmd.Env = append(os.Environ(), "COURIER_URL="+s.base, "ADMIN_PASSWORD="+adminPassword)
+	cmd.Env = append(os.Environ(), "COURIER_URL="+s.checkedBase(), "ADMIN_PASSWORD="+adminPassword)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("walk failed: %v\n%s", err, out)
