@@ -140,7 +140,7 @@ func TestEveryRouteWithEveryRole(t *testing.T) {
 		return func(role string) walkRequest { return walkRequest{path: path, body: body(role)} }
 	}
 	newUser := func(string) any {
-		return map[string]any{"username": "w" + strings.ReplaceAll(walkNo(), "-", ""), "password": "password-123456", "role": "courier"}
+		return map[string]any{"username": "w" + strings.ToLower(strings.ReplaceAll(walkNo(), "-", "")), "password": "password-123456", "role": "courier"}
 	}
 	leg := fmt.Sprintf("/api/v1/routes/%d", legs["D-SW>CC-WIN"])
 	legBody := func(string) any {
