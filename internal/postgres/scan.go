@@ -33,9 +33,10 @@ const DefaultRetentionDays = 30
 // Scan applies one scan or action to the parcel its code names.
 //
 // A repeat (the same scan id with the same body, or the same action at the
-// same site within a minute) changes nothing and answers with repeat=true;
-// the same scan id with a different body is refused. Two different actions
-// at once: one wins, the other gets parcel.conflict.
+// same site within a minute) changes nothing and answers with repeat=true,
+// also when it raced the scan it repeats and lost the version check; the
+// same scan id with a different body is refused. Two different actions at
+// once: one wins, the other gets parcel.conflict.
 //
 // Errors: scan.id_required, scan.id_reused, scan.action_required,
 // action.unknown, code.*, reason.*, collect.* (invalid); parcel.not_found
@@ -153,7 +154,49 @@ r AS (
 	SELECT $20, $24, $1, jsonb_set($25::jsonb, '{items,0,seq}', to_jsonb(e.seq)), $8 FROM e)
 SELECT seq FROM e`
 
+// errLostRace marks a version check that another change of the parcel won.
+var errLostRace = errors.New("ledger: the parcel changed since it was read")
+
+// applyScan applies one scan to the parcel. When another scan changed the
+// parcel between the read and the write, the scan is decided again on the
+// parcel as it now is: if that makes it a repeat (the same action at the
+// same site, within the window), it answers as one; otherwise it stays
+// parcel.conflict. Only the losing scan pays the extra read.
 func (l *Ledger) applyScan(ctx context.Context, a shipment.Actor, req tracking.ScanRequest, number string,
+	fingerprint []byte, also afterApply) (tracking.ScanResult, bool, error) {
+	res, wroteOutbox, err := l.applyScanOnce(ctx, a, req, number, fingerprint, also)
+	if !errors.Is(err, errLostRace) {
+		return res, wroteOutbox, err
+	}
+	p, rerr := l.parcelByNumber(ctx, l.Pool, number)
+	if rerr != nil {
+		return res, false, err
+	}
+	now := l.now()
+	if o, derr := shipment.Decide(p, l.command(ctx, a, req, now)); derr == nil && o.Repeat {
+		return repeatResult(p, o, req, number, now), false, nil
+	}
+	return res, false, err
+}
+
+// command is the scan as shipment.Decide takes it.
+func (l *Ledger) command(ctx context.Context, a shipment.Actor, req tracking.ScanRequest, now time.Time) shipment.Command {
+	cmd := shipment.Command{Action: req.Action, Site: req.Site, Actor: a, Now: now, Reason: req.Reason,
+		Resolution: req.Resolution}
+	if l.Routes != nil {
+		cmd.Route = func(from, to string) ([]string, error) { return l.Routes.Path(ctx, from, to) }
+	}
+	return cmd
+}
+
+// repeatResult is the answer to a scan Decide found a repeat.
+func repeatResult(p *shipment.Parcel, o shipment.Outcome, req tracking.ScanRequest, number string, now time.Time) tracking.ScanResult {
+	return tracking.ScanResult{ScanID: req.ScanID, Kind: "parcel", Code: number, Repeat: true, At: tracking.Local(now),
+		Items: []tracking.ItemResult{{WaybillNo: p.WaybillNo, Status: o.To, Previous: o.From, Repeat: true,
+			Site: o.Site, NextSite: p.NextSite()}}}
+}
+
+func (l *Ledger) applyScanOnce(ctx context.Context, a shipment.Actor, req tracking.ScanRequest, number string,
 	fingerprint []byte, also afterApply) (res tracking.ScanResult, wroteOutbox bool, err error) {
 	p, err := l.parcelByNumber(ctx, l.Pool, number)
 	if err != nil {
@@ -167,22 +210,15 @@ func (l *Ledger) applyScan(ctx context.Context, a shipment.Actor, req tracking.S
 		return res, false, apperr.New(apperr.Forbidden, "parcel.other_site")
 	}
 	now := l.now()
-	cmd := shipment.Command{Action: req.Action, Site: req.Site, Actor: a, Now: now, Reason: req.Reason,
-		Resolution: req.Resolution}
-	if l.Routes != nil {
-		cmd.Route = func(from, to string) ([]string, error) { return l.Routes.Path(ctx, from, to) }
-	}
-	o, err := shipment.Decide(p, cmd)
+	o, err := shipment.Decide(p, l.command(ctx, a, req, now))
 	if err != nil {
 		return res, false, err
 	}
-	item := tracking.ItemResult{WaybillNo: p.WaybillNo, Status: o.To, Previous: o.From, Repeat: o.Repeat, Site: o.Site}
-	res = tracking.ScanResult{ScanID: req.ScanID, Kind: "parcel", Code: number, Repeat: o.Repeat, At: tracking.Local(now)}
 	if o.Repeat {
-		item.NextSite = p.NextSite()
-		res.Items = []tracking.ItemResult{item}
-		return res, false, nil
+		return repeatResult(p, o, req, number, now), false, nil
 	}
+	item := tracking.ItemResult{WaybillNo: p.WaybillNo, Status: o.To, Previous: o.From, Site: o.Site}
+	res = tracking.ScanResult{ScanID: req.ScanID, Kind: "parcel", Code: number, At: tracking.Local(now)}
 	np := shipment.Parcel{Path: o.Path, PathIdx: o.PathIdx}
 	item.NextSite = np.NextSite()
 	res.Items = []tracking.ItemResult{item}
@@ -197,7 +233,7 @@ func (l *Ledger) applyScan(ctx context.Context, a shipment.Actor, req tracking.S
 			now, req.Action, o.Site, ef.shelved, ef.holdUntil, ef.codeHash, o.To.Final(), o.From, actor, a.Role,
 			req.Source, req.Device, req.ScanID, req.ScannedAt, req.Reason, ef.detail, fingerprint, body).Scan(&seq)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return 0, apperr.New(apperr.Conflict, "parcel.conflict")
+			return 0, apperr.New(apperr.Conflict, "parcel.conflict").Wrap(errLostRace)
 		}
 		return seq, err
 	}
