@@ -39,7 +39,7 @@ const DefaultRetentionDays = 30
 // once: one wins, the other gets parcel.conflict.
 //
 // Errors: scan.id_required, scan.id_reused, scan.action_required,
-// action.unknown, code.*, reason.*, collect.* (invalid); parcel.not_found
+// action.unknown, code.*, reason.*, collect.*, slot.* (invalid); parcel.not_found
 // (not found); action.role_forbidden, scan.other_site, parcel.other_site,
 // cancel.not_owner (forbidden); state.*, scan.wrong_site, parcel.conflict and
 // the other conflicts of shipment.Decide (conflict).
@@ -66,6 +66,12 @@ func (l *Ledger) Scan(ctx context.Context, a shipment.Actor, req tracking.ScanRe
 	code, err := shipment.ParseCode(req.Code)
 	if err != nil {
 		return tracking.ScanResult{}, withField(err, "code")
+	}
+	if code.Kind == shipment.KindSlot {
+		return tracking.ScanResult{}, apperr.New(apperr.Invalid, "scan.slot_in_code").OnField("code").With("slot", code.Slot)
+	}
+	if req.Slot, err = scanSlot(req.Action, req.Slot); err != nil {
+		return tracking.ScanResult{}, err
 	}
 	req.Site = strings.TrimSpace(req.Site)
 	if req.Site != "" {
@@ -138,6 +144,8 @@ const applyStmt = `WITH u AS (
 		code_hash = CASE WHEN $11 THEN $13 ELSE code_hash END,
 		journey_ended_at = CASE WHEN $14 THEN $8 ELSE journey_ended_at END,
 		last_progress_at = $8,
+		-- Off the shelf: collected, returned, … (a shelve or reslot sets the slot after).
+		slot = CASE WHEN $3 IN ('ready', 'exception') THEN slot END,
 		-- Leaving the run: received, or taken out of the normal way by an exception.
 		current_run = CASE WHEN $9 IN ('receive', 'report', 'fail', 'resolve', 'return') THEN NULL ELSE current_run END,
 		run_sealed = CASE WHEN $9 IN ('receive', 'report', 'fail', 'resolve', 'return') THEN false ELSE run_sealed END,
@@ -182,7 +190,7 @@ func (l *Ledger) applyScan(ctx context.Context, a shipment.Actor, req tracking.S
 // command is the scan as shipment.Decide takes it.
 func (l *Ledger) command(ctx context.Context, a shipment.Actor, req tracking.ScanRequest, now time.Time) shipment.Command {
 	cmd := shipment.Command{Action: req.Action, Site: req.Site, Actor: a, Now: now, Reason: req.Reason,
-		Resolution: req.Resolution}
+		Resolution: req.Resolution, Slot: req.Slot}
 	if l.Routes != nil {
 		cmd.Route = func(from, to string) ([]string, error) { return l.Routes.Path(ctx, from, to) }
 	}
@@ -191,9 +199,13 @@ func (l *Ledger) command(ctx context.Context, a shipment.Actor, req tracking.Sca
 
 // repeatResult is the answer to a scan Decide found a repeat.
 func repeatResult(p *shipment.Parcel, o shipment.Outcome, req tracking.ScanRequest, number string, now time.Time) tracking.ScanResult {
+	item := tracking.ItemResult{WaybillNo: p.WaybillNo, Status: o.To, Previous: o.From, Repeat: true,
+		Site: o.Site, NextSite: p.NextSite()}
+	if slotAction(req.Action) {
+		item.Slot = p.Slot
+	}
 	return tracking.ScanResult{ScanID: req.ScanID, Kind: "parcel", Code: number, Repeat: true, At: tracking.Local(now),
-		Items: []tracking.ItemResult{{WaybillNo: p.WaybillNo, Status: o.To, Previous: o.From, Repeat: true,
-			Site: o.Site, NextSite: p.NextSite()}}}
+		Items: []tracking.ItemResult{item}}
 }
 
 func (l *Ledger) applyScanOnce(ctx context.Context, a shipment.Actor, req tracking.ScanRequest, number string,
@@ -217,7 +229,7 @@ func (l *Ledger) applyScanOnce(ctx context.Context, a shipment.Actor, req tracki
 	if o.Repeat {
 		return repeatResult(p, o, req, number, now), false, nil
 	}
-	item := tracking.ItemResult{WaybillNo: p.WaybillNo, Status: o.To, Previous: o.From, Site: o.Site}
+	item := tracking.ItemResult{WaybillNo: p.WaybillNo, Status: o.To, Previous: o.From, Site: o.Site, Slot: req.Slot}
 	res = tracking.ScanResult{ScanID: req.ScanID, Kind: "parcel", Code: number, At: tracking.Local(now)}
 	np := shipment.Parcel{Path: o.Path, PathIdx: o.PathIdx}
 	item.NextSite = np.NextSite()
@@ -259,21 +271,34 @@ func (l *Ledger) applyScanOnce(ctx context.Context, a shipment.Actor, req tracki
 		})
 		return res, false, err
 	}
-	if req.Action != shipment.ActShelve && req.Action != shipment.ActCollect {
+	if req.Action != shipment.ActShelve && req.Action != shipment.ActCollect && !slotAction(req.Action) {
 		seq, err := apply(l.Pool, effects{detail: baseDetail(p, &o, req)})
 		res.Items[0].Seq = seq
 		return res, false, err
 	}
 	err = WithTx(ctx, l.Pool, func(tx pgx.Tx) error {
+		if slotAction(req.Action) {
+			if err := l.checkSlot(ctx, tx, o.Site, req.Slot); err != nil {
+				return err
+			}
+		}
 		ef, err := l.sideEffects(ctx, tx, p, &o, req, now)
 		if err != nil {
 			return err
+		}
+		if slotAction(req.Action) {
+			noteSlot(ef.detail, p, req)
 		}
 		seq, err := apply(tx, ef)
 		if err != nil {
 			return err
 		}
 		res.Items[0].Seq = seq
+		if slotAction(req.Action) {
+			if err := setSlot(ctx, tx, p.ID, req.Slot); err != nil {
+				return err
+			}
+		}
 		if pr := ef.proxy; pr != nil {
 			_, err = tx.Exec(ctx, `INSERT INTO handover_people (parcel_id, event_seq, name, id_type, id_hash, id_enc,
 				authorisation) VALUES ($1, $2, $3, $4, $5, $6, $7)`, p.ID, seq, pr.Name, pr.IDType,
@@ -298,8 +323,12 @@ func (l *Ledger) applyScanOnce(ctx context.Context, a shipment.Actor, req tracki
 // body is told apart from a repeat. It is a keyed hash: it holds collection
 // codes and ID numbers.
 func (l *Ledger) fingerprint(a shipment.Actor, number string, req tracking.ScanRequest) []byte {
-	b, _ := json.Marshal([]any{a.ID, number, req.Action, req.Site, req.Reason, req.Resolution,
-		req.CollectionCode, req.IDNumber, req.Proxy})
+	body := []any{a.ID, number, req.Action, req.Site, req.Reason, req.Resolution,
+		req.CollectionCode, req.IDNumber, req.Proxy}
+	if req.Slot != "" {
+		body = append(body, req.Slot) // only then: older answers keep their fingerprints
+	}
+	b, _ := json.Marshal(body)
 	return l.Keys.Hash("scan", string(b))
 }
 
