@@ -80,6 +80,7 @@ type Deps struct {
 	Ref       Reference
 	Throttle  Throttle
 	Runs      Operations
+	Slots     Slots
 	Labels    *labels.Renderer
 	Catalog   *i18n.Catalog
 	Log       *slog.Logger

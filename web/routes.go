@@ -14,6 +14,7 @@ var (
 	admins     = []shipment.Role{shipment.RoleAdmin}
 	siteStaff  = []shipment.Role{shipment.RoleAdmin, shipment.RoleClerk, shipment.RoleStaff}
 	printers   = []shipment.Role{shipment.RoleAdmin, shipment.RoleClerk, shipment.RoleStaff, shipment.RoleAPIClient}
+	hallStaff  = []shipment.Role{shipment.RoleAdmin, shipment.RoleStaff}
 )
 
 // routes lists every route, grouped: health, the public surface, the JSON API.
@@ -33,6 +34,9 @@ func (s *server) routes(app *fiber.App) {
 	api.Get("/me", allow(everyone...), s.me)
 	api.Get("/sites", allow(everyone...), s.listSites)
 	api.Get("/cert-types", allow(everyone...), s.listCertTypes)
+	api.Get("/sites/:code/slots", allow(hallStaff...), s.getSlots)
+	api.Put("/sites/:code/slots", allow(admins...), s.putSlots)
+	api.Get("/sites/:code/slots/:slot/label.pdf", allow(hallStaff...), s.slotLabel)
 	api.Get("/users", allow(admins...), s.listUsers)
 	api.Post("/users", allow(admins...), s.createUser)
 	api.Post("/parcels", allow(registrars...), s.createParcel)

@@ -287,6 +287,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	app, err := web.New(web.Deps{
 		Ledger: ledger, Accounts: users, Ref: ref, Throttle: throttle, Labels: printer, Catalog: cat, Log: log,
 		Runs:      &runsAPI{ledger: ledger, routes: routes, sched: sched},
+		Slots:     ledger,
 		PublicURL: cfg.PublicURL, Version: version(), ProxyHeader: cfg.ProxyHeader, TrustedProxies: cfg.TrustedProxies,
 		TrackFree: cfg.TrackFree, TrackHard: cfg.TrackHard,
 		Ready: func(ctx context.Context) error {

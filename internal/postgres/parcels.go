@@ -272,8 +272,12 @@ func (l *Ledger) List(ctx context.Context, a shipment.Actor, f tracking.Filter) 
 			return tracking.Page[tracking.ParcelView]{}, apperr.New(apperr.Invalid, "request.bad_query").With("field", "q")
 		}
 		conds := []string{"p.application_no = " + arg(t), "pp.name = " + arg(t)}
-		if c, err := shipment.ParseCode(t); err == nil {
+		if c, err := shipment.ParseCode(t); err == nil && c.Kind != shipment.KindSlot {
 			conds = append(conds, "p.waybill_no = "+arg(c.Number))
+		}
+		if slot, err := shipment.ParseSlot(t); err == nil && seesSlots(a) {
+			// What stands in a shelf slot (typed, or its tag scanned).
+			conds = append(conds, "p.slot = "+arg(slot))
 		}
 		if len(t) == 4 && strings.Trim(t, "0123456789") == "" {
 			conds = append(conds, "right(pp.phone, 4) = "+arg(t))

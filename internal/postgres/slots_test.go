@@ -103,6 +103,15 @@ func TestShelveTakesTheSlot(t *testing.T) {
 	if err != nil || len(page.Items) != 1 || page.Items[0].Slot != "A-03-2" {
 		t.Fatalf("staff list: %+v %v", page.Items, err)
 	}
+	for _, q := range []string{"a-03-2", code} {
+		page, err := b.ledger.List(b.ctx, b.actors["staff"], tracking.Filter{Text: q})
+		if err != nil || len(page.Items) != 1 || page.Items[0].WaybillNo != no {
+			t.Fatalf("staff list of slot %q: %+v %v", q, page.Items, err)
+		}
+	}
+	if page, _ := b.ledger.List(b.ctx, b.actors["courier"], tracking.Filter{Text: "A-03-2"}); len(page.Items) != 0 {
+		t.Errorf("a courier finds parcels by slot: %+v", page.Items)
+	}
 	if v, _ := b.ledger.Get(b.ctx, b.actors["courier"], no); v.Slot != "" {
 		t.Errorf("a courier sees the slot %q", v.Slot)
 	}
