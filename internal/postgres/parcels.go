@@ -176,8 +176,8 @@ func (l *Ledger) view(a shipment.Actor, p *shipment.Parcel, pr *personRow) track
 		NextSite: p.NextSite(), CertType: p.CertType, IssuingDept: p.IssuingDept, ApplicationNo: p.ApplicationNo,
 		ReadySince: tracking.LocalPtr(p.ReadySince), HoldUntil: tracking.LocalPtr(p.HoldUntil),
 		CreatedAt: tracking.Local(p.CreatedAt), UpdatedAt: tracking.Local(p.UpdatedAt), Version: p.Version}
-	if seesSlots(a) {
-		v.Slot = p.Slot
+	if seesSlots(a) && (p.Status == shipment.Ready || p.Status == shipment.Exception) {
+		v.Slot = p.Slot // on the shelf (an instance of the previous release may leave it set after)
 	}
 	if pr != nil {
 		av := &tracking.ApplicantView{Type: pr.applicantType, Name: pr.name, ContactName: pr.contact,

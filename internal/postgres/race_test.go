@@ -115,3 +115,43 @@ func TestDifferentActionsRacingStillConflict(t *testing.T) {
 		}
 	}
 }
+
+// The same holds for a shelve, which runs in a transaction with its side
+// effects: twelve stations shelving one parcel into one slot make one
+// shelve, one message, and eleven repeats.
+func TestSameShelveFromTwelveStationsIsOneApplied(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.setSlots(t, "CC-WIN", true, "A-03-2")
+	const rounds, stations = 10, 12
+	for round := 0; round < rounds; round++ {
+		no := b.arrived(t)
+		reqs := make([]tracking.ScanRequest, stations)
+		who := make([]string, stations)
+		for i := range reqs {
+			reqs[i] = tracking.ScanRequest{Code: no, Action: shipment.ActShelve, Slot: "A-03-2", ScanID: nextScanID()}
+			who[i] = "staff"
+		}
+		res, errs := b.race(reqs, who)
+		applied := 0
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d station %d: %v", round, i, err)
+			}
+			if !res[i].Repeat {
+				applied++
+			}
+			if res[i].Items[0].Slot != "A-03-2" {
+				t.Fatalf("round %d station %d: slot %q", round, i, res[i].Items[0].Slot)
+			}
+		}
+		var msgs int
+		if err := b.pool.QueryRow(b.ctx, `SELECT count(*) FROM outbox o JOIN parcels p ON p.id = o.parcel_id
+			WHERE p.waybill_no = $1`, no).Scan(&msgs); err != nil {
+			t.Fatal(err)
+		}
+		if st, _ := b.status(t, no); applied != 1 || msgs != 1 || st != shipment.Ready {
+			t.Fatalf("round %d: %d applied, %d messages, %s", round, applied, msgs, st)
+		}
+	}
+}
