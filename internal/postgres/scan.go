@@ -97,8 +97,8 @@ func (l *Ledger) Scan(ctx context.Context, a shipment.Actor, req tracking.ScanRe
 	// The common path takes two round trips: read the parcel, then one
 	// statement that updates it under the version check and appends the
 	// event and the scan's answer. Actions with side effects (shelve,
-	// collect) run in a transaction. A reused scan id is looked up only when
-	// the scan fails, since that is when it matters.
+	// reslot, collect) run in a transaction. A reused scan id is looked up
+	// only when the scan fails, since that is when it matters.
 	if req.Action == shipment.ActCollect && req.CollectionCode != "" && l.Throttle != nil {
 		if n, err := l.Throttle.Failures(ctx, "code", code.Number); err == nil && n >= MaxCodeFailures {
 			return tracking.ScanResult{}, apperr.New(apperr.TooMany, "collect.too_many").OnField("collection_code")
@@ -271,7 +271,7 @@ func (l *Ledger) applyScanOnce(ctx context.Context, a shipment.Actor, req tracki
 		})
 		return res, false, err
 	}
-	if req.Action != shipment.ActShelve && req.Action != shipment.ActCollect && !slotAction(req.Action) {
+	if req.Action != shipment.ActCollect && !slotAction(req.Action) {
 		seq, err := apply(l.Pool, effects{detail: baseDetail(p, &o, req)})
 		res.Items[0].Seq = seq
 		return res, false, err
