@@ -79,11 +79,12 @@ type doc struct {
 
 // newDoc starts a document whose pages are w × h mm.
 func (r *Renderer) newDoc(w, h float64) *doc {
-	orient := "P"
+	orient, size := "P", fpdf.SizeType{Wd: w, Ht: h}
 	if w > h {
-		orient = "L"
+		// fpdf takes the size upright and turns it for landscape.
+		orient, size = "L", fpdf.SizeType{Wd: h, Ht: w}
 	}
-	pdf := fpdf.NewCustom(&fpdf.InitType{OrientationStr: orient, UnitStr: "mm", Size: fpdf.SizeType{Wd: w, Ht: h}})
+	pdf := fpdf.NewCustom(&fpdf.InitType{OrientationStr: orient, UnitStr: "mm", Size: size})
 	pdf.SetMargins(0, 0, 0)
 	pdf.SetAutoPageBreak(false, 0)
 	if !r.opts.CreationDate.IsZero() {

@@ -1,6 +1,8 @@
 package shipment
 
 import (
+	"regexp"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -8,10 +10,12 @@ import (
 )
 
 // Code is a number read from scanner text: its kind and the normalised number
-// (prefix, 13 digits, check character; 16 characters).
+// (prefix, 13 digits, check character; 16 characters), or for a shelf slot's
+// code (KindSlot) the slot code as encoded (see SlotCode) and the slot.
 type Code struct {
 	Kind   NumberKind
 	Number string
+	Slot   string // KindSlot only: the slot it names, as "A-03-2"
 }
 
 // MaxCodeInput is the longest scanner text, in bytes, that ParseCode reads;
@@ -37,7 +41,8 @@ const MaxCodeInput = 512
 // their sides); a candidate is a known prefix followed by 13 digits and one
 // more letter or digit, ending where its run ends or where a space or hyphen
 // was dropped. The first candidate in reading order whose check character is
-// right is the result.
+// right is the result. Failing that, the first shelf slot code (SlotCode) in
+// reading order whose check character is right is the result, of KindSlot.
 //
 // Errors, all apperr.Invalid:
 //   - "code.empty": the text is empty or only white space;
@@ -80,6 +85,13 @@ func ParseCode(raw string) (Code, error) {
 				mistyped = true
 			}
 		}
+	}
+	for _, run := range codeRuns(text) {
+		c, shaped := slotInRun(run)
+		if c.Kind != "" {
+			return c, nil
+		}
+		mistyped = mistyped || shaped
 	}
 	if mistyped {
 		return Code{}, apperr.New(apperr.Invalid, "code.mistyped")
@@ -203,4 +215,110 @@ func codeLetters(s string) int {
 		}
 	}
 	return n
+}
+
+// Shelf slots (货位).
+//
+// A hall's slot is named by up to four segments of one to four digits or
+// upper-case letters, joined by hyphens: "A-03-2", "B12", "K-1-10-A"
+// (SlotPattern). A slot label's QR code holds the slot's code:
+//
+//	"CS", then for each segment its length (one digit, 1–4) and the segment,
+//	then the ISO 7064 MOD 37,36 check character of all that precedes it.
+//
+// So "A-03-2" is carried as "CS" "1A" "203" "12" and its check character:
+// "CS1A20312" + CheckChar("CS1A20312"). The hyphens are carried by the
+// segment lengths, not as '-': the code is digits and upper-case letters
+// only, like every other number on our labels, so a keyboard-wedge scanner's
+// layout or Shift cannot corrupt it, ParseCode (which drops hyphens typed
+// between characters) reads it from the same scan field as the other
+// numbers, it fits QR alphanumeric mode, and the check character covers the
+// slot's structure too ("A0-32" and "A-03-2" differ). A code is 5 to 23
+// characters long; it never reads as a 16-character parcel, bag or run
+// number, whose body is 13 digits after another prefix.
+
+// SlotPrefix starts the code of a shelf slot.
+const SlotPrefix = "CS"
+
+// KindSlot is the kind of a shelf slot's code. It is not a NumberKind that
+// NewNumber issues: slots are named by the hall, not drawn at random.
+const KindSlot NumberKind = "slot"
+
+// SlotPattern is the form of a slot.
+var SlotPattern = regexp.MustCompile(`^[A-Z0-9]{1,4}(-[A-Z0-9]{1,4}){0,3}$`)
+
+// SlotCode returns the code a slot label's QR code holds for slot (see the
+// encoding above). Error (apperr.Invalid): "slot.invalid" when slot does not
+// match SlotPattern.
+func SlotCode(slot string) (string, error) {
+	if !SlotPattern.MatchString(slot) {
+		return "", apperr.New(apperr.Invalid, "slot.invalid").OnField("slot")
+	}
+	var b strings.Builder
+	b.WriteString(SlotPrefix)
+	for _, seg := range strings.Split(slot, "-") {
+		b.WriteByte(byte('0' + len(seg)))
+		b.WriteString(seg)
+	}
+	b.WriteByte(CheckChar(b.String()))
+	return b.String(), nil
+}
+
+// ParseSlot reads a slot from what a person typed or a scanner produced in a
+// slot field: the bare slot in any case ("a-03-2", full-width forms and
+// dashes folded as ParseCode does), or a slot label's code, read as
+// ParseCode reads it. It returns the slot as "A-03-2".
+//
+// Errors (apperr.Invalid, on the field "slot"): "slot.mistyped" for a slot
+// code whose check character is wrong, "slot.invalid" for anything else that
+// is not a slot.
+func ParseSlot(raw string) (string, error) {
+	if len(raw) > MaxCodeInput {
+		return "", apperr.New(apperr.Invalid, "slot.invalid").OnField("slot")
+	}
+	text, _ := codeFold(strings.TrimSpace(raw))
+	if SlotPattern.MatchString(text) {
+		return text, nil
+	}
+	c, err := ParseCode(raw)
+	switch {
+	case err == nil && c.Kind == KindSlot:
+		return c.Slot, nil
+	case apperr.CodeOf(err) == "code.mistyped" && strings.Contains(text, SlotPrefix):
+		return "", apperr.New(apperr.Invalid, "slot.mistyped").OnField("slot")
+	}
+	return "", apperr.New(apperr.Invalid, "slot.invalid").OnField("slot")
+}
+
+// slotInRun finds the first slot code in a run of ParseCode's folded text. A
+// candidate starts with SlotPrefix, holds one to four length-prefixed
+// segments and a check character, and ends where the run ends or where a
+// space or hyphen was dropped. shaped reports a candidate of the right shape
+// whose check character is wrong.
+func slotInRun(run codeRun) (c Code, shaped bool) {
+	s := run.text
+	for p := 0; p+len(SlotPrefix) < len(s); p++ {
+		if s[p:p+len(SlotPrefix)] != SlotPrefix {
+			continue
+		}
+		var segs []string
+		i := p + len(SlotPrefix)
+		for len(segs) < 4 && i < len(s) && s[i] >= '1' && s[i] <= '4' {
+			n := int(s[i] - '0')
+			if i+1+n > len(s) {
+				break
+			}
+			segs = append(segs, s[i+1:i+1+n])
+			i += 1 + n
+			end := i + 1
+			if end > len(s) || (end != len(s) && !run.joined[end]) {
+				continue
+			}
+			if sum, _ := mod3736(s[p:end]); sum == 1 {
+				return Code{Kind: KindSlot, Number: s[p:end], Slot: strings.Join(segs, "-")}, false
+			}
+			shaped = true
+		}
+	}
+	return Code{}, shaped
 }

@@ -61,6 +61,15 @@ func FuzzParseCode(f *testing.F) {
 			return
 		}
 		n := got.Number
+		if got.Kind == KindSlot {
+			if code, err := SlotCode(got.Slot); err != nil || code != n {
+				t.Fatalf("ParseCode(%q) = %+v: SlotCode(%q) = %q, %v", raw, got, got.Slot, code, err)
+			}
+			if again, err := ParseCode(n); err != nil || again != got {
+				t.Fatalf("ParseCode(%q) = %+v, %v; want %+v", n, again, err, got)
+			}
+			return
+		}
 		if len(n) != NumberLen {
 			t.Fatalf("ParseCode(%q).Number = %q: length %d", raw, n, len(n))
 		}

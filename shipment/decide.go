@@ -34,6 +34,9 @@ type Command struct {
 	Resolution Resolution
 	// Route computes a path over the route table (nil: direct).
 	Route func(from, to string) ([]string, error)
+	// Slot is the shelf slot of a shelve or reslot, as ParseSlot returns it
+	// (the adapter checks it is one of the hall's).
+	Slot string
 }
 
 // Outcome is what Decide answers: the new state and path position, or Repeat
@@ -62,8 +65,9 @@ func refuse(kind apperr.Kind, code string, p *Parcel, c Command) *apperr.Error {
 // Errors: action.unknown, action.role_forbidden, scan.other_site (forbidden);
 // state.final, state.not_allowed, scan.wrong_site, cancel.not_owner,
 // cancel.run_sealed, book.at_destination, shelve.not_destination,
-// dispatch.not_express, return.at_origin, receive.not_picked_up (conflict);
-// reason.required, reason.unknown, resolution.unknown (invalid).
+// dispatch.not_express, return.at_origin, receive.not_picked_up,
+// reslot.same_slot (conflict); reason.required, reason.unknown,
+// resolution.unknown, slot.required (invalid).
 func Decide(p *Parcel, c Command) (Outcome, error) {
 	a := c.Action
 	if !a.Valid() || a == ActRegister {
@@ -90,7 +94,9 @@ func Decide(p *Parcel, c Command) (Outcome, error) {
 	if c.Site == "" && !c.Actor.Role.HasSite() {
 		repeatSite = p.LastSite
 	}
-	if p.LastAction == a && p.LastSite == repeatSite && !c.Now.Before(p.LastAt) && c.Now.Sub(p.LastAt) < RepeatWindow {
+	// A shelve or reslot into another slot is not a repeat of the last one.
+	sameSlot := (a != ActShelve && a != ActReslot) || c.Slot == p.Slot
+	if p.LastAction == a && p.LastSite == repeatSite && sameSlot && !c.Now.Before(p.LastAt) && c.Now.Sub(p.LastAt) < RepeatWindow {
 		return Outcome{Repeat: true, Site: repeatSite, From: p.Status, To: p.Status, Path: p.Path,
 			PathIdx: p.PathIdx, LegMoving: p.LegMoving, PrevStatus: p.PrevStatus}, nil
 	}
@@ -168,6 +174,17 @@ func Decide(p *Parcel, c Command) (Outcome, error) {
 		}
 		if site != p.CurrentSite() {
 			return wrongSite(p.CurrentSite())
+		}
+		o.To = Ready
+	case ActReslot:
+		if site != p.CurrentSite() {
+			return wrongSite(p.CurrentSite())
+		}
+		if c.Slot == "" {
+			return Outcome{}, apperr.New(apperr.Invalid, "slot.required").OnField("slot")
+		}
+		if c.Slot == p.Slot {
+			return Outcome{}, refuse(apperr.Conflict, "reslot.same_slot", p, c).With("slot", c.Slot)
 		}
 		o.To = Ready
 	case ActCollect:

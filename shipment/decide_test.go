@@ -101,6 +101,9 @@ func decPositioned(a Action, s Status) (*Parcel, Command) {
 		if s == Exception {
 			p.PrevStatus = Ready
 		}
+	case ActReslot:
+		p.PathIdx = 1
+		p.Slot, c.Slot = "A-01", "B-02"
 	case ActDispatch, ActDeliver:
 		p = decExpress()
 	case ActFail:

@@ -67,8 +67,9 @@ type Parcel struct {
 	LastSite      string
 	LastAt        time.Time
 	RunSealed     bool
-	CurrentRun    int64 // the run the parcel is in until received (0: none)
-	PathBroken    bool  // its next leg no longer exists
+	CurrentRun    int64  // the run the parcel is in until received (0: none)
+	PathBroken    bool   // its next leg no longer exists
+	Slot          string // the shelf slot a ready parcel stands in ("": none); staff only
 }
 
 // CurrentSite is the site the parcel was last at.

@@ -1,5 +1,12 @@
 package shipment
 
+import (
+	"fmt"
+	"sort"
+
+	"github.com/changchun-gov/courier/internal/apperr"
+)
+
 // Window is a counter in a hall.
 type Window struct {
 	No   string `json:"no"`
@@ -48,4 +55,45 @@ type CertType struct {
 	RetentionDays int    `json:"retention_days"`
 	BringZH       string `json:"what_to_bring_zh"`
 	BringEN       string `json:"what_to_bring_en"`
+}
+
+// HallSlots is a hall's list of shelf slots (货位) and whether shelving a
+// parcel there must name one of them.
+type HallSlots struct {
+	Site         string   `json:"site"`
+	SlotRequired bool     `json:"slot_required"`
+	Slots        []string `json:"slots"`
+}
+
+// MaxHallSlots is the most slots a hall keeps.
+const MaxHallSlots = 5000
+
+// Normalize checks an edited list: every slot as ParseSlot reads it (sorted,
+// each once), at most MaxHallSlots, and at least one when slots are
+// required.
+//
+// Errors (apperr.Invalid): slot.invalid, slot.mistyped (field
+// "slots[<index>]"), slot.too_many, slot.required_without_slots.
+func (h *HallSlots) Normalize() error {
+	if len(h.Slots) > MaxHallSlots {
+		return apperr.New(apperr.Invalid, "slot.too_many").OnField("slots").With("count", len(h.Slots)).With("max", MaxHallSlots)
+	}
+	seen := map[string]bool{}
+	out := make([]string, 0, len(h.Slots))
+	for i, raw := range h.Slots {
+		s, err := ParseSlot(raw)
+		if err != nil {
+			return apperr.As(err).OnField(fmt.Sprintf("slots[%d]", i)).With("index", i)
+		}
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	sort.Strings(out)
+	h.Slots = out
+	if h.SlotRequired && len(out) == 0 {
+		return apperr.New(apperr.Invalid, "slot.required_without_slots").OnField("slot_required")
+	}
+	return nil
 }

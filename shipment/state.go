@@ -61,6 +61,7 @@ const (
 	ActResolve  Action = "resolve"
 	ActReturn   Action = "return"
 	ActCancel   Action = "cancel"
+	ActReslot   Action = "reslot" // 移位: a ready parcel moves to another slot of its hall
 )
 
 // Events that change no state (and are never treated as repeats).
@@ -72,7 +73,7 @@ const (
 
 // Actions lists the state-changing actions.
 var Actions = []Action{ActRegister, ActBook, ActPickup, ActReceive, ActShelve, ActCollect,
-	ActDispatch, ActDeliver, ActFail, ActReport, ActResolve, ActReturn, ActCancel}
+	ActDispatch, ActDeliver, ActFail, ActReport, ActResolve, ActReturn, ActCancel, ActReslot}
 
 // Valid reports whether a is a known state-changing action.
 func (a Action) Valid() bool {
@@ -169,6 +170,7 @@ var Rules = func() []Rule {
 		{ActReceive, Returning, Returned, clerkStaff},
 		{ActShelve, Arrived, Ready, []Role{RoleAdmin, RoleStaff, RoleHallLead}},
 		{ActCollect, Ready, Collected, []Role{RoleAdmin, RoleStaff, RoleHallLead}},
+		{ActReslot, Ready, Ready, []Role{RoleAdmin, RoleStaff, RoleHallLead}},
 		{ActDispatch, Arrived, OutForDelivery, []Role{RoleAdmin, RoleCourier}},
 		{ActDispatch, InTransit, OutForDelivery, []Role{RoleAdmin, RoleCourier}},
 		{ActDeliver, OutForDelivery, Delivered, []Role{RoleAdmin, RoleCourier}},

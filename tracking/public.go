@@ -72,9 +72,11 @@ type TimelineEntry struct {
 	Place      string          `json:"place,omitempty"`
 }
 
-// StateChanging reports whether an event belongs on a timeline.
+// StateChanging reports whether an event belongs on a timeline. A reslot
+// (a move between two shelf slots of the hall) is the hall's business, not a
+// step of the journey.
 func StateChanging(a shipment.Action) bool {
-	return a == shipment.ActRegister || a.Valid()
+	return a == shipment.ActRegister || (a.Valid() && a != shipment.ActReslot)
 }
 
 // Timeline folds events into timeline entries, newest first, leaving out

@@ -2,6 +2,7 @@ package tracking_test
 
 import (
 	"fmt"
+	"testing"
 	"time"
 
 	"github.com/changchun-gov/courier/shipment"
@@ -28,4 +29,17 @@ func ExampleTimeline() {
 	// 11-27 12:30 +08:00 已到达 到达签收 二道区政务服务中心
 	// 11-27 10:30 +08:00 运输中 揽收 长春市商务局
 	// 11-27 09:30 +08:00 已登记 登记 长春市商务局
+}
+
+// A move between shelf slots is not a step of the journey: the public
+// timeline leaves it out.
+func TestTimelineLeavesOutReslot(t *testing.T) {
+	events := []tracking.Event{
+		{Seq: 5, Action: shipment.ActShelve, StatusAfter: shipment.Ready, Site: "CC-WIN", Slot: "A-03-2"},
+		{Seq: 6, Action: shipment.ActReslot, StatusBefore: shipment.Ready, StatusAfter: shipment.Ready, Site: "CC-WIN", Slot: "B-01"},
+	}
+	tl := tracking.Timeline(events, func(c string) string { return c }, func(k string) string { return k })
+	if len(tl) != 1 || tl[0].Action != shipment.ActShelve {
+		t.Fatalf("timeline %+v", tl)
+	}
 }

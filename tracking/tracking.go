@@ -36,6 +36,9 @@ type Event struct {
 	BagID        string          `json:"bag_id,omitempty"`
 	LegID        string          `json:"leg_id,omitempty"`
 	Reason       string          `json:"reason,omitempty"`
+	// Slot is the shelf slot a shelve or reslot put the parcel in (from the
+	// event's detail; staff only, never on a public view).
+	Slot string `json:"slot,omitempty"`
 }
 
 // ScanRequest is one scan or action: the code as the scanner typed it, the
@@ -54,6 +57,8 @@ type ScanRequest struct {
 	CollectionCode string `json:"collection_code,omitempty"`
 	IDNumber       string `json:"id_number,omitempty"`
 	Proxy          *Proxy `json:"proxy,omitempty"`
+	// Shelve, reslot: the shelf slot, bare ("A-03-2") or a slot label's code.
+	Slot string `json:"slot,omitempty"`
 }
 
 // Proxy is a person collecting for the holder, with the holder's
@@ -76,6 +81,7 @@ type ItemResult struct {
 	Seq        int             `json:"seq"`
 	Site       string          `json:"site,omitempty"`
 	NextSite   string          `json:"next_site,omitempty"`
+	Slot       string          `json:"slot,omitempty"` // shelve, reslot: the slot it stands in
 }
 
 // ScanResult is the answer to a scan.

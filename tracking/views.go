@@ -37,6 +37,7 @@ type ParcelView struct {
 	Applicant     *ApplicantView    `json:"applicant,omitempty"`
 	ReadySince    *time.Time        `json:"ready_since,omitempty"`
 	HoldUntil     *time.Time        `json:"hold_until,omitempty"`
+	Slot          string            `json:"slot,omitempty"` // the shelf slot of a ready parcel; staff only
 	CreatedAt     time.Time         `json:"created_at"`
 	UpdatedAt     time.Time         `json:"updated_at"`
 	Version       int               `json:"version"`

@@ -97,6 +97,7 @@ type Deps struct {
 	Throttle  Throttle
 	Runs      Operations
 	Settings  Settings
+	Slots     Slots
 	Labels    *labels.Renderer
 	Catalog   *i18n.Catalog
 	Log       *slog.Logger

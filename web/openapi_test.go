@@ -457,6 +457,11 @@ func TestOpenAPIRequestExamplesAreAccepted(t *testing.T) {
 			if (r.Action == shipment.ActReport || r.Action == shipment.ActFail || r.Reason != "") && !slices.Contains(shipment.Reasons, r.Reason) {
 				t.Errorf("reason %q is not a reason", r.Reason)
 			}
+			if r.Slot != "" || r.Action == shipment.ActReslot {
+				if _, err := shipment.ParseSlot(r.Slot); err != nil || (r.Action != shipment.ActShelve && r.Action != shipment.ActReslot) {
+					t.Errorf("slot %q on %s: %v", r.Slot, r.Action, err)
+				}
+			}
 			if r.Action == shipment.ActCollect {
 				if r.CollectionCode == "" && r.IDNumber == "" {
 					t.Error("collect example has neither collection_code nor id_number")
@@ -493,6 +498,16 @@ func TestOpenAPIRequestExamplesAreAccepted(t *testing.T) {
 		},
 		"POST /api/v1/routes":     checkLegExample,
 		"PUT /api/v1/routes/{id}": checkLegExample,
+		"PUT /api/v1/sites/{code}/slots": func(t *testing.T, ex any) {
+			var r slotsRequest
+			if err := decodeStrict(ex, &r); err != nil {
+				t.Fatal(err)
+			}
+			h := shipment.HallSlots{SlotRequired: r.SlotRequired, Slots: r.Slots}
+			if err := h.Normalize(); err != nil || r.Slots == nil {
+				t.Errorf("slots %v: %v", r.Slots, err)
+			}
+		},
 		"PUT /api/v1/calendar/{day}": func(t *testing.T, ex any) {
 			var r calendarRequest
 			if err := decodeStrict(ex, &r); err != nil {
@@ -568,7 +583,7 @@ func TestOpenAPIRequestExamplesAreAccepted(t *testing.T) {
 			actions = append(actions, a)
 		}
 	}
-	for _, want := range []string{"receive", "collect", "collect+proxy", "report"} {
+	for _, want := range []string{"receive", "collect", "collect+proxy", "report", "reslot"} {
 		if !slices.Contains(actions, want) {
 			t.Errorf("POST /api/v1/scans has no %s example (have %v)", want, actions)
 		}
@@ -694,6 +709,8 @@ func TestOpenAPISchemasMatchTheTypes(t *testing.T) {
 		{"JobParams", reflect.TypeOf(postgres.JobParams{}), false},
 		{"JobSetting", reflect.TypeOf(postgres.JobSetting{}), true},
 		{"JobRun", reflect.TypeOf(postgres.JobRun{}), true},
+		{"HallSlots", reflect.TypeOf(shipment.HallSlots{}), true},
+		{"HallSlotsRequest", reflect.TypeOf(slotsRequest{}), false},
 		{"ErrorBody", reflect.TypeOf(ErrorBody{}), true},
 		{"ErrorDetail", reflect.TypeOf(ErrorDetail{}), true},
 	} {

@@ -14,6 +14,7 @@ var (
 	admins     = []shipment.Role{shipment.RoleAdmin}
 	siteStaff  = []shipment.Role{shipment.RoleAdmin, shipment.RoleClerk, shipment.RoleStaff, shipment.RoleHallLead}
 	printers   = []shipment.Role{shipment.RoleAdmin, shipment.RoleClerk, shipment.RoleStaff, shipment.RoleHallLead, shipment.RoleAPIClient}
+	hallStaff  = []shipment.Role{shipment.RoleAdmin, shipment.RoleStaff, shipment.RoleHallLead}
 )
 
 // routes lists every route, grouped: health, the public surface, the JSON API.
@@ -38,6 +39,9 @@ func (s *server) routes(app *fiber.App) {
 	api.Get("/sites", allow(everyone...), s.listSites)
 	api.Put("/sites/:code", allow(admins...), s.saveSite)
 	api.Get("/cert-types", allow(everyone...), s.listCertTypes)
+	api.Get("/sites/:code/slots", allow(hallStaff...), s.getSlots)
+	api.Put("/sites/:code/slots", allow(admins...), s.putSlots)
+	api.Get("/sites/:code/slots/:slot/label.pdf", allow(hallStaff...), s.slotLabel)
 	api.Get("/users", allow(admins...), s.listUsers)
 	api.Post("/users", allow(admins...), s.createUser)
 	api.Patch("/users/:username", allow(admins...), s.updateUser)

@@ -215,6 +215,11 @@ func TestEveryRouteWithEveryRole(t *testing.T) {
 		{"PUT", "/api/v1/sites/{code}", withBody("/api/v1/sites/NG-HALL", func(string) any {
 			return map[string]any{"board_notice_zh": "本周六正常办公"}
 		}), "o f f f f f f f u"},
+		{"PUT", "/api/v1/sites/{code}/slots", withBody("/api/v1/sites/CC-WIN/slots", func(string) any {
+			return map[string]any{"slot_required": false, "slots": []string{"A-01", "A-02"}}
+		}), "o f f f f f f f u"},
+		{"GET", "/api/v1/sites/{code}/slots", plain("/api/v1/sites/CC-WIN/slots"), "o f f o f o f f u"},
+		{"GET", "/api/v1/sites/{code}/slots/{slot}/label.pdf", plain("/api/v1/sites/CC-WIN/slots/A-01/label.pdf"), "o f f o f o f f u"},
 		{"GET", "/api/v1/audit", plain("/api/v1/audit?entity=site"), "o f f f f f f f u"},
 		{"GET", "/api/v1/routes", plain("/api/v1/routes"), "o o o o o o o o u"},
 		{"GET", "/api/v1/routes/path", plain("/api/v1/routes/path?" + url.Values{"from": {"D-SW"}, "to": {"CC-WIN"}}.Encode()), "o o o o o o o o u"},

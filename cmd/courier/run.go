@@ -305,6 +305,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		Ledger: ledger, Accounts: users, Ref: ref, Throttle: throttle, Labels: printer, Catalog: cat, Log: log,
 		Runs:      &runsAPI{ledger: ledger, routes: routes, sched: sched},
 		Settings:  &postgres.Settings{Pool: pool, Ref: ref, Now: now},
+		Slots:     ledger,
 		PublicURL: cfg.PublicURL, Version: version(), ProxyHeader: cfg.ProxyHeader, TrustedProxies: cfg.TrustedProxies,
 		TrackFree: cfg.TrackFree, TrackHard: cfg.TrackHard, Sleep: sleep,
 		Ready: func(ctx context.Context) error {

@@ -43,14 +43,14 @@ const parcelCols = `p.id, p.waybill_no, p.kind, p.origin_site, p.dest_kind, coal
 	p.path_idx, p.leg_moving, p.status, coalesce(p.prev_status, ''), coalesce(p.cert_type, ''),
 	coalesce(p.issuing_dept, ''), p.application_no, coalesce(p.created_by, 0), p.created_at, p.updated_at,
 	p.version, p.ready_since, p.hold_until, p.last_action, p.last_site, p.last_at, p.run_sealed,
-	coalesce(p.current_run, 0), p.path_broken`
+	coalesce(p.current_run, 0), p.path_broken, coalesce(p.slot, '')`
 
 func scanParcel(row pgx.Row, extra ...any) (*shipment.Parcel, error) {
 	var p shipment.Parcel
 	dest := []any{&p.ID, &p.WaybillNo, &p.Kind, &p.OriginSite, &p.DestKind, &p.DestSite, &p.Path,
 		&p.PathIdx, &p.LegMoving, &p.Status, &p.PrevStatus, &p.CertType, &p.IssuingDept, &p.ApplicationNo,
 		&p.CreatedBy, &p.CreatedAt, &p.UpdatedAt, &p.Version, &p.ReadySince, &p.HoldUntil, &p.LastAction,
-		&p.LastSite, &p.LastAt, &p.RunSealed, &p.CurrentRun, &p.PathBroken}
+		&p.LastSite, &p.LastAt, &p.RunSealed, &p.CurrentRun, &p.PathBroken, &p.Slot}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
@@ -267,6 +267,9 @@ func (l *Ledger) view(a shipment.Actor, p *shipment.Parcel, pr *personRow) track
 		NextSite: p.NextSite(), CertType: p.CertType, IssuingDept: p.IssuingDept, ApplicationNo: p.ApplicationNo,
 		ReadySince: tracking.LocalPtr(p.ReadySince), HoldUntil: tracking.LocalPtr(p.HoldUntil),
 		CreatedAt: tracking.Local(p.CreatedAt), UpdatedAt: tracking.Local(p.UpdatedAt), Version: p.Version}
+	if seesSlots(a) && (p.Status == shipment.Ready || p.Status == shipment.Exception) {
+		v.Slot = p.Slot // on the shelf (an instance of the previous release may leave it set after)
+	}
 	if pr != nil {
 		av := &tracking.ApplicantView{Type: pr.applicantType, Name: pr.name, ContactName: pr.contact,
 			Phone: shipment.MaskPhoneScreen(pr.phone), IDType: pr.idType, Purged: pr.purged}
@@ -369,8 +372,12 @@ func (l *Ledger) List(ctx context.Context, a shipment.Actor, f tracking.Filter) 
 			return tracking.Page[tracking.ParcelView]{}, apperr.New(apperr.Invalid, "request.bad_query").With("field", "q")
 		}
 		conds := []string{"p.application_no = " + arg(t), "pp.name = " + arg(t)}
-		if c, err := shipment.ParseCode(t); err == nil {
+		if c, err := shipment.ParseCode(t); err == nil && c.Kind != shipment.KindSlot {
 			conds = append(conds, "p.waybill_no = "+arg(c.Number))
+		}
+		if slot, err := shipment.ParseSlot(t); err == nil && seesSlots(a) {
+			// What stands in a shelf slot (typed, or its tag scanned).
+			conds = append(conds, "p.slot = "+arg(slot))
 		}
 		if len(t) == 4 && strings.Trim(t, "0123456789") == "" {
 			conds = append(conds, "right(pp.phone, 4) = "+arg(t))
@@ -429,13 +436,19 @@ func (l *Ledger) Events(ctx context.Context, a shipment.Actor, waybill string) (
 	if err := l.mayRead(ctx, a, p); err != nil {
 		return nil, err
 	}
-	return l.events(ctx, p.ID, waybill)
+	evs, err := l.events(ctx, p.ID, waybill)
+	if !seesSlots(a) {
+		for i := range evs {
+			evs[i].Slot = ""
+		}
+	}
+	return evs, err
 }
 
 func (l *Ledger) events(ctx context.Context, id int64, waybill string) ([]tracking.Event, error) {
 	rows, err := l.Pool.Query(ctx, `SELECT seq, action, coalesce(status_before, ''), status_after, site_code,
 		coalesce(actor_id, 0), actor_role, source, device, coalesce(scan_id, ''), device_time, server_time,
-		coalesce(run_id, ''), coalesce(bag_id, ''), coalesce(leg_id, ''), reason
+		coalesce(run_id, ''), coalesce(bag_id, ''), coalesce(leg_id, ''), reason, coalesce(detail->>'slot', '')
 		FROM events WHERE parcel_id = $1 ORDER BY seq`, id)
 	if err != nil {
 		return nil, translate(err, "event")
@@ -443,7 +456,7 @@ func (l *Ledger) events(ctx context.Context, id int64, waybill string) ([]tracki
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (tracking.Event, error) {
 		e := tracking.Event{ParcelID: id, WaybillNo: waybill}
 		err := r.Scan(&e.Seq, &e.Action, &e.StatusBefore, &e.StatusAfter, &e.Site, &e.ActorID, &e.ActorRole,
-			&e.Source, &e.Device, &e.ScanID, &e.DeviceTime, &e.ServerTime, &e.RunID, &e.BagID, &e.LegID, &e.Reason)
+			&e.Source, &e.Device, &e.ScanID, &e.DeviceTime, &e.ServerTime, &e.RunID, &e.BagID, &e.LegID, &e.Reason, &e.Slot)
 		e.ServerTime = tracking.Local(e.ServerTime)
 		e.DeviceTime = tracking.LocalPtr(e.DeviceTime)
 		return e, err

@@ -33,12 +33,13 @@ const DefaultRetentionDays = 30
 // Scan applies one scan or action to the parcel its code names.
 //
 // A repeat (the same scan id with the same body, or the same action at the
-// same site within a minute) changes nothing and answers with repeat=true;
-// the same scan id with a different body is refused. Two different actions
-// at once: one wins, the other gets parcel.conflict.
+// same site within a minute) changes nothing and answers with repeat=true,
+// also when it raced the scan it repeats and lost the version check; the
+// same scan id with a different body is refused. Two different actions at
+// once: one wins, the other gets parcel.conflict.
 //
 // Errors: scan.id_required, scan.id_reused, scan.action_required,
-// action.unknown, code.*, reason.*, collect.* (invalid); parcel.not_found
+// action.unknown, code.*, reason.*, collect.*, slot.* (invalid); parcel.not_found
 // (not found); action.role_forbidden, scan.other_site, parcel.other_site,
 // cancel.not_owner (forbidden); state.*, scan.wrong_site, parcel.conflict and
 // the other conflicts of shipment.Decide (conflict).
@@ -66,6 +67,12 @@ func (l *Ledger) Scan(ctx context.Context, a shipment.Actor, req tracking.ScanRe
 	if err != nil {
 		return tracking.ScanResult{}, withField(err, "code")
 	}
+	if code.Kind == shipment.KindSlot {
+		return tracking.ScanResult{}, apperr.New(apperr.Invalid, "scan.slot_in_code").OnField("code").With("slot", code.Slot)
+	}
+	if req.Slot, err = scanSlot(req.Action, req.Slot); err != nil {
+		return tracking.ScanResult{}, err
+	}
 	req.Site = strings.TrimSpace(req.Site)
 	if req.Site != "" {
 		if _, ok := l.Ref.Site(req.Site); !ok {
@@ -90,8 +97,8 @@ func (l *Ledger) Scan(ctx context.Context, a shipment.Actor, req tracking.ScanRe
 	// The common path takes two round trips: read the parcel, then one
 	// statement that updates it under the version check and appends the
 	// event and the scan's answer. Actions with side effects (shelve,
-	// collect) run in a transaction. A reused scan id is looked up only when
-	// the scan fails, since that is when it matters.
+	// reslot, collect) run in a transaction. A reused scan id is looked up
+	// only when the scan fails, since that is when it matters.
 	if req.Action == shipment.ActCollect && req.CollectionCode != "" && l.Throttle != nil {
 		if n, err := l.Throttle.Failures(ctx, "code", code.Number); err == nil && n >= MaxCodeFailures {
 			return tracking.ScanResult{}, apperr.New(apperr.TooMany, "collect.too_many").OnField("collection_code")
@@ -137,6 +144,8 @@ const applyStmt = `WITH u AS (
 		code_hash = CASE WHEN $11 THEN $13 ELSE code_hash END,
 		journey_ended_at = CASE WHEN $14 THEN $8 ELSE journey_ended_at END,
 		last_progress_at = $8,
+		-- Off the shelf: collected, returned, … (a shelve or reslot sets the slot after).
+		slot = CASE WHEN $3 IN ('ready', 'exception') THEN slot END,
 		-- Leaving the run: received, or taken out of the normal way by an exception.
 		current_run = CASE WHEN $9 IN ('receive', 'report', 'fail', 'resolve', 'return') THEN NULL ELSE current_run END,
 		run_sealed = CASE WHEN $9 IN ('receive', 'report', 'fail', 'resolve', 'return') THEN false ELSE run_sealed END,
@@ -153,7 +162,53 @@ r AS (
 	SELECT $20, $24, $1, jsonb_set($25::jsonb, '{items,0,seq}', to_jsonb(e.seq)), $8 FROM e)
 SELECT seq FROM e`
 
+// errLostRace marks a version check that another change of the parcel won.
+var errLostRace = errors.New("ledger: the parcel changed since it was read")
+
+// applyScan applies one scan to the parcel. When another scan changed the
+// parcel between the read and the write, the scan is decided again on the
+// parcel as it now is: if that makes it a repeat (the same action at the
+// same site, within the window), it answers as one; otherwise it stays
+// parcel.conflict. Only the losing scan pays the extra read.
 func (l *Ledger) applyScan(ctx context.Context, a shipment.Actor, req tracking.ScanRequest, number string,
+	fingerprint []byte, also afterApply) (tracking.ScanResult, bool, error) {
+	res, wroteOutbox, err := l.applyScanOnce(ctx, a, req, number, fingerprint, also)
+	if !errors.Is(err, errLostRace) {
+		return res, wroteOutbox, err
+	}
+	p, rerr := l.parcelByNumber(ctx, l.Pool, number)
+	if rerr != nil {
+		return res, false, err
+	}
+	now := l.now()
+	if o, derr := shipment.Decide(p, l.command(ctx, a, req, now)); derr == nil && o.Repeat {
+		return repeatResult(p, o, req, number, now), false, nil
+	}
+	return res, false, err
+}
+
+// command is the scan as shipment.Decide takes it.
+func (l *Ledger) command(ctx context.Context, a shipment.Actor, req tracking.ScanRequest, now time.Time) shipment.Command {
+	cmd := shipment.Command{Action: req.Action, Site: req.Site, Actor: a, Now: now, Reason: req.Reason,
+		Resolution: req.Resolution, Slot: req.Slot}
+	if l.Routes != nil {
+		cmd.Route = func(from, to string) ([]string, error) { return l.Routes.Path(ctx, from, to) }
+	}
+	return cmd
+}
+
+// repeatResult is the answer to a scan Decide found a repeat.
+func repeatResult(p *shipment.Parcel, o shipment.Outcome, req tracking.ScanRequest, number string, now time.Time) tracking.ScanResult {
+	item := tracking.ItemResult{WaybillNo: p.WaybillNo, Status: o.To, Previous: o.From, Repeat: true,
+		Site: o.Site, NextSite: p.NextSite()}
+	if slotAction(req.Action) {
+		item.Slot = p.Slot
+	}
+	return tracking.ScanResult{ScanID: req.ScanID, Kind: "parcel", Code: number, Repeat: true, At: tracking.Local(now),
+		Items: []tracking.ItemResult{item}}
+}
+
+func (l *Ledger) applyScanOnce(ctx context.Context, a shipment.Actor, req tracking.ScanRequest, number string,
 	fingerprint []byte, also afterApply) (res tracking.ScanResult, wroteOutbox bool, err error) {
 	p, err := l.parcelByNumber(ctx, l.Pool, number)
 	if err != nil {
@@ -167,22 +222,15 @@ func (l *Ledger) applyScan(ctx context.Context, a shipment.Actor, req tracking.S
 		return res, false, apperr.New(apperr.Forbidden, "parcel.other_site")
 	}
 	now := l.now()
-	cmd := shipment.Command{Action: req.Action, Site: req.Site, Actor: a, Now: now, Reason: req.Reason,
-		Resolution: req.Resolution}
-	if l.Routes != nil {
-		cmd.Route = func(from, to string) ([]string, error) { return l.Routes.Path(ctx, from, to) }
-	}
-	o, err := shipment.Decide(p, cmd)
+	o, err := shipment.Decide(p, l.command(ctx, a, req, now))
 	if err != nil {
 		return res, false, err
 	}
-	item := tracking.ItemResult{WaybillNo: p.WaybillNo, Status: o.To, Previous: o.From, Repeat: o.Repeat, Site: o.Site}
-	res = tracking.ScanResult{ScanID: req.ScanID, Kind: "parcel", Code: number, Repeat: o.Repeat, At: tracking.Local(now)}
 	if o.Repeat {
-		item.NextSite = p.NextSite()
-		res.Items = []tracking.ItemResult{item}
-		return res, false, nil
+		return repeatResult(p, o, req, number, now), false, nil
 	}
+	item := tracking.ItemResult{WaybillNo: p.WaybillNo, Status: o.To, Previous: o.From, Site: o.Site, Slot: req.Slot}
+	res = tracking.ScanResult{ScanID: req.ScanID, Kind: "parcel", Code: number, At: tracking.Local(now)}
 	np := shipment.Parcel{Path: o.Path, PathIdx: o.PathIdx}
 	item.NextSite = np.NextSite()
 	res.Items = []tracking.ItemResult{item}
@@ -197,7 +245,7 @@ func (l *Ledger) applyScan(ctx context.Context, a shipment.Actor, req tracking.S
 			now, req.Action, o.Site, ef.shelved, ef.holdUntil, ef.codeHash, o.To.Final(), o.From, actor, a.Role,
 			req.Source, req.Device, req.ScanID, req.ScannedAt, req.Reason, ef.detail, fingerprint, body).Scan(&seq)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return 0, apperr.New(apperr.Conflict, "parcel.conflict")
+			return 0, apperr.New(apperr.Conflict, "parcel.conflict").Wrap(errLostRace)
 		}
 		return seq, err
 	}
@@ -223,21 +271,34 @@ func (l *Ledger) applyScan(ctx context.Context, a shipment.Actor, req tracking.S
 		})
 		return res, false, err
 	}
-	if req.Action != shipment.ActShelve && req.Action != shipment.ActCollect {
+	if req.Action != shipment.ActCollect && !slotAction(req.Action) {
 		seq, err := apply(l.Pool, effects{detail: baseDetail(p, &o, req)})
 		res.Items[0].Seq = seq
 		return res, false, err
 	}
 	err = WithTx(ctx, l.Pool, func(tx pgx.Tx) error {
+		if slotAction(req.Action) {
+			if err := l.checkSlot(ctx, tx, o.Site, req.Slot); err != nil {
+				return err
+			}
+		}
 		ef, err := l.sideEffects(ctx, tx, p, &o, req, now)
 		if err != nil {
 			return err
+		}
+		if slotAction(req.Action) {
+			noteSlot(ef.detail, p, req)
 		}
 		seq, err := apply(tx, ef)
 		if err != nil {
 			return err
 		}
 		res.Items[0].Seq = seq
+		if slotAction(req.Action) {
+			if err := setSlot(ctx, tx, p.ID, req.Slot); err != nil {
+				return err
+			}
+		}
 		if pr := ef.proxy; pr != nil {
 			_, err = tx.Exec(ctx, `INSERT INTO handover_people (parcel_id, event_seq, name, id_type, id_hash, id_enc,
 				authorisation) VALUES ($1, $2, $3, $4, $5, $6, $7)`, p.ID, seq, pr.Name, pr.IDType,
@@ -262,8 +323,12 @@ func (l *Ledger) applyScan(ctx context.Context, a shipment.Actor, req tracking.S
 // body is told apart from a repeat. It is a keyed hash: it holds collection
 // codes and ID numbers.
 func (l *Ledger) fingerprint(a shipment.Actor, number string, req tracking.ScanRequest) []byte {
-	b, _ := json.Marshal([]any{a.ID, number, req.Action, req.Site, req.Reason, req.Resolution,
-		req.CollectionCode, req.IDNumber, req.Proxy})
+	body := []any{a.ID, number, req.Action, req.Site, req.Reason, req.Resolution,
+		req.CollectionCode, req.IDNumber, req.Proxy}
+	if req.Slot != "" {
+		body = append(body, req.Slot) // only then: older answers keep their fingerprints
+	}
+	b, _ := json.Marshal(body)
 	return l.Keys.Hash("scan", string(b))
 }
 

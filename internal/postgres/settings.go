@@ -28,6 +28,7 @@ const (
 	EntityCalendar = "calendar"
 	EntityJob      = "job"
 	EntityUser     = "user"
+	EntitySlots    = "slots" // a hall's shelf slots and slot setting
 )
 
 // Change is one administrator's edit of one record. Before is nil for a

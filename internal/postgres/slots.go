@@ -1,0 +1,244 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/changchun-gov/courier/internal/apperr"
+	"github.com/changchun-gov/courier/labels"
+	"github.com/changchun-gov/courier/shipment"
+	"github.com/changchun-gov/courier/tracking"
+)
+
+// HallSettings are one hall's settings, from hall_settings (a hall without a
+// row has the zero value).
+type HallSettings struct {
+	// SlotRequired: shelving there must name one of the hall's slots.
+	SlotRequired bool
+}
+
+// hallSettings reads a hall's settings. Every read of hall_settings goes
+// through here.
+func hallSettings(ctx context.Context, q querier, site string) (HallSettings, error) {
+	var h HallSettings
+	err := q.QueryRow(ctx, `SELECT slot_required FROM hall_settings WHERE site_code = $1`, site).Scan(&h.SlotRequired)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return HallSettings{}, nil
+	}
+	if err != nil {
+		return HallSettings{}, translate(err, "site")
+	}
+	return h, nil
+}
+
+// seesSlots reports whether the actor is shown shelf slots: the hall's
+// people and admins, not couriers or the departments' systems.
+func seesSlots(a shipment.Actor) bool {
+	return a.Role != shipment.RoleCourier && a.Role != shipment.RoleAPIClient
+}
+
+// slotAction reports whether the action puts a parcel in a slot.
+func slotAction(a shipment.Action) bool { return a == shipment.ActShelve || a == shipment.ActReslot }
+
+// scanSlot reads the slot of a scan request: only shelve and reslot take one.
+func scanSlot(a shipment.Action, raw string) (string, error) {
+	if strings.TrimSpace(raw) == "" {
+		return "", nil
+	}
+	if !slotAction(a) {
+		return "", apperr.New(apperr.Invalid, "slot.not_expected").OnField("slot").With("action", string(a))
+	}
+	return shipment.ParseSlot(raw)
+}
+
+// checkSlot checks the slot of a shelve or reslot at site: required where the
+// hall says so, and one of the hall's. The slot's row is share-locked, so a
+// concurrent edit of the list that removes it waits for this scan and then
+// sees the parcel in it.
+//
+// Errors (apperr.Invalid): slot.required, slot.unknown.
+func (l *Ledger) checkSlot(ctx context.Context, tx pgx.Tx, site, slot string) error {
+	if slot == "" {
+		hs, err := hallSettings(ctx, tx, site)
+		if err != nil {
+			return err
+		}
+		if hs.SlotRequired {
+			return apperr.New(apperr.Invalid, "slot.required").OnField("slot").With("site", site)
+		}
+		return nil
+	}
+	var ok bool
+	err := tx.QueryRow(ctx, `SELECT true FROM slots WHERE site_code = $1 AND code = $2 FOR SHARE`, site, slot).Scan(&ok)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return apperr.New(apperr.Invalid, "slot.unknown").OnField("slot").With("slot", slot).With("site", site)
+	}
+	return err
+}
+
+// noteSlot records the slot in the event's detail (and, for a reslot, the
+// slot the parcel left).
+func noteSlot(detail map[string]any, p *shipment.Parcel, req tracking.ScanRequest) {
+	if req.Slot != "" {
+		detail["slot"] = req.Slot
+	}
+	if req.Action == shipment.ActReslot && p.Slot != "" {
+		detail["from_slot"] = p.Slot
+	}
+}
+
+// setSlot keeps the slot on the parcel, after the statement that applied the
+// shelve or reslot under the version check.
+func setSlot(ctx context.Context, tx pgx.Tx, id int64, slot string) error {
+	if slot == "" {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `UPDATE parcels SET slot = $2 WHERE id = $1`, id, slot)
+	return err
+}
+
+// hall returns the hall with code for a slot route: admins any, staff their
+// own.
+//
+// Errors: site.unknown (not found), site.wrong_kind (invalid),
+// site.not_yours (forbidden).
+func (l *Ledger) hall(a shipment.Actor, code string) (shipment.Site, error) {
+	s, ok := l.Ref.Site(code)
+	if !ok {
+		return s, apperr.New(apperr.NotFound, "site.unknown").With("site", code)
+	}
+	if s.Kind != shipment.SiteHall {
+		return s, apperr.New(apperr.Invalid, "site.wrong_kind").With("site", code)
+	}
+	if a.Role != shipment.RoleAdmin && a.Site != code {
+		return s, apperr.New(apperr.Forbidden, "site.not_yours").With("site", code)
+	}
+	return s, nil
+}
+
+// HallSlots returns a hall's slots, sorted, and its slot setting.
+//
+// Errors: those of hall.
+func (l *Ledger) HallSlots(ctx context.Context, a shipment.Actor, site string) (shipment.HallSlots, error) {
+	if _, err := l.hall(a, site); err != nil {
+		return shipment.HallSlots{}, err
+	}
+	return l.hallSlots(ctx, l.Pool, site)
+}
+
+func (l *Ledger) hallSlots(ctx context.Context, q interface {
+	querier
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}, site string) (shipment.HallSlots, error) {
+	hs, err := hallSettings(ctx, q, site)
+	if err != nil {
+		return shipment.HallSlots{}, err
+	}
+	rows, err := q.Query(ctx, `SELECT code FROM slots WHERE site_code = $1 ORDER BY code`, site)
+	if err != nil {
+		return shipment.HallSlots{}, translate(err, "site")
+	}
+	slots, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return shipment.HallSlots{}, translate(err, "site")
+	}
+	if slots == nil {
+		slots = []string{}
+	}
+	return shipment.HallSlots{Site: site, SlotRequired: hs.SlotRequired, Slots: slots}, nil
+}
+
+// SetHallSlots replaces a hall's list of slots and its slot setting (admins).
+// A slot that a ready parcel (or one reported from the shelf) stands in
+// cannot be removed: move the parcels first.
+//
+// Errors: those of hall and of shipment.HallSlots.Normalize; slot.in_use
+// (conflict).
+func (l *Ledger) SetHallSlots(ctx context.Context, a shipment.Actor, site string, in shipment.HallSlots) (shipment.HallSlots, error) {
+	if a.Role != shipment.RoleAdmin {
+		return shipment.HallSlots{}, apperr.New(apperr.Forbidden, "auth.forbidden")
+	}
+	if _, err := l.hall(a, site); err != nil {
+		return shipment.HallSlots{}, err
+	}
+	if err := in.Normalize(); err != nil {
+		return shipment.HallSlots{}, err
+	}
+	now := l.now()
+	var out shipment.HallSlots
+	err := WithTx(ctx, l.Pool, func(tx pgx.Tx) error {
+		before, err := l.hallSlots(ctx, tx, site)
+		if err != nil {
+			return err
+		}
+		// One edit of a hall's slots at a time.
+		if _, err := tx.Exec(ctx, `INSERT INTO hall_settings (site_code, slot_required, updated_at) VALUES ($1, $2, $3)
+			ON CONFLICT (site_code) DO UPDATE SET slot_required = $2, updated_at = $3`, site, in.SlotRequired, now); err != nil {
+			return err
+		}
+		// Remove first: this waits for scans putting parcels in those
+		// slots, whose parcels the check below then sees.
+		rows, err := tx.Query(ctx, `DELETE FROM slots WHERE site_code = $1 AND NOT (code = ANY($2)) RETURNING code`,
+			site, in.Slots)
+		if err != nil {
+			return err
+		}
+		removed, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		if len(removed) > 0 {
+			var used []string
+			if err := tx.QueryRow(ctx, `SELECT coalesce(array_agg(DISTINCT slot ORDER BY slot), '{}') FROM parcels
+				WHERE dest_site = $1 AND status IN ('ready', 'exception') AND slot = ANY($2)`, site, removed).Scan(&used); err != nil {
+				return err
+			}
+			if len(used) > 0 {
+				return apperr.New(apperr.Conflict, "slot.in_use").OnField("slots").
+					With("slots", strings.Join(used, "、")).With("in_use", used)
+			}
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO slots (site_code, code, created_at) SELECT $1, unnest($2::text[]), $3
+			ON CONFLICT DO NOTHING`, site, in.Slots, now); err != nil {
+			return err
+		}
+		if out, err = l.hallSlots(ctx, tx, site); err != nil {
+			return err
+		}
+		return RecordChange(ctx, tx, now, Change{By: a, Entity: EntitySlots, Key: site, Before: before, After: out})
+	})
+	if err != nil {
+		if apperr.As(err) != nil {
+			return shipment.HallSlots{}, err
+		}
+		return shipment.HallSlots{}, translate(err, "site")
+	}
+	return out, nil
+}
+
+// SlotLabel returns the label of one of a hall's slots.
+//
+// Errors: those of hall; slot.invalid, slot.mistyped (invalid), slot.unknown
+// (not found).
+func (l *Ledger) SlotLabel(ctx context.Context, a shipment.Actor, site, raw string) (labels.SlotLabel, error) {
+	h, err := l.hall(a, site)
+	if err != nil {
+		return labels.SlotLabel{}, err
+	}
+	slot, err := shipment.ParseSlot(raw)
+	if err != nil {
+		return labels.SlotLabel{}, err
+	}
+	var known bool
+	if err := l.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM slots WHERE site_code = $1 AND code = $2)`,
+		site, slot).Scan(&known); err != nil {
+		return labels.SlotLabel{}, translate(err, "site")
+	}
+	if !known {
+		return labels.SlotLabel{}, apperr.New(apperr.NotFound, "slot.unknown").With("slot", slot).With("site", site)
+	}
+	return labels.SlotLabel{Slot: slot, Hall: labels.Place{Code: h.Code, Name: h.NameZH}}, nil
+}
