@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/changchun-gov/courier/internal/embeddedpg"
+
+	"github.com/valyala/fasthttp"
 )
 
 // Targets the service must meet.
@@ -21,10 +23,20 @@ const (
 	trackP99Ratio    = 1.3 // service p99 ≤ 1.3 × the bare handler's p99, same run
 )
 
-// prepareHall readies the hall the measured parcels go to and says what its
-// scans carry: the holder's ID number at collection.
+// benchSlots are the hall's shelf slots; shelving must name one.
+var benchSlots = []string{"A-01-1", "A-01-2", "A-02-1", "B-01-1"}
+
+// prepareHall readies the hall the measured parcels go to (its shelf slots,
+// required at shelving) and says what its scans carry: a slot at shelving,
+// the holder's ID number at collection.
 func (b *bench) prepareHall(ctx context.Context, a *api, adminTok string) (stages, error) {
+	err := a.send(ctx, "PUT", "/api/v1/sites/"+benchHall+"/slots", adminTok,
+		map[string]any{"slot_required": true, "slots": benchSlots}, fasthttp.StatusOK, nil)
+	if err != nil {
+		return stages{}, fmt.Errorf("shelf slots: %w", err)
+	}
 	return stages{origin: benchOrigin, hall: benchHall,
+		shelveExtra:  fmt.Sprintf(`,"slot":%q`, benchSlots[1]),
 		collectExtra: fmt.Sprintf(`,"id_number":%q`, benchHolderID)}, nil
 }
 

@@ -278,6 +278,11 @@ func newAPI(addr string) *api { return &api{hc: newHostClient(addr, 4), base: "h
 
 // call POSTs in as JSON and decodes a want-status answer into out.
 func (a *api) call(ctx context.Context, path, token string, in any, want int, out any) error {
+	return a.send(ctx, "POST", path, token, in, want, out)
+}
+
+// send sends in as JSON with method and decodes a want-status answer into out.
+func (a *api) send(ctx context.Context, method, path, token string, in any, want int, out any) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -285,16 +290,16 @@ func (a *api) call(ctx context.Context, path, token string, in any, want int, ou
 	if err != nil {
 		return err
 	}
-	status, resp, err := doRequest(a.hc, "POST", a.base+path, token, body)
+	status, resp, err := doRequest(a.hc, method, a.base+path, token, body)
 	if err != nil {
-		return fmt.Errorf("POST %s: %w", path, err)
+		return fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	if status != want {
-		return fmt.Errorf("POST %s: status %d, want %d: %s", path, status, want, truncate(resp, 300))
+		return fmt.Errorf("%s %s: status %d, want %d: %s", method, path, status, want, truncate(resp, 300))
 	}
 	if out != nil {
 		if err := json.Unmarshal(resp, out); err != nil {
-			return fmt.Errorf("POST %s: %w", path, err)
+			return fmt.Errorf("%s %s: %w", method, path, err)
 		}
 	}
 	return nil
