@@ -99,7 +99,7 @@ func TestEmbeddedPostgresKilledUnderScans(t *testing.T) {
 		"COURIER_SCHEDULER": "off"})
 	tok := s.users()
 
-	const parcels = 400
+	const parcels = 600
 	nos := make([]string, parcels)
 	var wg sync.WaitGroup
 	for w := range 4 {
@@ -192,34 +192,35 @@ func TestEmbeddedPostgresKilledUnderScans(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Scans succeed again: a scan sent after the first refusal is
-	// acknowledged.
-	recoveredAt := func() time.Time {
+	// Scans succeed again: the last refusal is followed by acknowledged
+	// scans and a second without refusals (or the parcels run out).
+	recoveredAt := func() (last time.Time, after int) {
 		mu.Lock()
 		defer mu.Unlock()
-		var firstErr time.Time
 		for _, a := range answers {
-			if firstErr.IsZero() || a.sent.Before(firstErr) {
-				firstErr = a.sent
+			if a.got.After(last) {
+				last = a.got
 			}
 		}
-		var at time.Time
 		for _, a := range ackedAt {
-			if !firstErr.IsZero() && a.sent.After(firstErr) && (at.IsZero() || a.got.Before(at)) {
-				at = a.got
+			if !last.IsZero() && a.sent.After(last) {
+				after++
 			}
 		}
-		return at
+		return last, after
 	}
-	var recovered time.Time
-	for deadline := killedAt.Add(20 * time.Second); recovered.IsZero() && time.Now().Before(deadline) && int(next.Load()) < parcels; {
-		time.Sleep(10 * time.Millisecond)
-		recovered = recoveredAt()
+	for deadline := killedAt.Add(20 * time.Second); time.Now().Before(deadline) && int(next.Load()) < parcels; {
+		time.Sleep(20 * time.Millisecond)
+		if last, after := recoveredAt(); !last.IsZero() && after > 0 && time.Since(last) > time.Second {
+			break
+		}
 	}
-	time.Sleep(300 * time.Millisecond) // a little more load after recovery
 	stop.Store(true)
 	wg.Wait()
-	recovered = recoveredAt()
+	recovered, after := recoveredAt()
+	if after == 0 {
+		recovered = time.Time{}
+	}
 
 	if recovered.IsZero() {
 		t.Fatalf("scans did not succeed again within 20 s of the kill; log:\n%s", s.stderr.String())
@@ -255,6 +256,7 @@ func TestEmbeddedPostgresKilledUnderScans(t *testing.T) {
 		}
 	}
 
+	s.must(200, "GET", "/readyz", "", nil)
 	// Every acknowledged scan is in the ledger.
 	for _, no := range acked {
 		ev := s.must(200, "GET", "/api/v1/parcels/"+no+"/events", tok["admin"], nil)

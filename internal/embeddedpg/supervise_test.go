@@ -53,6 +53,10 @@ func TestSupervisorRestartsAKilledServer(t *testing.T) {
 		if !sup.Up() || sup.Cluster() == old || sup.Cluster().DSN() != c.DSN() {
 			t.Fatalf("round %d: up %v, new cluster %v, DSN %q", round, sup.Up(), sup.Cluster() != old, sup.Cluster().DSN())
 		}
+		if got := queryInt(t, c.DSN(), `SELECT count(*) FROM pg_settings
+			WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes') AND setting = 'on'`); got != 3 {
+			t.Fatalf("round %d: the restarted server is not durable (%d of 3 settings on)", round, got)
+		}
 		if got := queryInt(t, c.DSN(), "SELECT count(*) FROM kept"); got != 100*round {
 			t.Fatalf("round %d: %d rows after the restart, want %d", round, got, 100*round)
 		}
