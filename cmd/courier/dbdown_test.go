@@ -344,8 +344,11 @@ func TestDatabaseURLServerStoppedAndBack(t *testing.T) {
 		method, p, _ := strings.Cut(key, " ")
 		op := paths[p].(map[string]any)[strings.ToLower(method)].(map[string]any)
 		token := ""
-		if roles, ok := op["x-roles"].([]any); ok && len(roles) > 0 {
-			token = roleToken[roles[0].(string)]
+		roles, _ := op["x-roles"].([]any)
+		for _, r := range roles {
+			if name, _ := r.(string); token == "" && roleToken[name] != "" {
+				token = roleToken[name]
+			}
 		}
 		url := pathParam.ReplaceAllStringFunc(p, func(v string) string { return values[v] })
 		var body []byte
