@@ -20,6 +20,7 @@ func (s *server) readyz(c *fiber.Ctx) error {
 	if s.Ready != nil {
 		if err := s.Ready(c.UserContext()); err != nil {
 			s.log.Warn("not ready", "err", err)
+			c.Set(fiber.HeaderRetryAfter, retryAfter)
 			return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable"})
 		}
 	}

@@ -105,6 +105,10 @@ type Deps struct {
 	Version   string
 	// Ready reports whether the database is reachable and its schema current.
 	Ready func(ctx context.Context) error
+	// Unavailable maps a dependency's failure that reached a handler
+	// untranslated (the database away) to an application error, and returns
+	// any other error unchanged; nil leaves errors as they are.
+	Unavailable func(error) error
 	// Limits on failed public lookups per client and window: past Free each
 	// failure is delayed a little more (up to MaxDelay); past Hard failures
 	// are refused with 429. Successful lookups are never slowed.

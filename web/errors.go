@@ -23,6 +23,11 @@ var statusOf = map[apperr.Kind]int{
 	apperr.Internal:     fiber.StatusInternalServerError,
 }
 
+// retryAfter is the Retry-After (seconds) of every 503: the embedded
+// database is back within a few seconds of a crash, and a scan station
+// retrying with the same scan_id records nothing twice.
+const retryAfter = "3"
+
 // ErrorBody is the JSON shape of every error answer.
 type ErrorBody struct {
 	Error ErrorDetail `json:"error"`
@@ -61,6 +66,9 @@ func (s *server) fromFiber(fe *fiber.Error) *apperr.Error {
 // errorHandler renders every error: JSON for the API, a page for /t and /s.
 func (s *server) errorHandler(c *fiber.Ctx, err error) error {
 	var fe *fiber.Error
+	if s.Unavailable != nil {
+		err = s.Unavailable(err)
+	}
 	ae := apperr.As(err)
 	status := fiber.StatusInternalServerError
 	switch {
@@ -74,6 +82,9 @@ func (s *server) errorHandler(c *fiber.Ctx, err error) error {
 	}
 	if status == 0 {
 		status = fiber.StatusInternalServerError
+	}
+	if status == fiber.StatusServiceUnavailable {
+		c.Set(fiber.HeaderRetryAfter, retryAfter)
 	}
 	if ae.Kind == apperr.Internal {
 		s.log.Error("request failed", "method", c.Method(), "path", c.Route().Path, "err", err)

@@ -115,13 +115,18 @@ type database struct {
 	cluster  *embeddedpg.Cluster
 	embedded bool
 	lock     *os.File // flock on the data directory, held while the cluster runs
+	// supervisor restarts the embedded cluster when its server dies; it
+	// stops the cluster now running.
+	supervisor *embeddedpg.Supervisor
 }
 
 func (d *database) close() {
 	if d.pool != nil {
 		d.pool.Close()
 	}
-	if d.cluster != nil {
+	if d.supervisor != nil {
+		_ = d.supervisor.Stop()
+	} else if d.cluster != nil {
 		_ = d.cluster.Stop()
 	}
 	if d.lock != nil {
@@ -156,13 +161,15 @@ func openDatabase(ctx context.Context, cfg *Config, log *slog.Logger) (*database
 		}
 		d.lock = lock
 		start := time.Now()
-		cl, err := embeddedpg.Start(ctx, embeddedpg.Options{Dir: dir, Durable: cfg.DurableEmbedded, Logger: log})
+		opts := embeddedpg.Options{Dir: dir, Durable: cfg.DurableEmbedded, Logger: log}
+		cl, err := embeddedpg.Start(ctx, opts)
 		if err != nil {
 			d.close()
 			return nil, fmt.Errorf("embedded PostgreSQL: %w (its log: %s)", err, filepath.Join(dir, "postgres.log"))
 		}
 		log.Info("embedded PostgreSQL started", "dir", dir, "took", time.Since(start).Round(time.Millisecond))
 		d.cluster, d.embedded, dsn = cl, true, cl.DSN()
+		d.supervisor = embeddedpg.Supervise(cl, opts)
 	}
 	pool, err := postgres.Open(ctx, dsn, cfg.DBMaxConns)
 	if err != nil {
@@ -308,6 +315,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		Slots:     ledger,
 		PublicURL: cfg.PublicURL, Version: version(), ProxyHeader: cfg.ProxyHeader, TrustedProxies: cfg.TrustedProxies,
 		TrackFree: cfg.TrackFree, TrackHard: cfg.TrackHard, Sleep: sleep,
+		Unavailable: postgres.Unavailable,
 		Ready: func(ctx context.Context) error {
 			st, err := postgres.Schema(ctx, pool)
 			if err != nil {

@@ -56,7 +56,7 @@ type Beginner interface {
 func WithTx(ctx context.Context, db Beginner, fn func(tx pgx.Tx) error) (err error) {
 	tx, err := db.Begin(ctx)
 	if err != nil {
-		return fmt.Errorf("postgres: begin: %w", err)
+		return Unavailable(fmt.Errorf("postgres: begin: %w", err))
 	}
 	defer func() {
 		if err != nil {
@@ -69,7 +69,7 @@ func WithTx(ctx context.Context, db Beginner, fn func(tx pgx.Tx) error) (err err
 		return err
 	}
 	if err = tx.Commit(ctx); err != nil {
-		return fmt.Errorf("postgres: commit: %w", err)
+		return Unavailable(fmt.Errorf("postgres: commit: %w", err))
 	}
 	return nil
 }
@@ -81,6 +81,9 @@ func translate(err error, what string) error {
 	}
 	if apperr.As(err) != nil {
 		return err
+	}
+	if connectionLost(err) {
+		return ErrDBUnavailable.Wrap(err)
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return apperr.New(apperr.NotFound, what+".not_found").Wrap(err)
