@@ -61,11 +61,16 @@ type Page[T any] struct {
 type OutboxEntry struct {
 	ID        int64          `json:"id"`
 	WaybillNo string         `json:"waybill_no"`
+	Channel   string         `json:"channel"`        // sms (to the citizen) or site (to a site's staff, in the app)
+	Site      string         `json:"site,omitempty"` // the site told, for a site notice
 	Template  string         `json:"template"`
-	Phone     string         `json:"phone"`
+	Phone     string         `json:"phone,omitempty"`
 	Payload   map[string]any `json:"payload"`
 	CreatedAt time.Time      `json:"created_at"`
+	Status    string         `json:"status"` // queued, sent or failed
 	SentAt    *time.Time     `json:"sent_at,omitempty"`
+	FailedAt  *time.Time     `json:"failed_at,omitempty"`
 	Attempts  int            `json:"attempts"`
-	LastError string         `json:"last_error,omitempty"`
+	LastError string         `json:"last_error,omitempty"` // why it is still queued, or why it failed
+	Note      string         `json:"note,omitempty"`       // last_error in words, where it is a known reason
 }

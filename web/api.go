@@ -225,6 +225,12 @@ func (s *server) listMessages(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	lang := s.lang(c)
+	for i := range ms {
+		if ms[i].Status == "queued" && ms[i].LastError == "no_gateway" {
+			ms[i].Note = s.text(lang, "message.no_gateway")
+		}
+	}
 	return c.JSON(fiber.Map{"items": ms})
 }
 
