@@ -47,8 +47,10 @@ type Filter struct {
 	Status shipment.Status
 	Site   string // at, from or bound for this site
 	Text   string // waybill number, application number, name or phone tail
-	Cursor string
-	Limit  int
+	// CollectionCode finds the ready parcel of a hall holding the code.
+	CollectionCode string
+	Cursor         string
+	Limit          int
 }
 
 // Page is one page of a list with the cursor of the next.

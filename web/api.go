@@ -155,7 +155,7 @@ func (s *server) getParcel(c *fiber.Ctx) error {
 
 func (s *server) listParcels(c *fiber.Ctx) error {
 	f := tracking.Filter{Status: shipment.Status(c.Query("status")), Site: c.Query("site"), Text: c.Query("q"),
-		Cursor: c.Query("cursor")}
+		Cursor: c.Query("cursor"), CollectionCode: c.Query("collection_code")}
 	if l := c.Query("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > 200 {

@@ -271,6 +271,8 @@ func TestEveryRouteWithEveryRole(t *testing.T) {
 		{"POST", "/api/v1/users", newUser, []string{"admin"}},
 		{"POST", "/api/v1/parcels", func() any { return parcelBody("13912345678") }, []string{"admin", "clerk", "api"}},
 		{"GET", "/api/v1/parcels", nil, all},
+		// The counter's lookup by collection code: staff of that hall, and admins.
+		{"GET", "/api/v1/parcels?collection_code=123456&site=CC-WIN", nil, []string{"admin", "staff"}},
 		{"GET", "/api/v1/parcels/" + no, nil, []string{"admin", "clerk", "staff", "courier", "api"}},
 		{"GET", "/api/v1/parcels/" + no + "/events", nil, []string{"admin", "clerk", "staff", "courier", "api"}},
 		{"GET", "/api/v1/parcels/" + no + "/label.pdf", nil, []string{"admin", "clerk", "staff", "api"}},

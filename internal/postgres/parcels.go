@@ -34,6 +34,8 @@ type Ledger struct {
 	Throttle *Throttle
 	// Kick is called after a commit that wrote outbox rows (may be nil).
 	Kick func()
+	// NewCode draws a collection code (nil: six random digits).
+	NewCode func() (string, error)
 }
 
 const parcelCols = `p.id, p.waybill_no, p.kind, p.origin_site, p.dest_kind, coalesce(p.dest_site, ''), p.path,
@@ -226,9 +228,15 @@ func (l *Ledger) Get(ctx context.Context, a shipment.Actor, waybill string) (tra
 }
 
 // List returns the parcels the actor may see, newest first, a page at a time.
+// With a collection code it answers the ready parcel of the hall holding it
+// (see findByCode).
 //
-// Errors: request.bad_cursor, request.bad_query (invalid).
+// Errors: request.bad_cursor, request.bad_query (invalid); those of
+// findByCode.
 func (l *Ledger) List(ctx context.Context, a shipment.Actor, f tracking.Filter) (tracking.Page[tracking.ParcelView], error) {
+	if f.CollectionCode != "" {
+		return l.findByCode(ctx, a, f)
+	}
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
