@@ -40,6 +40,10 @@ type ParcelView struct {
 	CreatedAt     time.Time         `json:"created_at"`
 	UpdatedAt     time.Time         `json:"updated_at"`
 	Version       int               `json:"version"`
+	// Existing is set when a registration was the same as one already
+	// registered under its application number: this is that parcel, and
+	// nothing new was written.
+	Existing bool `json:"-"`
 }
 
 // Filter narrows a parcel list.

@@ -120,6 +120,9 @@ func (s *server) createParcel(c *fiber.Ctx) error {
 	}
 	s.localise(c, &v)
 	c.Location("/api/v1/parcels/" + v.WaybillNo)
+	if v.Existing {
+		return c.JSON(v) // the same registration sent again: the parcel registered before
+	}
 	return c.Status(fiber.StatusCreated).JSON(v)
 }
 
