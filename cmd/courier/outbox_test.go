@@ -68,8 +68,11 @@ func TestLostSecretsFileIsRefused(t *testing.T) {
 	if err := os.Remove(path); err != nil {
 		t.Fatal(err)
 	}
+	// Were the start not refused, the service would serve until the deadline and exit 0.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	var stdout, stderr lockedBuffer
-	code := run(context.Background(), nil, func(k string) string { return env[k] }, &stdout, &stderr)
+	code := run(ctx, nil, func(k string) string { return env[k] }, &stdout, &stderr)
 	if code != 1 || !strings.Contains(stderr.String(), "secrets.json is missing") ||
 		!strings.Contains(stderr.String(), "keys do not match this database") {
 		t.Fatalf("start without the secrets file: %d\n%s", code, stderr.String())
@@ -92,8 +95,10 @@ func TestOtherKeysAreRefused(t *testing.T) {
 		env2[k] = v
 	}
 	env2["COURIER_DATA_KEY"] = randomKey()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
 	var stdout, stderr lockedBuffer
-	if code := run(context.Background(), nil, func(k string) string { return env2[k] }, &stdout, &stderr); code != 1 ||
+	if code := run(ctx, nil, func(k string) string { return env2[k] }, &stdout, &stderr); code != 1 ||
 		!strings.Contains(stderr.String(), "COURIER_DATA_KEY is not the key it was written with") {
 		t.Fatalf("start with another data key: %d\n%s", code, stderr.String())
 	}
