@@ -28,47 +28,50 @@ var ErrKeysMismatch = errors.New("the keys do not match this database")
 // ID numbers no longer match, stored ciphertext no longer opens.
 func CheckKeys(ctx context.Context, pool *pgxpool.Pool, k *secrets.Keys, now time.Time) error {
 	idCheck, dataCheck := k.Check()
-	return WithTx(ctx, pool, func(tx pgx.Tx) error {
-		// One instance at a time decides what the first keys are.
-		if _, err := tx.Exec(ctx, `LOCK TABLE key_check IN EXCLUSIVE MODE`); err != nil {
-			return fmt.Errorf("postgres: key check: %w", err)
-		}
+	compare := func() (bool, error) {
 		var storedID, storedData []byte
-		err := tx.QueryRow(ctx, `SELECT id_hash_check, data_check FROM key_check`).Scan(&storedID, &storedData)
-		if err == nil {
-			var wrong []string
-			if !hmac.Equal(storedID, idCheck) {
-				wrong = append(wrong, "COURIER_ID_HASH_KEY")
-			}
-			if !hmac.Equal(storedData, dataCheck) {
-				wrong = append(wrong, "COURIER_DATA_KEY")
-			}
-			if len(wrong) > 0 {
-				return keysMismatch(wrong)
-			}
-			return nil
+		err := pool.QueryRow(ctx, `SELECT id_hash_check, data_check FROM key_check`).Scan(&storedID, &storedData)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return false, nil
 		}
-		if !errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("postgres: key check: %w", err)
+		if err != nil {
+			return false, fmt.Errorf("postgres: key check: %w", err)
 		}
-		// First start with check values: the data already stored must open.
-		var id int64
-		var enc []byte
-		err = tx.QueryRow(ctx, `SELECT parcel_id, id_enc FROM parcel_people WHERE purged_at IS NULL
-			ORDER BY parcel_id LIMIT 1`).Scan(&id, &enc)
-		if err == nil {
-			if _, derr := k.Decrypt(enc, parcelAD(id)); derr != nil {
-				return keysMismatch([]string{"COURIER_DATA_KEY"})
-			}
-		} else if !errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("postgres: key check: %w", err)
+		var wrong []string
+		if !hmac.Equal(storedID, idCheck) {
+			wrong = append(wrong, "COURIER_ID_HASH_KEY")
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO key_check (id_hash_check, data_check, created_at) VALUES ($1, $2, $3)`,
-			idCheck, dataCheck, now.UTC()); err != nil {
-			return fmt.Errorf("postgres: key check: %w", err)
+		if !hmac.Equal(storedData, dataCheck) {
+			wrong = append(wrong, "COURIER_DATA_KEY")
 		}
-		return nil
-	})
+		if len(wrong) > 0 {
+			return true, keysMismatch(wrong)
+		}
+		return true, nil
+	}
+	if found, err := compare(); found || err != nil {
+		return err
+	}
+	// First start with check values: the data already stored must open.
+	var id int64
+	var enc []byte
+	err := pool.QueryRow(ctx, `SELECT parcel_id, id_enc FROM parcel_people WHERE purged_at IS NULL
+		ORDER BY parcel_id LIMIT 1`).Scan(&id, &enc)
+	if err == nil {
+		if _, derr := k.Decrypt(enc, parcelAD(id)); derr != nil {
+			return keysMismatch([]string{"COURIER_DATA_KEY"})
+		}
+	} else if !errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("postgres: key check: %w", err)
+	}
+	// Instances starting at once: the first row wins, the others compare
+	// with it (INSERT and SELECT are all the service may do here).
+	if _, err := pool.Exec(ctx, `INSERT INTO key_check (id_hash_check, data_check, created_at) VALUES ($1, $2, $3)
+		ON CONFLICT (id) DO NOTHING`, idCheck, dataCheck, now.UTC()); err != nil {
+		return fmt.Errorf("postgres: key check: %w", err)
+	}
+	_, err = compare()
+	return err
 }
 
 func keysMismatch(wrong []string) error {

@@ -67,3 +67,33 @@ func TestKeysCheckedAgainstDataWrittenBeforeTheCheckValue(t *testing.T) {
 		t.Fatalf("the keys the data was written with: %v", err)
 	}
 }
+
+// Instances making their first start at once with different keys: one set
+// of keys wins, every other start is refused.
+func TestKeysFirstStartsAtOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	errs := make([]error, 6)
+	done := make(chan int)
+	for i := range errs {
+		go func() {
+			k, _ := secrets.Generate()
+			errs[i] = postgres.CheckKeys(b.ctx, b.pool, k, time.Now())
+			done <- i
+		}()
+	}
+	for range errs {
+		<-done
+	}
+	ok := 0
+	for _, err := range errs {
+		if err == nil {
+			ok++
+		} else if !errors.Is(err, postgres.ErrKeysMismatch) {
+			t.Fatal(err)
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d of %d first starts with different keys accepted", ok, len(errs))
+	}
+}
