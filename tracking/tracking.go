@@ -9,6 +9,7 @@ package tracking
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/changchun-gov/courier/shipment"
@@ -103,13 +104,23 @@ type Message struct {
 	Template  string
 	Phone     string
 	Params    map[string]string
+	Text      string // the rendered text (Chinese), filled before the gateway sees it
 }
 
-// Notifier delivers messages (the SMS gateway; until it exists, a recorder).
-// It returns the provider's reference for the message.
+// Notifier is the SMS gateway (a later issue brings one; until it is
+// configured no SMS leaves and the outbox keeps them queued).
+//
+// Notify returns the provider's reference for the message only when the
+// provider accepted it. Any error leaves the message unsent: an error that
+// wraps ErrRejected means the message will never be accepted (a number the
+// provider refuses, a template it does not know), and the message is marked
+// failed; any other error is retried later.
 type Notifier interface {
 	Notify(ctx context.Context, m Message) (ref string, err error)
 }
+
+// ErrRejected marks a gateway's final refusal of a message.
+var ErrRejected = errors.New("message rejected")
 
 // Booking asks the contracted courier to collect a run's bag.
 type Booking struct {

@@ -46,6 +46,10 @@ type ParcelView struct {
 	// ready SMS to send, never printed or shown publicly. Present in the
 	// register answer and the single-parcel view while it is valid.
 	PrivateURL string `json:"private_url,omitempty"`
+	// Existing is set when a registration was the same as one already
+	// registered under its application number: this is that parcel, and
+	// nothing new was written.
+	Existing bool `json:"-"`
 }
 
 // Filter narrows a parcel list.
@@ -53,8 +57,10 @@ type Filter struct {
 	Status shipment.Status
 	Site   string // at, from or bound for this site
 	Text   string // waybill number, application number, name or phone tail
-	Cursor string
-	Limit  int
+	// CollectionCode finds the ready parcel of a hall holding the code.
+	CollectionCode string
+	Cursor         string
+	Limit          int
 }
 
 // Page is one page of a list with the cursor of the next.
@@ -67,11 +73,16 @@ type Page[T any] struct {
 type OutboxEntry struct {
 	ID        int64          `json:"id"`
 	WaybillNo string         `json:"waybill_no"`
+	Channel   string         `json:"channel"`        // sms (to the citizen) or site (to a site's staff, in the app)
+	Site      string         `json:"site,omitempty"` // the site told, for a site notice
 	Template  string         `json:"template"`
-	Phone     string         `json:"phone"`
+	Phone     string         `json:"phone,omitempty"`
 	Payload   map[string]any `json:"payload"`
 	CreatedAt time.Time      `json:"created_at"`
+	Status    string         `json:"status"` // queued, sent or failed
 	SentAt    *time.Time     `json:"sent_at,omitempty"`
+	FailedAt  *time.Time     `json:"failed_at,omitempty"`
 	Attempts  int            `json:"attempts"`
-	LastError string         `json:"last_error,omitempty"`
+	LastError string         `json:"last_error,omitempty"` // why it is still queued, or why it failed
+	Note      string         `json:"note,omitempty"`       // last_error in words, where it is a known reason
 }

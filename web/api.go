@@ -193,6 +193,9 @@ func (s *server) createParcel(c *fiber.Ctx) error {
 	}
 	s.localise(c, &v)
 	c.Location("/api/v1/parcels/" + v.WaybillNo)
+	if v.Existing {
+		return c.JSON(v) // the same registration sent again: the parcel registered before
+	}
 	return c.Status(fiber.StatusCreated).JSON(v)
 }
 
@@ -228,7 +231,7 @@ func (s *server) getParcel(c *fiber.Ctx) error {
 
 func (s *server) listParcels(c *fiber.Ctx) error {
 	f := tracking.Filter{Status: shipment.Status(c.Query("status")), Site: c.Query("site"), Text: c.Query("q"),
-		Cursor: c.Query("cursor")}
+		Cursor: c.Query("cursor"), CollectionCode: c.Query("collection_code")}
 	if l := c.Query("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > 200 {
@@ -297,6 +300,12 @@ func (s *server) listMessages(c *fiber.Ctx) error {
 	ms, err := s.Ledger.Messages(c.UserContext(), no, 100)
 	if err != nil {
 		return err
+	}
+	lang := s.lang(c)
+	for i := range ms {
+		if ms[i].Status == "queued" && ms[i].LastError == "no_gateway" {
+			ms[i].Note = s.text(lang, "message.no_gateway")
+		}
 	}
 	return c.JSON(fiber.Map{"items": ms})
 }

@@ -292,8 +292,22 @@ func parcelBody(phone string) map[string]any {
 		"applicant": map[string]any{"type": "natural", "name": "王小明", "phone": phone,
 			"id_type": "resident_id", "id_number": "11010519491231002X"},
 		"certificate":    map[string]any{"type": "business_licence", "number": "SW-CERT-1"},
-		"application_no": "SW-2026-000777",
+		"application_no": fmt.Sprintf("SW-2026-%06d", nextApplication()),
 	}
+}
+
+var applications struct {
+	sync.Mutex
+	n int
+}
+
+// nextApplication numbers the test registrations: an application number is
+// registered once per origin and kind.
+func nextApplication() int {
+	applications.Lock()
+	defer applications.Unlock()
+	applications.n++
+	return applications.n
 }
 
 var scanN struct {

@@ -180,16 +180,30 @@ func openDatabase(ctx context.Context, cfg *Config, log *slog.Logger) (*database
 	return d, nil
 }
 
-func loadKeys(cfg *Config, embedded bool, log *slog.Logger) (*secrets.Keys, error) {
+// loadKeys reads the keys and checks them against the database's check
+// values: keys the database was not written with are refused.
+func loadKeys(ctx context.Context, cfg *Config, db *database, log *slog.Logger) (*secrets.Keys, error) {
 	if cfg.IDHashKey != nil {
-		return secrets.New(cfg.IDHashKey, cfg.DataKey)
+		k, err := secrets.New(cfg.IDHashKey, cfg.DataKey)
+		if err != nil {
+			return nil, err
+		}
+		return k, postgres.CheckKeys(ctx, db.pool, k, time.Now())
 	}
-	if !embedded {
+	if !db.embedded {
 		return nil, errors.New("COURIER_ID_HASH_KEY and COURIER_DATA_KEY are required with DATABASE_URL")
 	}
 	path := filepath.Join(cfg.DataDir, "secrets.json")
 	k, created, err := secrets.LoadOrCreate(path)
 	if err != nil {
+		return nil, err
+	}
+	if err := postgres.CheckKeys(ctx, db.pool, k, time.Now()); err != nil {
+		if created {
+			// New keys beside an old database would only hide the lost file.
+			_ = os.Remove(path)
+			return nil, fmt.Errorf("%s is missing and the database was written with other keys: %w", path, err)
+		}
 		return nil, err
 	}
 	if created {
@@ -247,7 +261,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	if _, err := postgres.CheckSchema(ctx, pool); err != nil {
 		return err
 	}
-	keys, err := loadKeys(cfg, db.embedded, log)
+	keys, err := loadKeys(ctx, cfg, db, log)
 	if err != nil {
 		return err
 	}
@@ -335,12 +349,16 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	// No SMS gateway exists yet (a later issue brings one): SMS stay queued,
+	// marked no_gateway, and nothing is called sent.
+	delivery := postgres.Delivery{Render: renderSMS(cat)}
+	log.Warn("no SMS gateway configured: SMS to citizens stay queued (GET /api/v1/messages shows them)")
 	var wg sync.WaitGroup
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		dispatch(bg, ledger, throttle, recorder{log: log}, kick, log)
+		dispatch(bg, ledger, throttle, delivery, kick, log)
 	}()
 	wg.Add(1)
 	go func() {
@@ -402,7 +420,7 @@ type testHooks struct {
 
 type testHooksKey struct{}
 
-func dispatch(ctx context.Context, l *postgres.Ledger, th *postgres.Throttle, n tracking.Notifier, kick <-chan struct{}, log *slog.Logger) {
+func dispatch(ctx context.Context, l *postgres.Ledger, th *postgres.Throttle, d postgres.Delivery, kick <-chan struct{}, log *slog.Logger) {
 	tick := time.NewTicker(5 * time.Second)
 	defer tick.Stop()
 	prune := time.NewTicker(time.Hour)
@@ -419,18 +437,29 @@ func dispatch(ctx context.Context, l *postgres.Ledger, th *postgres.Throttle, n 
 		case <-kick:
 		case <-tick.C:
 		}
-		if _, err := l.Deliver(ctx, n, 100); err != nil && ctx.Err() == nil {
+		rep, err := l.Deliver(ctx, d, 100)
+		if err != nil && ctx.Err() == nil {
 			log.Warn("outbox delivery", "err", err)
+		}
+		if rep.Failed > 0 {
+			log.Warn("outbox: messages failed and will not be retried (see GET /api/v1/messages)", "failed", rep.Failed)
 		}
 	}
 }
 
-// recorder is the notifier until the SMS gateway exists: the outbox row is
-// the record (operators read it masked at /api/v1/messages); the log names
-// the parcel and template only, never the phone or the code.
-type recorder struct{ log *slog.Logger }
-
-func (r recorder) Notify(_ context.Context, m tracking.Message) (string, error) {
-	r.log.Info("message recorded (no SMS gateway configured)", "waybill_no", m.WaybillNo, "template", m.Template, "outbox_id", m.ID)
-	return fmt.Sprintf("local-%d", m.ID), nil
+// renderSMS fills a message's text from its template in the Chinese
+// catalog; a template the catalog does not know is an error.
+func renderSMS(cat *i18n.Catalog) func(m *tracking.Message) error {
+	return func(m *tracking.Message) error {
+		args := make(map[string]any, len(m.Params))
+		for k, v := range m.Params {
+			args[k] = v
+		}
+		text := cat.T(i18n.Chinese, m.Template, args)
+		if !strings.HasPrefix(m.Template, "sms.") || text == m.Template {
+			return fmt.Errorf("unknown SMS template %q", m.Template)
+		}
+		m.Text = text
+		return nil
+	}
 }

@@ -176,6 +176,7 @@ func TestRoutesCalendarAndJobsBadInput(t *testing.T) {
 		t.Fatalf("waiting parcel not flagged: %s", evs.Body)
 	}
 	// New registrations take the shortest way that is left (via the city window).
+	body["application_no"] = fmt.Sprintf("SW-2026-%06d", nextApplication()) // another application
 	if r := s.must(201, "POST", "/api/v1/parcels", tok["clerk"], body); fmt.Sprint(r.JSON["path"]) != "[D-SW CC-WIN CC-HUB NG-HALL]" {
 		t.Fatalf("path without the leg: %s", r.Body)
 	}

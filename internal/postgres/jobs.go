@@ -237,15 +237,16 @@ func (l *Ledger) RemindReady(ctx context.Context, firstAfter, every time.Duratio
 			return rep, err
 		}
 		for _, c := range cands {
-			code, err := collectionCode()
-			if err != nil {
-				return rep, err
-			}
-			err = WithTx(ctx, l.Pool, func(tx pgx.Tx) error {
+			remind := func(tx pgx.Tx) error {
+				// A code no other ready parcel of the hall holds.
+				code, err := l.freeCode(ctx, tx, c.site)
+				if err != nil {
+					return err
+				}
 				// The version moves too: a collect checking the old code at
 				// this instant loses (parcel.conflict) and is scanned again.
 				tag, err := tx.Exec(ctx, `UPDATE parcels SET code_hash = $2, reminded_at = $3, version = version + 1
-					WHERE id = $1 AND status = 'ready'`, c.id, l.Keys.Hash("code:"+c.no, code), now)
+					WHERE id = $1 AND status = 'ready'`, c.id, l.codeHash(c.site, code), now)
 				if err != nil {
 					return err
 				}
@@ -269,7 +270,11 @@ func (l *Ledger) RemindReady(ctx context.Context, firstAfter, every time.Duratio
 				}
 				return l.enqueue(ctx, tx, c.id, seq, outboxMessage{Template: "sms.reminder", Params: map[string]string{
 					"code": code, "hall": hall.NameZH, "cert_type": name, "hold_until": hold, "waybill_no": c.no}}, now)
-			})
+			}
+			err := WithTx(ctx, l.Pool, remind)
+			for try := 0; isUnique(err, "parcels_ready_code") && try < 5; try++ {
+				err = WithTx(ctx, l.Pool, remind) // drawn at the same instant as another: draw again
+			}
 			if errors.Is(err, errNotReady) {
 				continue // collected or returned meanwhile
 			}
@@ -384,7 +389,8 @@ func (l *Ledger) PurgePersonal(ctx context.Context, after time.Duration) (JobRep
 		h AS (DELETE FROM handover_people hp USING c WHERE hp.parcel_id = c.id),
 		pp AS (
 			UPDATE parcel_people pp SET name = '', contact_name = '', phone = '', id_hash = '\x'::bytea,
-				id_enc = '\x'::bytea, id_tail = '', address = NULL, cert_no_enc = NULL, notes = '', purged_at = $2
+				id_enc = '\x'::bytea, id_tail = '', address = NULL, cert_no_enc = NULL, notes = '', reg_hash = NULL,
+				purged_at = $2
 			FROM c WHERE pp.parcel_id = c.id),
 		u AS (UPDATE parcels p SET event_seq = event_seq + 1 FROM c WHERE p.id = c.id RETURNING p.id, p.event_seq, c.status),
 		e AS (

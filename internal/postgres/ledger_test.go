@@ -234,9 +234,9 @@ func TestScanJourneyWithCollectionCode(t *testing.T) {
 	if pending != 1 {
 		t.Fatalf("outbox rows pending after shelve: %d", pending)
 	}
-	sent, err := b.ledger.Deliver(b.ctx, n, 10)
-	if err != nil || sent != 1 {
-		t.Fatalf("deliver: %d %v", sent, err)
+	rep, err := b.ledger.Deliver(b.ctx, postgres.Delivery{Gateway: n}, 10)
+	if err != nil || rep.Sent != 1 {
+		t.Fatalf("deliver: %+v %v", rep, err)
 	}
 	m := n.last(t)
 	code := m.Params["code"]

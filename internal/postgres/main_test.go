@@ -115,8 +115,22 @@ func certReg() shipment.Registration {
 		Applicant: shipment.Applicant{Type: shipment.Natural, Name: "张三丰", Phone: "13812345678",
 			IDType: shipment.IDResident, IDNumber: holderID},
 		Certificate:   &shipment.Certificate{Type: "business_licence", Number: "ZZ-CERT-778899"},
-		ApplicationNo: "SW-2026-000123",
+		ApplicationNo: "SW-2026-" + itoa(100000+nextApplication()),
 	}
+}
+
+var applications struct {
+	mu sync.Mutex
+	n  int
+}
+
+// nextApplication numbers the test registrations: an application number is
+// registered once per origin and kind.
+func nextApplication() int {
+	applications.mu.Lock()
+	defer applications.mu.Unlock()
+	applications.n++
+	return applications.n
 }
 
 func (b *bundle) register(t *testing.T, r shipment.Registration) tracking.ParcelView {

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -42,22 +43,51 @@ func outboxAD(parcelID int64, seq int) []byte {
 	return []byte("outbox:" + strconv.FormatInt(parcelID, 10) + ":" + strconv.Itoa(seq))
 }
 
-// Deliver sends up to limit due messages through n, each exactly once across
-// instances (rows are claimed with FOR UPDATE SKIP LOCKED), and records a
-// message_sent event for each. A failed send is retried with backoff.
-func (l *Ledger) Deliver(ctx context.Context, n tracking.Notifier, limit int) (sent int, err error) {
-	for sent < limit {
-		done, err := l.deliverOne(ctx, n)
-		if err != nil || !done {
-			return sent, err
-		}
-		sent++
-	}
-	return sent, nil
+// Delivery is how the outbox's SMS leave the machine.
+type Delivery struct {
+	// Gateway sends SMS. Nil until a gateway is configured: SMS stay queued,
+	// each marked once with last_error "no_gateway", and nothing is called
+	// sent.
+	Gateway tracking.Notifier
+	// Render fills a message's text from its template and parameters; an
+	// error marks the message failed (nil: no text is rendered).
+	Render func(m *tracking.Message) error
 }
 
-func (l *Ledger) deliverOne(ctx context.Context, n tracking.Notifier) (bool, error) {
+// NoGateway is the last_error of an SMS kept queued because no SMS gateway
+// is configured.
+const NoGateway = "no_gateway"
+
+// DeliveryReport counts what one Deliver call did.
+type DeliveryReport struct {
+	Sent    int // accepted by the gateway, with a message_sent event each
+	Failed  int // marked failed with their error (never retried)
+	Retry   int // refused for now by the gateway, tried again later
+	Waiting int // kept queued: no gateway is configured
+}
+
+func (r DeliveryReport) handled() int { return r.Sent + r.Failed + r.Retry + r.Waiting }
+
+// Deliver handles up to limit due SMS, each exactly once across instances
+// (rows are claimed with FOR UPDATE SKIP LOCKED). A message is called sent,
+// with a message_sent event, only when the gateway accepted it. A message
+// that cannot be decrypted or rendered, or that the gateway rejects for
+// good, is marked failed with its error and the rest go on; a passing
+// failure of the gateway is retried with backoff.
+func (l *Ledger) Deliver(ctx context.Context, d Delivery, limit int) (DeliveryReport, error) {
+	var rep DeliveryReport
+	for rep.handled() < limit {
+		done, err := l.deliverOne(ctx, d, &rep)
+		if err != nil || !done {
+			return rep, err
+		}
+	}
+	return rep, nil
+}
+
+func (l *Ledger) deliverOne(ctx context.Context, d Delivery, rep *DeliveryReport) (bool, error) {
 	found := false
+	var outcome *int
 	err := WithTx(ctx, l.Pool, func(tx pgx.Tx) error {
 		now := l.now()
 		var (
@@ -67,10 +97,13 @@ func (l *Ledger) deliverOne(ctx context.Context, n tracking.Notifier) (bool, err
 			waybill       string
 			phone         *string
 		)
+		// Without a gateway each message is looked at once (decrypted and
+		// rendered, so a bad one is marked failed now) and then left queued.
 		err := tx.QueryRow(ctx, `SELECT o.id, o.parcel_id, o.event_seq, o.attempts, o.payload_enc, p.waybill_no, pp.phone
 			FROM outbox o JOIN parcels p ON p.id = o.parcel_id LEFT JOIN parcel_people pp ON pp.parcel_id = o.parcel_id
-			WHERE o.channel = 'sms' AND o.sent_at IS NULL AND o.next_attempt_at <= $1
-			ORDER BY o.next_attempt_at, o.id LIMIT 1 FOR UPDATE OF o SKIP LOCKED`, now).
+			WHERE o.channel = 'sms' AND o.sent_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= $1
+			  AND ($2 OR o.last_error <> $3)
+			ORDER BY o.next_attempt_at, o.id LIMIT 1 FOR UPDATE OF o SKIP LOCKED`, now, d.Gateway != nil, NoGateway).
 			Scan(&id, &parcelID, &seq, &attempts, &enc, &waybill, &phone)
 		if err == pgx.ErrNoRows {
 			return nil
@@ -79,36 +112,66 @@ func (l *Ledger) deliverOne(ctx context.Context, n tracking.Notifier) (bool, err
 			return err
 		}
 		found = true
+		fail := func(reason string) error {
+			outcome = &rep.Failed
+			_, err := tx.Exec(ctx, `UPDATE outbox SET failed_at = $2, last_error = $3 WHERE id = $1`,
+				id, now, truncate(reason, 200))
+			return err
+		}
 		plain, err := l.Keys.Decrypt(enc, outboxAD(parcelID, seq))
 		if err != nil {
-			return fmt.Errorf("outbox %d: %w", id, err)
+			return fail("payload does not decrypt: " + err.Error())
 		}
 		var m outboxMessage
 		if err := json.Unmarshal(plain, &m); err != nil {
-			return fmt.Errorf("outbox %d: %w", id, err)
+			return fail("payload does not decode: " + err.Error())
 		}
 		if phone == nil || *phone == "" {
-			// Personal data purged: nothing to send to.
-			_, err := tx.Exec(ctx, `UPDATE outbox SET sent_at = $2, last_error = 'no recipient' WHERE id = $1`, id, now)
+			return fail("no recipient (personal data purged)")
+		}
+		msg := tracking.Message{ID: id, ParcelID: parcelID, WaybillNo: waybill, Template: m.Template,
+			Phone: *phone, Params: m.Params}
+		if d.Render != nil {
+			if err := d.Render(&msg); err != nil {
+				return fail("does not render: " + err.Error())
+			}
+		}
+		if d.Gateway == nil {
+			outcome = &rep.Waiting
+			_, err := tx.Exec(ctx, `UPDATE outbox SET last_error = $2 WHERE id = $1`, id, NoGateway)
 			return err
 		}
-		ref, sendErr := n.Notify(ctx, tracking.Message{ID: id, ParcelID: parcelID, WaybillNo: waybill,
-			Template: m.Template, Phone: *phone, Params: m.Params})
+		ref, sendErr := d.Gateway.Notify(ctx, msg)
+		if sendErr == nil && ref == "" {
+			sendErr = errors.New("the gateway accepted the message without a reference")
+		}
+		if errors.Is(sendErr, tracking.ErrRejected) {
+			_, err := tx.Exec(ctx, `UPDATE outbox SET attempts = attempts + 1 WHERE id = $1`, id)
+			if err != nil {
+				return err
+			}
+			return fail(sendErr.Error())
+		}
 		if sendErr != nil {
+			outcome = &rep.Retry
 			backoff := min(time.Duration(30<<min(attempts, 10))*time.Second, time.Hour)
 			_, err := tx.Exec(ctx, `UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $2, last_error = $3
 				WHERE id = $1`, id, now.Add(backoff), truncate(sendErr.Error(), 200))
 			return err
 		}
+		outcome = &rep.Sent
 		if _, err := tx.Exec(ctx, `UPDATE outbox SET attempts = attempts + 1, sent_at = $2, provider_ref = $3,
 			last_error = '' WHERE id = $1`, id, now, truncate(ref, 100)); err != nil {
 			return err
 		}
 		return AppendNote(ctx, tx, parcelID, shipment.SystemActor, shipment.ActMessageSent, shipment.SourceSchedule,
-			"", now, map[string]any{"template": m.Template, "outbox_id": id})
+			"", now, map[string]any{"template": m.Template, "outbox_id": id, "provider_ref": truncate(ref, 100)})
 	})
 	if err != nil {
 		return false, fmt.Errorf("outbox: %w", err)
+	}
+	if outcome != nil {
+		*outcome++
 	}
 	return found, nil
 }
@@ -121,10 +184,14 @@ func truncate(s string, n int) string {
 	return s
 }
 
-// Messages lists the newest outbox messages, codes and phones masked.
+// Messages lists the newest outbox messages, codes and phones masked. Each
+// says whether it was sent (accepted by the gateway, or a site notice,
+// delivered when written), failed (with its error) or is queued (with why:
+// last_error, "no_gateway" while no SMS gateway is configured).
 func (l *Ledger) Messages(ctx context.Context, waybill string, limit int) ([]tracking.OutboxEntry, error) {
-	rows, err := l.Pool.Query(ctx, `SELECT o.id, p.waybill_no, o.template, coalesce(pp.phone, ''), o.payload_masked,
-		o.created_at, o.sent_at, o.attempts, o.last_error
+	rows, err := l.Pool.Query(ctx, `SELECT o.id, p.waybill_no, o.channel, coalesce(o.site_code, ''), o.template,
+		coalesce(pp.phone, ''), o.payload_masked, o.created_at, o.sent_at, o.failed_at, o.attempts, o.last_error,
+		CASE WHEN o.sent_at IS NOT NULL THEN 'sent' WHEN o.failed_at IS NOT NULL THEN 'failed' ELSE 'queued' END
 		FROM outbox o JOIN parcels p ON p.id = o.parcel_id LEFT JOIN parcel_people pp ON pp.parcel_id = o.parcel_id
 		WHERE ($1 = '' OR p.waybill_no = $1) ORDER BY o.id DESC LIMIT $2`, waybill, limit)
 	if err != nil {
@@ -132,10 +199,14 @@ func (l *Ledger) Messages(ctx context.Context, waybill string, limit int) ([]tra
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (tracking.OutboxEntry, error) {
 		var e tracking.OutboxEntry
-		err := r.Scan(&e.ID, &e.WaybillNo, &e.Template, &e.Phone, &e.Payload, &e.CreatedAt, &e.SentAt, &e.Attempts, &e.LastError)
+		err := r.Scan(&e.ID, &e.WaybillNo, &e.Channel, &e.Site, &e.Template, &e.Phone, &e.Payload, &e.CreatedAt,
+			&e.SentAt, &e.FailedAt, &e.Attempts, &e.LastError, &e.Status)
 		e.Phone = shipment.MaskPhoneScreen(e.Phone)
+		if e.Channel != "sms" {
+			e.Phone = "" // a notice to a site's staff, not to the citizen
+		}
 		e.CreatedAt = tracking.Local(e.CreatedAt)
-		e.SentAt = tracking.LocalPtr(e.SentAt)
+		e.SentAt, e.FailedAt = tracking.LocalPtr(e.SentAt), tracking.LocalPtr(e.FailedAt)
 		return e, err
 	})
 	if err != nil {

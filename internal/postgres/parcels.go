@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -37,6 +38,8 @@ type Ledger struct {
 	// PublicURL is the service's public address (COURIER_PUBLIC_URL): the
 	// parcels' private links are PublicURL/s/{token}.
 	PublicURL string
+	// NewCode draws a collection code (nil: six random digits).
+	NewCode func() (string, error)
 }
 
 const parcelCols = `p.id, p.waybill_no, p.kind, p.origin_site, p.dest_kind, coalesce(p.dest_site, ''), p.path,
@@ -74,8 +77,13 @@ func MayRegisterAt(a shipment.Actor, origin string) bool {
 
 // Register validates and stores a new parcel with its first event.
 //
+// An application number is registered once per origin and kind: the same
+// registration sent again answers the parcel registered before (Existing
+// set, nothing written); the same number with a different body is refused.
+//
 // Errors: auth.forbidden, parcel.dept_not_yours (forbidden); the validation
-// codes of shipment.Registration.Normalize (invalid).
+// codes of shipment.Registration.Normalize (invalid);
+// parcel.application_no_taken (conflict).
 func (l *Ledger) Register(ctx context.Context, a shipment.Actor, r shipment.Registration, src shipment.Source) (tracking.ParcelView, error) {
 	if !shipment.MayTake(a.Role, shipment.ActRegister) {
 		return tracking.ParcelView{}, apperr.New(apperr.Forbidden, "action.role_forbidden").With("action", "register")
@@ -106,6 +114,7 @@ func (l *Ledger) Register(ctx context.Context, a shipment.Actor, r shipment.Regi
 	if a.ID != 0 {
 		createdBy = &a.ID
 	}
+	regHash := l.registrationHash(&r)
 	for attempt := 0; ; attempt++ {
 		no := shipment.NewNumber(shipment.KindParcel)
 		link := shipment.NewLinkToken()
@@ -122,7 +131,7 @@ func (l *Ledger) Register(ctx context.Context, a shipment.Actor, r shipment.Regi
 			if err != nil {
 				return err
 			}
-			if err := l.insertPeople(ctx, tx, p.ID, &r); err != nil {
+			if err := l.insertPeople(ctx, tx, p.ID, &r, regHash); err != nil {
 				return err
 			}
 			if _, err := tx.Exec(ctx, `INSERT INTO parcel_links (parcel_id, token_hash, token_enc, created_at)
@@ -137,6 +146,9 @@ func (l *Ledger) Register(ctx context.Context, a shipment.Actor, r shipment.Regi
 		if (isUnique(err, "parcels_waybill_no_key") || isUnique(err, "parcel_links_token_hash_key")) && attempt < 5 {
 			continue // a random number collided: draw another
 		}
+		if isUnique(err, "parcels_application_no_key") {
+			return l.registered(ctx, a, &r, regHash)
+		}
 		if err != nil {
 			return tracking.ParcelView{}, translate(err, "parcel")
 		}
@@ -146,7 +158,36 @@ func (l *Ledger) Register(ctx context.Context, a shipment.Actor, r shipment.Regi
 	}
 }
 
-func (l *Ledger) insertPeople(ctx context.Context, tx pgx.Tx, id int64, r *shipment.Registration) error {
+// registrationHash is a keyed hash of a normalised registration, to tell a
+// registration sent again from a different one under the same application
+// number. It covers personal data and is purged with it.
+func (l *Ledger) registrationHash(r *shipment.Registration) []byte {
+	b, _ := json.Marshal(r)
+	return l.Keys.Hash("registration", string(b))
+}
+
+// registered answers the parcel already registered under r's application
+// number when r is the same registration, and refuses r otherwise.
+func (l *Ledger) registered(ctx context.Context, a shipment.Actor, r *shipment.Registration, regHash []byte) (tracking.ParcelView, error) {
+	var pr personRow
+	var stored []byte
+	p, err := scanParcel(l.Pool.QueryRow(ctx, `SELECT `+parcelCols+`, `+personCols+`, pp.reg_hash
+		FROM parcels p LEFT JOIN parcel_people pp ON pp.parcel_id = p.id
+		WHERE p.origin_site = $1 AND p.kind = $2 AND p.application_no = $3`, r.OriginSite, r.Kind, r.ApplicationNo),
+		append(scanPerson(&pr), &stored)...)
+	if err != nil {
+		return tracking.ParcelView{}, translate(err, "parcel")
+	}
+	if stored == nil || !bytes.Equal(stored, regHash) {
+		return tracking.ParcelView{}, apperr.New(apperr.Conflict, "parcel.application_no_taken").OnField("application_no").
+			With("application_no", r.ApplicationNo).With("waybill_no", p.WaybillNo)
+	}
+	v := l.view(a, p, &pr)
+	v.Existing = true
+	return v, nil
+}
+
+func (l *Ledger) insertPeople(ctx context.Context, tx pgx.Tx, id int64, r *shipment.Registration, regHash []byte) error {
 	ap := r.Applicant
 	ad := parcelAD(id)
 	var addr []byte
@@ -158,11 +199,11 @@ func (l *Ledger) insertPeople(ctx context.Context, tx pgx.Tx, id int64, r *shipm
 		certNo = l.Keys.Encrypt([]byte(r.Certificate.Number), ad)
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO parcel_people (parcel_id, applicant_type, name, contact_name, phone,
-		id_type, id_hash, id_enc, id_tail, address, cert_no_enc, notes)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		id_type, id_hash, id_enc, id_tail, address, cert_no_enc, notes, reg_hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		id, ap.Type, ap.Name, ap.ContactName, ap.Phone, ap.IDType,
 		l.Keys.Hash(string(ap.IDType), ap.IDNumber), l.Keys.Encrypt([]byte(ap.IDNumber), ad),
-		shipment.IDTail(ap.IDNumber, 4), addr, certNo, r.Notes)
+		shipment.IDTail(ap.IDNumber, 4), addr, certNo, r.Notes, regHash)
 	return err
 }
 
@@ -329,9 +370,15 @@ func (l *Ledger) Get(ctx context.Context, a shipment.Actor, waybill string) (tra
 }
 
 // List returns the parcels the actor may see, newest first, a page at a time.
+// With a collection code it answers the ready parcel of the hall holding it
+// (see findByCode).
 //
-// Errors: request.bad_cursor, request.bad_query (invalid).
+// Errors: request.bad_cursor, request.bad_query (invalid); those of
+// findByCode.
 func (l *Ledger) List(ctx context.Context, a shipment.Actor, f tracking.Filter) (tracking.Page[tracking.ParcelView], error) {
+	if f.CollectionCode != "" {
+		return l.findByCode(ctx, a, f)
+	}
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}

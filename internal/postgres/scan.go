@@ -118,7 +118,7 @@ func (l *Ledger) Scan(ctx context.Context, a shipment.Actor, req tracking.ScanRe
 		if err == nil {
 			return res, nil
 		}
-		if isUnique(err, "events_pkey") {
+		if isUnique(err, "events_pkey") || isUnique(err, "parcels_ready_code") {
 			return tracking.ScanResult{}, apperr.New(apperr.Conflict, "parcel.conflict").Wrap(err)
 		}
 		return tracking.ScanResult{}, translate(err, "parcel")
@@ -374,7 +374,7 @@ func (l *Ledger) sideEffects(ctx context.Context, tx pgx.Tx, p *shipment.Parcel,
 	ef := effects{detail: baseDetail(p, o, req)}
 	switch req.Action {
 	case shipment.ActShelve:
-		code, err := collectionCode()
+		code, err := l.freeCode(ctx, tx, o.Site)
 		if err != nil {
 			return ef, err
 		}
@@ -384,7 +384,7 @@ func (l *Ledger) sideEffects(ctx context.Context, tx pgx.Tx, p *shipment.Parcel,
 			days = ct.RetentionDays
 		}
 		hold := endOfDay(now.AddDate(0, 0, days))
-		ef.shelved, ef.holdUntil, ef.codeHash = true, &hold, l.Keys.Hash("code:"+p.WaybillNo, code)
+		ef.shelved, ef.holdUntil, ef.codeHash = true, &hold, l.codeHash(o.Site, code)
 		hall, _ := l.Ref.Site(o.Site)
 		ctName := ct.NameZH
 		if ctName == "" {
@@ -407,7 +407,9 @@ func (l *Ledger) sideEffects(ctx context.Context, tx pgx.Tx, p *shipment.Parcel,
 		idNo := strings.TrimSpace(req.IDNumber)
 		switch {
 		case code != "":
-			if !bytes.Equal(l.Keys.Hash("code:"+p.WaybillNo, code), codeHash) {
+			// Codes are hashed per hall; those made before were hashed per parcel.
+			if !bytes.Equal(l.codeHash(p.CurrentSite(), code), codeHash) &&
+				!bytes.Equal(l.Keys.Hash("code:"+p.WaybillNo, code), codeHash) {
 				return ef, apperr.New(apperr.Invalid, "collect.code_wrong").OnField("collection_code")
 			}
 			ef.detail["verified_by"] = "code"

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/changchun-gov/courier/internal/apperr"
+	"github.com/changchun-gov/courier/internal/postgres"
 	"github.com/changchun-gov/courier/shipment"
 	"github.com/changchun-gov/courier/tracking"
 )
@@ -181,7 +182,7 @@ func TestShelveTakesTheSlot(t *testing.T) {
 func (b *bundle) readyCode(t *testing.T) string {
 	t.Helper()
 	n := &sink{}
-	if _, err := b.ledger.Deliver(b.ctx, n, 10); err != nil {
+	if _, err := b.ledger.Deliver(b.ctx, postgres.Delivery{Gateway: n}, 10); err != nil {
 		t.Fatal(err)
 	}
 	return n.last(t).Params["code"]
@@ -304,7 +305,7 @@ func TestSlotNeverPublic(t *testing.T) {
 	}
 	leaks("label", ls)
 	n := &sink{}
-	if _, err := b.ledger.Deliver(b.ctx, n, 10); err != nil {
+	if _, err := b.ledger.Deliver(b.ctx, postgres.Delivery{Gateway: n}, 10); err != nil {
 		t.Fatal(err)
 	}
 	if len(n.msgs) == 0 {

@@ -170,3 +170,18 @@ func (k *Keys) Decrypt(ciphertext, additional []byte) ([]byte, error) {
 	}
 	return k.gcm.Open(nil, ciphertext[:n], ciphertext[n:], additional)
 }
+
+// checkLabel is what the check values are computed over.
+const checkLabel = "courier key check v1"
+
+// Check returns a check value of each key: an HMAC-SHA256 of a fixed label
+// under the key. Stored beside the data, it tells the keys the data was
+// written with from others without revealing them.
+func (k *Keys) Check() (idHash, data []byte) {
+	sum := func(key []byte) []byte {
+		m := hmac.New(sha256.New, key)
+		m.Write([]byte(checkLabel))
+		return m.Sum(nil)
+	}
+	return sum(k.IDHash), sum(k.Data)
+}

@@ -77,3 +77,20 @@ func TestParseKey(t *testing.T) {
 		t.Fatal("equal keys accepted")
 	}
 }
+
+func TestCheckValuesTellKeysApartWithoutRevealingThem(t *testing.T) {
+	a, _ := Generate()
+	b, _ := Generate()
+	ai, ad := a.Check()
+	ai2, ad2 := a.Check()
+	bi, bd := b.Check()
+	if !bytes.Equal(ai, ai2) || !bytes.Equal(ad, ad2) {
+		t.Fatal("check values are not stable")
+	}
+	if bytes.Equal(ai, bi) || bytes.Equal(ad, bd) || bytes.Equal(ai, ad) {
+		t.Fatal("check values do not tell keys apart")
+	}
+	if bytes.Contains(ai, a.IDHash) || bytes.Contains(ad, a.Data) {
+		t.Fatal("a check value holds its key")
+	}
+}

@@ -1,0 +1,138 @@
+package postgres_test
+
+import (
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/changchun-gov/courier/internal/apperr"
+	"github.com/changchun-gov/courier/internal/postgres"
+	"github.com/changchun-gov/courier/shipment"
+	"github.com/changchun-gov/courier/tracking"
+)
+
+// drawn hands out the given codes in order, then fails: a test sees every
+// draw.
+func drawn(codes ...string) func() (string, error) {
+	var mu sync.Mutex
+	return func() (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(codes) == 0 {
+			return "", errors.New("more codes drawn than the test expects")
+		}
+		c := codes[0]
+		codes = codes[1:]
+		return c, nil
+	}
+}
+
+func (b *bundle) lookup(who, hall, code string) (tracking.Page[tracking.ParcelView], error) {
+	return b.ledger.List(b.ctx, b.actors[who], tracking.Filter{CollectionCode: code, Site: hall})
+}
+
+// deliveredCodes delivers the queued SMS and answers each parcel's newest code.
+func (b *bundle) deliveredCodes(t *testing.T) map[string]string {
+	t.Helper()
+	n := &sink{}
+	if _, err := b.ledger.Deliver(b.ctx, postgres.Delivery{Gateway: n}, 100); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, m := range n.msgs {
+		out[m.WaybillNo] = m.Params["code"]
+	}
+	return out
+}
+
+// Collection codes are unique among the ready parcels of a hall: a code
+// drawn twice is drawn again, on shelving and in the reminder job, and the
+// counter finds a parcel by its code alone.
+func TestCollectionCodesUniqueInAHall(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.ledger.Throttle = &postgres.Throttle{Ledger: b.ledger, Window: 10 * time.Minute}
+	// The second shelve draws the first parcel's code, then another.
+	b.ledger.NewCode = drawn("111111", "111111", "222222")
+	a, c := b.ready(t), b.ready(t)
+	codes := b.deliveredCodes(t)
+	if codes[a] != "111111" || codes[c] != "222222" {
+		t.Fatalf("codes: %v", codes)
+	}
+
+	// The counter finds each by its code alone.
+	for code, want := range map[string]string{"111111": a, "222222": c} {
+		page, err := b.lookup("staff", "", code)
+		if err != nil || len(page.Items) != 1 || page.Items[0].WaybillNo != want {
+			t.Fatalf("lookup %s: %+v %v", code, page, err)
+		}
+	}
+	if page, err := b.lookup("admin", "CC-WIN", "111111"); err != nil || len(page.Items) != 1 || page.Items[0].WaybillNo != a {
+		t.Fatalf("admin lookup: %+v %v", page, err)
+	}
+	// Another hall's staff find nothing there; others may not look.
+	if page, err := b.lookup("staffNG", "", "111111"); err != nil || len(page.Items) != 0 {
+		t.Fatalf("lookup at another hall: %+v %v", page, err)
+	}
+	for who, want := range map[string]string{"clerk": "auth.forbidden", "courier": "auth.forbidden", "api": "auth.forbidden"} {
+		if _, err := b.lookup(who, "", "111111"); apperr.CodeOf(err) != want {
+			t.Errorf("%s: %v", who, err)
+		}
+	}
+	for _, tc := range []struct{ who, hall, code, want string }{
+		{"admin", "", "111111", "site.required"},
+		{"admin", "D-SW", "111111", "site.wrong_kind"},
+		{"staff", "NG-HALL", "111111", "parcel.other_site"},
+		{"staff", "", "11111", "collect.code_format"},
+		{"staff", "", "1111111", "collect.code_format"},
+	} {
+		if _, err := b.lookup(tc.who, tc.hall, tc.code); apperr.CodeOf(err) != tc.want {
+			t.Errorf("%+v: %v", tc, err)
+		}
+	}
+
+	// Two ready parcels of a hall cannot hold the same code, whoever writes it.
+	if _, err := b.pool.Exec(b.ctx, `UPDATE parcels SET code_hash = (SELECT code_hash FROM parcels WHERE waybill_no = $1)
+		WHERE waybill_no = $2`, a, c); err == nil {
+		t.Fatal("the database accepted two ready parcels of a hall with one code")
+	}
+
+	// The reminder job draws fresh codes under the same rule: the first
+	// draws the second's code, then another; the second draws the first's
+	// new code, then another.
+	b.clock.Add(4 * 24 * time.Hour)
+	b.ledger.NewCode = drawn("222222", "444444", "444444", "555555")
+	if _, err := b.ledger.RemindReady(b.ctx, 3*24*time.Hour, 7*24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	codes = b.deliveredCodes(t)
+	if codes[a] != "444444" || codes[c] != "555555" {
+		t.Fatalf("reminder codes: %v", codes)
+	}
+	if page, err := b.lookup("staff", "", "111111"); err != nil || len(page.Items) != 0 {
+		t.Fatalf("the revoked code still finds a parcel: %+v %v", page, err)
+	}
+	b.mustScan(t, "staff", a, shipment.ActCollect, "CC-WIN", shipment.Collected, func(r *tracking.ScanRequest) { r.CollectionCode = "444444" })
+}
+
+// A lookup that finds nothing counts as a wrong code at the hall: past the
+// limit even the right code is refused there, so lookups cannot guess.
+func TestCollectionCodeLookupsCannotGuess(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.ledger.Throttle = &postgres.Throttle{Ledger: b.ledger, Window: 10 * time.Minute}
+	b.ledger.NewCode = drawn("123456")
+	no := b.ready(t)
+	for i := 0; i < postgres.MaxCodeLookupFailures; i++ {
+		page, err := b.lookup("staff", "", "9"+itoa(10000+i))
+		if err != nil || len(page.Items) != 0 {
+			t.Fatalf("guess %d: %+v %v", i, page, err)
+		}
+	}
+	if _, err := b.lookup("staff", "", "123456"); apperr.CodeOf(err) != "collect.lookup_too_many" {
+		t.Fatalf("the right code after %d failed lookups: %v", postgres.MaxCodeLookupFailures, err)
+	}
+	// The parcel itself is still collected by its code, scanned from its label.
+	b.mustScan(t, "staff", no, shipment.ActCollect, "CC-WIN", shipment.Collected, func(r *tracking.ScanRequest) { r.CollectionCode = "123456" })
+}
