@@ -1,0 +1,217 @@
+package postgres_test
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/changchun-gov/courier/internal/apperr"
+	"github.com/changchun-gov/courier/internal/ledgercheck"
+	"github.com/changchun-gov/courier/internal/postgres"
+	"github.com/changchun-gov/courier/shipment"
+	"github.com/changchun-gov/courier/tracking"
+)
+
+// journeyOfEveryKind writes events of every kind the adapter writes:
+// register, label_printed, single scans (book, pickup, receive, shelve,
+// collect), message_sent from the outbox, a run (book as a set), a bag
+// pickup and a check list's missing report. It answers one waybill.
+func journeyOfEveryKind(t *testing.T, b *bundle) string {
+	t.Helper()
+	no := b.register(t, certReg()).WaybillNo
+	if err := b.ledger.RecordPrinted(b.ctx, b.actors["clerk"], []string{no}, "label"); err != nil {
+		t.Fatal(err)
+	}
+	b.mustScan(t, "clerk", no, shipment.ActBook, "", shipment.AwaitingPickup)
+	b.mustScan(t, "courier", no, shipment.ActPickup, "D-SW", shipment.InTransit)
+	b.mustScan(t, "staff", no, shipment.ActReceive, "CC-WIN", shipment.Arrived)
+	b.mustScan(t, "staff", no, shipment.ActShelve, "CC-WIN", shipment.Ready)
+	if sent, err := b.ledger.Deliver(b.ctx, &sink{}, 10); err != nil || sent != 1 {
+		t.Fatalf("deliver: %d %v", sent, err)
+	}
+	b.mustScan(t, "staff", no, shipment.ActCollect, "CC-WIN", shipment.Collected,
+		func(r *tracking.ScanRequest) { r.IDNumber = holderID })
+
+	hub := b.staffAt(t, "CC-HUB")
+	var nos []string
+	for i := 0; i < 3; i++ {
+		nos = append(nos, b.register(t, hubReg()).WaybillNo)
+	}
+	run, err := b.ledger.MakeRun(b.ctx, b.leg(t, "D-SW", "CC-HUB"), b.clock.Now(), "schedule", nil)
+	if err != nil || run == nil {
+		t.Fatalf("run: %+v %v", run, err)
+	}
+	if _, err := b.scanAs(t, b.actors["courier"], run.BagNo, shipment.ActPickup); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.scanAs(t, hub, run.RunNo, shipment.ActReceive); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.scanAs(t, hub, nos[0], shipment.ActReceive); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.ledger.CloseRun(b.ctx, hub, run.RunNo); err != nil {
+		t.Fatal(err)
+	}
+	return no
+}
+
+type storedEvent struct {
+	ev        ledgercheck.Event
+	sqlHash   []byte // event_hash(e, previous stored hash) in SQL
+	head      []byte
+	lastOfRow bool
+}
+
+func storedEvents(t *testing.T, b *bundle) []storedEvent {
+	t.Helper()
+	rows, err := b.pool.Query(b.ctx, `SELECT e.parcel_id, e.seq, e.action, e.status_before, e.status_after, e.site_code,
+		e.actor_id, e.actor_role, e.source, e.device, e.scan_id, e.device_time, e.server_time, e.run_id, e.bag_id,
+		e.leg_id, e.reason, e.detail::text, e.hash,
+		event_hash(e, lag(e.hash) OVER (PARTITION BY e.parcel_id ORDER BY e.seq)),
+		p.head_hash, e.seq = p.event_seq
+		FROM events e JOIN parcels p ON p.id = e.parcel_id ORDER BY e.parcel_id, e.seq`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (storedEvent, error) {
+		var s storedEvent
+		ev := &s.ev
+		err := r.Scan(&ev.ParcelID, &ev.Seq, &ev.Action, &ev.StatusBefore, &ev.StatusAfter, &ev.SiteCode, &ev.ActorID,
+			&ev.ActorRole, &ev.Source, &ev.Device, &ev.ScanID, &ev.DeviceTime, &ev.ServerTime, &ev.RunID, &ev.BagID,
+			&ev.LegID, &ev.Reason, &ev.Detail, &ev.Hash, &s.sqlHash, &s.head, &s.lastOfRow)
+		return s, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// The trigger's hash, the SQL function's and Go's agree on real events of
+// every kind, each chained to its parcel's previous event; parcels.head_hash
+// is the newest.
+func TestEventHashGoAndSQLAgree(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	journeyOfEveryKind(t, b)
+	evs := storedEvents(t, b)
+	kinds := map[string]bool{}
+	var prev []byte
+	for i, s := range evs {
+		if i == 0 || evs[i-1].ev.ParcelID != s.ev.ParcelID {
+			prev = nil
+		}
+		kinds[s.ev.Action+"/"+s.ev.Source] = true
+		if s.ev.BagID != nil {
+			kinds["bag:"+s.ev.Action] = true
+		}
+		if len(s.ev.Hash) != 32 {
+			t.Fatalf("event %d/%d: hash %x", s.ev.ParcelID, s.ev.Seq, s.ev.Hash)
+		}
+		if got := ledgercheck.Hash(&s.ev, prev); !bytes.Equal(got, s.ev.Hash) {
+			t.Errorf("event %d/%d %s: Go %x, trigger %x", s.ev.ParcelID, s.ev.Seq, s.ev.Action, got, s.ev.Hash)
+		}
+		if !bytes.Equal(s.sqlHash, s.ev.Hash) {
+			t.Errorf("event %d/%d %s: event_hash %x, trigger %x", s.ev.ParcelID, s.ev.Seq, s.ev.Action, s.sqlHash, s.ev.Hash)
+		}
+		if s.lastOfRow && !bytes.Equal(s.head, s.ev.Hash) {
+			t.Errorf("parcel %d: head %x, newest event %x", s.ev.ParcelID, s.head, s.ev.Hash)
+		}
+		prev = s.ev.Hash
+	}
+	for _, k := range []string{"register/web", "label_printed/web", "book/scan", "pickup/scan", "shelve/scan",
+		"message_sent/schedule", "collect/scan", "book/schedule", "bag:book", "bag:pickup", "bag:report", "report/web"} {
+		if !kinds[k] {
+			t.Errorf("no %s event among %v", k, kinds)
+		}
+	}
+	rep, err := b.ledger.Verify(b.ctx, postgres.VerifyScope{})
+	if err != nil || rep.Break != nil || rep.Events != len(evs) {
+		t.Fatalf("verify: %+v %v (%d events)", rep, err, len(evs))
+	}
+}
+
+// An event edited behind the service's back (as the superuser, the
+// append-only trigger off) is named by Verify; a range or a parcel with
+// nothing in it is an error.
+func TestVerifyNamesAnEditedEvent(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	no := journeyOfEveryKind(t, b)
+	day := b.clock.Now().In(time.FixedZone("CST", 8*3600)).Format(time.DateOnly)
+	if rep, err := b.ledger.Verify(b.ctx, postgres.VerifyScope{From: day, To: day}); err != nil || rep.Break != nil || rep.Parcels != 4 {
+		t.Fatalf("clean verify: %+v %v", rep, err)
+	}
+	tamper(t, b, `UPDATE events SET site_code = 'CC-HUB' WHERE seq = 4 AND parcel_id = (SELECT id FROM parcels WHERE waybill_no = $1)`, no)
+	rep, err := b.ledger.Verify(b.ctx, postgres.VerifyScope{From: day, To: day})
+	if err != nil || rep.Break == nil || rep.Break.WaybillNo != no || rep.Break.Seq != 4 || rep.Break.Reason != "hash" {
+		t.Fatalf("verify after an edit: %+v %v", rep, err)
+	}
+	if rep, err = b.ledger.Verify(b.ctx, postgres.VerifyScope{Waybill: no}); err != nil || rep.Break == nil || rep.Break.Seq != 4 {
+		t.Fatalf("verify of the parcel: %+v %v", rep, err)
+	}
+	for scope, code := range map[postgres.VerifyScope]string{
+		{From: "2020-01-01", To: "2020-01-31"}: "verify.range_empty",
+		{From: day, To: "2020-01-01"}:          "verify.range_reversed",
+		{From: "2026-13-01", To: day}:          "verify.day_invalid",
+		{From: day}:                            "verify.range_incomplete",
+		{Waybill: "CC00000000000000"}:          "parcel.not_found",
+	} {
+		if _, err := b.ledger.Verify(b.ctx, scope); apperr.CodeOf(err) != code {
+			t.Errorf("%+v: %v, want %s", scope, err, code)
+		}
+	}
+}
+
+// tamper runs q as the superuser with the append-only trigger off.
+func tamper(t *testing.T, b *bundle, q string, args ...any) {
+	t.Helper()
+	tx, err := b.pool.Begin(b.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(b.ctx) //nolint:errcheck
+	for _, s := range []string{`ALTER TABLE events DISABLE TRIGGER events_no_update`, q, `ALTER TABLE events ENABLE TRIGGER events_no_update`} {
+		var a []any
+		if s == q {
+			a = args
+		}
+		if _, err := tx.Exec(b.ctx, s, a...); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	if err := tx.Commit(b.ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The migration chains the events an older database already holds, exactly
+// as the trigger would have.
+func TestChainMigrationHashesExistingEvents(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	journeyOfEveryKind(t, b)
+	before := storedEvents(t, b)
+	if err := postgres.MigrateDownTo(b.ctx, b.pool, 4); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := postgres.Migrate(b.ctx, b.pool, nil); err != nil {
+		t.Fatal(err)
+	}
+	after := storedEvents(t, b)
+	if len(after) != len(before) {
+		t.Fatalf("%d events, had %d", len(after), len(before))
+	}
+	for i := range after {
+		if !bytes.Equal(after[i].ev.Hash, before[i].ev.Hash) || !bytes.Equal(after[i].head, before[i].head) {
+			t.Fatalf("event %d/%d: %x (head %x), trigger made %x (head %x)", after[i].ev.ParcelID, after[i].ev.Seq,
+				after[i].ev.Hash, after[i].head, before[i].ev.Hash, before[i].head)
+		}
+	}
+	if rep, err := b.ledger.Verify(b.ctx, postgres.VerifyScope{}); err != nil || rep.Break != nil {
+		t.Fatalf("verify: %+v %v", rep, err)
+	}
+}
