@@ -36,6 +36,9 @@ Usage:
   courier [serve]          start the service (the default)
   courier migrate status   show the database schema version against this release
   courier migrate up       apply pending migrations
+  courier verify [--from DAY --to DAY] [--parcel WAYBILL]
+                           recompute the event log's hash chains and name the
+                           first break (exit status 3 on a break)
   courier config           print the configuration with secrets hidden
   courier version          print the version
   courier help             show this help
@@ -78,6 +81,8 @@ func run(ctx context.Context, args []string, env getenv, stdout, stderr io.Write
 		err = serve(ctx, cfg, log, stdout)
 	case "migrate":
 		err = migrateCmd(ctx, cfg, log, args, stdout)
+	case "verify":
+		err = verifyCmd(ctx, cfg, log, args, stdout)
 	case "config":
 		red := cfg.Redacted()
 		keys := make([]string, 0, len(red))
@@ -91,6 +96,9 @@ func run(ctx context.Context, args []string, env getenv, stdout, stderr io.Write
 	default:
 		fmt.Fprintf(stderr, "courier: unknown command %q\n\n%s", cmd, usage)
 		return 2
+	}
+	if errors.Is(err, errBroken) {
+		return exitBroken
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "courier: %v\n", err)
