@@ -89,7 +89,67 @@ $$;
 CREATE TRIGGER events_head AFTER INSERT ON events REFERENCING NEW TABLE AS new_events
     FOR EACH STATEMENT EXECUTE FUNCTION events_head();
 
+-- The daily digests: digest = SHA-256(previous digest ‖ the day's heads, each
+-- the hash of a parcel's newest event of the day (server_time in that day,
+-- Beijing time), sorted bytewise). Signed with Ed25519 when a key is set.
+-- Append-only like the events.
+CREATE TABLE ledger_digests (
+    day         date PRIMARY KEY,
+    prev_digest bytea,
+    digest      bytea NOT NULL,
+    heads       int NOT NULL,
+    signature   bytea,
+    public_key  bytea,
+    created_at  timestamptz NOT NULL
+);
+CREATE TRIGGER ledger_digests_no_update BEFORE UPDATE OR DELETE ON ledger_digests
+    FOR EACH ROW EXECUTE FUNCTION events_append_only();
+CREATE TRIGGER ledger_digests_no_truncate BEFORE TRUNCATE ON ledger_digests
+    FOR EACH STATEMENT EXECUTE FUNCTION events_append_only();
+
+-- Checks an admin started in the background, with their result.
+CREATE TABLE verify_runs (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    requested_by text NOT NULL,
+    scope       jsonb NOT NULL,
+    status      text NOT NULL CHECK (status IN ('queued', 'running', 'clean', 'broken', 'failed')),
+    result      jsonb,
+    error       text NOT NULL DEFAULT '',
+    created_at  timestamptz NOT NULL,
+    finished_at timestamptz
+);
+
+-- Least privilege. The service serves as a member of courier_service, which
+-- may read and write the tables but only INSERT and SELECT the append-only
+-- ones, and owns nothing: it cannot alter, disable or drop their triggers.
+-- Migrations run as the owner. The role is created here when missing (the
+-- owner then needs CREATEROLE; otherwise create it beforehand); tables that
+-- later migrations create get the same rights by default.
+-- +goose StatementBegin
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'courier_service') THEN
+        CREATE ROLE courier_service NOLOGIN;
+    END IF;
+END;
+$$;
+-- +goose StatementEnd
+GRANT USAGE ON SCHEMA public TO courier_service;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO courier_service;
+GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO courier_service;
+REVOKE UPDATE, DELETE, TRUNCATE ON events, ledger_digests FROM courier_service;
+REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON goose_db_version FROM courier_service;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO courier_service;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO courier_service;
+
 -- +goose Down
+ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE ALL ON SEQUENCES FROM courier_service;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE ALL ON TABLES FROM courier_service;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM courier_service;
+REVOKE ALL ON ALL TABLES IN SCHEMA public FROM courier_service;
+REVOKE USAGE ON SCHEMA public FROM courier_service;
+DROP TABLE verify_runs;
+DROP TABLE ledger_digests;
 DROP TRIGGER events_head ON events;
 DROP FUNCTION events_head();
 DROP TRIGGER events_chain ON events;

@@ -64,8 +64,11 @@ type service struct {
 // waits until it listens. extra overrides environment variables.
 func boot(t *testing.T, extra map[string]string) *service {
 	t.Helper()
+	db := pgtest.DB(t)
 	env := map[string]string{
-		"DATABASE_URL":           pgtest.DB(t),
+		// The service serves as its restricted role; migrations run as the owner.
+		"DATABASE_URL":           pgtest.AsRole(t, db, postgres.ServiceRole),
+		"DATABASE_OWNER_URL":     db,
 		"COURIER_MIGRATE":        "1",
 		"COURIER_ADDR":           "127.0.0.1:0",
 		"COURIER_ADMIN_PASSWORD": adminPassword,

@@ -119,10 +119,24 @@ func newLogger(cfg *Config, w io.Writer) *slog.Logger {
 
 // database is an open pool and, on the embedded default, the cluster.
 type database struct {
-	pool     *pgxpool.Pool
+	pool     *pgxpool.Pool // as the service's role
+	ownerDSN string        // the tables' owner, for migrations ("" when not configured)
 	cluster  *embeddedpg.Cluster
 	embedded bool
 	lock     *os.File // flock on the data directory, held while the cluster runs
+}
+
+// migrate applies pending migrations as the owner of the tables.
+func (d *database) migrate(ctx context.Context, log *slog.Logger) (int, error) {
+	if d.ownerDSN == "" {
+		return 0, errors.New("migrations run as the owner of the tables: set DATABASE_OWNER_URL")
+	}
+	pool, err := postgres.Open(ctx, d.ownerDSN, 2)
+	if err != nil {
+		return 0, fmt.Errorf("DATABASE_OWNER_URL: %w", err)
+	}
+	defer pool.Close()
+	return postgres.Migrate(ctx, pool, log)
 }
 
 func (d *database) close() {
@@ -163,14 +177,32 @@ func openDatabase(ctx context.Context, cfg *Config, log *slog.Logger) (*database
 			return nil, fmt.Errorf("another courier is already running on %s (its embedded PostgreSQL serves one process; run several instances against DATABASE_URL)", cfg.DataDir)
 		}
 		d.lock = lock
-		start := time.Now()
-		cl, err := embeddedpg.Start(ctx, embeddedpg.Options{Dir: dir, Durable: cfg.DurableEmbedded, Logger: log})
+		// Three roles, each with a generated password kept with the keys:
+		// the superuser, the owner of the tables (migrations) and the
+		// service's role (serving).
+		pwFile := filepath.Join(cfg.DataDir, "db-passwords.json")
+		pw, err := secrets.LoadOrCreatePasswords(pwFile, embeddedpg.User, postgres.OwnerRole, postgres.ServiceRole)
 		if err != nil {
 			d.close()
-			return nil, fmt.Errorf("embedded PostgreSQL: %w (its log: %s)", err, filepath.Join(dir, "postgres.log"))
+			return nil, err
 		}
+		start := time.Now()
+		cl, err := embeddedpg.Start(ctx, embeddedpg.Options{Dir: dir, Durable: cfg.DurableEmbedded, Logger: log,
+			Password: pw[embeddedpg.User]})
+		if err != nil {
+			d.close()
+			return nil, fmt.Errorf("embedded PostgreSQL: %w (its log: %s; passwords: %s)", err, filepath.Join(dir, "postgres.log"), pwFile)
+		}
+		d.cluster, d.embedded = cl, true
 		log.Info("embedded PostgreSQL started", "dir", dir, "took", time.Since(start).Round(time.Millisecond))
-		d.cluster, d.embedded, dsn = cl, true, cl.DSN()
+		if err := postgres.SetupEmbeddedRoles(ctx, cl.DSN(), pw[postgres.OwnerRole], pw[postgres.ServiceRole]); err != nil {
+			d.close()
+			return nil, err
+		}
+		d.ownerDSN = cl.ConnStringAs("postgres", postgres.OwnerRole, pw[postgres.OwnerRole])
+		dsn = cl.ConnStringAs("postgres", postgres.ServiceRole, pw[postgres.ServiceRole])
+	} else {
+		d.ownerDSN = cfg.DatabaseOwnerURL
 	}
 	pool, err := postgres.Open(ctx, dsn, cfg.DBMaxConns)
 	if err != nil {
@@ -209,7 +241,11 @@ func migrateCmd(ctx context.Context, cfg *Config, log *slog.Logger, args []strin
 	}
 	defer db.close()
 	if args[0] == "up" {
-		n, err := postgres.Migrate(ctx, db.pool, log)
+		if db.ownerDSN == "" {
+			// DATABASE_URL alone: this command runs as whoever it names.
+			db.ownerDSN = cfg.DatabaseURL
+		}
+		n, err := db.migrate(ctx, log)
 		if err != nil {
 			return err
 		}
@@ -241,12 +277,16 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	pool := db.pool
 
 	if db.embedded || cfg.Migrate {
-		if _, err := postgres.Migrate(ctx, pool, log); err != nil {
+		if _, err := db.migrate(ctx, log); err != nil {
 			return err
 		}
 	}
 	if _, err := postgres.CheckSchema(ctx, pool); err != nil {
 		return err
+	}
+	// The log is tamper-evident only if the service cannot change it.
+	if err := postgres.CheckServiceRole(ctx, pool); err != nil {
+		return fmt.Errorf("DATABASE_URL: %w", err)
 	}
 	keys, err := loadKeys(cfg, db.embedded, log)
 	if err != nil {

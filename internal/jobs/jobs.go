@@ -159,6 +159,9 @@ func New(pool *pgxpool.Pool, ledger *postgres.Ledger, routes *postgres.Routes, c
 		MaxAttempts:   10,
 		JobTimeout:    5 * time.Minute,
 		FetchCooldown: 200 * time.Millisecond,
+		// The service's role owns no index: River's reindexer (REINDEX needs
+		// the owner) reindexes none.
+		ReindexerIndexNames: []string{},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("jobs: river: %w", err)

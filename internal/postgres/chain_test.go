@@ -2,10 +2,14 @@ package postgres_test
 
 import (
 	"bytes"
+	"errors"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/changchun-gov/courier/internal/apperr"
 	"github.com/changchun-gov/courier/internal/ledgercheck"
@@ -166,10 +170,53 @@ func TestVerifyNamesAnEditedEvent(t *testing.T) {
 	}
 }
 
+// The service's role may only read and append to the event log and the
+// digests: it cannot update, delete, truncate, or turn off or drop their
+// triggers; CheckServiceRole accepts it and refuses the owner.
+func TestServiceRoleMayOnlyAppendToTheLog(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	no := b.register(t, certReg()).WaybillNo
+	for _, q := range []string{
+		`UPDATE events SET reason = 'x'`,
+		`DELETE FROM events`,
+		`TRUNCATE events CASCADE`,
+		`ALTER TABLE events DISABLE TRIGGER events_no_update`,
+		`DROP TRIGGER events_chain ON events`,
+		`CREATE TRIGGER x BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION events_append_only()`,
+		`UPDATE ledger_digests SET heads = 0`,
+		`DELETE FROM ledger_digests`,
+		`UPDATE goose_db_version SET is_applied = false`,
+	} {
+		_, err := b.pool.Exec(b.ctx, q)
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || (pe.Code != "42501" && pe.Code != "42809") {
+			t.Errorf("%s: %v, want permission denied", q, err)
+		}
+	}
+	var privs []string
+	if err := b.pool.QueryRow(b.ctx, `SELECT array(SELECT p FROM unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE',
+		'TRUNCATE', 'REFERENCES', 'TRIGGER']) p WHERE has_table_privilege('events', p))`).Scan(&privs); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(privs, []string{"SELECT", "INSERT"}) {
+		t.Fatalf("the service's privileges on events: %v", privs)
+	}
+	if _, n := b.status(t, no); n != 1 {
+		t.Fatalf("events: %d", n)
+	}
+	if err := postgres.CheckServiceRole(b.ctx, b.pool); err != nil {
+		t.Fatal(err)
+	}
+	if err := postgres.CheckServiceRole(b.ctx, b.owner); err == nil || !strings.Contains(err.Error(), "superuser") {
+		t.Fatalf("the superuser owner accepted as the service: %v", err)
+	}
+}
+
 // tamper runs q as the superuser with the append-only trigger off.
 func tamper(t *testing.T, b *bundle, q string, args ...any) {
 	t.Helper()
-	tx, err := b.pool.Begin(b.ctx)
+	tx, err := b.owner.Begin(b.ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,10 +242,10 @@ func TestChainMigrationHashesExistingEvents(t *testing.T) {
 	b := setup(t)
 	journeyOfEveryKind(t, b)
 	before := storedEvents(t, b)
-	if err := postgres.MigrateDownTo(b.ctx, b.pool, 4); err != nil {
+	if err := postgres.MigrateDownTo(b.ctx, b.owner, 4); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := postgres.Migrate(b.ctx, b.pool, nil); err != nil {
+	if _, err := postgres.Migrate(b.ctx, b.owner, nil); err != nil {
 		t.Fatal(err)
 	}
 	after := storedEvents(t, b)

@@ -77,3 +77,18 @@ func TestParseKey(t *testing.T) {
 		t.Fatal("equal keys accepted")
 	}
 }
+
+func TestPasswordsAreKept(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db-passwords.json")
+	a, err := LoadOrCreatePasswords(path, "app", "svc")
+	if err != nil || len(a["app"]) < 32 || a["app"] == a["svc"] {
+		t.Fatalf("%v %v", a, err)
+	}
+	b, err := LoadOrCreatePasswords(path, "app", "svc", "owner")
+	if err != nil || b["app"] != a["app"] || b["svc"] != a["svc"] || b["owner"] == "" {
+		t.Fatalf("%v %v", b, err)
+	}
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v", st.Mode())
+	}
+}
