@@ -43,6 +43,12 @@ func (s *server) routes(app *fiber.App) {
 	api.Post("/labels", allow(printers...), s.printLabels)
 	api.Post("/scans", allow(scanners...), s.scan)
 	api.Get("/messages", allow(admins...), s.listMessages)
+	if s.Integrity != nil {
+		// The event log's daily digests (to keep elsewhere) and its checks.
+		api.Get("/digests", allow(admins...), s.listDigests)
+		api.Post("/verify", allow(admins...), s.startVerify)
+		api.Get("/verify/:id", allow(admins...), s.getVerify)
+	}
 
 	// Routes, runs, the calendar and the scheduled jobs.
 	if s.Runs == nil {

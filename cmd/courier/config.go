@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"net"
@@ -40,6 +41,8 @@ type Config struct {
 	DurableEmbedded bool
 	// DatabaseOwnerURL connects as the owner of the tables, for migrations.
 	DatabaseOwnerURL string
+	// DigestKey signs the daily digests of the event log (nil: unsigned).
+	DigestKey ed25519.PrivateKey
 }
 
 // envVar documents one variable; the README's table is written from these.
@@ -58,6 +61,7 @@ var EnvVars = []envVar{
 	{"COURIER_ADMIN_PASSWORD", "(generated, printed once)", "Password for the `admin` user when it is first created. COURIER_ADMIN_PASSWORD_FILE names a file holding it."},
 	{"COURIER_ID_HASH_KEY", "(generated into COURIER_DATA_DIR on the embedded database; required with DATABASE_URL)", "32-byte key (64 hex digits or base64) for the keyed hash of ID numbers and collection codes. COURIER_ID_HASH_KEY_FILE names a file."},
 	{"COURIER_DATA_KEY", "(as above)", "32-byte AES-256-GCM key for stored ciphertext (ID numbers, message payloads). COURIER_DATA_KEY_FILE names a file."},
+	{"COURIER_DIGEST_KEY", "(unset: digests unsigned)", "Ed25519 private key (its 32-byte seed, 64 hex digits or base64) that signs the daily digests of the event log. COURIER_DIGEST_KEY_FILE names a file."},
 	{"COURIER_LOG_LEVEL", "info", "debug, info, warn or error."},
 	{"COURIER_LOG_FORMAT", "text", "text or json."},
 	{"COURIER_TOKEN_TTL", "12h", "Lifetime of an API token (Go duration)."},
@@ -158,6 +162,15 @@ func loadConfig(env getenv) (*Config, error) {
 	if (c.IDHashKey == nil) != (c.DataKey == nil) {
 		bad("COURIER_ID_HASH_KEY/COURIER_DATA_KEY", "set both or neither")
 	}
+	if v, err := secret(env, "COURIER_DIGEST_KEY"); err != nil {
+		errs = append(errs, err)
+	} else if v != "" {
+		if seed, err := secrets.ParseKey(v); err != nil {
+			bad("COURIER_DIGEST_KEY", "an Ed25519 seed is 32 bytes written as 64 hex digits or base64 (generate one with: openssl rand -hex 32)")
+		} else {
+			c.DigestKey = ed25519.NewKeyFromSeed(seed)
+		}
+	}
 	if c.DatabaseURL != "" && c.IDHashKey == nil {
 		bad("COURIER_ID_HASH_KEY", "required with DATABASE_URL (generate one with: openssl rand -hex 32)")
 	}
@@ -244,7 +257,7 @@ func (c *Config) Redacted() map[string]string {
 		"DATABASE_URL": db, "DATABASE_OWNER_URL": owner, "COURIER_DATA_DIR": c.DataDir, "COURIER_ADDR": c.Addr,
 		"COURIER_PUBLIC_URL": c.PublicURL, "COURIER_MIGRATE": strconv.FormatBool(c.Migrate),
 		"COURIER_ADMIN_PASSWORD": hide(c.AdminPassword != ""), "COURIER_ID_HASH_KEY": hide(c.IDHashKey != nil),
-		"COURIER_DATA_KEY": hide(c.DataKey != nil), "COURIER_LOG_LEVEL": c.LogLevel, "COURIER_LOG_FORMAT": c.LogFormat,
+		"COURIER_DATA_KEY": hide(c.DataKey != nil), "COURIER_DIGEST_KEY": hide(c.DigestKey != nil), "COURIER_LOG_LEVEL": c.LogLevel, "COURIER_LOG_FORMAT": c.LogFormat,
 		"COURIER_TOKEN_TTL": c.TokenTTL.String(), "COURIER_DB_MAX_CONNS": strconv.Itoa(int(c.DBMaxConns)),
 		"COURIER_PROXY_HEADER": c.ProxyHeader, "COURIER_TRUSTED_PROXIES": strings.Join(c.TrustedProxies, ","), "COURIER_TRACK_FREE_FAILURES": strconv.Itoa(c.TrackFree),
 		"COURIER_TRACK_MAX_FAILURES": strconv.Itoa(c.TrackHard), "COURIER_SCHEDULER": strconv.FormatBool(c.Scheduler),

@@ -315,7 +315,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 
 	routes := &postgres.Routes{Pool: pool, Ref: ref, Now: now}
 	kick := make(chan struct{}, 1)
-	ledger := &postgres.Ledger{Pool: pool, Ref: ref, Keys: keys, Now: now, Routes: routes, Kick: func() {
+	ledger := &postgres.Ledger{Pool: pool, Ref: ref, Keys: keys, Now: now, Routes: routes, DigestKey: cfg.DigestKey, Kick: func() {
 		select {
 		case kick <- struct{}{}:
 		default:
@@ -335,6 +335,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	app, err := web.New(web.Deps{
 		Ledger: ledger, Accounts: users, Ref: ref, Throttle: throttle, Labels: printer, Catalog: cat, Log: log,
 		Runs:      &runsAPI{ledger: ledger, routes: routes, sched: sched},
+		Integrity: &integrityAPI{ledger: ledger, sched: sched},
 		PublicURL: cfg.PublicURL, Version: version(), ProxyHeader: cfg.ProxyHeader, TrustedProxies: cfg.TrustedProxies,
 		TrackFree: cfg.TrackFree, TrackHard: cfg.TrackHard,
 		Ready: func(ctx context.Context) error {

@@ -40,7 +40,7 @@ func verifyCmd(ctx context.Context, cfg *Config, log *slog.Logger, args []string
 	if _, err := postgres.CheckSchema(ctx, db.pool); err != nil {
 		return err
 	}
-	ledger := &postgres.Ledger{Pool: db.pool}
+	ledger := &postgres.Ledger{Pool: db.pool, DigestKey: cfg.DigestKey}
 	rep, err := ledger.Verify(ctx, scope)
 	if e := apperr.As(err); e != nil {
 		return fmt.Errorf("%s (%s)", i18n.MustLoad().T(i18n.Chinese, e.Code, e.Args), e.Code)
@@ -53,6 +53,11 @@ func verifyCmd(ctx context.Context, cfg *Config, log *slog.Logger, args []string
 			b.WaybillNo, b.Seq, b.Reason, rep.Events, rep.Parcels)
 		return errBroken
 	}
-	fmt.Fprintf(stdout, "ok: %d event(s) of %d parcel(s) verified\n", rep.Events, rep.Parcels)
+	if b := rep.DigestBreak; b != nil {
+		fmt.Fprintf(stdout, "BROKEN: the digest of %s (%s); chains of %d event(s) of %d parcel(s) hold\n",
+			b.Day, b.Reason, rep.Events, rep.Parcels)
+		return errBroken
+	}
+	fmt.Fprintf(stdout, "ok: %d event(s) of %d parcel(s) and %d daily digest(s) verified\n", rep.Events, rep.Parcels, rep.Digests)
 	return nil
 }

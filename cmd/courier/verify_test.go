@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -47,6 +48,11 @@ func TestVerifyCommand(t *testing.T) {
 		}
 	}
 
+	// An admin starts the same check in the background and reads its result.
+	if run := s.backgroundVerify(tok["admin"], map[string]any{"from": today, "to": today}); run["status"] != "clean" {
+		t.Fatalf("background check: %v", run)
+	}
+
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, s.superuserURL())
 	if err != nil {
@@ -68,6 +74,22 @@ func TestVerifyCommand(t *testing.T) {
 		}
 	}
 
+	run := s.backgroundVerify(tok["admin"], map[string]any{"waybill_no": no})
+	res, _ := run["result"].(map[string]any)
+	brk, _ := res["break"].(map[string]any)
+	if run["status"] != "broken" || brk["waybill_no"] != no || brk["seq"] != float64(2) {
+		t.Fatalf("background check after an edit: %v", run)
+	}
+	if r := s.do("POST", "/api/v1/verify", tok["admin"], map[string]any{"from": "2020-01-01", "to": "2020-01-02"}); r.Status != 404 || r.errCode() != "verify.range_empty" {
+		t.Fatalf("background check of an empty range: %d %s", r.Status, r.Body)
+	}
+	if r := s.do("POST", "/api/v1/verify", tok["admin"], map[string]any{"from": today}); r.Status != 422 || r.errCode() != "verify.range_incomplete" {
+		t.Fatalf("background check of half a range: %d %s", r.Status, r.Body)
+	}
+	if r := s.do("GET", "/api/v1/verify/999999", tok["admin"], nil); r.Status != 404 || r.errCode() != "verify.not_found" {
+		t.Fatalf("unknown check: %d %s", r.Status, r.Body)
+	}
+
 	for args, msg := range map[string]string{
 		"--from 2020-01-01 --to 2020-01-02": "2020-01-01 至 2020-01-02 期间没有任何事件",
 		"--from 2020-02-30 --to 2020-03-01": "日期 2020-02-30 无效",
@@ -79,4 +101,22 @@ func TestVerifyCommand(t *testing.T) {
 			t.Errorf("verify %s: %d %s", args, code, errs)
 		}
 	}
+}
+
+// backgroundVerify starts a check through the API and waits (10 s at most)
+// for its result.
+func (s *service) backgroundVerify(admin string, body map[string]any) map[string]any {
+	s.t.Helper()
+	r := s.must(202, "POST", "/api/v1/verify", admin, body)
+	id := r.JSON["id"]
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		got := s.must(200, "GET", fmt.Sprintf("/api/v1/verify/%v", id), admin, nil)
+		if st := got.str("status"); st != "queued" && st != "running" {
+			return got.JSON
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.t.Fatalf("check %v did not finish within 10 s", id)
+	return nil
 }

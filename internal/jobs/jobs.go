@@ -49,6 +49,40 @@ type HousekeepingArgs struct {
 // Kind names the job in River.
 func (HousekeepingArgs) Kind() string { return "housekeeping" }
 
+// VerifyArgs runs a check of the event log an admin started.
+type VerifyArgs struct {
+	ID int64 `json:"id"`
+}
+
+// Kind names the job in River.
+func (VerifyArgs) Kind() string { return "verify" }
+
+type verifyWorker struct {
+	river.WorkerDefaults[VerifyArgs]
+	ledger *postgres.Ledger
+}
+
+func (w *verifyWorker) Work(ctx context.Context, job *river.Job[VerifyArgs]) error {
+	return w.ledger.RunQueuedVerify(ctx, job.Args.ID)
+}
+
+func (w *verifyWorker) Timeout(*river.Job[VerifyArgs]) time.Duration { return time.Hour }
+
+// StartVerify queues a check of the event log (chains and digests) for any
+// instance's queue to run; its result is read with Ledger.VerifyRunByID.
+func (s *Service) StartVerify(ctx context.Context, requestedBy string, scope postgres.VerifyScope) (postgres.VerifyRun, error) {
+	var run postgres.VerifyRun
+	err := postgres.WithTx(ctx, s.Ledger.Pool, func(tx pgx.Tx) error {
+		var err error
+		if run, err = s.Ledger.QueueVerify(ctx, tx, requestedBy, scope); err != nil {
+			return err
+		}
+		_, err = s.River.InsertTx(ctx, tx, VerifyArgs{ID: run.ID}, &river.InsertOpts{MaxAttempts: 3})
+		return err
+	})
+	return run, err
+}
+
 type bookRunWorker struct {
 	river.WorkerDefaults[BookRunArgs]
 	ledger  *postgres.Ledger
@@ -150,6 +184,9 @@ func New(pool *pgxpool.Pool, ledger *postgres.Ledger, routes *postgres.Routes, c
 		return nil, err
 	}
 	if err := river.AddWorkerSafely(workers, &housekeepingWorker{ledger: ledger}); err != nil {
+		return nil, err
+	}
+	if err := river.AddWorkerSafely(workers, &verifyWorker{ledger: ledger}); err != nil {
 		return nil, err
 	}
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{

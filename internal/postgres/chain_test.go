@@ -2,6 +2,8 @@ package postgres_test
 
 import (
 	"bytes"
+	"crypto/ed25519"
+	"encoding/hex"
 	"errors"
 	"slices"
 	"strings"
@@ -260,5 +262,75 @@ func TestChainMigrationHashesExistingEvents(t *testing.T) {
 	}
 	if rep, err := b.ledger.Verify(b.ctx, postgres.VerifyScope{}); err != nil || rep.Break != nil {
 		t.Fatalf("verify: %+v %v", rep, err)
+	}
+}
+
+// The digest job digests each day once, from one snapshot, chained to the
+// day before and signed; Verify recomputes them, and names the day whose
+// events changed even where the chains were mended to hide it.
+func TestDailyDigests(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	_, key, _ := ed25519.GenerateKey(nil)
+	b.ledger.DigestKey = key
+	// Day 1 (2026-11-27 Beijing): a journey; day 2: nothing; day 3: one more parcel.
+	no := journeyOfEveryKind(t, b)
+	b.clock.Set(time.Date(2026, 11, 28, 20, 0, 0, 0, time.UTC)) // 2026-11-29 04:00 Beijing
+	other := b.register(t, certReg()).WaybillNo
+	if rep, err := b.ledger.MakeDigests(b.ctx); err != nil || rep.Affected != 2 {
+		t.Fatalf("digests before day 3 ended: %+v %v", rep, err) // 11-27 and 11-28 only
+	}
+	b.clock.Set(time.Date(2026, 11, 29, 16, 5, 0, 0, time.UTC)) // 11-30 00:05: within the grace
+	if rep, err := b.ledger.MakeDigests(b.ctx); err != nil || rep.Affected != 0 {
+		t.Fatalf("digest within the grace: %+v %v", rep, err)
+	}
+	b.clock.Set(time.Date(2026, 11, 29, 16, 30, 0, 0, time.UTC))
+	if rep, err := b.ledger.MakeDigests(b.ctx); err != nil || rep.Affected != 1 {
+		t.Fatalf("digest of day 3: %+v %v", rep, err)
+	}
+	if rep, err := b.ledger.MakeDigests(b.ctx); err != nil || rep.Affected != 0 {
+		t.Fatalf("digests made twice: %+v %v", rep, err)
+	}
+	ds, err := b.ledger.Digests(b.ctx, "", "")
+	if err != nil || len(ds) != 3 || ds[0].Day != "2026-11-27" || ds[1].Heads != 0 || ds[2].Heads != 1 || ds[0].PrevDigest != "" ||
+		ds[1].PrevDigest != ds[0].Digest || ds[2].PrevDigest != ds[1].Digest {
+		t.Fatalf("digests: %+v %v", ds, err)
+	}
+	for _, d := range ds {
+		dg, _ := hex.DecodeString(d.Digest)
+		sig, _ := hex.DecodeString(d.Signature)
+		if !ed25519.Verify(key.Public().(ed25519.PublicKey), dg, sig) {
+			t.Fatalf("%s: signature does not verify", d.Day)
+		}
+	}
+	// The day's digest is the hash of the day's heads, recomputed here.
+	var heads [][]byte
+	rows, _ := b.pool.Query(b.ctx, `SELECT head_hash FROM parcels WHERE waybill_no <> $1`, other)
+	heads, err = pgx.CollectRows(rows, pgx.RowTo[[]byte])
+	if err != nil || hex.EncodeToString(ledgercheck.Digest("2026-11-27", nil, heads)) != ds[0].Digest {
+		t.Fatalf("day 1's digest is not the hash of its heads (%v)", err)
+	}
+	rep, err := b.ledger.Verify(b.ctx, postgres.VerifyScope{})
+	if err != nil || rep.Broken() || rep.Digests != 3 {
+		t.Fatalf("verify: %+v %v", rep, err)
+	}
+
+	// The newest event of a parcel of day 1 removed, and the parcel's head
+	// mended: every chain holds, day 1's digest does not.
+	tamper(t, b, `DELETE FROM events WHERE parcel_id = (SELECT id FROM parcels WHERE waybill_no = $1)
+		AND seq = (SELECT max(seq) FROM events e JOIN parcels p ON p.id = e.parcel_id WHERE p.waybill_no = $1)`, no)
+	if _, err := b.pool.Exec(b.ctx, `UPDATE parcels p SET head_hash = (SELECT hash FROM events e WHERE e.parcel_id = p.id
+		ORDER BY seq DESC LIMIT 1) WHERE waybill_no = $1`, no); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = b.ledger.Verify(b.ctx, postgres.VerifyScope{})
+	if err != nil || rep.Break != nil || rep.DigestBreak == nil || rep.DigestBreak.Day != "2026-11-27" || rep.DigestBreak.Reason != "digest" {
+		t.Fatalf("verify after a removed event: %+v %v", rep, err)
+	}
+	// Another key than the one that signed.
+	_, b.ledger.DigestKey, _ = ed25519.GenerateKey(nil)
+	if rep, err := b.ledger.Verify(b.ctx, postgres.VerifyScope{From: "2026-11-29", To: "2026-11-29"}); err != nil ||
+		rep.DigestBreak == nil || rep.DigestBreak.Reason != "signature" {
+		t.Fatalf("verify with another key: %+v %v", rep, err)
 	}
 }

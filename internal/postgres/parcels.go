@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -34,6 +35,8 @@ type Ledger struct {
 	Throttle *Throttle
 	// Kick is called after a commit that wrote outbox rows (may be nil).
 	Kick func()
+	// DigestKey signs the daily digests (nil: unsigned).
+	DigestKey ed25519.PrivateKey
 }
 
 const parcelCols = `p.id, p.waybill_no, p.kind, p.origin_site, p.dest_kind, coalesce(p.dest_site, ''), p.path,

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -15,8 +16,9 @@ import (
 // event on the days From..To (YYYY-MM-DD, Beijing time, both included; both
 // empty: every day), or of one parcel (Waybill).
 type VerifyScope struct {
-	From, To string
-	Waybill  string
+	From    string `json:"from,omitempty"`
+	To      string `json:"to,omitempty"`
+	Waybill string `json:"waybill_no,omitempty"`
 }
 
 // VerifyBreak names the first event whose chain does not hold.
@@ -28,10 +30,15 @@ type VerifyBreak struct {
 
 // VerifyReport is what Verify found.
 type VerifyReport struct {
-	Parcels int          `json:"parcels"`
-	Events  int          `json:"events"`
-	Break   *VerifyBreak `json:"break,omitempty"`
+	Parcels     int          `json:"parcels"`
+	Events      int          `json:"events"`
+	Break       *VerifyBreak `json:"break,omitempty"`
+	Digests     int          `json:"digests"`
+	DigestBreak *DigestBreak `json:"digest_break,omitempty"`
 }
+
+// Broken reports whether Verify found a break.
+func (r VerifyReport) Broken() bool { return r.Break != nil || r.DigestBreak != nil }
 
 // dayRange turns the scope's days into [from, to) in UTC (zero: open).
 func (s VerifyScope) dayRange() (from, to time.Time, err error) {
@@ -61,7 +68,8 @@ func (s VerifyScope) dayRange() (from, to time.Time, err error) {
 }
 
 // Verify recomputes the hash chains of the selected parcels in Go
-// (ledgercheck) and names the first break. A range with no event, or a
+// (ledgercheck) and the daily digests of the selected days (of every day
+// without a range; none for one parcel), and names the first break. A range with no event, or a
 // parcel that does not exist, is an error; a break is not (it is in the
 // report). It reads one snapshot.
 func (l *Ledger) Verify(ctx context.Context, s VerifyScope) (VerifyReport, error) {
@@ -128,13 +136,16 @@ func (l *Ledger) Verify(ctx context.Context, s VerifyScope) (VerifyReport, error
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		check()
-		return nil
+		if !check() || s.Waybill != "" {
+			return nil
+		}
+		rep.Digests, rep.DigestBreak, err = l.verifyDigests(ctx, tx, from, to)
+		return err
 	})
 	if err != nil {
 		return rep, translate(err, "verify")
 	}
-	if rep.Parcels == 0 {
+	if rep.Parcels == 0 && rep.Digests == 0 {
 		switch {
 		case s.Waybill != "":
 			return rep, apperr.New(apperr.NotFound, "parcel.not_found").With("waybill_no", s.Waybill)
@@ -143,4 +154,96 @@ func (l *Ledger) Verify(ctx context.Context, s VerifyScope) (VerifyReport, error
 		}
 	}
 	return rep, nil
+}
+
+// VerifyRun is a check an admin started in the background, with its result.
+type VerifyRun struct {
+	ID          int64         `json:"id"`
+	RequestedBy string        `json:"requested_by"`
+	Scope       VerifyScope   `json:"scope"`
+	Status      string        `json:"status"` // queued, running, clean, broken, failed
+	Result      *VerifyReport `json:"result,omitempty"`
+	Error       string        `json:"error,omitempty"`
+	CreatedAt   time.Time     `json:"created_at"`
+	FinishedAt  *time.Time    `json:"finished_at,omitempty"`
+}
+
+// checkScope refuses a scope Verify would refuse, before queueing it.
+func (l *Ledger) checkScope(ctx context.Context, q pgx.Tx, s VerifyScope) error {
+	from, to, err := s.dayRange()
+	if err != nil {
+		return err
+	}
+	var ok bool
+	switch {
+	case s.Waybill != "":
+		err = q.QueryRow(ctx, `SELECT EXISTS (SELECT FROM parcels WHERE waybill_no = $1)`, s.Waybill).Scan(&ok)
+		if err == nil && !ok {
+			return apperr.New(apperr.NotFound, "parcel.not_found").With("waybill_no", s.Waybill)
+		}
+	case !from.IsZero():
+		err = q.QueryRow(ctx, `SELECT EXISTS (SELECT FROM events WHERE server_time >= $1 AND server_time < $2)
+			OR EXISTS (SELECT FROM ledger_digests WHERE day >= $3::date AND day <= $4::date)`, from, to, s.From, s.To).Scan(&ok)
+		if err == nil && !ok {
+			return apperr.New(apperr.NotFound, "verify.range_empty").With("from", s.From).With("to", s.To)
+		}
+	}
+	return err
+}
+
+// QueueVerify records a check to run in the background, in tx (which also
+// enqueues the job that runs it). Errors: as Verify's for the scope.
+func (l *Ledger) QueueVerify(ctx context.Context, tx pgx.Tx, requestedBy string, s VerifyScope) (VerifyRun, error) {
+	if err := l.checkScope(ctx, tx, s); err != nil {
+		return VerifyRun{}, translate(err, "verify")
+	}
+	r := VerifyRun{RequestedBy: requestedBy, Scope: s, Status: "queued", CreatedAt: l.now()}
+	err := tx.QueryRow(ctx, `INSERT INTO verify_runs (requested_by, scope, status, created_at) VALUES ($1, $2, 'queued', $3)
+		RETURNING id`, requestedBy, s, r.CreatedAt).Scan(&r.ID)
+	r.CreatedAt = tracking.Local(r.CreatedAt)
+	return r, translate(err, "verify")
+}
+
+// RunQueuedVerify runs a queued check and records its result.
+func (l *Ledger) RunQueuedVerify(ctx context.Context, id int64) error {
+	var s VerifyScope
+	err := l.Pool.QueryRow(ctx, `UPDATE verify_runs SET status = 'running' WHERE id = $1 AND status IN ('queued', 'running')
+		RETURNING scope`, id).Scan(&s)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil // done already
+	}
+	if err != nil {
+		return err
+	}
+	rep, verr := l.Verify(ctx, s)
+	status, msg := "clean", ""
+	switch {
+	case verr != nil:
+		status, msg = "failed", verr.Error()
+		if e := apperr.As(verr); e != nil {
+			msg = e.Code
+		}
+	case rep.Broken():
+		status = "broken"
+	}
+	var result *VerifyReport
+	if verr == nil {
+		result = &rep
+	}
+	_, err = l.Pool.Exec(context.WithoutCancel(ctx), `UPDATE verify_runs SET status = $2, result = $3, error = $4, finished_at = $5
+		WHERE id = $1`, id, status, result, truncate(msg, 500), l.now())
+	return err
+}
+
+// VerifyRunByID reads a background check. Errors: verify.not_found.
+func (l *Ledger) VerifyRunByID(ctx context.Context, id int64) (VerifyRun, error) {
+	var r VerifyRun
+	err := l.Pool.QueryRow(ctx, `SELECT id, requested_by, scope, status, result, error, created_at, finished_at
+		FROM verify_runs WHERE id = $1`, id).Scan(&r.ID, &r.RequestedBy, &r.Scope, &r.Status, &r.Result, &r.Error,
+		&r.CreatedAt, &r.FinishedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return r, apperr.New(apperr.NotFound, "verify.not_found").With("id", id)
+	}
+	r.CreatedAt, r.FinishedAt = tracking.Local(r.CreatedAt), tracking.LocalPtr(r.FinishedAt)
+	return r, translate(err, "verify")
 }
