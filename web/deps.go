@@ -89,6 +89,16 @@ type Settings interface {
 	Audit(ctx context.Context, f shipment.AuditFilter) (tracking.Page[shipment.AuditEntry], error)
 }
 
+// Integrity covers the event log's daily digests and the checks of its
+// hash chains (admins). Errors: verify.day_invalid, verify.range_incomplete,
+// verify.range_reversed, verify.range_empty, parcel.not_found,
+// verify.not_found.
+type Integrity interface {
+	Digests(ctx context.Context, from, to string) (any, error)
+	StartVerify(ctx context.Context, a shipment.Actor, from, to, waybill string) (any, error)
+	VerifyRun(ctx context.Context, id int64) (any, error)
+}
+
 // Deps is everything the handlers need.
 type Deps struct {
 	Ledger    Ledger
@@ -98,6 +108,7 @@ type Deps struct {
 	Runs      Operations
 	Settings  Settings
 	Slots     Slots
+	Integrity Integrity
 	Labels    *labels.Renderer
 	Catalog   *i18n.Catalog
 	Log       *slog.Logger

@@ -181,7 +181,7 @@ func routeKey(method, path string) string {
 }
 
 func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
-	app, err := New(Deps{Catalog: i18n.MustLoad(), Runs: fakeOps{}})
+	app, err := New(Deps{Catalog: i18n.MustLoad(), Runs: fakeOps{}, Integrity: fakeIntegrity{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -539,6 +539,23 @@ func TestOpenAPIRequestExamplesAreAccepted(t *testing.T) {
 				}
 			}
 		},
+		"POST /api/v1/verify": func(t *testing.T, ex any) {
+			var r verifyRequest
+			if err := decodeStrict(ex, &r); err != nil {
+				t.Fatal(err)
+			}
+			if (r.From == "") != (r.To == "") {
+				t.Errorf("verify example gives one day of two: %+v", r)
+			}
+			for _, d := range []string{r.From, r.To} {
+				if _, err := time.Parse(time.DateOnly, d); d != "" && err != nil {
+					t.Errorf("day %q: %v", d, err)
+				}
+			}
+			if c, err := shipment.ParseCode(r.WaybillNo); r.WaybillNo != "" && (err != nil || c.Kind != shipment.KindParcel) {
+				t.Errorf("waybill %q: %v", r.WaybillNo, err)
+			}
+		},
 	}
 	for key, op := range ops {
 		if _, ok := op["requestBody"]; !ok {
@@ -711,6 +728,13 @@ func TestOpenAPISchemasMatchTheTypes(t *testing.T) {
 		{"JobRun", reflect.TypeOf(postgres.JobRun{}), true},
 		{"HallSlots", reflect.TypeOf(shipment.HallSlots{}), true},
 		{"HallSlotsRequest", reflect.TypeOf(slotsRequest{}), false},
+		{"Digest", reflect.TypeOf(postgres.DigestView{}), false},
+		{"VerifyRequest", reflect.TypeOf(verifyRequest{}), false},
+		{"VerifyScope", reflect.TypeOf(postgres.VerifyScope{}), false},
+		{"VerifyRun", reflect.TypeOf(postgres.VerifyRun{}), true},
+		{"VerifyReport", reflect.TypeOf(postgres.VerifyReport{}), true},
+		{"VerifyBreak", reflect.TypeOf(postgres.VerifyBreak{}), true},
+		{"DigestBreak", reflect.TypeOf(postgres.DigestBreak{}), true},
 		{"ErrorBody", reflect.TypeOf(ErrorBody{}), true},
 		{"ErrorDetail", reflect.TypeOf(ErrorDetail{}), true},
 	} {
@@ -783,7 +807,7 @@ func (roleAccounts) ActorByToken(_ context.Context, tok string) (shipment.Actor,
 // against no ledger and fail in their own ways, which is fine here.
 func TestOpenAPIRolesMatchTheRoutes(t *testing.T) {
 	doc := loadOpenAPI(t)
-	app, err := New(Deps{Catalog: i18n.MustLoad(), Accounts: roleAccounts{}, Runs: fakeOps{}})
+	app, err := New(Deps{Catalog: i18n.MustLoad(), Accounts: roleAccounts{}, Runs: fakeOps{}, Integrity: fakeIntegrity{}})
 	if err != nil {
 		t.Fatal(err)
 	}

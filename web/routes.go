@@ -55,6 +55,12 @@ func (s *server) routes(app *fiber.App) {
 	api.Post("/scans", allow(scanners...), s.scan)
 	api.Get("/messages", allow(admins...), s.listMessages)
 	api.Get("/audit", allow(admins...), s.listAudit)
+	if s.Integrity != nil {
+		// The event log's daily digests (to keep elsewhere) and its checks.
+		api.Get("/digests", allow(admins...), s.listDigests)
+		api.Post("/verify", allow(admins...), s.startVerify)
+		api.Get("/verify/:id", allow(admins...), s.getVerify)
+	}
 
 	// Routes, runs, the calendar and the scheduled jobs.
 	if s.Runs == nil {

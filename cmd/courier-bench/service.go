@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/valyala/fasthttp"
 )
 
@@ -90,8 +91,24 @@ func startService(ctx context.Context, bin, workDir, databaseURL string) (*servi
 	if s.logFile, err = os.Create(s.logPath); err != nil {
 		return nil, err
 	}
+	// The service serves as its restricted role (which the first migration
+	// would make without a login); migrations run as the owner.
+	servicePassword := randomHex(16)
+	if err := withConn(ctx, databaseURL, func(conn *pgx.Conn) error {
+		_, err := conn.Exec(ctx, `DO $$ BEGIN
+			IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'courier_service') THEN CREATE ROLE courier_service; END IF;
+		END $$`)
+		if err == nil {
+			_, err = conn.Exec(ctx, `ALTER ROLE courier_service LOGIN PASSWORD '`+servicePassword+`'`)
+		}
+		return err
+	}); err != nil {
+		s.logFile.Close()
+		return nil, fmt.Errorf("the service's role: %w", err)
+	}
 	env := []string{
-		"DATABASE_URL=" + databaseURL,
+		"DATABASE_URL=" + databaseURL + " user=courier_service password=" + servicePassword,
+		"DATABASE_OWNER_URL=" + databaseURL,
 		"COURIER_MIGRATE=1",
 		"COURIER_ADDR=127.0.0.1:" + fmt.Sprint(port),
 		"COURIER_ADMIN_PASSWORD=" + s.adminPassword,
@@ -104,7 +121,7 @@ func startService(ctx context.Context, bin, workDir, databaseURL string) (*servi
 	}
 	// Our environment minus any configuration of the service's own.
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "COURIER_") && !strings.HasPrefix(kv, "DATABASE_URL") {
+		if !strings.HasPrefix(kv, "COURIER_") && !strings.HasPrefix(kv, "DATABASE_") {
 			env = append(env, kv)
 		}
 	}

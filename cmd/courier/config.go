@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"net"
@@ -39,6 +40,10 @@ type Config struct {
 	Scheduler bool
 	// DurableEmbedded is false only for test clusters.
 	DurableEmbedded bool
+	// DatabaseOwnerURL connects as the owner of the tables, for migrations.
+	DatabaseOwnerURL string
+	// DigestKey signs the daily digests of the event log (nil: unsigned).
+	DigestKey ed25519.PrivateKey
 }
 
 // envVar documents one variable; the README's table is written from these.
@@ -49,6 +54,7 @@ type envVar struct {
 // EnvVars are the variables the service reads.
 var EnvVars = []envVar{
 	{"DATABASE_URL", "(unset: embedded PostgreSQL)", "PostgreSQL connection string; when set, no embedded server is started. DATABASE_URL_FILE names a file holding it."},
+	{"DATABASE_OWNER_URL", "(unset)", "Connection string of the tables' owner, for migrations (`courier migrate up`, COURIER_MIGRATE=1); only with DATABASE_URL, whose role the service refuses when it is a superuser or the owner. DATABASE_OWNER_URL_FILE names a file holding it."},
 	{"COURIER_DATA_DIR", "./var", "Where the embedded cluster, its log and the generated secrets live."},
 	{"COURIER_ADDR", ":8080", "HTTP listen address."},
 	{"COURIER_PUBLIC_URL", "http://localhost:8080", "The address citizens reach the service at; label QR codes point to <COURIER_PUBLIC_URL>/t/<waybill>, private links are <COURIER_PUBLIC_URL>/s/<token>."},
@@ -56,6 +62,7 @@ var EnvVars = []envVar{
 	{"COURIER_ADMIN_PASSWORD", "(generated, printed once)", "Password for the `admin` user when it is first created. COURIER_ADMIN_PASSWORD_FILE names a file holding it."},
 	{"COURIER_ID_HASH_KEY", "(generated into COURIER_DATA_DIR on the embedded database; required with DATABASE_URL)", "32-byte key (64 hex digits or base64) for the keyed hash of ID numbers and collection codes. COURIER_ID_HASH_KEY_FILE names a file."},
 	{"COURIER_DATA_KEY", "(as above)", "32-byte AES-256-GCM key for stored ciphertext (ID numbers, message payloads). COURIER_DATA_KEY_FILE names a file."},
+	{"COURIER_DIGEST_KEY", "(unset: digests unsigned)", "Ed25519 private key (its 32-byte seed, 64 hex digits or base64) that signs the daily digests of the event log. COURIER_DIGEST_KEY_FILE names a file."},
 	{"COURIER_LOG_LEVEL", "info", "debug, info, warn or error."},
 	{"COURIER_LOG_FORMAT", "text", "text or json."},
 	{"COURIER_TOKEN_TTL", "12h", "Lifetime of an API token (Go duration)."},
@@ -97,6 +104,11 @@ func loadConfig(env getenv) (*Config, error) {
 	if c.DatabaseURL, err = secret(env, "DATABASE_URL"); err != nil {
 		errs = append(errs, err)
 	}
+	if c.DatabaseOwnerURL, err = secret(env, "DATABASE_OWNER_URL"); err != nil {
+		errs = append(errs, err)
+	} else if c.DatabaseOwnerURL != "" && c.DatabaseURL == "" {
+		bad("DATABASE_OWNER_URL", "only with DATABASE_URL (the embedded database has its own owner)")
+	}
 	if v := env("COURIER_DATA_DIR"); v != "" {
 		c.DataDir = v
 	}
@@ -119,6 +131,9 @@ func loadConfig(env getenv) (*Config, error) {
 	case "", "0", "false":
 	case "1", "true":
 		c.Migrate = true
+		if c.DatabaseURL != "" && c.DatabaseOwnerURL == "" {
+			bad("COURIER_MIGRATE", "migrations run as the owner of the tables: set DATABASE_OWNER_URL too")
+		}
 	default:
 		bad("COURIER_MIGRATE", "want 0 or 1")
 	}
@@ -148,6 +163,15 @@ func loadConfig(env getenv) (*Config, error) {
 	}
 	if (c.IDHashKey == nil) != (c.DataKey == nil) {
 		bad("COURIER_ID_HASH_KEY/COURIER_DATA_KEY", "set both or neither")
+	}
+	if v, err := secret(env, "COURIER_DIGEST_KEY"); err != nil {
+		errs = append(errs, err)
+	} else if v != "" {
+		if seed, err := secrets.ParseKey(v); err != nil {
+			bad("COURIER_DIGEST_KEY", "an Ed25519 seed is 32 bytes written as 64 hex digits or base64 (generate one with: openssl rand -hex 32)")
+		} else {
+			c.DigestKey = ed25519.NewKeyFromSeed(seed)
+		}
 	}
 	if c.DatabaseURL != "" && c.IDHashKey == nil {
 		bad("COURIER_ID_HASH_KEY", "required with DATABASE_URL (generate one with: openssl rand -hex 32)")
@@ -225,29 +249,39 @@ func (c *Config) Redacted() map[string]string {
 	}
 	db := "(embedded)"
 	if c.DatabaseURL != "" {
-		db = "(set)"
-		if u, err := url.Parse(c.DatabaseURL); err == nil && u.Scheme != "" {
-			if u.User != nil {
-				u.User = url.User(u.User.Username())
-			}
-			q := u.Query()
-			for k := range q {
-				if strings.Contains(strings.ToLower(k), "password") || strings.Contains(strings.ToLower(k), "key") {
-					q.Set(k, "xxxxx")
-				}
-			}
-			u.RawQuery = q.Encode()
-			db = u.Redacted()
-		}
+		db = redactURL(c.DatabaseURL)
+	}
+	owner := "(unset)"
+	if c.DatabaseOwnerURL != "" {
+		owner = redactURL(c.DatabaseOwnerURL)
 	}
 	return map[string]string{
-		"DATABASE_URL": db, "COURIER_DATA_DIR": c.DataDir, "COURIER_ADDR": c.Addr,
+		"DATABASE_URL": db, "DATABASE_OWNER_URL": owner, "COURIER_DATA_DIR": c.DataDir, "COURIER_ADDR": c.Addr,
 		"COURIER_PUBLIC_URL": c.PublicURL, "COURIER_MIGRATE": strconv.FormatBool(c.Migrate),
 		"COURIER_ADMIN_PASSWORD": hide(c.AdminPassword != ""), "COURIER_ID_HASH_KEY": hide(c.IDHashKey != nil),
-		"COURIER_DATA_KEY": hide(c.DataKey != nil), "COURIER_LOG_LEVEL": c.LogLevel, "COURIER_LOG_FORMAT": c.LogFormat,
+		"COURIER_DATA_KEY": hide(c.DataKey != nil), "COURIER_DIGEST_KEY": hide(c.DigestKey != nil), "COURIER_LOG_LEVEL": c.LogLevel, "COURIER_LOG_FORMAT": c.LogFormat,
 		"COURIER_TOKEN_TTL": c.TokenTTL.String(), "COURIER_DB_MAX_CONNS": strconv.Itoa(int(c.DBMaxConns)),
 		"COURIER_PASSWORD_COST": strconv.Itoa(c.PasswordCost),
 		"COURIER_PROXY_HEADER":  c.ProxyHeader, "COURIER_TRUSTED_PROXIES": strings.Join(c.TrustedProxies, ","), "COURIER_TRACK_FREE_FAILURES": strconv.Itoa(c.TrackFree),
 		"COURIER_TRACK_MAX_FAILURES": strconv.Itoa(c.TrackHard), "COURIER_SCHEDULER": strconv.FormatBool(c.Scheduler),
 	}
+}
+
+// redactURL hides the password (and anything like it) of a connection string.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme == "" {
+		return "(set)"
+	}
+	if u.User != nil {
+		u.User = url.User(u.User.Username())
+	}
+	q := u.Query()
+	for k := range q {
+		if strings.Contains(strings.ToLower(k), "password") || strings.Contains(strings.ToLower(k), "key") {
+			q.Set(k, "xxxxx")
+		}
+	}
+	u.RawQuery = q.Encode()
+	return u.Redacted()
 }

@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/changchun-gov/courier/internal/embeddedpg"
 )
 
@@ -308,7 +310,17 @@ func TestDatabaseURLServerStoppedAndBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cl.Stop() })
-	s := boot(t, map[string]string{"DATABASE_URL": cl.DSN()})
+	// The superuser migrates; the service serves as a member of its role.
+	conn, err := pgx.Connect(ctx, cl.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Exec(ctx, `CREATE ROLE courier_service NOLOGIN; CREATE ROLE dbdown_svc LOGIN IN ROLE courier_service`)
+	conn.Close(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := boot(t, map[string]string{"DATABASE_URL": cl.ConnStringAs("postgres", "dbdown_svc", ""), "DATABASE_OWNER_URL": cl.DSN()})
 	tok := s.users()
 	no := s.must(201, "POST", "/api/v1/parcels", tok["clerk"], parcelBody("13912345678")).str("waybill_no")
 	if r := s.scan(tok["courier"], no, "pickup", "D-SW"); r.Status != 200 {

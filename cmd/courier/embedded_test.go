@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -85,8 +86,34 @@ func TestEmbeddedDefault(t *testing.T) {
 	tok := s.login("admin", m[1])
 	no := s.must(201, "POST", "/api/v1/parcels", tok, parcelBody("13912345678")).str("waybill_no")
 
+	// Password authentication: the generated passwords are kept with the
+	// keys; without one the cluster lets nobody in.
+	var pw map[string]string
+	if b, err := os.ReadFile(filepath.Join(data, "db-passwords.json")); err != nil || json.Unmarshal(b, &pw) != nil {
+		t.Fatalf("passwords: %v", err)
+	}
+	host := "host=" + filepath.Join(data, "pg") + " dbname=postgres sslmode=disable"
+	if c, err := pgx.Connect(context.Background(), host+" user=app"); err == nil {
+		c.Close(context.Background())
+		t.Fatal("the embedded cluster let the superuser in without a password")
+	}
+	// The service's role may only append to the event log, which the owner owns.
+	svc, err := pgx.Connect(context.Background(), host+" user=courier_service password="+pw["courier_service"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Exec(context.Background(), `UPDATE events SET reason = 'x'`); err == nil || !strings.Contains(err.Error(), "permission denied") {
+		t.Errorf("the service's role updated events: %v", err)
+	}
+	var owner string
+	_ = svc.QueryRow(context.Background(), `SELECT tableowner FROM pg_tables WHERE tablename = 'events'`).Scan(&owner)
+	if owner != "courier_owner" {
+		t.Errorf("events owned by %q", owner)
+	}
+	svc.Close(context.Background())
+
 	// Durable settings on the service's own cluster.
-	conn, err := pgx.Connect(context.Background(), "host="+filepath.Join(data, "pg")+" user=app dbname=postgres sslmode=disable")
+	conn, err := pgx.Connect(context.Background(), host+" user=app password="+pw["app"])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +273,7 @@ func TestSchemaBehindIsRefusedUntilMigrated(t *testing.T) {
 	s := boot(t, nil) // migrated
 	env := s.env()
 	s.stop()
-	pool, err := pgx.Connect(context.Background(), env["DATABASE_URL"])
+	pool, err := pgx.Connect(context.Background(), env["DATABASE_OWNER_URL"])
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -73,8 +73,11 @@ func boot(t *testing.T, extra map[string]string) *service {
 // bootHooks is boot with the service's clock and delays in the test's hands.
 func bootHooks(t *testing.T, extra map[string]string, h *testHooks) *service {
 	t.Helper()
+	db := pgtest.DB(t)
 	env := map[string]string{
-		"DATABASE_URL":           pgtest.DB(t),
+		// The service serves as its restricted role; migrations run as the owner.
+		"DATABASE_URL":           pgtest.AsRole(t, db, postgres.ServiceRole),
+		"DATABASE_OWNER_URL":     db,
 		"COURIER_MIGRATE":        "1",
 		"COURIER_ADDR":           "127.0.0.1:0",
 		"COURIER_ADMIN_PASSWORD": adminPassword,

@@ -159,6 +159,10 @@ func TestEveryRouteWithEveryRole(t *testing.T) {
 	}
 	day := "/api/v1/calendar/2026-10-01"
 
+	// A background check of the parcel's chain, for the row that reads one.
+	check := s.must(202, "POST", "/api/v1/verify", admin, map[string]any{"waybill_no": no})
+	checkID := fmt.Sprint(check.JSON["id"])
+
 	// Accounts the admin edits: a role and site change that keeps the user
 	// as it was, and a password reset of an account made for it.
 	s.must(201, "POST", "/api/v1/users", admin, map[string]any{"username": "walk.reset", "password": "walk-reset-pw-1", "role": "courier"})
@@ -220,6 +224,9 @@ func TestEveryRouteWithEveryRole(t *testing.T) {
 		}), "o f f f f f f f u"},
 		{"GET", "/api/v1/sites/{code}/slots", plain("/api/v1/sites/CC-WIN/slots"), "o f f o f o f f u"},
 		{"GET", "/api/v1/sites/{code}/slots/{slot}/label.pdf", plain("/api/v1/sites/CC-WIN/slots/A-01/label.pdf"), "o f f o f o f f u"},
+		{"GET", "/api/v1/digests", plain("/api/v1/digests"), "o f f f f f f f u"},
+		{"POST", "/api/v1/verify", withBody("/api/v1/verify", func(string) any { return map[string]any{"waybill_no": no} }), "o f f f f f f f u"},
+		{"GET", "/api/v1/verify/{id}", plain("/api/v1/verify/" + checkID), "o f f f f f f f u"},
 		{"GET", "/api/v1/audit", plain("/api/v1/audit?entity=site"), "o f f f f f f f u"},
 		{"GET", "/api/v1/routes", plain("/api/v1/routes"), "o o o o o o o o u"},
 		{"GET", "/api/v1/routes/path", plain("/api/v1/routes/path?" + url.Values{"from": {"D-SW"}, "to": {"CC-WIN"}}.Encode()), "o o o o o o o o u"},

@@ -36,6 +36,9 @@ Usage:
   courier [serve]          start the service (the default)
   courier migrate status   show the database schema version against this release
   courier migrate up       apply pending migrations
+  courier verify [--from DAY --to DAY] [--parcel WAYBILL]
+                           recompute the event log's hash chains and name the
+                           first break (exit status 3 on a break)
   courier config           print the configuration with secrets hidden
   courier version          print the version
   courier help             show this help
@@ -78,6 +81,8 @@ func run(ctx context.Context, args []string, env getenv, stdout, stderr io.Write
 		err = serve(ctx, cfg, log, stdout)
 	case "migrate":
 		err = migrateCmd(ctx, cfg, log, args, stdout)
+	case "verify":
+		err = verifyCmd(ctx, cfg, log, args, stdout)
 	case "config":
 		red := cfg.Redacted()
 		keys := make([]string, 0, len(red))
@@ -91,6 +96,9 @@ func run(ctx context.Context, args []string, env getenv, stdout, stderr io.Write
 	default:
 		fmt.Fprintf(stderr, "courier: unknown command %q\n\n%s", cmd, usage)
 		return 2
+	}
+	if errors.Is(err, errBroken) {
+		return exitBroken
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "courier: %v\n", err)
@@ -111,13 +119,27 @@ func newLogger(cfg *Config, w io.Writer) *slog.Logger {
 
 // database is an open pool and, on the embedded default, the cluster.
 type database struct {
-	pool     *pgxpool.Pool
+	pool     *pgxpool.Pool // as the service's role
+	ownerDSN string        // the tables' owner, for migrations ("" when not configured)
 	cluster  *embeddedpg.Cluster
 	embedded bool
 	lock     *os.File // flock on the data directory, held while the cluster runs
 	// supervisor restarts the embedded cluster when its server dies; it
 	// stops the cluster now running.
 	supervisor *embeddedpg.Supervisor
+}
+
+// migrate applies pending migrations as the owner of the tables.
+func (d *database) migrate(ctx context.Context, log *slog.Logger) (int, error) {
+	if d.ownerDSN == "" {
+		return 0, errors.New("migrations run as the owner of the tables: set DATABASE_OWNER_URL")
+	}
+	pool, err := postgres.Open(ctx, d.ownerDSN, 2)
+	if err != nil {
+		return 0, fmt.Errorf("DATABASE_OWNER_URL: %w", err)
+	}
+	defer pool.Close()
+	return postgres.Migrate(ctx, pool, log)
 }
 
 func (d *database) close() {
@@ -160,16 +182,33 @@ func openDatabase(ctx context.Context, cfg *Config, log *slog.Logger) (*database
 			return nil, fmt.Errorf("another courier is already running on %s (its embedded PostgreSQL serves one process; run several instances against DATABASE_URL)", cfg.DataDir)
 		}
 		d.lock = lock
+		// Three roles, each with a generated password kept with the keys:
+		// the superuser, the owner of the tables (migrations) and the
+		// service's role (serving).
+		pwFile := filepath.Join(cfg.DataDir, "db-passwords.json")
+		pw, err := secrets.LoadOrCreatePasswords(pwFile, embeddedpg.User, postgres.OwnerRole, postgres.ServiceRole)
+		if err != nil {
+			d.close()
+			return nil, err
+		}
 		start := time.Now()
-		opts := embeddedpg.Options{Dir: dir, Durable: cfg.DurableEmbedded, Logger: log}
+		opts := embeddedpg.Options{Dir: dir, Durable: cfg.DurableEmbedded, Logger: log, Password: pw[embeddedpg.User]}
 		cl, err := embeddedpg.Start(ctx, opts)
 		if err != nil {
 			d.close()
-			return nil, fmt.Errorf("embedded PostgreSQL: %w (its log: %s)", err, filepath.Join(dir, "postgres.log"))
+			return nil, fmt.Errorf("embedded PostgreSQL: %w (its log: %s; passwords: %s)", err, filepath.Join(dir, "postgres.log"), pwFile)
 		}
+		d.cluster, d.embedded = cl, true
 		log.Info("embedded PostgreSQL started", "dir", dir, "took", time.Since(start).Round(time.Millisecond))
-		d.cluster, d.embedded, dsn = cl, true, cl.DSN()
 		d.supervisor = embeddedpg.Supervise(cl, opts)
+		if err := postgres.SetupEmbeddedRoles(ctx, cl.DSN(), pw[postgres.OwnerRole], pw[postgres.ServiceRole]); err != nil {
+			d.close()
+			return nil, err
+		}
+		d.ownerDSN = cl.ConnStringAs("postgres", postgres.OwnerRole, pw[postgres.OwnerRole])
+		dsn = cl.ConnStringAs("postgres", postgres.ServiceRole, pw[postgres.ServiceRole])
+	} else {
+		d.ownerDSN = cfg.DatabaseOwnerURL
 	}
 	pool, err := postgres.Open(ctx, dsn, cfg.DBMaxConns)
 	if err != nil {
@@ -222,7 +261,11 @@ func migrateCmd(ctx context.Context, cfg *Config, log *slog.Logger, args []strin
 	}
 	defer db.close()
 	if args[0] == "up" {
-		n, err := postgres.Migrate(ctx, db.pool, log)
+		if db.ownerDSN == "" {
+			// DATABASE_URL alone: this command runs as whoever it names.
+			db.ownerDSN = cfg.DatabaseURL
+		}
+		n, err := db.migrate(ctx, log)
 		if err != nil {
 			return err
 		}
@@ -254,12 +297,16 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	pool := db.pool
 
 	if db.embedded || cfg.Migrate {
-		if _, err := postgres.Migrate(ctx, pool, log); err != nil {
+		if _, err := db.migrate(ctx, log); err != nil {
 			return err
 		}
 	}
 	if _, err := postgres.CheckSchema(ctx, pool); err != nil {
 		return err
+	}
+	// The log is tamper-evident only if the service cannot change it.
+	if err := postgres.CheckServiceRole(ctx, pool); err != nil {
+		return fmt.Errorf("DATABASE_URL: %w", err)
 	}
 	keys, err := loadKeys(ctx, cfg, db, log)
 	if err != nil {
@@ -297,7 +344,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 
 	routes := &postgres.Routes{Pool: pool, Ref: ref, Now: now}
 	kick := make(chan struct{}, 1)
-	ledger := &postgres.Ledger{Pool: pool, Ref: ref, Keys: keys, Now: now, Routes: routes, PublicURL: cfg.PublicURL, Kick: func() {
+	ledger := &postgres.Ledger{Pool: pool, Ref: ref, Keys: keys, Now: now, Routes: routes, PublicURL: cfg.PublicURL, DigestKey: cfg.DigestKey, Kick: func() {
 		select {
 		case kick <- struct{}{}:
 		default:
@@ -327,6 +374,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		Runs:      &runsAPI{ledger: ledger, routes: routes, sched: sched},
 		Settings:  &postgres.Settings{Pool: pool, Ref: ref, Now: now},
 		Slots:     ledger,
+		Integrity: &integrityAPI{ledger: ledger, sched: sched},
 		PublicURL: cfg.PublicURL, Version: version(), ProxyHeader: cfg.ProxyHeader, TrustedProxies: cfg.TrustedProxies,
 		TrackFree: cfg.TrackFree, TrackHard: cfg.TrackHard, Sleep: sleep,
 		Unavailable: postgres.Unavailable,

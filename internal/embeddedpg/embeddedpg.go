@@ -1,7 +1,8 @@
 // Package embeddedpg starts and stops a private PostgreSQL cluster with the
 // server binaries installed on the machine (initdb and postgres, found by
 // FindBinaries). The cluster listens on a unix socket only, in its own
-// directory, and trusts the local user "app".
+// directory. It trusts the local user "app", or, when Options.Password is
+// set, asks every connection for its password (SCRAM).
 //
 // PostgreSQL refuses to run as root. When the process is root, embeddedpg
 // runs initdb and postgres as the "postgres" system user and gives that user
@@ -37,7 +38,8 @@ import (
 var ErrInUse = errors.New("embeddedpg: the data directory is in use by a running server")
 
 const (
-	// User is the database superuser initdb creates; it needs no password.
+	// User is the database superuser initdb creates; it needs a password
+	// only when Options.Password is set.
 	User = "app"
 
 	readyTimeout  = 30 * time.Second
@@ -67,6 +69,11 @@ type Options struct {
 	// Log receives the output of initdb and postgres. Nil means appending to
 	// Dir/postgres.log.
 	Log io.Writer
+
+	// Password, when set, is the superuser's password, and the cluster asks
+	// every connection for its password (scram-sha-256) instead of trusting
+	// the local socket. A cluster that trusted is switched at start.
+	Password string
 }
 
 // Cluster is a running PostgreSQL server started by Start.
@@ -75,6 +82,8 @@ type Cluster struct {
 	logger *slog.Logger
 	cmd    *exec.Cmd
 	log    *serverLog
+
+	password string // the superuser's, when the cluster asks for one
 
 	exited  chan struct{} // closed once the postmaster has exited
 	waitErr error         // the postmaster's exit status, set before exited is closed
@@ -156,6 +165,13 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		}
 	}
 
+	// A cluster that trusts the socket is reached without the password
+	// first, then switched (requirePassword).
+	switchAuth := opts.Password != "" && !passwordAuth(dataDir)
+	if !switchAuth {
+		c.password = opts.Password
+	}
+
 	args := []string{"-D", dataDir, "-c", "listen_addresses=", "-c", "unix_socket_directories=" + dir}
 	if !opts.Durable {
 		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
@@ -180,6 +196,12 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if err := c.waitReady(ctx); err != nil {
 		_ = c.Stop()
 		return nil, err
+	}
+	if switchAuth {
+		if err := c.requirePassword(ctx, dataDir, acct, opts.Password); err != nil {
+			_ = c.Stop()
+			return nil, err
+		}
 	}
 	ok = true
 	logger.Info("embedded postgres ready", "dir", dir, "pid", cmd.Process.Pid,
@@ -252,8 +274,7 @@ func (c *Cluster) DSN() string { return c.ConnString("postgres") }
 
 // ConnString returns the keyword/value connection string of database db.
 func (c *Cluster) ConnString(db string) string {
-	return fmt.Sprintf("host=%s port=5432 user=%s dbname=%s sslmode=disable",
-		quoteValue(c.dir), User, quoteValue(db))
+	return c.ConnStringAs(db, User, c.password)
 }
 
 // Stop shuts the server down: SIGINT (fast shutdown), then after 30 seconds

@@ -49,6 +49,40 @@ type HousekeepingArgs struct {
 // Kind names the job in River.
 func (HousekeepingArgs) Kind() string { return "housekeeping" }
 
+// VerifyArgs runs a check of the event log an admin started.
+type VerifyArgs struct {
+	ID int64 `json:"id"`
+}
+
+// Kind names the job in River.
+func (VerifyArgs) Kind() string { return "verify" }
+
+type verifyWorker struct {
+	river.WorkerDefaults[VerifyArgs]
+	ledger *postgres.Ledger
+}
+
+func (w *verifyWorker) Work(ctx context.Context, job *river.Job[VerifyArgs]) error {
+	return w.ledger.RunQueuedVerify(ctx, job.Args.ID)
+}
+
+func (w *verifyWorker) Timeout(*river.Job[VerifyArgs]) time.Duration { return time.Hour }
+
+// StartVerify queues a check of the event log (chains and digests) for any
+// instance's queue to run; its result is read with Ledger.VerifyRunByID.
+func (s *Service) StartVerify(ctx context.Context, requestedBy string, scope postgres.VerifyScope) (postgres.VerifyRun, error) {
+	var run postgres.VerifyRun
+	err := postgres.WithTx(ctx, s.Ledger.Pool, func(tx pgx.Tx) error {
+		var err error
+		if run, err = s.Ledger.QueueVerify(ctx, tx, requestedBy, scope); err != nil {
+			return err
+		}
+		_, err = s.River.InsertTx(ctx, tx, VerifyArgs{ID: run.ID}, &river.InsertOpts{MaxAttempts: 3})
+		return err
+	})
+	return run, err
+}
+
 type bookRunWorker struct {
 	river.WorkerDefaults[BookRunArgs]
 	ledger  *postgres.Ledger
@@ -152,6 +186,9 @@ func New(pool *pgxpool.Pool, ledger *postgres.Ledger, routes *postgres.Routes, c
 	if err := river.AddWorkerSafely(workers, &housekeepingWorker{ledger: ledger}); err != nil {
 		return nil, err
 	}
+	if err := river.AddWorkerSafely(workers, &verifyWorker{ledger: ledger}); err != nil {
+		return nil, err
+	}
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Queues:        map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}},
 		Workers:       workers,
@@ -159,6 +196,9 @@ func New(pool *pgxpool.Pool, ledger *postgres.Ledger, routes *postgres.Routes, c
 		MaxAttempts:   10,
 		JobTimeout:    5 * time.Minute,
 		FetchCooldown: 200 * time.Millisecond,
+		// The service's role owns no index: River's reindexer (REINDEX needs
+		// the owner) reindexes none.
+		ReindexerIndexNames: []string{},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("jobs: river: %w", err)

@@ -42,7 +42,8 @@ var beijing = time.FixedZone("CST", 8*3600)
 func setup(t *testing.T) *bundle {
 	t.Helper()
 	ctx := context.Background()
-	pool := pgtest.Pool(t)
+	// As the service serves: a role that may only append to the event log.
+	pool := pgtest.PoolAs(t, pgtest.DB(t), postgres.ServiceRole)
 	ref, err := postgres.LoadRefData(ctx, pool)
 	if err != nil {
 		t.Fatal(err)

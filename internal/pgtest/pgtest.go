@@ -47,7 +47,7 @@ import (
 
 // EnvURL names the environment variable with the connection string of an
 // existing server to use instead of a private cluster. Its role needs
-// CREATEDB. Several test binaries may share the server: every database
+// CREATEDB, and CREATEROLE for the login roles tests serve as (AsRole). Several test binaries may share the server: every database
 // pgtest creates has a random name.
 const EnvURL = "TEST_DATABASE_URL"
 

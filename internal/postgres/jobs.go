@@ -44,6 +44,7 @@ var DefaultJobs = []JobSetting{
 	{Name: JobReturn, Enabled: true, Schedule: "30 8 * * *", Params: json.RawMessage(`{}`)},
 	{Name: JobSLA, Enabled: true, Schedule: "15,45 * * * *", Params: json.RawMessage(`{}`)},
 	{Name: JobPurge, Enabled: true, Schedule: "0 3 * * *", Params: json.RawMessage(`{"after_days":180}`)},
+	{Name: JobDigest, Enabled: true, Schedule: "30 0 * * *", Params: json.RawMessage(`{}`)},
 }
 
 // JobRun is one run of a job, for the history administrators see.
@@ -170,6 +171,8 @@ func (l *Ledger) RunJob(ctx context.Context, name string) (JobRun, error) {
 	case JobPurge:
 		after := days(p.AfterDays, 180)
 		fn = func(ctx context.Context) (JobReport, error) { return l.PurgePersonal(ctx, after) }
+	case JobDigest:
+		fn = l.MakeDigests
 	default:
 		return JobRun{}, apperr.New(apperr.NotFound, "job.not_found").With("name", name)
 	}

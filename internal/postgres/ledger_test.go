@@ -46,24 +46,24 @@ func TestTransitionRulesTableMatchesGo(t *testing.T) {
 func TestMigrationsDownAndUpAgain(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	if err := postgres.MigrateDown(b.ctx, b.pool); err != nil {
+	if err := postgres.MigrateDown(b.ctx, b.owner); err != nil {
 		t.Fatalf("down: %v", err)
 	}
-	st, err := postgres.Schema(b.ctx, b.pool)
+	st, err := postgres.Schema(b.ctx, b.owner)
 	if err != nil || st.Current != 0 {
 		t.Fatalf("after down: %+v %v", st, err)
 	}
 	var n int
-	if err := b.pool.QueryRow(b.ctx, `SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'goose_db_version'`).Scan(&n); err != nil || n != 0 {
+	if err := b.owner.QueryRow(b.ctx, `SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'goose_db_version'`).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("tables left after down: %d %v", n, err)
 	}
-	if _, err := postgres.CheckSchema(b.ctx, b.pool); err == nil {
+	if _, err := postgres.CheckSchema(b.ctx, b.owner); err == nil {
 		t.Fatal("CheckSchema accepted an empty schema")
 	}
-	if _, err := postgres.Migrate(b.ctx, b.pool, nil); err != nil {
+	if _, err := postgres.Migrate(b.ctx, b.owner, nil); err != nil {
 		t.Fatalf("up again: %v", err)
 	}
-	if _, err := postgres.CheckSchema(b.ctx, b.pool); err != nil {
+	if _, err := postgres.CheckSchema(b.ctx, b.owner); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -71,13 +71,13 @@ func TestMigrationsDownAndUpAgain(t *testing.T) {
 func TestSchemaNewerThanReleaseIsRefused(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	if _, err := b.pool.Exec(b.ctx, `INSERT INTO goose_db_version (version_id, is_applied) VALUES (99999, true)`); err != nil {
+	if _, err := b.owner.Exec(b.ctx, `INSERT INTO goose_db_version (version_id, is_applied) VALUES (99999, true)`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := postgres.CheckSchema(b.ctx, b.pool); err == nil || !strings.Contains(err.Error(), "newer") {
+	if _, err := postgres.CheckSchema(b.ctx, b.owner); err == nil || !strings.Contains(err.Error(), "newer") {
 		t.Fatalf("CheckSchema: %v", err)
 	}
-	if _, err := postgres.Migrate(b.ctx, b.pool, nil); err == nil {
+	if _, err := postgres.Migrate(b.ctx, b.owner, nil); err == nil {
 		t.Fatal("Migrate ran on a newer schema")
 	}
 }
@@ -85,14 +85,14 @@ func TestSchemaNewerThanReleaseIsRefused(t *testing.T) {
 func TestConcurrentMigrateIsSafe(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	if err := postgres.MigrateDown(b.ctx, b.pool); err != nil {
+	if err := postgres.MigrateDown(b.ctx, b.owner); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, 4)
 	for i := range errs {
 		wg.Add(1)
-		go func() { defer wg.Done(); _, errs[i] = postgres.Migrate(b.ctx, b.pool, nil) }()
+		go func() { defer wg.Done(); _, errs[i] = postgres.Migrate(b.ctx, b.owner, nil) }()
 	}
 	wg.Wait()
 	for _, err := range errs {
@@ -100,7 +100,7 @@ func TestConcurrentMigrateIsSafe(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := postgres.CheckSchema(b.ctx, b.pool); err != nil {
+	if _, err := postgres.CheckSchema(b.ctx, b.owner); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -46,7 +46,8 @@ func (s *sink) last(t *testing.T) tracking.Message {
 
 type bundle struct {
 	ctx    context.Context
-	pool   *pgxpool.Pool
+	pool   *pgxpool.Pool // as the service's role (postgres.ServiceRole)
+	owner  *pgxpool.Pool // as the owner of the tables (a superuser)
 	ledger *postgres.Ledger
 	users  *postgres.Users
 	routes *postgres.Routes
@@ -60,7 +61,8 @@ type bundle struct {
 func setup(t *testing.T) *bundle {
 	t.Helper()
 	ctx := context.Background()
-	pool := pgtest.Pool(t)
+	owner := pgtest.Pool(t)
+	pool := pgtest.PoolAs(t, owner.Config().ConnString(), postgres.ServiceRole)
 	ref, err := postgres.LoadRefData(ctx, pool)
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +73,7 @@ func setup(t *testing.T) *bundle {
 	}
 	clk := pgtest.NewClock(time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC))
 	routes := &postgres.Routes{Pool: pool, Ref: ref, Now: clk.Now}
-	b := &bundle{ctx: ctx, pool: pool, clock: clk, routes: routes,
+	b := &bundle{ctx: ctx, pool: pool, owner: owner, clock: clk, routes: routes,
 		ledger: &postgres.Ledger{Pool: pool, Ref: ref, Keys: keys, Now: clk.Now, Routes: routes},
 		users:  &postgres.Users{Pool: pool, Ref: ref, Cost: 4, TokenTTL: time.Hour, Now: clk.Now},
 		actors: map[string]shipment.Actor{},

@@ -3,6 +3,7 @@ package postgres
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -40,6 +41,8 @@ type Ledger struct {
 	PublicURL string
 	// NewCode draws a collection code (nil: six random digits).
 	NewCode func() (string, error)
+	// DigestKey signs the daily digests (nil: unsigned).
+	DigestKey ed25519.PrivateKey
 }
 
 const parcelCols = `p.id, p.waybill_no, p.kind, p.origin_site, p.dest_kind, coalesce(p.dest_site, ''), p.path,

@@ -94,3 +94,18 @@ func TestCheckValuesTellKeysApartWithoutRevealingThem(t *testing.T) {
 		t.Fatal("a check value holds its key")
 	}
 }
+
+func TestPasswordsAreKept(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db-passwords.json")
+	a, err := LoadOrCreatePasswords(path, "app", "svc")
+	if err != nil || len(a["app"]) < 32 || a["app"] == a["svc"] {
+		t.Fatalf("%v %v", a, err)
+	}
+	b, err := LoadOrCreatePasswords(path, "app", "svc", "owner")
+	if err != nil || b["app"] != a["app"] || b["svc"] != a["svc"] || b["owner"] == "" {
+		t.Fatalf("%v %v", b, err)
+	}
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v", st.Mode())
+	}
+}
