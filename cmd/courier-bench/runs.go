@@ -27,26 +27,29 @@ package main
 //     b_events, b_bookings;
 //     - service, sequential: ledger.MakeRun for each leg, one after another
 //     (what one scheduler instance does);
-//     - baseline+FK: the baseline with the service tables' foreign keys
-//     added to the b_* tables;
+//     - baseline+FK+hash: the baseline with the service tables' foreign
+//     keys added to the b_* tables, and the same hash chain (copies of the
+//     service's two chain triggers, on b_events and b_parcels);
 //     - service, parallel: the same calls from -runs-workers goroutines
 //     (several instances or legs at once; informational);
 //     each side is checked afterwards (runs, run items, parcels awaiting
 //     pickup in a run, 'book' events);
 //  4. reports the medians and the ratio service (sequential) /
-//     baseline+FK, with the target ≤ 1.5: like with like, one connection
-//     at a time on each side and the same foreign keys (the ratios to the
-//     bare baseline and of the parallel path are informational).
+//     baseline+FK+hash, with the target ≤ 1.5: like with like, one
+//     connection at a time on each side, the same foreign keys and the
+//     same hash column (the ratios to the bare baseline and of the
+//     parallel path are informational).
 //
 // "Tables of the same shape" are CREATE TABLE b_x (LIKE x INCLUDING ALL):
 // the same columns, types, defaults, identity, NOT NULL and CHECK
 // constraints and the same indexes (primary and unique keys, the GIN index
 // on path, the partial and expression indexes such as parcels_waiting), so
 // the baseline's UPDATE maintains the same indexes as the service's. LIKE
-// copies no foreign keys and no triggers: those are the schema's integrity
-// logic, not the shape; baseline+FK shows what the foreign keys cost. (The
-// events triggers fire on UPDATE, DELETE and TRUNCATE only, never on the
-// INSERTs either side does.) The durability is the same: synchronous_commit
+// copies no foreign keys and no triggers: the bare baseline goes without
+// them (and writes no hash); baseline+FK+hash adds the foreign keys and the hash chain's two
+// INSERT triggers, the integrity work the service's statements also pay.
+// (The append-only triggers fire on UPDATE, DELETE and TRUNCATE only, never
+// on the INSERTs either side does.) The durability is the same: synchronous_commit
 // on, one commit for the baseline, one per leg for the service (each run is
 // its own transaction by design).
 
@@ -544,14 +547,54 @@ func addBaselineFKs(ctx context.Context, conn *pgx.Conn) error {
 	return nil
 }
 
-// runsBaseline times the baseline statements in one transaction on a copy.
-func (b *bench) runsBaseline(ctx context.Context, db string, legs []shipment.Leg, slot time.Time, fks bool) (runsSide, error) {
+// addBaselineChain gives b_events the service's hash chain: copies of the
+// service's own trigger functions (events_chain, events_head, read from the
+// database, so the baseline pays whatever the service's chain costs) pointed
+// at b_events and b_parcels, in the same two triggers.
+func addBaselineChain(ctx context.Context, conn *pgx.Conn) error {
+	for _, f := range []struct{ fn, from, to string }{
+		{"events_chain", "FROM events e", "FROM b_events e"},
+		{"events_head", "UPDATE parcels p", "UPDATE b_parcels p"},
+	} {
+		var def string
+		if err := conn.QueryRow(ctx, `SELECT pg_get_functiondef($1::regproc)`, f.fn).Scan(&def); err != nil {
+			return fmt.Errorf("baseline hash chain: %s: %w", f.fn, err)
+		}
+		if !strings.Contains(def, f.from) {
+			return fmt.Errorf("baseline hash chain: %s no longer has %q", f.fn, f.from)
+		}
+		def = strings.Replace(def, "public."+f.fn+"()", "public.b_"+f.fn+"()", 1)
+		if _, err := conn.Exec(ctx, strings.ReplaceAll(def, f.from, f.to)); err != nil {
+			return fmt.Errorf("baseline hash chain: b_%s: %w", f.fn, err)
+		}
+	}
+	for _, q := range []string{
+		`CREATE TRIGGER b_events_chain BEFORE INSERT ON b_events FOR EACH ROW EXECUTE FUNCTION b_events_chain()`,
+		`CREATE TRIGGER b_events_head AFTER INSERT ON b_events REFERENCING NEW TABLE AS new_events
+			FOR EACH STATEMENT EXECUTE FUNCTION b_events_head()`,
+	} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			return fmt.Errorf("baseline hash chain: %w", err)
+		}
+	}
+	return nil
+}
+
+// runsBaseline times the baseline statements in one transaction on a copy;
+// full gives the b_* tables the service's foreign keys and hash chain.
+func (b *bench) runsBaseline(ctx context.Context, db string, legs []shipment.Leg, slot time.Time, full bool) (runsSide, error) {
 	var side runsSide
 	err := withConn(ctx, b.cluster.ConnString(db), func(conn *pgx.Conn) error {
-		if fks {
+		if full {
 			if err := addBaselineFKs(ctx, conn); err != nil {
 				return err
 			}
+			if err := addBaselineChain(ctx, conn); err != nil {
+				return err
+			}
+		} else if _, err := conn.Exec(ctx, `ALTER TABLE b_events ALTER COLUMN hash DROP NOT NULL`); err != nil {
+			// The bare baseline computes no hash.
+			return err
 		}
 		if err := warmAndCheckpoint(ctx, conn, "b_"); err != nil {
 			return err
@@ -809,7 +852,7 @@ func printRunsReport(w io.Writer, r *runsResult) {
 	}
 	row("baseline: plain set-based SQL into b_* (LIKE … INCLUDING ALL), 1 statement per table, 1 transaction (informational)", r.BaselineS, r.Baseline)
 	row(fmt.Sprintf("service: ledger.MakeRun × %d legs, one after another", r.Legs), r.SequentialS, r.Sequential)
-	row("baseline+FK: the baseline with the service tables' foreign keys", r.BaselineFKS, r.BaselineFK)
+	row("baseline+FK+hash: the baseline with the service tables' foreign keys and hash chain (same triggers, on b_*)", r.BaselineFKS, r.BaselineFK)
 	row(fmt.Sprintf("service: jobs.MakeRuns × %d legs, %d workers, as the scheduler makes them (informational)", r.Legs, r.Workers), r.ParallelS, r.Parallel)
 	tw.Flush()
 	runMs := func(rs []runsSide) string {
@@ -822,13 +865,13 @@ func printRunsReport(w io.Writer, r *runsResult) {
 	fmt.Fprintf(w, "  one MakeRun call (%d parcels), one leg after another: %s\n", r.Parcels/max(r.Legs, 1),
 		runMs(r.Sequential))
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "  ratio service (one leg after another) / baseline+FK\t%.2f\ttarget ≤ %.1f\t%s\n", r.RatioFK, r.Target,
+	fmt.Fprintf(tw, "  ratio service (one leg after another) / baseline+FK+hash\t%.2f\ttarget ≤ %.1f\t%s\n", r.RatioFK, r.Target,
 		passFail(r.Pass))
 	fmt.Fprintf(tw, "  ratio service (one leg after another) / baseline\t%.2f\t(informational)\n", r.Ratio)
 	fmt.Fprintf(tw, "  ratio service (scheduler, %d workers) / baseline\t%.2f\t(informational)\n", r.Workers, r.RatioPar)
 	tw.Flush()
 	fmt.Fprintf(w, "  same shape: b_x is CREATE TABLE b_x (LIKE x INCLUDING ALL) for %s: same columns, defaults, identity,\n"+
-		"  CHECKs and indexes (GIN on path, partial parcels_waiting, …); no foreign keys, no triggers\n", strings.Join(runsTables, ", "))
+		"  CHECKs and indexes (GIN on path, partial parcels_waiting, …); baseline+FK+hash adds the foreign keys and the chain triggers\n", strings.Join(runsTables, ", "))
 	fmt.Fprintf(w, "  the service's tables' triggers: %s\n", strings.Join(r.Triggers, "; "))
 	fmt.Fprintf(w, "  the service's tables' foreign keys (%d; baseline+FK adds them to b_*):\n", len(r.ForeignKeys))
 	for _, f := range r.ForeignKeys {
