@@ -756,7 +756,7 @@ func (b *bench) runsExplain(ctx context.Context, legs []shipment.Leg, slot time.
 		return nil, err
 	}
 	defer func() { _ = b.dropDatabase(ctx, db) }()
-	b.logf("EXPLAIN ANALYZE of MakeRunSQL (leg %s → %s) and of the baseline statements (all legs)", legs[0].From, legs[0].To)
+	b.logf("EXPLAIN ANALYZE of MakeRunSQL (leg %s → %s) and of the baseline+FK+hash statements (all legs)", legs[0].From, legs[0].To)
 	var out []string
 	explain := func(tx pgx.Tx, title, sql string, args ...any) error {
 		rows, err := tx.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS, WAL) "+sql, args...)
@@ -776,6 +776,14 @@ func (b *bench) runsExplain(ctx context.Context, legs []shipment.Leg, slot time.
 			return err
 		}
 		if err := warmAndCheckpoint(ctx, conn, "b_"); err != nil {
+			return err
+		}
+		// The baseline statements as the target compares them: with the
+		// service's foreign keys and hash chain.
+		if err := addBaselineFKs(ctx, conn); err != nil {
+			return err
+		}
+		if err := addBaselineChain(ctx, conn); err != nil {
 			return err
 		}
 		now := time.Now().UTC().Truncate(time.Microsecond)
