@@ -16,7 +16,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/changchun-gov/courier/integrations/manual"
 	"github.com/changchun-gov/courier/internal/embeddedpg"
@@ -350,7 +352,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		default:
 		}
 	}}
-	sched, err := jobs.New(pool, ledger, routes, manual.Carrier{}, log, now)
+	sched, err := jobs.New(riverpgxv5.New(pool), ledger, routes, manual.Carrier{}, log, now)
 	if err != nil {
 		return err
 	}
@@ -371,10 +373,10 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	}
 	app, err := web.New(web.Deps{
 		Ledger: ledger, Accounts: users, Ref: ref, Throttle: throttle, Labels: printer, Catalog: cat, Log: log,
-		Runs:      &runsAPI{ledger: ledger, routes: routes, sched: sched},
+		Runs:      &jobs.Operations[pgx.Tx]{Store: ledger, Routes: routes, Sites: ref, Sched: sched},
 		Settings:  &postgres.Settings{Pool: pool, Ref: ref, Now: now},
 		Slots:     ledger,
-		Integrity: &integrityAPI{ledger: ledger, sched: sched},
+		Integrity: &jobs.Integrity[pgx.Tx]{Store: ledger, Sched: sched},
 		PublicURL: cfg.PublicURL, Version: version(), ProxyHeader: cfg.ProxyHeader, TrustedProxies: cfg.TrustedProxies,
 		TrackFree: cfg.TrackFree, TrackHard: cfg.TrackHard, Sleep: sleep,
 		Unavailable: postgres.Unavailable,
