@@ -34,7 +34,7 @@ func journeyOfEveryKind(t *testing.T, b *bundle) string {
 	b.mustScan(t, "courier", no, shipment.ActPickup, "D-SW", shipment.InTransit)
 	b.mustScan(t, "staff", no, shipment.ActReceive, "CC-WIN", shipment.Arrived)
 	b.mustScan(t, "staff", no, shipment.ActShelve, "CC-WIN", shipment.Ready)
-	if rep, err := b.ledger.Deliver(b.ctx, postgres.Delivery{Gateway: &sink{}}, 10); err != nil || rep.Sent != 1 {
+	if rep, err := b.ledger.Deliver(b.ctx, tracking.Delivery{Gateway: &sink{}}, 10); err != nil || rep.Sent != 1 {
 		t.Fatalf("deliver: %+v %v", rep, err)
 	}
 	b.mustScan(t, "staff", no, shipment.ActCollect, "CC-WIN", shipment.Collected,
