@@ -63,23 +63,23 @@ type Throttle interface {
 }
 
 // Operations covers routes, consolidation runs, the calendar and the
-// scheduled jobs. Views are returned as values that encode to JSON.
+// scheduled jobs.
 type Operations interface {
 	Legs(ctx context.Context) ([]shipment.Leg, error)
 	Path(ctx context.Context, from, to string) ([]string, error)
 	SaveLeg(ctx context.Context, by shipment.Actor, l shipment.Leg) (shipment.Leg, error)
-	RunLegNow(ctx context.Context, a shipment.Actor, legID int64) (any, error)
-	Runs(ctx context.Context, a shipment.Actor, site, status string, limit int) (any, error)
-	Run(ctx context.Context, a shipment.Actor, no string) (any, error)
-	CloseRun(ctx context.Context, a shipment.Actor, no string) (any, error)
+	RunLegNow(ctx context.Context, a shipment.Actor, legID int64) (*tracking.RunView, error)
+	Runs(ctx context.Context, a shipment.Actor, site, status string, limit int) ([]tracking.RunView, error)
+	Run(ctx context.Context, a shipment.Actor, no string) (*tracking.RunView, error)
+	CloseRun(ctx context.Context, a shipment.Actor, no string) (tracking.CloseResult, error)
 	Manifest(ctx context.Context, a shipment.Actor, no string) (labels.Manifest, error)
 	BagLabel(ctx context.Context, a shipment.Actor, no string) (labels.BagLabel, error)
 	Calendar(ctx context.Context) (map[string]string, error)
 	SetCalendarDay(ctx context.Context, by shipment.Actor, day, kind, note string) error
-	Jobs(ctx context.Context) (any, error)
-	SaveJob(ctx context.Context, by shipment.Actor, name string, enabled bool, schedule string, params []byte) (any, error)
-	JobRuns(ctx context.Context, name string, limit int) (any, error)
-	RunJobNow(ctx context.Context, name string) (any, error)
+	Jobs(ctx context.Context) (tracking.JobsView, error)
+	SaveJob(ctx context.Context, by shipment.Actor, name string, enabled bool, schedule string, params []byte) (tracking.JobSetting, error)
+	JobRuns(ctx context.Context, name string, limit int) ([]tracking.JobRun, error)
+	RunJobNow(ctx context.Context, name string) (tracking.JobRun, error)
 }
 
 // Settings edits the sites (with their hall settings) and reads the audit
@@ -94,9 +94,9 @@ type Settings interface {
 // verify.range_reversed, verify.range_empty, parcel.not_found,
 // verify.not_found.
 type Integrity interface {
-	Digests(ctx context.Context, from, to string) (any, error)
-	StartVerify(ctx context.Context, a shipment.Actor, from, to, waybill string) (any, error)
-	VerifyRun(ctx context.Context, id int64) (any, error)
+	Digests(ctx context.Context, from, to string) ([]tracking.DigestView, error)
+	StartVerify(ctx context.Context, a shipment.Actor, from, to, waybill string) (tracking.VerifyRun, error)
+	VerifyRun(ctx context.Context, id int64) (tracking.VerifyRun, error)
 }
 
 // Deps is everything the handlers need.

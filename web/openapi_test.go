@@ -19,7 +19,6 @@ import (
 	"github.com/changchun-gov/courier/internal/apperr"
 	"github.com/changchun-gov/courier/internal/i18n"
 	"github.com/changchun-gov/courier/internal/openapitest"
-	"github.com/changchun-gov/courier/internal/postgres"
 	"github.com/changchun-gov/courier/internal/schedule"
 	"github.com/changchun-gov/courier/labels"
 	"github.com/changchun-gov/courier/shipment"
@@ -280,7 +279,7 @@ func refCertType(code string) bool { return slices.Contains(refCertTypes, code) 
 // jobNames are the names of the scheduled jobs, as the service seeds them.
 func jobNames() []string {
 	var out []string
-	for _, j := range postgres.DefaultJobs {
+	for _, j := range tracking.DefaultJobs {
 		out = append(out, j.Name)
 	}
 	return out
@@ -529,7 +528,7 @@ func TestOpenAPIRequestExamplesAreAccepted(t *testing.T) {
 				t.Errorf("schedule %q: %v", r.Schedule, err)
 			}
 			if len(r.Params) > 0 {
-				var p postgres.JobParams
+				var p tracking.JobParams
 				if err := decodeStrict(r.Params, &p); err != nil {
 					t.Errorf("params %s: %v", r.Params, err)
 				}
@@ -717,24 +716,24 @@ func TestOpenAPISchemasMatchTheTypes(t *testing.T) {
 		{"Place", reflect.TypeOf(tracking.Place{}), true},
 		{"LegRequest", reflect.TypeOf(legRequest{}), false},
 		{"Leg", reflect.TypeOf(shipment.Leg{}), true},
-		{"RunView", reflect.TypeOf(postgres.RunView{}), true},
-		{"RunItem", reflect.TypeOf(postgres.RunItem{}), true},
-		{"Booking", reflect.TypeOf(postgres.Booking{}), true},
-		{"CloseResult", reflect.TypeOf(postgres.CloseResult{}), true},
+		{"RunView", reflect.TypeOf(tracking.RunView{}), true},
+		{"RunItem", reflect.TypeOf(tracking.RunItem{}), true},
+		{"Booking", reflect.TypeOf(tracking.RunBookingStatus{}), true},
+		{"CloseResult", reflect.TypeOf(tracking.CloseResult{}), true},
 		{"CalendarDayRequest", reflect.TypeOf(calendarRequest{}), false},
 		{"JobRequest", reflect.TypeOf(jobRequest{}), false},
-		{"JobParams", reflect.TypeOf(postgres.JobParams{}), false},
-		{"JobSetting", reflect.TypeOf(postgres.JobSetting{}), true},
-		{"JobRun", reflect.TypeOf(postgres.JobRun{}), true},
+		{"JobParams", reflect.TypeOf(tracking.JobParams{}), false},
+		{"JobSetting", reflect.TypeOf(tracking.JobSetting{}), true},
+		{"JobRun", reflect.TypeOf(tracking.JobRun{}), true},
 		{"HallSlots", reflect.TypeOf(shipment.HallSlots{}), true},
 		{"HallSlotsRequest", reflect.TypeOf(slotsRequest{}), false},
-		{"Digest", reflect.TypeOf(postgres.DigestView{}), false},
+		{"Digest", reflect.TypeOf(tracking.DigestView{}), false},
 		{"VerifyRequest", reflect.TypeOf(verifyRequest{}), false},
-		{"VerifyScope", reflect.TypeOf(postgres.VerifyScope{}), false},
-		{"VerifyRun", reflect.TypeOf(postgres.VerifyRun{}), true},
-		{"VerifyReport", reflect.TypeOf(postgres.VerifyReport{}), true},
-		{"VerifyBreak", reflect.TypeOf(postgres.VerifyBreak{}), true},
-		{"DigestBreak", reflect.TypeOf(postgres.DigestBreak{}), true},
+		{"VerifyScope", reflect.TypeOf(tracking.VerifyScope{}), false},
+		{"VerifyRun", reflect.TypeOf(tracking.VerifyRun{}), true},
+		{"VerifyReport", reflect.TypeOf(tracking.VerifyReport{}), true},
+		{"VerifyBreak", reflect.TypeOf(tracking.VerifyBreak{}), true},
+		{"DigestBreak", reflect.TypeOf(tracking.DigestBreak{}), true},
 		{"ErrorBody", reflect.TypeOf(ErrorBody{}), true},
 		{"ErrorDetail", reflect.TypeOf(ErrorDetail{}), true},
 	} {
@@ -877,16 +876,16 @@ var (
 	fakeLeg = shipment.Leg{ID: 12, From: "D-SW", To: "CC-HUB", Schedule: "30 9,14 * * *", SLAHours: 24, Active: true}
 )
 
-func fakeRun() *postgres.RunView {
+func fakeRun() *tracking.RunView {
 	picked, arrived := fakeAt.Add(35*time.Minute), fakeAt.Add(102*time.Minute)
-	return &postgres.RunView{RunNo: "CR48172039561280", BagNo: "CB73059182644075", SealNo: "FQ0481726395", LegID: 12,
+	return &tracking.RunView{RunNo: "CR48172039561280", BagNo: "CB73059182644075", SealNo: "FQ0481726395", LegID: 12,
 		FromSite: "D-SW", ToSite: "CC-HUB", Slot: fakeAt, Status: "arrived", ParcelCount: 2, CreatedAt: fakeAt.Add(2 * time.Second),
 		PickedUpAt: &picked, ArrivedAt: &arrived}
 }
 
-func fakeJobRun(name string) postgres.JobRun {
+func fakeJobRun(name string) tracking.JobRun {
 	done := fakeAt.Add(3 * time.Second)
-	return postgres.JobRun{ID: 418, Name: name, StartedAt: fakeAt, FinishedAt: &done, Outcome: "ok", Affected: 1,
+	return tracking.JobRun{ID: 418, Name: name, StartedAt: fakeAt, FinishedAt: &done, Outcome: "ok", Affected: 1,
 		Detail: json.RawMessage(`{"waybill_nos":["CP2026031500417N"]}`)}
 }
 
@@ -900,31 +899,31 @@ func (fakeOps) SaveLeg(_ context.Context, _ shipment.Actor, l shipment.Leg) (shi
 	}
 	return l, nil
 }
-func (fakeOps) RunLegNow(context.Context, shipment.Actor, int64) (any, error) {
+func (fakeOps) RunLegNow(context.Context, shipment.Actor, int64) (*tracking.RunView, error) {
 	r := fakeRun()
 	r.Status, r.PickedUpAt, r.ArrivedAt = "sealed", nil, nil
 	return r, nil
 }
-func (fakeOps) Runs(context.Context, shipment.Actor, string, string, int) (any, error) {
-	return []postgres.RunView{*fakeRun()}, nil
+func (fakeOps) Runs(context.Context, shipment.Actor, string, string, int) ([]tracking.RunView, error) {
+	return []tracking.RunView{*fakeRun()}, nil
 }
-func (fakeOps) Run(context.Context, shipment.Actor, string) (any, error) {
+func (fakeOps) Run(context.Context, shipment.Actor, string) (*tracking.RunView, error) {
 	r := fakeRun()
 	seen := fakeAt.Add(104 * time.Minute)
-	r.Items = []postgres.RunItem{
+	r.Items = []tracking.RunItem{
 		{WaybillNo: "CP2026031500417N", Status: shipment.Arrived, SeenAt: &seen, Outcome: "received"},
 		{WaybillNo: "CP2026031500418L", Status: shipment.InTransit},
 	}
 	r.Extras = []string{"CP2026031500420Z"}
 	booked := fakeAt.Add(4 * time.Second)
-	r.Booking = &postgres.Booking{Carrier: "manual", Status: "booked", CarrierRef: "MANUAL-" + r.RunNo, BookedAt: &booked}
+	r.Booking = &tracking.RunBookingStatus{Carrier: "manual", Status: "booked", CarrierRef: "MANUAL-" + r.RunNo, BookedAt: &booked}
 	return r, nil
 }
-func (fakeOps) CloseRun(context.Context, shipment.Actor, string) (any, error) {
+func (fakeOps) CloseRun(context.Context, shipment.Actor, string) (tracking.CloseResult, error) {
 	r := fakeRun()
 	closed := fakeAt.Add(130 * time.Minute)
 	r.Status, r.ClosedAt = "closed", &closed
-	return postgres.CloseResult{Run: r, Received: []string{"CP2026031500417N"}, Missing: []string{"CP2026031500418L"},
+	return tracking.CloseResult{Run: r, Received: []string{"CP2026031500417N"}, Missing: []string{"CP2026031500418L"},
 		Extras: []string{}}, nil
 }
 func (fakeOps) Manifest(context.Context, shipment.Actor, string) (labels.Manifest, error) {
@@ -944,24 +943,26 @@ func (fakeOps) Calendar(context.Context) (map[string]string, error) {
 func (fakeOps) SetCalendarDay(context.Context, shipment.Actor, string, string, string) error {
 	return nil
 }
-func (fakeOps) Jobs(context.Context) (any, error) {
-	settings := make([]postgres.JobSetting, len(postgres.DefaultJobs))
-	for i, j := range postgres.DefaultJobs {
+func (fakeOps) Jobs(context.Context) (tracking.JobsView, error) {
+	settings := make([]tracking.JobSetting, len(tracking.DefaultJobs))
+	for i, j := range tracking.DefaultJobs {
 		j.UpdatedAt = fakeAt
 		settings[i] = j
 	}
-	return map[string]any{"items": settings, "recent_runs": []postgres.JobRun{fakeJobRun("reminder")}}, nil
+	return tracking.JobsView{Items: settings, RecentRuns: []tracking.JobRun{fakeJobRun("reminder")}}, nil
 }
-func (fakeOps) SaveJob(_ context.Context, _ shipment.Actor, name string, enabled bool, spec string, params []byte) (any, error) {
+func (fakeOps) SaveJob(_ context.Context, _ shipment.Actor, name string, enabled bool, spec string, params []byte) (tracking.JobSetting, error) {
 	if len(params) == 0 {
 		params = []byte(`{}`)
 	}
-	return postgres.JobSetting{Name: name, Enabled: enabled, Schedule: spec, Params: params, UpdatedAt: fakeAt}, nil
+	return tracking.JobSetting{Name: name, Enabled: enabled, Schedule: spec, Params: params, UpdatedAt: fakeAt}, nil
 }
-func (fakeOps) JobRuns(_ context.Context, name string, _ int) (any, error) {
-	return []postgres.JobRun{fakeJobRun(name)}, nil
+func (fakeOps) JobRuns(_ context.Context, name string, _ int) ([]tracking.JobRun, error) {
+	return []tracking.JobRun{fakeJobRun(name)}, nil
 }
-func (fakeOps) RunJobNow(_ context.Context, name string) (any, error) { return fakeJobRun(name), nil }
+func (fakeOps) RunJobNow(_ context.Context, name string) (tracking.JobRun, error) {
+	return fakeJobRun(name), nil
+}
 
 // fakeSettings edits a reference hall and answers the audit log with one entry.
 type fakeSettings struct{}

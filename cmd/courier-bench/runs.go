@@ -670,7 +670,7 @@ func (b *bench) runsService(ctx context.Context, db string, legs []shipment.Leg,
 			due[i] = jobs.Due{Leg: l, Slot: slot}
 		}
 		c0, start := takeCPU(), time.Now()
-		made, err := jobs.MakeRuns(ctx, ledger, due, workers, nil)
+		made, err := jobs.MakeRuns[pgx.Tx](ctx, ledger, due, workers, nil)
 		side.Seconds, side.CPU = time.Since(start).Seconds(), c0.until(takeCPU())
 		if err != nil {
 			return side, err

@@ -16,9 +16,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/changchun-gov/courier/integrations/manual"
+	"github.com/changchun-gov/courier/internal/delivery"
 	"github.com/changchun-gov/courier/internal/embeddedpg"
 	"github.com/changchun-gov/courier/internal/i18n"
 	"github.com/changchun-gov/courier/internal/jobs"
@@ -350,7 +353,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		default:
 		}
 	}}
-	sched, err := jobs.New(pool, ledger, routes, manual.Carrier{}, log, now)
+	sched, err := jobs.New(riverpgxv5.New(pool), ledger, routes, manual.Carrier{}, log, now)
 	if err != nil {
 		return err
 	}
@@ -371,10 +374,10 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	}
 	app, err := web.New(web.Deps{
 		Ledger: ledger, Accounts: users, Ref: ref, Throttle: throttle, Labels: printer, Catalog: cat, Log: log,
-		Runs:      &runsAPI{ledger: ledger, routes: routes, sched: sched},
+		Runs:      &jobs.Operations[pgx.Tx]{Store: ledger, Routes: routes, Sites: ref, Sched: sched},
 		Settings:  &postgres.Settings{Pool: pool, Ref: ref, Now: now},
 		Slots:     ledger,
-		Integrity: &integrityAPI{ledger: ledger, sched: sched},
+		Integrity: &jobs.Integrity[pgx.Tx]{Store: ledger, Sched: sched},
 		PublicURL: cfg.PublicURL, Version: version(), ProxyHeader: cfg.ProxyHeader, TrustedProxies: cfg.TrustedProxies,
 		TrackFree: cfg.TrackFree, TrackHard: cfg.TrackHard, Sleep: sleep,
 		Unavailable: postgres.Unavailable,
@@ -399,14 +402,19 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	}
 	// No SMS gateway exists yet (a later issue brings one): SMS stay queued,
 	// marked no_gateway, and nothing is called sent.
-	delivery := postgres.Delivery{Render: renderSMS(cat)}
+	outbox := &delivery.Worker{Outbox: ledger, Delivery: tracking.Delivery{Render: delivery.RenderSMS(cat)}, Kick: kick, Log: log}
 	log.Warn("no SMS gateway configured: SMS to citizens stay queued (GET /api/v1/messages shows them)")
 	var wg sync.WaitGroup
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		dispatch(bg, ledger, throttle, delivery, kick, log)
+		outbox.Run(bg)
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		every(bg, time.Hour, "prune throttle", throttle.Prune, log)
 	}()
 	wg.Add(1)
 	go func() {
@@ -456,8 +464,6 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	return err
 }
 
-// dispatch delivers outbox messages after commits (kicked) and every few
-// seconds (for messages whose earlier try failed or whose instance died).
 // testHooks let a test drive one service's clock and make its delays
 // return at once; run looks for them in its context (never set outside
 // tests).
@@ -468,46 +474,18 @@ type testHooks struct {
 
 type testHooksKey struct{}
 
-func dispatch(ctx context.Context, l *postgres.Ledger, th *postgres.Throttle, d postgres.Delivery, kick <-chan struct{}, log *slog.Logger) {
-	tick := time.NewTicker(5 * time.Second)
-	defer tick.Stop()
-	prune := time.NewTicker(time.Hour)
-	defer prune.Stop()
+// every calls fn every d until ctx ends, logging its errors as what.
+func every(ctx context.Context, d time.Duration, what string, fn func(context.Context) error, log *slog.Logger) {
+	t := time.NewTicker(d)
+	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-prune.C:
-			if err := th.Prune(ctx); err != nil && ctx.Err() == nil {
-				log.Warn("prune throttle", "err", err)
-			}
-			continue
-		case <-kick:
-		case <-tick.C:
+		case <-t.C:
 		}
-		rep, err := l.Deliver(ctx, d, 100)
-		if err != nil && ctx.Err() == nil {
-			log.Warn("outbox delivery", "err", err)
+		if err := fn(ctx); err != nil && ctx.Err() == nil {
+			log.Warn(what, "err", err)
 		}
-		if rep.Failed > 0 {
-			log.Warn("outbox: messages failed and will not be retried (see GET /api/v1/messages)", "failed", rep.Failed)
-		}
-	}
-}
-
-// renderSMS fills a message's text from its template in the Chinese
-// catalog; a template the catalog does not know is an error.
-func renderSMS(cat *i18n.Catalog) func(m *tracking.Message) error {
-	return func(m *tracking.Message) error {
-		args := make(map[string]any, len(m.Params))
-		for k, v := range m.Params {
-			args[k] = v
-		}
-		text := cat.T(i18n.Chinese, m.Template, args)
-		if !strings.HasPrefix(m.Template, "sms.") || text == m.Template {
-			return fmt.Errorf("unknown SMS template %q", m.Template)
-		}
-		m.Text = text
-		return nil
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/changchun-gov/courier/internal/apperr"
 	"github.com/changchun-gov/courier/internal/i18n"
 	"github.com/changchun-gov/courier/internal/postgres"
+	"github.com/changchun-gov/courier/tracking"
 )
 
 // exitBroken is verify's exit status when the log does not hold (1 is any
@@ -25,7 +26,7 @@ var errBroken = errors.New("the event log does not verify")
 func verifyCmd(ctx context.Context, cfg *Config, log *slog.Logger, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	var scope postgres.VerifyScope
+	var scope tracking.VerifyScope
 	fs.StringVar(&scope.From, "from", "", "first day (YYYY-MM-DD, Beijing time)")
 	fs.StringVar(&scope.To, "to", "", "last day (YYYY-MM-DD, Beijing time)")
 	fs.StringVar(&scope.Waybill, "parcel", "", "one parcel's waybill number")

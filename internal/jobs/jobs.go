@@ -11,6 +11,10 @@
 // that follows a claim (the courier booking, a job's run) goes through River,
 // the PostgreSQL job queue, enqueued in the same transaction, with retries
 // and backoff.
+//
+// The package defines what it needs of the database as interfaces over the
+// database's transaction type TTx (Store, OpsStore, IntegrityStore, Routes);
+// internal/postgres implements them with pgx.Tx, and keeps all the SQL.
 package jobs
 
 import (
@@ -21,16 +25,63 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/riverdriver"
 
-	"github.com/changchun-gov/courier/internal/postgres"
+	"github.com/changchun-gov/courier/internal/apperr"
 	"github.com/changchun-gov/courier/internal/schedule"
 	"github.com/changchun-gov/courier/shipment"
 	"github.com/changchun-gov/courier/tracking"
 )
+
+// RunMaker makes the run of one leg for one slot, calling hook in the
+// transaction that made it. A slot already made answers
+// tracking.ErrSlotTaken; a slot with nothing waiting, a nil run.
+type RunMaker[TTx any] interface {
+	MakeRun(ctx context.Context, leg shipment.Leg, slot time.Time, madeBy string,
+		hook func(ctx context.Context, tx TTx, runID int64) error) (*tracking.RunView, error)
+}
+
+// JobStore records the jobs' runs and does their work, each job a few
+// set-based statements.
+type JobStore interface {
+	// JobParams reads a job's parameters. Errors: job.not_found.
+	JobParams(ctx context.Context, name string) (tracking.JobParams, error)
+	StartJobRun(ctx context.Context, name string) (tracking.JobRun, error)
+	// FinishJobRun records what the run did and fills run as the history
+	// shows it.
+	FinishJobRun(ctx context.Context, run *tracking.JobRun, rep tracking.JobReport, jerr error) error
+	RemindReady(ctx context.Context, firstAfter, every time.Duration) (tracking.JobReport, error)
+	ReturnExpired(ctx context.Context) (tracking.JobReport, error)
+	AlertSLA(ctx context.Context) (tracking.JobReport, error)
+	PurgePersonal(ctx context.Context, after time.Duration) (tracking.JobReport, error)
+	MakeDigests(ctx context.Context) (tracking.JobReport, error)
+}
+
+// Store is what the scheduler and its workers need of the database. A claim
+// and the job it enqueues commit together: the store calls back in its
+// transaction.
+type Store[TTx any] interface {
+	RunMaker[TTx]
+	JobStore
+	Calendar(ctx context.Context) (map[string]string, error)
+	JobSettings(ctx context.Context) ([]tracking.JobSetting, error)
+	// ClaimJobSlot claims a job's slot once across instances, calling then
+	// in the claiming transaction; false: claimed already.
+	ClaimJobSlot(ctx context.Context, name string, slot time.Time, then func(ctx context.Context, tx TTx) error) (bool, error)
+	// QueueVerify records a check of the event log, calling then with its
+	// id in the same transaction.
+	QueueVerify(ctx context.Context, requestedBy string, s tracking.VerifyScope,
+		then func(ctx context.Context, tx TTx, id int64) error) (tracking.VerifyRun, error)
+	RunQueuedVerify(ctx context.Context, id int64) error
+	RunBooking(ctx context.Context, runID int64) (tracking.Booking, string, error)
+	MarkBooking(ctx context.Context, runID int64, carrier, ref string, bookErr error) error
+}
+
+// LegLister lists the legs of the route network.
+type LegLister interface {
+	Legs(ctx context.Context) ([]shipment.Leg, error)
+}
 
 // BookRunArgs asks for the courier booking of a run.
 type BookRunArgs struct {
@@ -57,40 +108,34 @@ type VerifyArgs struct {
 // Kind names the job in River.
 func (VerifyArgs) Kind() string { return "verify" }
 
-type verifyWorker struct {
+type verifyWorker[TTx any] struct {
 	river.WorkerDefaults[VerifyArgs]
-	ledger *postgres.Ledger
+	store Store[TTx]
 }
 
-func (w *verifyWorker) Work(ctx context.Context, job *river.Job[VerifyArgs]) error {
-	return w.ledger.RunQueuedVerify(ctx, job.Args.ID)
+func (w *verifyWorker[TTx]) Work(ctx context.Context, job *river.Job[VerifyArgs]) error {
+	return w.store.RunQueuedVerify(ctx, job.Args.ID)
 }
 
-func (w *verifyWorker) Timeout(*river.Job[VerifyArgs]) time.Duration { return time.Hour }
+func (w *verifyWorker[TTx]) Timeout(*river.Job[VerifyArgs]) time.Duration { return time.Hour }
 
 // StartVerify queues a check of the event log (chains and digests) for any
-// instance's queue to run; its result is read with Ledger.VerifyRunByID.
-func (s *Service) StartVerify(ctx context.Context, requestedBy string, scope postgres.VerifyScope) (postgres.VerifyRun, error) {
-	var run postgres.VerifyRun
-	err := postgres.WithTx(ctx, s.Ledger.Pool, func(tx pgx.Tx) error {
-		var err error
-		if run, err = s.Ledger.QueueVerify(ctx, tx, requestedBy, scope); err != nil {
-			return err
-		}
-		_, err = s.River.InsertTx(ctx, tx, VerifyArgs{ID: run.ID}, &river.InsertOpts{MaxAttempts: 3})
+// instance's queue to run; its result is read with Integrity.VerifyRun.
+func (s *Service[TTx]) StartVerify(ctx context.Context, requestedBy string, scope tracking.VerifyScope) (tracking.VerifyRun, error) {
+	return s.Store.QueueVerify(ctx, requestedBy, scope, func(ctx context.Context, tx TTx, id int64) error {
+		_, err := s.River.InsertTx(ctx, tx, VerifyArgs{ID: id}, &river.InsertOpts{MaxAttempts: 3})
 		return err
 	})
-	return run, err
 }
 
-type bookRunWorker struct {
+type bookRunWorker[TTx any] struct {
 	river.WorkerDefaults[BookRunArgs]
-	ledger  *postgres.Ledger
+	store   Store[TTx]
 	carrier tracking.Carrier
 }
 
-func (w *bookRunWorker) Work(ctx context.Context, job *river.Job[BookRunArgs]) error {
-	b, status, err := w.ledger.RunBooking(ctx, job.Args.RunID)
+func (w *bookRunWorker[TTx]) Work(ctx context.Context, job *river.Job[BookRunArgs]) error {
+	b, status, err := w.store.RunBooking(ctx, job.Args.RunID)
 	if err != nil {
 		return err
 	}
@@ -98,23 +143,23 @@ func (w *bookRunWorker) Work(ctx context.Context, job *river.Job[BookRunArgs]) e
 		return nil
 	}
 	ref, berr := w.carrier.Book(ctx, b)
-	if err := w.ledger.MarkBooking(ctx, job.Args.RunID, w.carrier.Name(), ref, berr); err != nil {
+	if err := w.store.MarkBooking(ctx, job.Args.RunID, w.carrier.Name(), ref, berr); err != nil {
 		return err
 	}
 	return berr
 }
 
-type housekeepingWorker struct {
+type housekeepingWorker[TTx any] struct {
 	river.WorkerDefaults[HousekeepingArgs]
-	ledger *postgres.Ledger
+	store Store[TTx]
 }
 
-func (w *housekeepingWorker) Work(ctx context.Context, job *river.Job[HousekeepingArgs]) error {
-	_, err := w.ledger.RunJob(ctx, job.Args.Name)
+func (w *housekeepingWorker[TTx]) Work(ctx context.Context, job *river.Job[HousekeepingArgs]) error {
+	_, err := RunJob(ctx, w.store, job.Args.Name)
 	return err
 }
 
-func (w *housekeepingWorker) Timeout(*river.Job[HousekeepingArgs]) time.Duration {
+func (w *housekeepingWorker[TTx]) Timeout(*river.Job[HousekeepingArgs]) time.Duration {
 	return 30 * time.Minute
 }
 
@@ -132,10 +177,11 @@ type Due struct {
 // MakeRuns makes the runs of the due slots, workers at a time. Slots another
 // instance already made are skipped; empty slots make no run. It returns the
 // runs made and the errors joined.
-func MakeRuns(ctx context.Context, l *postgres.Ledger, due []Due, workers int, hook postgres.RunHook) ([]postgres.RunView, error) {
+func MakeRuns[TTx any](ctx context.Context, l RunMaker[TTx], due []Due, workers int,
+	hook func(ctx context.Context, tx TTx, runID int64) error) ([]tracking.RunView, error) {
 	var (
 		mu   sync.Mutex
-		made []postgres.RunView
+		made []tracking.RunView
 		errs []error
 		wg   sync.WaitGroup
 	)
@@ -148,7 +194,7 @@ func MakeRuns(ctx context.Context, l *postgres.Ledger, due []Due, workers int, h
 				run, err := l.MakeRun(ctx, d.Leg, d.Slot, "schedule", hook)
 				mu.Lock()
 				switch {
-				case errors.Is(err, postgres.ErrSlotTaken):
+				case errors.Is(err, tracking.ErrSlotTaken):
 				case err != nil:
 					errs = append(errs, fmt.Errorf("leg %d slot %s: %w", d.Leg.ID, d.Slot.Format(time.RFC3339), err))
 				case run != nil:
@@ -167,29 +213,30 @@ func MakeRuns(ctx context.Context, l *postgres.Ledger, due []Due, workers int, h
 }
 
 // Service is the scheduler of one instance.
-type Service struct {
-	Ledger   *postgres.Ledger
-	Routes   *postgres.Routes
-	River    *river.Client[pgx.Tx]
+type Service[TTx any] struct {
+	Store    Store[TTx]
+	Routes   LegLister
+	River    *river.Client[TTx]
 	Log      *slog.Logger
 	Now      func() time.Time
 	Interval time.Duration // how often the instance asks what is due (15 s); 0: never
 }
 
-// New builds the River client with the workers; Start starts it.
-func New(pool *pgxpool.Pool, ledger *postgres.Ledger, routes *postgres.Routes, carrier tracking.Carrier,
-	log *slog.Logger, now func() time.Time) (*Service, error) {
+// New builds the River client on driver (riverpgxv5 on the service's pool)
+// with the workers; Start starts it.
+func New[TTx any](driver riverdriver.Driver[TTx], store Store[TTx], routes LegLister, carrier tracking.Carrier,
+	log *slog.Logger, now func() time.Time) (*Service[TTx], error) {
 	workers := river.NewWorkers()
-	if err := river.AddWorkerSafely(workers, &bookRunWorker{ledger: ledger, carrier: carrier}); err != nil {
+	if err := river.AddWorkerSafely(workers, &bookRunWorker[TTx]{store: store, carrier: carrier}); err != nil {
 		return nil, err
 	}
-	if err := river.AddWorkerSafely(workers, &housekeepingWorker{ledger: ledger}); err != nil {
+	if err := river.AddWorkerSafely(workers, &housekeepingWorker[TTx]{store: store}); err != nil {
 		return nil, err
 	}
-	if err := river.AddWorkerSafely(workers, &verifyWorker{ledger: ledger}); err != nil {
+	if err := river.AddWorkerSafely(workers, &verifyWorker[TTx]{store: store}); err != nil {
 		return nil, err
 	}
-	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
+	client, err := river.NewClient(driver, &river.Config{
 		Queues:        map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}},
 		Workers:       workers,
 		Logger:        log.With("component", "river"),
@@ -203,12 +250,12 @@ func New(pool *pgxpool.Pool, ledger *postgres.Ledger, routes *postgres.Routes, c
 	if err != nil {
 		return nil, fmt.Errorf("jobs: river: %w", err)
 	}
-	return &Service{Ledger: ledger, Routes: routes, River: client, Log: log, Now: now, Interval: 15 * time.Second}, nil
+	return &Service[TTx]{Store: store, Routes: routes, River: client, Log: log, Now: now, Interval: 15 * time.Second}, nil
 }
 
 // BookHook enqueues the courier booking of a run in the transaction that
 // made it.
-func (s *Service) BookHook(ctx context.Context, tx pgx.Tx, runID int64) error {
+func (s *Service[TTx]) BookHook(ctx context.Context, tx TTx, runID int64) error {
 	_, err := s.River.InsertTx(ctx, tx, BookRunArgs{RunID: runID}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}})
 	return err
 }
@@ -216,9 +263,9 @@ func (s *Service) BookHook(ctx context.Context, tx pgx.Tx, runID int64) error {
 // Tick asks what is due now and makes it: the runs of every active leg's
 // latest slot, and the housekeeping jobs' latest slots. It returns the runs
 // this instance made.
-func (s *Service) Tick(ctx context.Context) ([]postgres.RunView, error) {
+func (s *Service[TTx]) Tick(ctx context.Context) ([]tracking.RunView, error) {
 	now := s.Now()
-	days, err := s.Ledger.Calendar(ctx)
+	days, err := s.Store.Calendar(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +295,7 @@ func (s *Service) Tick(ctx context.Context) ([]postgres.RunView, error) {
 			due = append(due, Due{Leg: leg, Slot: slot})
 		}
 	}
-	made, err := MakeRuns(ctx, s.Ledger, due, RunWorkers, s.BookHook)
+	made, err := MakeRuns(ctx, s.Store, due, RunWorkers, s.BookHook)
 	for _, run := range made {
 		s.Log.Info("run made", "run_no", run.RunNo, "leg", run.LegID, "slot", run.Slot, "parcels", run.ParcelCount)
 	}
@@ -256,7 +303,7 @@ func (s *Service) Tick(ctx context.Context) ([]postgres.RunView, error) {
 	if err != nil {
 		errs = append(errs, err)
 	}
-	settings, err := s.Ledger.JobSettings(ctx)
+	settings, err := s.Store.JobSettings(ctx)
 	if err != nil {
 		return made, errors.Join(append(errs, err)...)
 	}
@@ -281,22 +328,18 @@ func (s *Service) Tick(ctx context.Context) ([]postgres.RunView, error) {
 }
 
 // claimJob claims a job's slot and enqueues its run, in one transaction.
-func (s *Service) claimJob(ctx context.Context, name string, slot time.Time) error {
-	return postgres.WithTx(ctx, s.Ledger.Pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `INSERT INTO job_slots (name, slot, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-			name, slot.UTC(), s.Now().UTC())
-		if err != nil || tag.RowsAffected() == 0 {
-			return err
-		}
-		_, err = s.River.InsertTx(ctx, tx, HousekeepingArgs{Name: name, Slot: slot.UTC()},
+func (s *Service[TTx]) claimJob(ctx context.Context, name string, slot time.Time) error {
+	_, err := s.Store.ClaimJobSlot(ctx, name, slot, func(ctx context.Context, tx TTx) error {
+		_, err := s.River.InsertTx(ctx, tx, HousekeepingArgs{Name: name, Slot: slot.UTC()},
 			&river.InsertOpts{MaxAttempts: 5, UniqueOpts: river.UniqueOpts{ByArgs: true}})
 		return err
 	})
+	return err
 }
 
 // Start starts the job queue's workers and the ticker. The ticker stops
 // when ctx is done; the workers when Stop is called.
-func (s *Service) Start(ctx context.Context) error {
+func (s *Service[TTx]) Start(ctx context.Context) error {
 	// The queue stops gracefully through Stop, not when ctx ends.
 	if err := s.River.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("jobs: start river: %w", err)
@@ -322,6 +365,49 @@ func (s *Service) Start(ctx context.Context) error {
 }
 
 // Stop stops the workers, waiting for running jobs at most until ctx ends.
-func (s *Service) Stop(ctx context.Context) error {
+func (s *Service[TTx]) Stop(ctx context.Context) error {
 	return s.River.Stop(ctx)
+}
+
+// RunJob runs a housekeeping job by name now and records the run in the
+// history. A job that fails answers its recorded run and its error.
+// Errors: job.not_found.
+func RunJob(ctx context.Context, st JobStore, name string) (tracking.JobRun, error) {
+	p, err := st.JobParams(ctx, name)
+	if err != nil {
+		return tracking.JobRun{}, err
+	}
+	var fn func(context.Context) (tracking.JobReport, error)
+	switch name {
+	case tracking.JobReminder:
+		first, every := days(p.FirstAfterDays, 3), days(p.EveryDays, 7)
+		fn = func(ctx context.Context) (tracking.JobReport, error) { return st.RemindReady(ctx, first, every) }
+	case tracking.JobReturn:
+		fn = st.ReturnExpired
+	case tracking.JobSLA:
+		fn = st.AlertSLA
+	case tracking.JobPurge:
+		after := days(p.AfterDays, 180)
+		fn = func(ctx context.Context) (tracking.JobReport, error) { return st.PurgePersonal(ctx, after) }
+	case tracking.JobDigest:
+		fn = st.MakeDigests
+	default:
+		return tracking.JobRun{}, apperr.New(apperr.NotFound, "job.not_found").With("name", name)
+	}
+	run, err := st.StartJobRun(ctx, name)
+	if err != nil {
+		return run, err
+	}
+	rep, jerr := fn(ctx)
+	if err := st.FinishJobRun(ctx, &run, rep, jerr); err != nil {
+		return run, err
+	}
+	return run, jerr
+}
+
+func days(n, def int) time.Duration {
+	if n <= 0 {
+		n = def
+	}
+	return time.Duration(n) * 24 * time.Hour
 }

@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/changchun-gov/courier/integrations/manual"
 	"github.com/changchun-gov/courier/internal/jobs"
@@ -34,7 +36,7 @@ type bundle struct {
 	clerk   shipment.Actor
 	keys    *secrets.Keys
 	ref     *postgres.RefData
-	service *jobs.Service
+	service *jobs.Service[pgx.Tx]
 }
 
 var beijing = time.FixedZone("CST", 8*3600)
@@ -62,11 +64,11 @@ func setup(t *testing.T) *bundle {
 }
 
 // instance is one more instance of the service on the same database.
-func (b *bundle) instance(t *testing.T) (*jobs.Service, *postgres.Ledger, *postgres.Routes) {
+func (b *bundle) instance(t *testing.T) (*jobs.Service[pgx.Tx], *postgres.Ledger, *postgres.Routes) {
 	t.Helper()
 	routes := &postgres.Routes{Pool: b.pool, Ref: b.ref, Now: b.clock.Now}
 	ledger := &postgres.Ledger{Pool: b.pool, Ref: b.ref, Keys: b.keys, Now: b.clock.Now, Routes: routes}
-	s, err := jobs.New(b.pool, ledger, routes, manual.Carrier{}, slog.New(slog.DiscardHandler), b.clock.Now)
+	s, err := jobs.New(riverpgxv5.New(b.pool), ledger, routes, manual.Carrier{}, slog.New(slog.DiscardHandler), b.clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +106,7 @@ const runsOfLeg = `SELECT count(*) FROM runs r JOIN legs l ON l.id = r.leg_id WH
 func TestThreeInstancesExactlyOneRunPerSlot(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	services := []*jobs.Service{b.service}
+	services := []*jobs.Service[pgx.Tx]{b.service}
 	for i := 0; i < 2; i++ {
 		s, _, _ := b.instance(t)
 		services = append(services, s)
@@ -167,7 +169,7 @@ func TestCatchUpMakesOneRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var mine []postgres.RunView
+	var mine []tracking.RunView
 	for _, r := range made {
 		if r.FromSite == "D-SW" && r.ToSite == "CC-WIN" {
 			mine = append(mine, r)
@@ -294,7 +296,7 @@ func TestHousekeepingJobs(t *testing.T) {
 	b.clock.Set(start.Add(4 * 24 * time.Hour))
 	var oldHash []byte
 	_ = b.pool.QueryRow(b.ctx, `SELECT code_hash FROM parcels WHERE waybill_no = $1`, ready).Scan(&oldHash)
-	run, err := b.ledger.RunJob(b.ctx, postgres.JobReminder)
+	run, err := jobs.RunJob(b.ctx, b.ledger, tracking.JobReminder)
 	if err != nil || run.Outcome != "ok" || run.Affected != 2 { // ready and expiring
 		t.Fatalf("reminder: %+v %v", run, err)
 	}
@@ -306,11 +308,11 @@ func TestHousekeepingJobs(t *testing.T) {
 	if n := b.count(t, `SELECT count(*) FROM outbox WHERE template = 'sms.reminder'`); n != 2 {
 		t.Fatalf("reminder messages: %d", n)
 	}
-	if run, _ := b.ledger.RunJob(b.ctx, postgres.JobReminder); run.Affected != 0 {
+	if run, _ := jobs.RunJob(b.ctx, b.ledger, tracking.JobReminder); run.Affected != 0 {
 		t.Fatalf("reminded again at once: %+v", run)
 	}
 
-	run, err = b.ledger.RunJob(b.ctx, postgres.JobReturn)
+	run, err = jobs.RunJob(b.ctx, b.ledger, tracking.JobReturn)
 	if err != nil || run.Affected != 1 {
 		t.Fatalf("return: %+v %v", run, err)
 	}
@@ -323,21 +325,21 @@ func TestHousekeepingJobs(t *testing.T) {
 		t.Fatalf("department not told: %d", n)
 	}
 
-	run, err = b.ledger.RunJob(b.ctx, postgres.JobSLA)
+	run, err = jobs.RunJob(b.ctx, b.ledger, tracking.JobSLA)
 	if err != nil || run.Affected != 1 {
 		t.Fatalf("sla: %+v %v", run, err)
 	}
 	if n := b.count(t, `SELECT count(*) FROM events e JOIN parcels p ON p.id = e.parcel_id WHERE p.waybill_no = $1 AND e.reason = 'sla_breached'`, stalled); n != 1 {
 		t.Fatalf("stalled parcel not flagged: %d", n)
 	}
-	if run, _ := b.ledger.RunJob(b.ctx, postgres.JobSLA); run.Affected != 0 {
+	if run, _ := jobs.RunJob(b.ctx, b.ledger, tracking.JobSLA); run.Affected != 0 {
 		t.Fatalf("flagged twice for one stall: %+v", run)
 	}
 
 	// 200 days on, the collected parcel's personal data is purged; its events stay.
 	b.clock.Set(start.Add(200 * 24 * time.Hour))
 	before := b.count(t, `SELECT count(*) FROM events e JOIN parcels p ON p.id = e.parcel_id WHERE p.waybill_no = $1`, ended)
-	run, err = b.ledger.RunJob(b.ctx, postgres.JobPurge)
+	run, err = jobs.RunJob(b.ctx, b.ledger, tracking.JobPurge)
 	if err != nil || run.Affected != 1 {
 		t.Fatalf("purge: %+v %v", run, err)
 	}

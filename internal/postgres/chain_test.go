@@ -34,7 +34,7 @@ func journeyOfEveryKind(t *testing.T, b *bundle) string {
 	b.mustScan(t, "courier", no, shipment.ActPickup, "D-SW", shipment.InTransit)
 	b.mustScan(t, "staff", no, shipment.ActReceive, "CC-WIN", shipment.Arrived)
 	b.mustScan(t, "staff", no, shipment.ActShelve, "CC-WIN", shipment.Ready)
-	if rep, err := b.ledger.Deliver(b.ctx, postgres.Delivery{Gateway: &sink{}}, 10); err != nil || rep.Sent != 1 {
+	if rep, err := b.ledger.Deliver(b.ctx, tracking.Delivery{Gateway: &sink{}}, 10); err != nil || rep.Sent != 1 {
 		t.Fatalf("deliver: %+v %v", rep, err)
 	}
 	b.mustScan(t, "staff", no, shipment.ActCollect, "CC-WIN", shipment.Collected,
@@ -134,7 +134,7 @@ func TestEventHashGoAndSQLAgree(t *testing.T) {
 			t.Errorf("no %s event among %v", k, kinds)
 		}
 	}
-	rep, err := b.ledger.Verify(b.ctx, postgres.VerifyScope{})
+	rep, err := b.ledger.Verify(b.ctx, tracking.VerifyScope{})
 	if err != nil || rep.Break != nil || rep.Events != len(evs) {
 		t.Fatalf("verify: %+v %v (%d events)", rep, err, len(evs))
 	}
@@ -148,18 +148,18 @@ func TestVerifyNamesAnEditedEvent(t *testing.T) {
 	b := setup(t)
 	no := journeyOfEveryKind(t, b)
 	day := b.clock.Now().In(time.FixedZone("CST", 8*3600)).Format(time.DateOnly)
-	if rep, err := b.ledger.Verify(b.ctx, postgres.VerifyScope{From: day, To: day}); err != nil || rep.Break != nil || rep.Parcels != 4 {
+	if rep, err := b.ledger.Verify(b.ctx, tracking.VerifyScope{From: day, To: day}); err != nil || rep.Break != nil || rep.Parcels != 4 {
 		t.Fatalf("clean verify: %+v %v", rep, err)
 	}
 	tamper(t, b, `UPDATE events SET site_code = 'CC-HUB' WHERE seq = 4 AND parcel_id = (SELECT id FROM parcels WHERE waybill_no = $1)`, no)
-	rep, err := b.ledger.Verify(b.ctx, postgres.VerifyScope{From: day, To: day})
+	rep, err := b.ledger.Verify(b.ctx, tracking.VerifyScope{From: day, To: day})
 	if err != nil || rep.Break == nil || rep.Break.WaybillNo != no || rep.Break.Seq != 4 || rep.Break.Reason != "hash" {
 		t.Fatalf("verify after an edit: %+v %v", rep, err)
 	}
-	if rep, err = b.ledger.Verify(b.ctx, postgres.VerifyScope{Waybill: no}); err != nil || rep.Break == nil || rep.Break.Seq != 4 {
+	if rep, err = b.ledger.Verify(b.ctx, tracking.VerifyScope{Waybill: no}); err != nil || rep.Break == nil || rep.Break.Seq != 4 {
 		t.Fatalf("verify of the parcel: %+v %v", rep, err)
 	}
-	for scope, code := range map[postgres.VerifyScope]string{
+	for scope, code := range map[tracking.VerifyScope]string{
 		{From: "2020-01-01", To: "2020-01-31"}: "verify.range_empty",
 		{From: day, To: "2020-01-01"}:          "verify.range_reversed",
 		{From: "2026-13-01", To: day}:          "verify.day_invalid",
@@ -262,7 +262,7 @@ func TestChainMigrationHashesExistingEvents(t *testing.T) {
 				after[i].ev.Hash, after[i].head, before[i].ev.Hash, before[i].head)
 		}
 	}
-	if rep, err := b.ledger.Verify(b.ctx, postgres.VerifyScope{}); err != nil || rep.Break != nil {
+	if rep, err := b.ledger.Verify(b.ctx, tracking.VerifyScope{}); err != nil || rep.Break != nil {
 		t.Fatalf("verify: %+v %v", rep, err)
 	}
 }
@@ -312,7 +312,7 @@ func TestDailyDigests(t *testing.T) {
 	if err != nil || hex.EncodeToString(ledgercheck.Digest("2026-11-27", nil, heads)) != ds[0].Digest {
 		t.Fatalf("day 1's digest is not the hash of its heads (%v)", err)
 	}
-	rep, err := b.ledger.Verify(b.ctx, postgres.VerifyScope{})
+	rep, err := b.ledger.Verify(b.ctx, tracking.VerifyScope{})
 	if err != nil || rep.Broken() || rep.Digests != 3 {
 		t.Fatalf("verify: %+v %v", rep, err)
 	}
@@ -325,13 +325,13 @@ func TestDailyDigests(t *testing.T) {
 		ORDER BY seq DESC LIMIT 1) WHERE waybill_no = $1`, no); err != nil {
 		t.Fatal(err)
 	}
-	rep, err = b.ledger.Verify(b.ctx, postgres.VerifyScope{})
+	rep, err = b.ledger.Verify(b.ctx, tracking.VerifyScope{})
 	if err != nil || rep.Break != nil || rep.DigestBreak == nil || rep.DigestBreak.Day != "2026-11-27" || rep.DigestBreak.Reason != "digest" {
 		t.Fatalf("verify after a removed event: %+v %v", rep, err)
 	}
 	// Another key than the one that signed.
 	_, b.ledger.DigestKey, _ = ed25519.GenerateKey(nil)
-	if rep, err := b.ledger.Verify(b.ctx, postgres.VerifyScope{From: "2026-11-29", To: "2026-11-29"}); err != nil ||
+	if rep, err := b.ledger.Verify(b.ctx, tracking.VerifyScope{From: "2026-11-29", To: "2026-11-29"}); err != nil ||
 		rep.DigestBreak == nil || rep.DigestBreak.Reason != "signature" {
 		t.Fatalf("verify with another key: %+v %v", rep, err)
 	}

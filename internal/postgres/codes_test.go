@@ -36,7 +36,7 @@ func (b *bundle) lookup(who, hall, code string) (tracking.Page[tracking.ParcelVi
 func (b *bundle) deliveredCodes(t *testing.T) map[string]string {
 	t.Helper()
 	n := &sink{}
-	if _, err := b.ledger.Deliver(b.ctx, postgres.Delivery{Gateway: n}, 100); err != nil {
+	if _, err := b.ledger.Deliver(b.ctx, tracking.Delivery{Gateway: n}, 100); err != nil {
 		t.Fatal(err)
 	}
 	out := map[string]string{}

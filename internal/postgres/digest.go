@@ -16,23 +16,9 @@ import (
 	"github.com/changchun-gov/courier/tracking"
 )
 
-// JobDigest makes the daily digests of the event log.
-const JobDigest = "digest"
-
 // DigestGrace is how long after midnight (Beijing time) a day is left open
 // for transactions still committing its events before it is digested.
 const DigestGrace = 10 * time.Minute
-
-// DigestView is one day's digest as exported (hex), to be kept elsewhere.
-type DigestView struct {
-	Day        string    `json:"day"`
-	PrevDigest string    `json:"prev_digest,omitempty"`
-	Digest     string    `json:"digest"`
-	Heads      int       `json:"heads"`
-	Signature  string    `json:"signature,omitempty"`
-	PublicKey  string    `json:"public_key,omitempty"`
-	CreatedAt  time.Time `json:"created_at"`
-}
 
 type digestRow struct {
 	day                    time.Time // midnight UTC of the date
@@ -41,8 +27,8 @@ type digestRow struct {
 	created                time.Time
 }
 
-func (r digestRow) view() DigestView {
-	return DigestView{Day: r.day.Format(time.DateOnly), PrevDigest: hex.EncodeToString(r.prev), Digest: hex.EncodeToString(r.digest),
+func (r digestRow) view() tracking.DigestView {
+	return tracking.DigestView{Day: r.day.Format(time.DateOnly), PrevDigest: hex.EncodeToString(r.prev), Digest: hex.EncodeToString(r.digest),
 		Heads: r.heads, Signature: hex.EncodeToString(r.sig), PublicKey: hex.EncodeToString(r.pub), CreatedAt: tracking.Local(r.created)}
 }
 
@@ -67,7 +53,7 @@ func dayHeads(ctx context.Context, q pgx.Tx, day time.Time) ([][]byte, error) {
 // before today (Beijing time, after DigestGrace): from the day after the
 // newest digest, or from the day of the first event. Each day is read from
 // one snapshot; a day another instance digested meanwhile is skipped.
-func (l *Ledger) MakeDigests(ctx context.Context) (JobReport, error) {
+func (l *Ledger) MakeDigests(ctx context.Context) (tracking.JobReport, error) {
 	now := l.now()
 	y, m, d := tracking.Local(now.Add(-DigestGrace)).AddDate(0, 0, -1).Date()
 	last := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
@@ -77,7 +63,7 @@ func (l *Ledger) MakeDigests(ctx context.Context) (JobReport, error) {
 		err := l.Pool.QueryRow(ctx, `SELECT coalesce((SELECT max(day) + 1 FROM ledger_digests),
 			(SELECT (min(server_time) AT TIME ZONE 'Asia/Shanghai')::date FROM events))`).Scan(&next)
 		if err != nil {
-			return JobReport{Affected: len(made)}, err
+			return tracking.JobReport{Affected: len(made)}, err
 		}
 		if next == nil || next.After(last) {
 			break
@@ -107,21 +93,21 @@ func (l *Ledger) MakeDigests(ctx context.Context) (JobReport, error) {
 			continue // another instance digested the day meanwhile
 		}
 		if err != nil {
-			return JobReport{Affected: len(made)}, fmt.Errorf("postgres: digest %s: %w", day.Format(time.DateOnly), err)
+			return tracking.JobReport{Affected: len(made)}, fmt.Errorf("postgres: digest %s: %w", day.Format(time.DateOnly), err)
 		}
 		made = append(made, day.Format(time.DateOnly))
 	}
 	if made == nil {
 		made = []string{}
 	}
-	return JobReport{Affected: len(made), Detail: map[string]any{"days": made}}, nil
+	return tracking.JobReport{Affected: len(made), Detail: map[string]any{"days": made}}, nil
 }
 
 // Digests lists the digests of the days from..to (YYYY-MM-DD; empty: all),
 // oldest first, for export.
-func (l *Ledger) Digests(ctx context.Context, from, to string) ([]DigestView, error) {
-	s := VerifyScope{From: from, To: to}
-	if _, _, err := s.dayRange(); err != nil {
+func (l *Ledger) Digests(ctx context.Context, from, to string) ([]tracking.DigestView, error) {
+	s := tracking.VerifyScope{From: from, To: to}
+	if _, _, err := s.DayRange(); err != nil {
 		return nil, err
 	}
 	rows, err := l.Pool.Query(ctx, `SELECT day, prev_digest, digest, heads, signature, public_key, created_at
@@ -129,7 +115,7 @@ func (l *Ledger) Digests(ctx context.Context, from, to string) ([]DigestView, er
 	if err != nil {
 		return nil, translate(err, "digest")
 	}
-	out := []DigestView{}
+	out := []tracking.DigestView{}
 	for _, r := range mustDigestRows(rows, &err) {
 		out = append(out, r.view())
 	}
@@ -146,15 +132,9 @@ func mustDigestRows(rows pgx.Rows, errp *error) []digestRow {
 	return out
 }
 
-// DigestBreak names the first day whose digest does not hold.
-type DigestBreak struct {
-	Day    string `json:"day"`
-	Reason string `json:"reason"` // digest (the day's events changed), chain (the previous digest), signature
-}
-
 // verifyDigests recomputes the stored digests of the days in [from, to)
 // (zero: all) in tx's snapshot.
-func (l *Ledger) verifyDigests(ctx context.Context, tx pgx.Tx, from, to time.Time) (int, *DigestBreak, error) {
+func (l *Ledger) verifyDigests(ctx context.Context, tx pgx.Tx, from, to time.Time) (int, *tracking.DigestBreak, error) {
 	var f, t string
 	if !from.IsZero() {
 		f, t = tracking.Local(from).Format(time.DateOnly), tracking.Local(to.Add(-time.Second)).Format(time.DateOnly)
@@ -174,8 +154,8 @@ func (l *Ledger) verifyDigests(ctx context.Context, tx pgx.Tx, from, to time.Tim
 	}
 	for i, d := range ds {
 		day := d.day.Format(time.DateOnly)
-		brk := func(reason string) (int, *DigestBreak, error) {
-			return i, &DigestBreak{Day: day, Reason: reason}, nil
+		brk := func(reason string) (int, *tracking.DigestBreak, error) {
+			return i, &tracking.DigestBreak{Day: day, Reason: reason}, nil
 		}
 		// The previous digest: the day before's, stored.
 		var want []byte

@@ -14,65 +14,14 @@ import (
 	"github.com/changchun-gov/courier/tracking"
 )
 
-// The housekeeping jobs, by name.
-const (
-	JobReminder = "reminder" // remind citizens of parcels ready and uncollected
-	JobReturn   = "return"   // send parcels held past their retention back to the department
-	JobSLA      = "sla"      // alert on parcels without progress beyond their leg's SLA
-	JobPurge    = "purge"    // purge personal data after the journey ended
-)
-
-// JobSetting is a job's schedule and parameters, kept by administrators.
-type JobSetting struct {
-	Name      string          `json:"name"`
-	Enabled   bool            `json:"enabled"`
-	Schedule  string          `json:"schedule"`
-	Params    json.RawMessage `json:"params"`
-	UpdatedAt time.Time       `json:"updated_at"`
-}
-
-// JobParams are the parameters the jobs read (zero: the default).
-type JobParams struct {
-	FirstAfterDays int `json:"first_after_days,omitempty"` // reminder: first reminder after this many days ready (3)
-	EveryDays      int `json:"every_days,omitempty"`       // reminder: then every this many days (7)
-	AfterDays      int `json:"after_days,omitempty"`       // purge: this many days after the journey ended (180)
-}
-
-// DefaultJobs are the jobs' settings inserted where absent.
-var DefaultJobs = []JobSetting{
-	{Name: JobReminder, Enabled: true, Schedule: "0 10 * * *", Params: json.RawMessage(`{"first_after_days":3,"every_days":7}`)},
-	{Name: JobReturn, Enabled: true, Schedule: "30 8 * * *", Params: json.RawMessage(`{}`)},
-	{Name: JobSLA, Enabled: true, Schedule: "15,45 * * * *", Params: json.RawMessage(`{}`)},
-	{Name: JobPurge, Enabled: true, Schedule: "0 3 * * *", Params: json.RawMessage(`{"after_days":180}`)},
-	{Name: JobDigest, Enabled: true, Schedule: "30 0 * * *", Params: json.RawMessage(`{}`)},
-}
-
-// JobRun is one run of a job, for the history administrators see.
-type JobRun struct {
-	ID         int64           `json:"id"`
-	Name       string          `json:"name"`
-	StartedAt  time.Time       `json:"started_at"`
-	FinishedAt *time.Time      `json:"finished_at,omitempty"`
-	Outcome    string          `json:"outcome"`
-	Affected   int             `json:"affected"`
-	Detail     json.RawMessage `json:"detail"`
-	Error      string          `json:"error,omitempty"`
-}
-
-// JobReport is what a job did.
-type JobReport struct {
-	Affected int
-	Detail   map[string]any
-}
-
 // JobSettings lists the jobs' settings.
-func (l *Ledger) JobSettings(ctx context.Context) ([]JobSetting, error) {
+func (l *Ledger) JobSettings(ctx context.Context) ([]tracking.JobSetting, error) {
 	rows, err := l.Pool.Query(ctx, `SELECT name, enabled, schedule, params, updated_at FROM job_settings ORDER BY name`)
 	if err != nil {
 		return nil, translate(err, "job")
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (JobSetting, error) {
-		var s JobSetting
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (tracking.JobSetting, error) {
+		var s tracking.JobSetting
 		err := r.Scan(&s.Name, &s.Enabled, &s.Schedule, &s.Params, &s.UpdatedAt)
 		s.UpdatedAt = tracking.Local(s.UpdatedAt)
 		return s, err
@@ -90,8 +39,8 @@ type jobAudit struct {
 
 // SaveJobSetting changes a job's settings, audited as by's. Errors:
 // job.not_found, job.params_invalid.
-func (l *Ledger) SaveJobSetting(ctx context.Context, by shipment.Actor, s JobSetting) (JobSetting, error) {
-	var p JobParams
+func (l *Ledger) SaveJobSetting(ctx context.Context, by shipment.Actor, s tracking.JobSetting) (tracking.JobSetting, error) {
+	var p tracking.JobParams
 	dec := json.NewDecoder(bytesReader(s.Params))
 	dec.DisallowUnknownFields()
 	if len(s.Params) == 0 {
@@ -128,60 +77,53 @@ func (l *Ledger) SaveJobSetting(ctx context.Context, by shipment.Actor, s JobSet
 }
 
 // JobRuns lists a job's newest runs (every job's with an empty name).
-func (l *Ledger) JobRuns(ctx context.Context, name string, limit int) ([]JobRun, error) {
+func (l *Ledger) JobRuns(ctx context.Context, name string, limit int) ([]tracking.JobRun, error) {
 	rows, err := l.Pool.Query(ctx, `SELECT id, name, started_at, finished_at, outcome, affected, detail, error
 		FROM job_runs WHERE ($1 = '' OR name = $1) ORDER BY id DESC LIMIT $2`, name, limit)
 	if err != nil {
 		return nil, translate(err, "job")
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (JobRun, error) {
-		var j JobRun
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (tracking.JobRun, error) {
+		var j tracking.JobRun
 		err := r.Scan(&j.ID, &j.Name, &j.StartedAt, &j.FinishedAt, &j.Outcome, &j.Affected, &j.Detail, &j.Error)
 		j.StartedAt, j.FinishedAt = tracking.Local(j.StartedAt), tracking.LocalPtr(j.FinishedAt)
 		return j, err
 	})
 	if out == nil {
-		out = []JobRun{}
+		out = []tracking.JobRun{}
 	}
 	return out, translate(err, "job")
 }
 
-// RunJob runs a job by name and records the run in the history.
+// JobParams reads a job's parameters (zero where unset or unreadable).
 // Errors: job.not_found.
-func (l *Ledger) RunJob(ctx context.Context, name string) (JobRun, error) {
-	var p JobParams
+func (l *Ledger) JobParams(ctx context.Context, name string) (tracking.JobParams, error) {
+	var p tracking.JobParams
 	var raw []byte
 	err := l.Pool.QueryRow(ctx, `SELECT params FROM job_settings WHERE name = $1`, name).Scan(&raw)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return JobRun{}, apperr.New(apperr.NotFound, "job.not_found").With("name", name)
+		return p, apperr.New(apperr.NotFound, "job.not_found").With("name", name)
 	}
 	if err != nil {
-		return JobRun{}, translate(err, "job")
+		return p, translate(err, "job")
 	}
 	_ = json.Unmarshal(raw, &p)
-	var fn func(context.Context) (JobReport, error)
-	switch name {
-	case JobReminder:
-		first, every := days(p.FirstAfterDays, 3), days(p.EveryDays, 7)
-		fn = func(ctx context.Context) (JobReport, error) { return l.RemindReady(ctx, first, every) }
-	case JobReturn:
-		fn = l.ReturnExpired
-	case JobSLA:
-		fn = l.AlertSLA
-	case JobPurge:
-		after := days(p.AfterDays, 180)
-		fn = func(ctx context.Context) (JobReport, error) { return l.PurgePersonal(ctx, after) }
-	case JobDigest:
-		fn = l.MakeDigests
-	default:
-		return JobRun{}, apperr.New(apperr.NotFound, "job.not_found").With("name", name)
-	}
-	run := JobRun{Name: name, StartedAt: l.now(), Outcome: "running"}
+	return p, nil
+}
+
+// StartJobRun records the start of a job's run in the history.
+func (l *Ledger) StartJobRun(ctx context.Context, name string) (tracking.JobRun, error) {
+	run := tracking.JobRun{Name: name, StartedAt: l.now(), Outcome: "running"}
 	if err := l.Pool.QueryRow(ctx, `INSERT INTO job_runs (name, started_at) VALUES ($1, $2) RETURNING id`,
 		name, run.StartedAt).Scan(&run.ID); err != nil {
 		return run, translate(err, "job")
 	}
-	rep, jerr := fn(ctx)
+	return run, nil
+}
+
+// FinishJobRun records what a started run did (jerr: how it failed) and
+// fills run as the history shows it, in Beijing time.
+func (l *Ledger) FinishJobRun(ctx context.Context, run *tracking.JobRun, rep tracking.JobReport, jerr error) error {
 	finished := l.now()
 	run.FinishedAt, run.Affected, run.Outcome = &finished, rep.Affected, "ok"
 	if rep.Detail == nil {
@@ -193,17 +135,27 @@ func (l *Ledger) RunJob(ctx context.Context, name string) (JobRun, error) {
 	}
 	if _, err := l.Pool.Exec(context.WithoutCancel(ctx), `UPDATE job_runs SET finished_at = $2, outcome = $3, affected = $4,
 		detail = $5, error = $6 WHERE id = $1`, run.ID, finished, run.Outcome, run.Affected, run.Detail, run.Error); err != nil {
-		return run, translate(err, "job")
+		return translate(err, "job")
 	}
 	run.StartedAt, run.FinishedAt = tracking.Local(run.StartedAt), tracking.LocalPtr(run.FinishedAt)
-	return run, jerr
+	return nil
 }
 
-func days(n, def int) time.Duration {
-	if n <= 0 {
-		n = def
-	}
-	return time.Duration(n) * 24 * time.Hour
+// ClaimJobSlot claims a job's slot for every instance and, in the same
+// transaction, calls then (to enqueue the job's run). A slot already
+// claimed answers false and calls nothing.
+func (l *Ledger) ClaimJobSlot(ctx context.Context, name string, slot time.Time, then func(ctx context.Context, tx pgx.Tx) error) (bool, error) {
+	claimed := false
+	err := WithTx(ctx, l.Pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO job_slots (name, slot, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+			name, slot.UTC(), l.Now().UTC())
+		if err != nil || tag.RowsAffected() == 0 {
+			return err
+		}
+		claimed = true
+		return then(ctx, tx)
+	})
+	return claimed && err == nil, err
 }
 
 var errNotReady = errors.New("parcel no longer ready")
@@ -211,9 +163,9 @@ var errNotReady = errors.New("parcel no longer ready")
 // RemindReady reminds citizens of parcels ready and not collected: first
 // after firstAfter, then every every. Each reminder carries a fresh
 // collection code, which revokes the old one.
-func (l *Ledger) RemindReady(ctx context.Context, firstAfter, every time.Duration) (JobReport, error) {
+func (l *Ledger) RemindReady(ctx context.Context, firstAfter, every time.Duration) (tracking.JobReport, error) {
 	now := l.now()
-	rep := JobReport{Detail: map[string]any{}}
+	rep := tracking.JobReport{Detail: map[string]any{}}
 	var reminded []string
 	for batch := 0; batch < 50; batch++ {
 		rows, err := l.Pool.Query(ctx, `SELECT p.id, p.waybill_no, coalesce(p.cert_type, ''), p.path[p.path_idx + 1], p.hold_until
@@ -257,7 +209,7 @@ func (l *Ledger) RemindReady(ctx context.Context, firstAfter, every time.Duratio
 					return errNotReady
 				}
 				seq, err := appendNote(ctx, tx, c.id, shipment.SystemActor, shipment.ActNote, shipment.SourceSchedule,
-					c.site, "code_renewed", now, map[string]any{"job": JobReminder})
+					c.site, "code_renewed", now, map[string]any{"job": tracking.JobReminder})
 				if err != nil {
 					return err
 				}
@@ -298,9 +250,9 @@ func (l *Ledger) RemindReady(ctx context.Context, firstAfter, every time.Duratio
 // ReturnExpired sends parcels held past their hold-until date back towards
 // their department: each is returned (so the next run back takes it) and
 // the department is told.
-func (l *Ledger) ReturnExpired(ctx context.Context) (JobReport, error) {
+func (l *Ledger) ReturnExpired(ctx context.Context) (tracking.JobReport, error) {
 	now := l.now()
-	rep := JobReport{Detail: map[string]any{}}
+	rep := tracking.JobReport{Detail: map[string]any{}}
 	rows, err := l.Pool.Query(ctx, `SELECT waybill_no FROM parcels WHERE status = 'ready' AND hold_until < $1
 		ORDER BY hold_until LIMIT 5000`, now)
 	if err != nil {
@@ -349,7 +301,7 @@ func (l *Ledger) tellOrigin(ctx context.Context, tx pgx.Tx, p *shipment.Parcel, 
 
 // AlertSLA flags parcels without progress for longer than the SLA of the
 // leg they are on, once per stall, with a note event each.
-func (l *Ledger) AlertSLA(ctx context.Context) (JobReport, error) {
+func (l *Ledger) AlertSLA(ctx context.Context) (tracking.JobReport, error) {
 	now := l.now()
 	rows, err := l.Pool.Query(ctx, `WITH c AS (
 		SELECT p.id, p.status, p.waybill_no, p.path[p.path_idx + 1] AS site FROM parcels p
@@ -369,19 +321,19 @@ func (l *Ledger) AlertSLA(ctx context.Context) (JobReport, error) {
 		RETURNING 1)
 	SELECT waybill_no FROM u ORDER BY 1`, now)
 	if err != nil {
-		return JobReport{}, err
+		return tracking.JobReport{}, err
 	}
 	nos, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if nos == nil {
 		nos = []string{}
 	}
-	return JobReport{Affected: len(nos), Detail: map[string]any{"waybill_nos": nos}}, err
+	return tracking.JobReport{Affected: len(nos), Detail: map[string]any{"waybill_nos": nos}}, err
 }
 
 // PurgePersonal removes the personal data of parcels whose journey ended
 // more than after ago, and the private links of those whose journey ended
 // more than LinkGrace ago; the event log stays whole.
-func (l *Ledger) PurgePersonal(ctx context.Context, after time.Duration) (JobReport, error) {
+func (l *Ledger) PurgePersonal(ctx context.Context, after time.Duration) (tracking.JobReport, error) {
 	now := l.now()
 	var total int
 	for batch := 0; batch < 100; batch++ {
@@ -402,7 +354,7 @@ func (l *Ledger) PurgePersonal(ctx context.Context, after time.Duration) (JobRep
 			RETURNING 1)
 		SELECT count(*) FROM e`, now.Add(-after), now).Scan(&n)
 		if err != nil {
-			return JobReport{Affected: total}, err
+			return tracking.JobReport{Affected: total}, err
 		}
 		total += n
 		if n == 0 {
@@ -414,15 +366,15 @@ func (l *Ledger) PurgePersonal(ctx context.Context, after time.Duration) (JobRep
 	tag, err := l.Pool.Exec(ctx, `DELETE FROM parcel_links pl USING parcels p
 		WHERE p.id = pl.parcel_id AND p.journey_ended_at < $1`, now.Add(-min(after, LinkGrace)))
 	if err != nil {
-		return JobReport{Affected: total}, translate(err, "parcel")
+		return tracking.JobReport{Affected: total}, translate(err, "parcel")
 	}
-	return JobReport{Affected: total, Detail: map[string]any{"after_days": int(after.Hours() / 24),
+	return tracking.JobReport{Affected: total, Detail: map[string]any{"after_days": int(after.Hours() / 24),
 		"links_removed": tag.RowsAffected()}}, nil
 }
 
 // SeedJobs inserts the jobs' default settings where absent.
 func seedJobs(ctx context.Context, tx pgx.Tx) error {
-	for _, j := range DefaultJobs {
+	for _, j := range tracking.DefaultJobs {
 		if _, err := tx.Exec(ctx, `INSERT INTO job_settings (name, enabled, schedule, params) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (name) DO NOTHING`, j.Name, j.Enabled, j.Schedule, j.Params); err != nil {
 			return fmt.Errorf("postgres: seed jobs: %w", err)

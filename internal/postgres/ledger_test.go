@@ -234,7 +234,7 @@ func TestScanJourneyWithCollectionCode(t *testing.T) {
 	if pending != 1 {
 		t.Fatalf("outbox rows pending after shelve: %d", pending)
 	}
-	rep, err := b.ledger.Deliver(b.ctx, postgres.Delivery{Gateway: n}, 10)
+	rep, err := b.ledger.Deliver(b.ctx, tracking.Delivery{Gateway: n}, 10)
 	if err != nil || rep.Sent != 1 {
 		t.Fatalf("deliver: %+v %v", rep, err)
 	}

@@ -43,30 +43,9 @@ func outboxAD(parcelID int64, seq int) []byte {
 	return []byte("outbox:" + strconv.FormatInt(parcelID, 10) + ":" + strconv.Itoa(seq))
 }
 
-// Delivery is how the outbox's SMS leave the machine.
-type Delivery struct {
-	// Gateway sends SMS. Nil until a gateway is configured: SMS stay queued,
-	// each marked once with last_error "no_gateway", and nothing is called
-	// sent.
-	Gateway tracking.Notifier
-	// Render fills a message's text from its template and parameters; an
-	// error marks the message failed (nil: no text is rendered).
-	Render func(m *tracking.Message) error
-}
-
 // NoGateway is the last_error of an SMS kept queued because no SMS gateway
 // is configured.
 const NoGateway = "no_gateway"
-
-// DeliveryReport counts what one Deliver call did.
-type DeliveryReport struct {
-	Sent    int // accepted by the gateway, with a message_sent event each
-	Failed  int // marked failed with their error (never retried)
-	Retry   int // refused for now by the gateway, tried again later
-	Waiting int // kept queued: no gateway is configured
-}
-
-func (r DeliveryReport) handled() int { return r.Sent + r.Failed + r.Retry + r.Waiting }
 
 // Deliver handles up to limit due SMS, each exactly once across instances
 // (rows are claimed with FOR UPDATE SKIP LOCKED). A message is called sent,
@@ -74,9 +53,9 @@ func (r DeliveryReport) handled() int { return r.Sent + r.Failed + r.Retry + r.W
 // that cannot be decrypted or rendered, or that the gateway rejects for
 // good, is marked failed with its error and the rest go on; a passing
 // failure of the gateway is retried with backoff.
-func (l *Ledger) Deliver(ctx context.Context, d Delivery, limit int) (DeliveryReport, error) {
-	var rep DeliveryReport
-	for rep.handled() < limit {
+func (l *Ledger) Deliver(ctx context.Context, d tracking.Delivery, limit int) (tracking.DeliveryReport, error) {
+	var rep tracking.DeliveryReport
+	for rep.Handled() < limit {
 		done, err := l.deliverOne(ctx, d, &rep)
 		if err != nil || !done {
 			return rep, err
@@ -85,7 +64,7 @@ func (l *Ledger) Deliver(ctx context.Context, d Delivery, limit int) (DeliveryRe
 	return rep, nil
 }
 
-func (l *Ledger) deliverOne(ctx context.Context, d Delivery, rep *DeliveryReport) (bool, error) {
+func (l *Ledger) deliverOne(ctx context.Context, d tracking.Delivery, rep *tracking.DeliveryReport) (bool, error) {
 	found := false
 	var outcome *int
 	err := WithTx(ctx, l.Pool, func(tx pgx.Tx) error {

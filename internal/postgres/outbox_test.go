@@ -102,7 +102,7 @@ func TestPoisonedMessagesDoNotStopTheRest(t *testing.T) {
 	}
 
 	gw := &gateway{}
-	rep, err := b.ledger.Deliver(b.ctx, postgres.Delivery{Gateway: gw, Render: knownTemplates}, 100)
+	rep, err := b.ledger.Deliver(b.ctx, tracking.Delivery{Gateway: gw, Render: knownTemplates}, 100)
 	if err != nil {
 		t.Fatalf("deliver: %v (%+v)", err, rep)
 	}
@@ -134,8 +134,8 @@ func TestPoisonedMessagesDoNotStopTheRest(t *testing.T) {
 	}
 	// Failed messages are not picked again.
 	b.clock.Add(24 * time.Hour)
-	rep, err = b.ledger.Deliver(b.ctx, postgres.Delivery{Gateway: gw, Render: knownTemplates}, 100)
-	if err != nil || rep != (postgres.DeliveryReport{}) {
+	rep, err = b.ledger.Deliver(b.ctx, tracking.Delivery{Gateway: gw, Render: knownTemplates}, 100)
+	if err != nil || rep != (tracking.DeliveryReport{}) {
 		t.Fatalf("second round: %+v %v", rep, err)
 	}
 	ms, err := b.ledger.Messages(b.ctx, nos[0], 10)
@@ -152,7 +152,7 @@ func TestSMSIsSentOnlyWhenAGatewayAcceptsIt(t *testing.T) {
 	b := setup(t)
 	a, c := b.ready(t), b.ready(t)
 
-	rep, err := b.ledger.Deliver(b.ctx, postgres.Delivery{Render: knownTemplates}, 100)
+	rep, err := b.ledger.Deliver(b.ctx, tracking.Delivery{Render: knownTemplates}, 100)
 	if err != nil || rep.Waiting != 2 || rep.Sent != 0 {
 		t.Fatalf("no gateway: %+v %v", rep, err)
 	}
@@ -169,14 +169,14 @@ func TestSMSIsSentOnlyWhenAGatewayAcceptsIt(t *testing.T) {
 		t.Fatalf("operator view without a gateway: %+v %v", ms, err)
 	}
 	// Looked at once: the next rounds leave them alone.
-	rep, err = b.ledger.Deliver(b.ctx, postgres.Delivery{Render: knownTemplates}, 100)
-	if err != nil || rep != (postgres.DeliveryReport{}) {
+	rep, err = b.ledger.Deliver(b.ctx, tracking.Delivery{Render: knownTemplates}, 100)
+	if err != nil || rep != (tracking.DeliveryReport{}) {
 		t.Fatalf("second round without a gateway: %+v %v", rep, err)
 	}
 
 	// A gateway that is down: both stay queued, to be retried.
 	down := &gateway{err: errors.New("gateway unavailable")}
-	rep, err = b.ledger.Deliver(b.ctx, postgres.Delivery{Gateway: down, Render: knownTemplates}, 100)
+	rep, err = b.ledger.Deliver(b.ctx, tracking.Delivery{Gateway: down, Render: knownTemplates}, 100)
 	if err != nil || rep.Retry != 2 || rep.Sent != 0 {
 		t.Fatalf("gateway down: %+v %v", rep, err)
 	}
@@ -186,7 +186,7 @@ func TestSMSIsSentOnlyWhenAGatewayAcceptsIt(t *testing.T) {
 	// A gateway that rejects the first for good: it fails, the other waits.
 	b.clock.Add(time.Hour)
 	rejecting := &gateway{err: fmt.Errorf("number refused: %w", tracking.ErrRejected)}
-	rep, err = b.ledger.Deliver(b.ctx, postgres.Delivery{Gateway: rejecting, Render: knownTemplates}, 1)
+	rep, err = b.ledger.Deliver(b.ctx, tracking.Delivery{Gateway: rejecting, Render: knownTemplates}, 1)
 	if err != nil || rep.Failed != 1 {
 		t.Fatalf("rejecting gateway: %+v %v", rep, err)
 	}
@@ -195,7 +195,7 @@ func TestSMSIsSentOnlyWhenAGatewayAcceptsIt(t *testing.T) {
 	}
 	// A gateway that accepts: the other is sent, with its event.
 	ok := &gateway{}
-	rep, err = b.ledger.Deliver(b.ctx, postgres.Delivery{Gateway: ok, Render: knownTemplates}, 100)
+	rep, err = b.ledger.Deliver(b.ctx, tracking.Delivery{Gateway: ok, Render: knownTemplates}, 100)
 	if err != nil || rep.Sent != 1 || len(ok.got) != 1 || ok.got[0].WaybillNo != c {
 		t.Fatalf("accepting gateway: %+v %v %+v", rep, err, ok.got)
 	}

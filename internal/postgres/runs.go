@@ -18,47 +18,11 @@ import (
 	"github.com/changchun-gov/courier/tracking"
 )
 
-// RunView is a consolidation run as the API shows it.
-type RunView struct {
-	RunNo       string     `json:"run_no"`
-	BagNo       string     `json:"bag_no"`
-	SealNo      string     `json:"seal_no"`
-	LegID       int64      `json:"leg_id"`
-	FromSite    string     `json:"from_site"`
-	ToSite      string     `json:"to_site"`
-	Slot        time.Time  `json:"slot"`
-	Status      string     `json:"status"`
-	ParcelCount int        `json:"parcel_count"`
-	CreatedAt   time.Time  `json:"created_at"`
-	PickedUpAt  *time.Time `json:"picked_up_at,omitempty"`
-	ArrivedAt   *time.Time `json:"arrived_at,omitempty"`
-	ClosedAt    *time.Time `json:"closed_at,omitempty"`
-	Booking     *Booking   `json:"booking,omitempty"`
-	Items       []RunItem  `json:"items,omitempty"`
-	Extras      []string   `json:"extras,omitempty"`
-	id          int64
-}
-
-// RunItem is one parcel of a run and whether the receiving site saw it.
-type RunItem struct {
-	WaybillNo string          `json:"waybill_no"`
-	Status    shipment.Status `json:"status"`
-	SeenAt    *time.Time      `json:"seen_at,omitempty"`
-	Outcome   string          `json:"outcome,omitempty"`
-}
-
-// Booking is the courier booking of a run.
-type Booking struct {
-	Carrier    string     `json:"carrier"`
-	Status     string     `json:"status"`
-	CarrierRef string     `json:"carrier_ref,omitempty"`
-	BookedAt   *time.Time `json:"booked_at,omitempty"`
-	LastError  string     `json:"last_error,omitempty"`
-}
-
-// RunHook runs inside the transaction that made a run, for work that must
-// be durable with it (enqueueing the courier booking).
-type RunHook func(ctx context.Context, tx pgx.Tx, runID int64) error
+// RunHook runs inside the transaction that made a row (a run, a check of
+// the log), for work that must be durable with it (enqueueing the job that
+// follows). It is an alias, so that the interfaces internal/jobs defines
+// over its transaction type are met by the adapter's methods.
+type RunHook = func(ctx context.Context, tx pgx.Tx, id int64) error
 
 // MakeRunSQL moves every parcel waiting at the leg's origin for the leg
 // into the run, in one statement: run items, the state change taken from
@@ -88,17 +52,17 @@ SELECT count(*) FROM e`
 
 // ErrSlotTaken reports that a slot was already made (by this or another
 // instance): not an error for the scheduler.
-var ErrSlotTaken = errors.New("run slot already made")
+var ErrSlotTaken = tracking.ErrSlotTaken
 
 // MakeRun makes the run of one leg for one slot: every parcel waiting at
 // the leg's origin for the leg goes into one sealed bag, with the courier
 // booking, all in one transaction. The (leg, slot) key makes each slot one
 // run across all instances: a slot already made answers ErrSlotTaken. A slot
 // with nothing waiting is recorded and makes no bag (nil run, no error).
-func (l *Ledger) MakeRun(ctx context.Context, leg shipment.Leg, slot time.Time, madeBy string, hook RunHook) (*RunView, error) {
+func (l *Ledger) MakeRun(ctx context.Context, leg shipment.Leg, slot time.Time, madeBy string, hook RunHook) (*tracking.RunView, error) {
 	now := l.now()
 	slot = slot.UTC().Truncate(time.Second)
-	var run *RunView
+	var run *tracking.RunView
 	err := WithTx(ctx, l.Pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `INSERT INTO run_slots (leg_id, slot, made_by, created_at) VALUES ($1, $2, $3, $4)
 			ON CONFLICT DO NOTHING`, leg.ID, slot, madeBy, now)
@@ -112,15 +76,15 @@ func (l *Ledger) MakeRun(ctx context.Context, leg shipment.Leg, slot time.Time, 
 		if err != nil {
 			return err
 		}
-		r := &RunView{RunNo: shipment.NewNumber(shipment.KindRun), BagNo: shipment.NewNumber(shipment.KindBag),
+		r := &tracking.RunView{RunNo: shipment.NewNumber(shipment.KindRun), BagNo: shipment.NewNumber(shipment.KindBag),
 			SealNo: sealNumber(), LegID: leg.ID, FromSite: leg.From, ToSite: leg.To, Slot: slot, Status: "sealed",
 			CreatedAt: now}
 		if err := sp.QueryRow(ctx, `INSERT INTO runs (run_no, bag_no, seal_no, leg_id, from_site, to_site, slot, status,
 			parcel_count, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'sealed', 0, $8) RETURNING id`,
-			r.RunNo, r.BagNo, r.SealNo, leg.ID, leg.From, leg.To, slot, now).Scan(&r.id); err != nil {
+			r.RunNo, r.BagNo, r.SealNo, leg.ID, leg.From, leg.To, slot, now).Scan(&r.ID); err != nil {
 			return err
 		}
-		if err := sp.QueryRow(ctx, MakeRunSQL, r.id, leg.From, leg.To, now, r.RunNo, r.BagNo,
+		if err := sp.QueryRow(ctx, MakeRunSQL, r.ID, leg.From, leg.To, now, r.RunNo, r.BagNo,
 			strconv.FormatInt(leg.ID, 10)).Scan(&r.ParcelCount); err != nil {
 			return err
 		}
@@ -128,19 +92,19 @@ func (l *Ledger) MakeRun(ctx context.Context, leg shipment.Leg, slot time.Time, 
 			// An empty slot makes no empty bag: undo the run, keep the slot.
 			return sp.Rollback(ctx)
 		}
-		if _, err := sp.Exec(ctx, `UPDATE runs SET parcel_count = $2 WHERE id = $1`, r.id, r.ParcelCount); err != nil {
+		if _, err := sp.Exec(ctx, `UPDATE runs SET parcel_count = $2 WHERE id = $1`, r.ID, r.ParcelCount); err != nil {
 			return err
 		}
 		if _, err := sp.Exec(ctx, `UPDATE run_slots SET run_id = $3, parcels = $4 WHERE leg_id = $1 AND slot = $2`,
-			leg.ID, slot, r.id, r.ParcelCount); err != nil {
+			leg.ID, slot, r.ID, r.ParcelCount); err != nil {
 			return err
 		}
 		if _, err := sp.Exec(ctx, `INSERT INTO bookings (run_id, carrier, status, created_at) VALUES ($1, 'manual', 'pending', $2)`,
-			r.id, now); err != nil {
+			r.ID, now); err != nil {
 			return err
 		}
 		if hook != nil {
-			if err := hook(ctx, sp, r.id); err != nil {
+			if err := hook(ctx, sp, r.ID); err != nil {
 				return err
 			}
 		}
@@ -168,9 +132,9 @@ func sealNumber() string {
 const runCols = `r.id, r.run_no, r.bag_no, r.seal_no, r.leg_id, r.from_site, r.to_site, r.slot, r.status,
 	r.parcel_count, r.created_at, r.picked_up_at, r.arrived_at, r.closed_at`
 
-func scanRun(row pgx.Row) (*RunView, error) {
-	var r RunView
-	err := row.Scan(&r.id, &r.RunNo, &r.BagNo, &r.SealNo, &r.LegID, &r.FromSite, &r.ToSite, &r.Slot, &r.Status,
+func scanRun(row pgx.Row) (*tracking.RunView, error) {
+	var r tracking.RunView
+	err := row.Scan(&r.ID, &r.RunNo, &r.BagNo, &r.SealNo, &r.LegID, &r.FromSite, &r.ToSite, &r.Slot, &r.Status,
 		&r.ParcelCount, &r.CreatedAt, &r.PickedUpAt, &r.ArrivedAt, &r.ClosedAt)
 	if err != nil {
 		return nil, err
@@ -181,7 +145,7 @@ func scanRun(row pgx.Row) (*RunView, error) {
 }
 
 // runByCode finds a run by its run or bag number. Errors: run.not_found.
-func (l *Ledger) runByCode(ctx context.Context, q querier, code shipment.Code, lock bool) (*RunView, error) {
+func (l *Ledger) runByCode(ctx context.Context, q querier, code shipment.Code, lock bool) (*tracking.RunView, error) {
 	col := "run_no"
 	if code.Kind == shipment.KindBag {
 		col = "bag_no"
@@ -199,7 +163,7 @@ func (l *Ledger) runByCode(ctx context.Context, q querier, code shipment.Code, l
 
 // mayActOnRun: admins anywhere; couriers at the origin; clerks and staff at
 // their own site, which must be the run's origin or destination.
-func mayActOnRun(a shipment.Actor, r *RunView) bool {
+func mayActOnRun(a shipment.Actor, r *tracking.RunView) bool {
 	switch a.Role {
 	case shipment.RoleAdmin, shipment.RoleCourier, shipment.RoleSystem:
 		return true
@@ -251,7 +215,7 @@ func (l *Ledger) scanBag(ctx context.Context, a shipment.Actor, req tracking.Sca
 			}
 			if run.Status == "picked_up" {
 				res.Repeat = true
-				res.Items, err = l.runItems(ctx, tx, run.id, true)
+				res.Items, err = l.runItems(ctx, tx, run.ID, true)
 				return err
 			}
 			if run.Status != "sealed" {
@@ -261,7 +225,7 @@ func (l *Ledger) scanBag(ctx context.Context, a shipment.Actor, req tracking.Sca
 			if err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, `UPDATE runs SET status = 'picked_up', picked_up_at = $2 WHERE id = $1`, run.id, now); err != nil {
+			if _, err := tx.Exec(ctx, `UPDATE runs SET status = 'picked_up', picked_up_at = $2 WHERE id = $1`, run.ID, now); err != nil {
 				return err
 			}
 		} else {
@@ -279,12 +243,12 @@ func (l *Ledger) scanBag(ctx context.Context, a shipment.Actor, req tracking.Sca
 				// Its parcels are still awaiting pickup: the courier scans the bag first.
 				return apperr.New(apperr.Conflict, "bag.not_picked_up").With("status", run.Status).With("action", "receive")
 			case "picked_up":
-				if _, err := tx.Exec(ctx, `UPDATE runs SET status = 'arrived', arrived_at = $2 WHERE id = $1`, run.id, now); err != nil {
+				if _, err := tx.Exec(ctx, `UPDATE runs SET status = 'arrived', arrived_at = $2 WHERE id = $1`, run.ID, now); err != nil {
 					return err
 				}
 			}
 			// The check list: every parcel of the bag, each received when scanned.
-			res.Items, err = l.runItems(ctx, tx, run.id, res.Repeat)
+			res.Items, err = l.runItems(ctx, tx, run.ID, res.Repeat)
 			if err != nil {
 				return err
 			}
@@ -308,7 +272,7 @@ func (l *Ledger) scanBag(ctx context.Context, a shipment.Actor, req tracking.Sca
 	return res, nil
 }
 
-func (l *Ledger) pickupBag(ctx context.Context, tx pgx.Tx, a shipment.Actor, req tracking.ScanRequest, run *RunView,
+func (l *Ledger) pickupBag(ctx context.Context, tx pgx.Tx, a shipment.Actor, req tracking.ScanRequest, run *tracking.RunView,
 	now time.Time) ([]tracking.ItemResult, error) {
 	var actor *int64
 	if a.ID != 0 {
@@ -336,7 +300,7 @@ func (l *Ledger) pickupBag(ctx context.Context, tx pgx.Tx, a shipment.Actor, req
 		SELECT u.id, u.event_seq, 'pickup', u.before, u.after, $4, $5, $6, $7, $8, $9, $10, $3, $11, $12, $13 FROM u
 		RETURNING 1)
 	SELECT u.waybill_no, u.before, u.after, u.event_seq, u.path, u.path_idx FROM u ORDER BY u.waybill_no`,
-		run.id, role, now, run.FromSite, actor, a.Role, req.Source, req.Device, req.ScanID, req.ScannedAt,
+		run.ID, role, now, run.FromSite, actor, a.Role, req.Source, req.Device, req.ScanID, req.ScannedAt,
 		run.RunNo, run.BagNo, strconv.FormatInt(run.LegID, 10))
 	if err != nil {
 		return nil, err
@@ -382,29 +346,21 @@ func (l *Ledger) checkOff(ctx context.Context, tx pgx.Tx, p *shipment.Parcel, si
 	return err
 }
 
-// CloseResult is the reconciliation of a closed check list.
-type CloseResult struct {
-	Run      *RunView `json:"run"`
-	Received []string `json:"received"`
-	Missing  []string `json:"missing"`
-	Extras   []string `json:"extras"`
-}
-
 // CloseRun closes a bag's check list at the receiving site: every parcel
 // not seen is reported as an exception (missing from its bag), every extra
 // parcel scanned while the list was open is listed.
 //
 // Errors: run.not_found, scan.other_site, run.not_arrived (conflict).
-func (l *Ledger) CloseRun(ctx context.Context, a shipment.Actor, runNo string) (CloseResult, error) {
+func (l *Ledger) CloseRun(ctx context.Context, a shipment.Actor, runNo string) (tracking.CloseResult, error) {
 	code, err := shipment.ParseCode(runNo)
 	if err != nil {
-		return CloseResult{}, err
+		return tracking.CloseResult{}, err
 	}
 	if code.Kind == shipment.KindParcel {
-		return CloseResult{}, apperr.New(apperr.Invalid, "run.not_run")
+		return tracking.CloseResult{}, apperr.New(apperr.Invalid, "run.not_run")
 	}
 	now := l.now()
-	var out CloseResult
+	var out tracking.CloseResult
 	err = WithTx(ctx, l.Pool, func(tx pgx.Tx) error {
 		run, err := l.runByCode(ctx, tx, code, true)
 		if err != nil {
@@ -426,7 +382,7 @@ func (l *Ledger) CloseRun(ctx context.Context, a shipment.Actor, runNo string) (
 		// Lock the run's parcels first, in id order, as a receive does
 		// (parcel, then its run item): no deadlock with a late receive.
 		if _, err := tx.Exec(ctx, `SELECT p.id FROM run_items ri JOIN parcels p ON p.id = ri.parcel_id
-			WHERE ri.run_id = $1 ORDER BY p.id FOR UPDATE OF p`, run.id); err != nil {
+			WHERE ri.run_id = $1 ORDER BY p.id FOR UPDATE OF p`, run.ID); err != nil {
 			return err
 		}
 		rows, err := tx.Query(ctx, `WITH m AS (
@@ -449,22 +405,22 @@ func (l *Ledger) CloseRun(ctx context.Context, a shipment.Actor, runNo string) (
 			SELECT u.id, u.event_seq, 'report', u.before, 'exception', $3, $4, $5, 'web', $2, $6, $7, 'missing_from_bag'
 			FROM u RETURNING 1)
 		SELECT p.waybill_no FROM m JOIN parcels p ON p.id = m.parcel_id ORDER BY 1`,
-			run.id, now, run.ToSite, actor, a.Role, run.RunNo, run.BagNo)
+			run.ID, now, run.ToSite, actor, a.Role, run.RunNo, run.BagNo)
 		if err != nil {
 			return err
 		}
 		if out.Missing, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE runs SET status = 'closed', closed_at = $2 WHERE id = $1`, run.id, now); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE runs SET status = 'closed', closed_at = $2 WHERE id = $1`, run.ID, now); err != nil {
 			return err
 		}
 		if out.Received, err = l.strings(ctx, tx, `SELECT p.waybill_no FROM run_items ri JOIN parcels p ON p.id = ri.parcel_id
-			WHERE ri.run_id = $1 AND ri.outcome = 'received' ORDER BY 1`, run.id); err != nil {
+			WHERE ri.run_id = $1 AND ri.outcome = 'received' ORDER BY 1`, run.ID); err != nil {
 			return err
 		}
 		if out.Extras, err = l.strings(ctx, tx, `SELECT p.waybill_no FROM run_extras x JOIN parcels p ON p.id = x.parcel_id
-			WHERE x.run_id = $1 ORDER BY 1`, run.id); err != nil {
+			WHERE x.run_id = $1 ORDER BY 1`, run.ID); err != nil {
 			return err
 		}
 		run.Status, run.ClosedAt = "closed", tracking.LocalPtr(&now)
@@ -472,7 +428,7 @@ func (l *Ledger) CloseRun(ctx context.Context, a shipment.Actor, runNo string) (
 		return nil
 	})
 	if err != nil {
-		return CloseResult{}, translate(err, "run")
+		return tracking.CloseResult{}, translate(err, "run")
 	}
 	return out, nil
 }
@@ -489,16 +445,9 @@ func (l *Ledger) strings(ctx context.Context, tx pgx.Tx, sql string, args ...any
 	return out, err
 }
 
-// RunFilter narrows the list of runs.
-type RunFilter struct {
-	Site   string
-	Status string
-	Limit  int
-}
-
 // Runs lists runs, newest first: for clerks and staff those from or to
 // their site.
-func (l *Ledger) Runs(ctx context.Context, a shipment.Actor, f RunFilter) ([]RunView, error) {
+func (l *Ledger) Runs(ctx context.Context, a shipment.Actor, f tracking.RunFilter) ([]tracking.RunView, error) {
 	if f.Limit <= 0 || f.Limit > 200 {
 		f.Limit = 50
 	}
@@ -512,22 +461,22 @@ func (l *Ledger) Runs(ctx context.Context, a shipment.Actor, f RunFilter) ([]Run
 	if err != nil {
 		return nil, translate(err, "run")
 	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (RunView, error) {
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (tracking.RunView, error) {
 		r, err := scanRun(row)
 		if err != nil {
-			return RunView{}, err
+			return tracking.RunView{}, err
 		}
 		return *r, nil
 	})
 	if out == nil {
-		out = []RunView{}
+		out = []tracking.RunView{}
 	}
 	return out, translate(err, "run")
 }
 
 // Run returns a run with its items, extras and booking.
 // Errors: run.not_found, scan.other_site.
-func (l *Ledger) Run(ctx context.Context, a shipment.Actor, no string) (*RunView, error) {
+func (l *Ledger) Run(ctx context.Context, a shipment.Actor, no string) (*tracking.RunView, error) {
 	code, err := shipment.ParseCode(no)
 	if err != nil {
 		return nil, err
@@ -543,12 +492,12 @@ func (l *Ledger) Run(ctx context.Context, a shipment.Actor, no string) (*RunView
 		return nil, apperr.New(apperr.Forbidden, "scan.other_site").With("site", a.Site)
 	}
 	rows, err := l.Pool.Query(ctx, `SELECT p.waybill_no, p.status, ri.seen_at, ri.outcome FROM run_items ri
-		JOIN parcels p ON p.id = ri.parcel_id WHERE ri.run_id = $1 ORDER BY p.waybill_no`, r.id)
+		JOIN parcels p ON p.id = ri.parcel_id WHERE ri.run_id = $1 ORDER BY p.waybill_no`, r.ID)
 	if err != nil {
 		return nil, translate(err, "run")
 	}
-	r.Items, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (RunItem, error) {
-		var it RunItem
+	r.Items, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (tracking.RunItem, error) {
+		var it tracking.RunItem
 		err := row.Scan(&it.WaybillNo, &it.Status, &it.SeenAt, &it.Outcome)
 		it.SeenAt = tracking.LocalPtr(it.SeenAt)
 		return it, err
@@ -557,15 +506,15 @@ func (l *Ledger) Run(ctx context.Context, a shipment.Actor, no string) (*RunView
 		return nil, translate(err, "run")
 	}
 	extras, err := l.Pool.Query(ctx, `SELECT p.waybill_no FROM run_extras x JOIN parcels p ON p.id = x.parcel_id
-		WHERE x.run_id = $1 ORDER BY 1`, r.id)
+		WHERE x.run_id = $1 ORDER BY 1`, r.ID)
 	if err != nil {
 		return nil, translate(err, "run")
 	}
 	if r.Extras, err = pgx.CollectRows(extras, pgx.RowTo[string]); err != nil {
 		return nil, translate(err, "run")
 	}
-	var b Booking
-	err = l.Pool.QueryRow(ctx, `SELECT carrier, status, carrier_ref, booked_at, last_error FROM bookings WHERE run_id = $1`, r.id).
+	var b tracking.RunBookingStatus
+	err = l.Pool.QueryRow(ctx, `SELECT carrier, status, carrier_ref, booked_at, last_error FROM bookings WHERE run_id = $1`, r.ID).
 		Scan(&b.Carrier, &b.Status, &b.CarrierRef, &b.BookedAt, &b.LastError)
 	if err == nil {
 		b.BookedAt = tracking.LocalPtr(b.BookedAt)
@@ -589,7 +538,7 @@ func (l *Ledger) ManifestFor(ctx context.Context, a shipment.Actor, no string) (
 		Route: r.FromSite + " → " + r.ToSite}
 	rows, err := l.Pool.Query(ctx, `SELECT p.waybill_no, p.kind, coalesce(p.cert_type, ''), coalesce(pp.name, '')
 		FROM run_items ri JOIN parcels p ON p.id = ri.parcel_id LEFT JOIN parcel_people pp ON pp.parcel_id = p.id
-		WHERE ri.run_id = $1 ORDER BY p.waybill_no`, r.id)
+		WHERE ri.run_id = $1 ORDER BY p.waybill_no`, r.ID)
 	if err != nil {
 		return m, translate(err, "run")
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/changchun-gov/courier/internal/apperr"
 	"github.com/changchun-gov/courier/internal/postgres"
 	"github.com/changchun-gov/courier/shipment"
+	"github.com/changchun-gov/courier/tracking"
 )
 
 type auditRow struct {
@@ -118,11 +119,11 @@ func TestAdminEditsAreAuditedOnce(t *testing.T) {
 			return err
 		}},
 		{"UnknownJob", "job.not_found", func() error {
-			_, err := b.ledger.SaveJobSetting(b.ctx, admin, postgres.JobSetting{Name: "nope", Enabled: true, Schedule: "0 3 * * *"})
+			_, err := b.ledger.SaveJobSetting(b.ctx, admin, tracking.JobSetting{Name: "nope", Enabled: true, Schedule: "0 3 * * *"})
 			return err
 		}},
 		{"BadJobParams", "job.params_invalid", func() error {
-			_, err := b.ledger.SaveJobSetting(b.ctx, admin, postgres.JobSetting{Name: postgres.JobPurge, Enabled: true, Schedule: "0 3 * * *",
+			_, err := b.ledger.SaveJobSetting(b.ctx, admin, tracking.JobSetting{Name: tracking.JobPurge, Enabled: true, Schedule: "0 3 * * *",
 				Params: json.RawMessage(`{"after_days":-1}`)})
 			return err
 		}},
@@ -206,11 +207,11 @@ func TestAdminEditsAreAuditedOnce(t *testing.T) {
 	}
 
 	// A job's settings.
-	if _, err := b.ledger.SaveJobSetting(b.ctx, admin, postgres.JobSetting{Name: postgres.JobPurge, Enabled: false, Schedule: "0 4 * * *",
+	if _, err := b.ledger.SaveJobSetting(b.ctx, admin, tracking.JobSetting{Name: tracking.JobPurge, Enabled: false, Schedule: "0 4 * * *",
 		Params: json.RawMessage(`{"after_days":90}`)}); err != nil {
 		t.Fatal(err)
 	}
-	r = one(postgres.EntityJob, postgres.JobPurge, "update")
+	r = one(postgres.EntityJob, tracking.JobPurge, "update")
 	if r.Before["schedule"] != "0 3 * * *" || r.After["schedule"] != "0 4 * * *" || r.Before["enabled"] != true ||
 		r.After["params"].(map[string]any)["after_days"] != float64(90) {
 		t.Fatalf("job audit: %+v", r)

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/changchun-gov/courier/internal/apperr"
-	"github.com/changchun-gov/courier/internal/postgres"
 	"github.com/changchun-gov/courier/shipment"
 	"github.com/changchun-gov/courier/tracking"
 )
@@ -182,7 +181,7 @@ func TestShelveTakesTheSlot(t *testing.T) {
 func (b *bundle) readyCode(t *testing.T) string {
 	t.Helper()
 	n := &sink{}
-	if _, err := b.ledger.Deliver(b.ctx, postgres.Delivery{Gateway: n}, 10); err != nil {
+	if _, err := b.ledger.Deliver(b.ctx, tracking.Delivery{Gateway: n}, 10); err != nil {
 		t.Fatal(err)
 	}
 	return n.last(t).Params["code"]
@@ -305,7 +304,7 @@ func TestSlotNeverPublic(t *testing.T) {
 	}
 	leaks("label", ls)
 	n := &sink{}
-	if _, err := b.ledger.Deliver(b.ctx, postgres.Delivery{Gateway: n}, 10); err != nil {
+	if _, err := b.ledger.Deliver(b.ctx, tracking.Delivery{Gateway: n}, 10); err != nil {
 		t.Fatal(err)
 	}
 	if len(n.msgs) == 0 {

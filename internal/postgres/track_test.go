@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/changchun-gov/courier/internal/apperr"
+	"github.com/changchun-gov/courier/internal/jobs"
 	"github.com/changchun-gov/courier/internal/postgres"
 	"github.com/changchun-gov/courier/shipment"
 	"github.com/changchun-gov/courier/tracking"
@@ -212,7 +213,7 @@ func TestPrivateLink(t *testing.T) {
 // linksRemoved runs the purge job and returns how many links it removed.
 func linksRemoved(t *testing.T, b *bundle) float64 {
 	t.Helper()
-	run, err := b.ledger.RunJob(b.ctx, postgres.JobPurge)
+	run, err := jobs.RunJob(b.ctx, b.ledger, tracking.JobPurge)
 	if err != nil {
 		t.Fatalf("purge: %+v %v", run, err)
 	}

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -12,69 +11,14 @@ import (
 	"github.com/changchun-gov/courier/tracking"
 )
 
-// VerifyScope selects what Verify checks: the chains of the parcels with an
-// event on the days From..To (YYYY-MM-DD, Beijing time, both included; both
-// empty: every day), or of one parcel (Waybill).
-type VerifyScope struct {
-	From    string `json:"from,omitempty"`
-	To      string `json:"to,omitempty"`
-	Waybill string `json:"waybill_no,omitempty"`
-}
-
-// VerifyBreak names the first event whose chain does not hold.
-type VerifyBreak struct {
-	WaybillNo string `json:"waybill_no"`
-	Seq       int32  `json:"seq"`
-	Reason    string `json:"reason"` // hash, head, order (see ledgercheck.Break)
-}
-
-// VerifyReport is what Verify found.
-type VerifyReport struct {
-	Parcels     int          `json:"parcels"`
-	Events      int          `json:"events"`
-	Break       *VerifyBreak `json:"break,omitempty"`
-	Digests     int          `json:"digests"`
-	DigestBreak *DigestBreak `json:"digest_break,omitempty"`
-}
-
-// Broken reports whether Verify found a break.
-func (r VerifyReport) Broken() bool { return r.Break != nil || r.DigestBreak != nil }
-
-// dayRange turns the scope's days into [from, to) in UTC (zero: open).
-func (s VerifyScope) dayRange() (from, to time.Time, err error) {
-	if s.From == "" && s.To == "" {
-		return from, to, nil
-	}
-	parse := func(field, v string) (time.Time, error) {
-		t, err := time.ParseInLocation(time.DateOnly, v, tracking.Shanghai)
-		if err != nil || len(v) != len(time.DateOnly) {
-			return t, apperr.New(apperr.Invalid, "verify.day_invalid").With("day", v).OnField(field)
-		}
-		return t, nil
-	}
-	if s.From == "" || s.To == "" {
-		return from, to, apperr.New(apperr.Invalid, "verify.range_incomplete")
-	}
-	if from, err = parse("from", s.From); err != nil {
-		return
-	}
-	if to, err = parse("to", s.To); err != nil {
-		return
-	}
-	if to.Before(from) {
-		return from, to, apperr.New(apperr.Invalid, "verify.range_reversed").With("from", s.From).With("to", s.To)
-	}
-	return from.UTC(), to.AddDate(0, 0, 1).UTC(), nil
-}
-
 // Verify recomputes the hash chains of the selected parcels in Go
 // (ledgercheck) and the daily digests of the selected days (of every day
 // without a range; none for one parcel), and names the first break. A range with no event, or a
 // parcel that does not exist, is an error; a break is not (it is in the
 // report). It reads one snapshot.
-func (l *Ledger) Verify(ctx context.Context, s VerifyScope) (VerifyReport, error) {
-	var rep VerifyReport
-	from, to, err := s.dayRange()
+func (l *Ledger) Verify(ctx context.Context, s tracking.VerifyScope) (tracking.VerifyReport, error) {
+	var rep tracking.VerifyReport
+	from, to, err := s.DayRange()
 	if err != nil {
 		return rep, err
 	}
@@ -112,7 +56,7 @@ func (l *Ledger) Verify(ctx context.Context, s VerifyScope) (VerifyReport, error
 			rep.Parcels++
 			rep.Events += len(chain)
 			if _, b := ledgercheck.Chain(chain, head); b != nil {
-				rep.Break = &VerifyBreak{WaybillNo: waybill, Seq: b.Seq, Reason: b.Reason}
+				rep.Break = &tracking.VerifyBreak{WaybillNo: waybill, Seq: b.Seq, Reason: b.Reason}
 				return false
 			}
 			chain = chain[:0]
@@ -156,21 +100,9 @@ func (l *Ledger) Verify(ctx context.Context, s VerifyScope) (VerifyReport, error
 	return rep, nil
 }
 
-// VerifyRun is a check an admin started in the background, with its result.
-type VerifyRun struct {
-	ID          int64         `json:"id"`
-	RequestedBy string        `json:"requested_by"`
-	Scope       VerifyScope   `json:"scope"`
-	Status      string        `json:"status"` // queued, running, clean, broken, failed
-	Result      *VerifyReport `json:"result,omitempty"`
-	Error       string        `json:"error,omitempty"`
-	CreatedAt   time.Time     `json:"created_at"`
-	FinishedAt  *time.Time    `json:"finished_at,omitempty"`
-}
-
 // checkScope refuses a scope Verify would refuse, before queueing it.
-func (l *Ledger) checkScope(ctx context.Context, q pgx.Tx, s VerifyScope) error {
-	from, to, err := s.dayRange()
+func (l *Ledger) checkScope(ctx context.Context, q pgx.Tx, s tracking.VerifyScope) error {
+	from, to, err := s.DayRange()
 	if err != nil {
 		return err
 	}
@@ -191,22 +123,33 @@ func (l *Ledger) checkScope(ctx context.Context, q pgx.Tx, s VerifyScope) error 
 	return err
 }
 
-// QueueVerify records a check to run in the background, in tx (which also
-// enqueues the job that runs it). Errors: as Verify's for the scope.
-func (l *Ledger) QueueVerify(ctx context.Context, tx pgx.Tx, requestedBy string, s VerifyScope) (VerifyRun, error) {
-	if err := l.checkScope(ctx, tx, s); err != nil {
-		return VerifyRun{}, translate(err, "verify")
-	}
-	r := VerifyRun{RequestedBy: requestedBy, Scope: s, Status: "queued", CreatedAt: l.now()}
-	err := tx.QueryRow(ctx, `INSERT INTO verify_runs (requested_by, scope, status, created_at) VALUES ($1, $2, 'queued', $3)
+// QueueVerify records a check to run in the background and, in the same
+// transaction, calls then with its id (to enqueue the job that runs it).
+// Errors: as Verify's for the scope.
+func (l *Ledger) QueueVerify(ctx context.Context, requestedBy string, s tracking.VerifyScope, then RunHook) (tracking.VerifyRun, error) {
+	var r tracking.VerifyRun
+	err := WithTx(ctx, l.Pool, func(tx pgx.Tx) error {
+		if err := l.checkScope(ctx, tx, s); err != nil {
+			return translate(err, "verify")
+		}
+		r = tracking.VerifyRun{RequestedBy: requestedBy, Scope: s, Status: "queued", CreatedAt: l.now()}
+		err := tx.QueryRow(ctx, `INSERT INTO verify_runs (requested_by, scope, status, created_at) VALUES ($1, $2, 'queued', $3)
 		RETURNING id`, requestedBy, s, r.CreatedAt).Scan(&r.ID)
-	r.CreatedAt = tracking.Local(r.CreatedAt)
-	return r, translate(err, "verify")
+		r.CreatedAt = tracking.Local(r.CreatedAt)
+		if err != nil {
+			return translate(err, "verify")
+		}
+		return then(ctx, tx, r.ID)
+	})
+	if err != nil {
+		return tracking.VerifyRun{}, err
+	}
+	return r, nil
 }
 
 // RunQueuedVerify runs a queued check and records its result.
 func (l *Ledger) RunQueuedVerify(ctx context.Context, id int64) error {
-	var s VerifyScope
+	var s tracking.VerifyScope
 	err := l.Pool.QueryRow(ctx, `UPDATE verify_runs SET status = 'running' WHERE id = $1 AND status IN ('queued', 'running')
 		RETURNING scope`, id).Scan(&s)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -226,7 +169,7 @@ func (l *Ledger) RunQueuedVerify(ctx context.Context, id int64) error {
 	case rep.Broken():
 		status = "broken"
 	}
-	var result *VerifyReport
+	var result *tracking.VerifyReport
 	if verr == nil {
 		result = &rep
 	}
@@ -236,8 +179,8 @@ func (l *Ledger) RunQueuedVerify(ctx context.Context, id int64) error {
 }
 
 // VerifyRunByID reads a background check. Errors: verify.not_found.
-func (l *Ledger) VerifyRunByID(ctx context.Context, id int64) (VerifyRun, error) {
-	var r VerifyRun
+func (l *Ledger) VerifyRunByID(ctx context.Context, id int64) (tracking.VerifyRun, error) {
+	var r tracking.VerifyRun
 	err := l.Pool.QueryRow(ctx, `SELECT id, requested_by, scope, status, result, error, created_at, finished_at
 		FROM verify_runs WHERE id = $1`, id).Scan(&r.ID, &r.RequestedBy, &r.Scope, &r.Status, &r.Result, &r.Error,
 		&r.CreatedAt, &r.FinishedAt)

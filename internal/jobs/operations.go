@@ -1,0 +1,194 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/changchun-gov/courier/internal/apperr"
+	"github.com/changchun-gov/courier/internal/schedule"
+	"github.com/changchun-gov/courier/labels"
+	"github.com/changchun-gov/courier/shipment"
+	"github.com/changchun-gov/courier/tracking"
+)
+
+// OpsStore is what the API's operations need of the database: the runs, the
+// calendar and the jobs' settings and history.
+type OpsStore[TTx any] interface {
+	RunMaker[TTx]
+	JobStore
+	Runs(ctx context.Context, a shipment.Actor, f tracking.RunFilter) ([]tracking.RunView, error)
+	Run(ctx context.Context, a shipment.Actor, no string) (*tracking.RunView, error)
+	CloseRun(ctx context.Context, a shipment.Actor, no string) (tracking.CloseResult, error)
+	ManifestFor(ctx context.Context, a shipment.Actor, no string) (labels.Manifest, error)
+	BagLabelFor(ctx context.Context, a shipment.Actor, no string) (labels.BagLabel, error)
+	Calendar(ctx context.Context) (map[string]string, error)
+	SetCalendarDay(ctx context.Context, by shipment.Actor, day, kind, note string) error
+	JobSettings(ctx context.Context) ([]tracking.JobSetting, error)
+	SaveJobSetting(ctx context.Context, by shipment.Actor, s tracking.JobSetting) (tracking.JobSetting, error)
+	JobRuns(ctx context.Context, name string, limit int) ([]tracking.JobRun, error)
+}
+
+// Routes keeps the legs of the route network.
+type Routes interface {
+	LegLister
+	Leg(ctx context.Context, id int64) (shipment.Leg, error)
+	Path(ctx context.Context, from, to string) ([]string, error)
+	Save(ctx context.Context, by shipment.Actor, l shipment.Leg) (shipment.Leg, error)
+}
+
+// SiteKinds answers which sites exist.
+type SiteKinds interface {
+	SiteKind(code string) (shipment.SiteKind, bool)
+}
+
+// Operations answers the API's routes, consolidation runs, calendar and
+// scheduled jobs (web.Operations); runs made by hand get their courier
+// booking through the scheduler's queue.
+type Operations[TTx any] struct {
+	Store  OpsStore[TTx]
+	Routes Routes
+	Sites  SiteKinds
+	Sched  *Service[TTx]
+}
+
+func (o *Operations[TTx]) Legs(ctx context.Context) ([]shipment.Leg, error) {
+	return o.Routes.Legs(ctx)
+}
+
+func (o *Operations[TTx]) Path(ctx context.Context, from, to string) ([]string, error) {
+	for _, s := range []string{from, to} {
+		if _, ok := o.Sites.SiteKind(s); !ok {
+			return nil, apperr.New(apperr.Invalid, "site.unknown").With("site", s)
+		}
+	}
+	return o.Routes.Path(ctx, from, to)
+}
+
+func (o *Operations[TTx]) SaveLeg(ctx context.Context, by shipment.Actor, l shipment.Leg) (shipment.Leg, error) {
+	return o.Routes.Save(ctx, by, l)
+}
+
+// RunLegNow makes the run of an active leg now, by hand. Errors:
+// route.inactive, run.slot_taken, run.empty.
+func (o *Operations[TTx]) RunLegNow(ctx context.Context, a shipment.Actor, id int64) (*tracking.RunView, error) {
+	leg, err := o.Routes.Leg(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !leg.Active {
+		return nil, apperr.New(apperr.Conflict, "route.inactive").With("id", id)
+	}
+	run, err := o.Store.MakeRun(ctx, leg, time.Now(), "admin:"+a.Username, o.Sched.BookHook)
+	if errors.Is(err, tracking.ErrSlotTaken) {
+		return nil, apperr.New(apperr.Conflict, "run.slot_taken")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if run == nil {
+		return nil, apperr.New(apperr.Invalid, "run.empty").With("from", leg.From).With("to", leg.To)
+	}
+	return run, nil
+}
+
+func (o *Operations[TTx]) Runs(ctx context.Context, a shipment.Actor, site, status string, limit int) ([]tracking.RunView, error) {
+	return o.Store.Runs(ctx, a, tracking.RunFilter{Site: site, Status: status, Limit: limit})
+}
+
+func (o *Operations[TTx]) Run(ctx context.Context, a shipment.Actor, no string) (*tracking.RunView, error) {
+	return o.Store.Run(ctx, a, no)
+}
+
+func (o *Operations[TTx]) CloseRun(ctx context.Context, a shipment.Actor, no string) (tracking.CloseResult, error) {
+	return o.Store.CloseRun(ctx, a, no)
+}
+
+func (o *Operations[TTx]) Manifest(ctx context.Context, a shipment.Actor, no string) (labels.Manifest, error) {
+	return o.Store.ManifestFor(ctx, a, no)
+}
+
+func (o *Operations[TTx]) BagLabel(ctx context.Context, a shipment.Actor, no string) (labels.BagLabel, error) {
+	return o.Store.BagLabelFor(ctx, a, no)
+}
+
+func (o *Operations[TTx]) Calendar(ctx context.Context) (map[string]string, error) {
+	return o.Store.Calendar(ctx)
+}
+
+func (o *Operations[TTx]) SetCalendarDay(ctx context.Context, by shipment.Actor, day, kind, note string) error {
+	if _, err := schedule.ParseDate(day); err != nil {
+		return err
+	}
+	return o.Store.SetCalendarDay(ctx, by, day, kind, strings.TrimSpace(note))
+}
+
+// Jobs lists the jobs' settings and every job's 20 newest runs.
+func (o *Operations[TTx]) Jobs(ctx context.Context) (tracking.JobsView, error) {
+	settings, err := o.Store.JobSettings(ctx)
+	if err != nil {
+		return tracking.JobsView{}, err
+	}
+	runs, err := o.Store.JobRuns(ctx, "", 20)
+	if err != nil {
+		return tracking.JobsView{}, err
+	}
+	return tracking.JobsView{Items: settings, RecentRuns: runs}, nil
+}
+
+func (o *Operations[TTx]) SaveJob(ctx context.Context, by shipment.Actor, name string, enabled bool, spec string, params []byte) (tracking.JobSetting, error) {
+	if _, err := schedule.Parse(spec); err != nil {
+		return tracking.JobSetting{}, err
+	}
+	return o.Store.SaveJobSetting(ctx, by, tracking.JobSetting{Name: name, Enabled: enabled, Schedule: spec,
+		Params: json.RawMessage(params)})
+}
+
+// JobRuns lists a job's newest runs. Errors: job.not_found.
+func (o *Operations[TTx]) JobRuns(ctx context.Context, name string, limit int) ([]tracking.JobRun, error) {
+	found := false
+	for _, j := range tracking.DefaultJobs {
+		found = found || j.Name == name
+	}
+	if !found {
+		return nil, apperr.New(apperr.NotFound, "job.not_found").With("name", name)
+	}
+	return o.Store.JobRuns(ctx, name, limit)
+}
+
+// RunJobNow runs a job by hand. A job that fails is answered with its
+// recorded run (outcome "failed", the error in its history), not a 500.
+func (o *Operations[TTx]) RunJobNow(ctx context.Context, name string) (tracking.JobRun, error) {
+	run, err := RunJob(ctx, o.Store, name)
+	if err != nil && run.ID != 0 {
+		return run, nil
+	}
+	return run, err
+}
+
+// IntegrityStore reads the event log's digests and the background checks.
+type IntegrityStore interface {
+	Digests(ctx context.Context, from, to string) ([]tracking.DigestView, error)
+	VerifyRunByID(ctx context.Context, id int64) (tracking.VerifyRun, error)
+}
+
+// Integrity answers the event log's digests and its checks (web.Integrity);
+// a check runs in the background on any instance's queue.
+type Integrity[TTx any] struct {
+	Store IntegrityStore
+	Sched *Service[TTx]
+}
+
+func (o *Integrity[TTx]) Digests(ctx context.Context, from, to string) ([]tracking.DigestView, error) {
+	return o.Store.Digests(ctx, from, to)
+}
+
+func (o *Integrity[TTx]) StartVerify(ctx context.Context, a shipment.Actor, from, to, waybill string) (tracking.VerifyRun, error) {
+	return o.Sched.StartVerify(ctx, a.Username, tracking.VerifyScope{From: from, To: to, Waybill: waybill})
+}
+
+func (o *Integrity[TTx]) VerifyRun(ctx context.Context, id int64) (tracking.VerifyRun, error) {
+	return o.Store.VerifyRunByID(ctx, id)
+}

@@ -1,0 +1,64 @@
+package tracking
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// The housekeeping jobs, by name.
+const (
+	JobReminder = "reminder" // remind citizens of parcels ready and uncollected
+	JobReturn   = "return"   // send parcels held past their retention back to the department
+	JobSLA      = "sla"      // alert on parcels without progress beyond their leg's SLA
+	JobPurge    = "purge"    // purge personal data after the journey ended
+	JobDigest   = "digest"   // make the daily digests of the event log
+)
+
+// JobSetting is a job's schedule and parameters, kept by administrators.
+type JobSetting struct {
+	Name      string          `json:"name"`
+	Enabled   bool            `json:"enabled"`
+	Schedule  string          `json:"schedule"`
+	Params    json.RawMessage `json:"params"`
+	UpdatedAt time.Time       `json:"updated_at"`
+}
+
+// JobParams are the parameters the jobs read (zero: the default).
+type JobParams struct {
+	FirstAfterDays int `json:"first_after_days,omitempty"` // reminder: first reminder after this many days ready (3)
+	EveryDays      int `json:"every_days,omitempty"`       // reminder: then every this many days (7)
+	AfterDays      int `json:"after_days,omitempty"`       // purge: this many days after the journey ended (180)
+}
+
+// DefaultJobs are the jobs' settings inserted where absent.
+var DefaultJobs = []JobSetting{
+	{Name: JobReminder, Enabled: true, Schedule: "0 10 * * *", Params: json.RawMessage(`{"first_after_days":3,"every_days":7}`)},
+	{Name: JobReturn, Enabled: true, Schedule: "30 8 * * *", Params: json.RawMessage(`{}`)},
+	{Name: JobSLA, Enabled: true, Schedule: "15,45 * * * *", Params: json.RawMessage(`{}`)},
+	{Name: JobPurge, Enabled: true, Schedule: "0 3 * * *", Params: json.RawMessage(`{"after_days":180}`)},
+	{Name: JobDigest, Enabled: true, Schedule: "30 0 * * *", Params: json.RawMessage(`{}`)},
+}
+
+// JobRun is one run of a job, for the history administrators see.
+type JobRun struct {
+	ID         int64           `json:"id"`
+	Name       string          `json:"name"`
+	StartedAt  time.Time       `json:"started_at"`
+	FinishedAt *time.Time      `json:"finished_at,omitempty"`
+	Outcome    string          `json:"outcome"`
+	Affected   int             `json:"affected"`
+	Detail     json.RawMessage `json:"detail"`
+	Error      string          `json:"error,omitempty"`
+}
+
+// JobReport is what a job did.
+type JobReport struct {
+	Affected int
+	Detail   map[string]any
+}
+
+// JobsView is the jobs' settings with every job's newest runs.
+type JobsView struct {
+	Items      []JobSetting `json:"items"`
+	RecentRuns []JobRun     `json:"recent_runs"`
+}
