@@ -24,10 +24,16 @@ func TestRenderSMSFromTheChineseCatalog(t *testing.T) {
 	if err := render(&m); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"【长春政务】", "营业执照", "南关区政务服务中心", "482913", "2026-12-09"} {
+	for _, want := range []string{"【长春政务】", "营业执照", "南关区政务服务中心", "482913", "2026-12-09", "查询：https://example.org/s/abc"} {
 		if !strings.Contains(m.Text, want) {
 			t.Errorf("text %q lacks %q", m.Text, want)
 		}
+	}
+	// Without a link (it has expired), no dangling "查询：".
+	m = tracking.Message{Template: "sms.reminder", Params: map[string]string{"cert_type": "营业执照", "hall": "南关区政务服务中心",
+		"code": "482913", "hold_until": "2026-12-09"}}
+	if err := render(&m); err != nil || strings.Contains(m.Text, "查询") || !strings.HasSuffix(m.Text, "前领取。") {
+		t.Errorf("reminder without a link: %q %v", m.Text, err)
 	}
 	// A template the catalog does not know, or one that is not an SMS,
 	// does not render.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -107,6 +108,18 @@ func (l *Ledger) deliverOne(ctx context.Context, d tracking.Delivery, rep *track
 		}
 		if phone == nil || *phone == "" {
 			return fail("no recipient (personal data purged)")
+		}
+		if strings.HasPrefix(m.Template, "sms.") && m.Params["url"] == "" {
+			// The parcel's private link, made at registration and never
+			// changed: the citizen follows it without the phone tail.
+			link, err := l.PrivateLink(ctx, parcelID)
+			if err != nil {
+				return err
+			}
+			if m.Params == nil {
+				m.Params = map[string]string{}
+			}
+			m.Params["url"] = link
 		}
 		msg := tracking.Message{ID: id, ParcelID: parcelID, WaybillNo: waybill, Template: m.Template,
 			Phone: *phone, Params: m.Params}

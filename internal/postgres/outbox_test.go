@@ -202,6 +202,10 @@ func TestSMSIsSentOnlyWhenAGatewayAcceptsIt(t *testing.T) {
 	if _, sent, failed, _ := b.outboxRow(t, c); !sent || failed {
 		t.Fatalf("accepted message: sent %v failed %v", sent, failed)
 	}
+	// The ready SMS carries the parcel's private link.
+	if v, err := b.ledger.Get(b.ctx, b.actors["admin"], c); err != nil || v.PrivateURL == "" || ok.got[0].Params["url"] != v.PrivateURL {
+		t.Fatalf("link in the SMS %q, the parcel's %q (%v)", ok.got[0].Params["url"], v.PrivateURL, err)
+	}
 	if b.messageSentEvents(t, a) != 0 || b.messageSentEvents(t, c) != 1 {
 		t.Fatalf("message_sent events: rejected %d, accepted %d", b.messageSentEvents(t, a), b.messageSentEvents(t, c))
 	}
