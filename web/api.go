@@ -277,7 +277,7 @@ func (s *server) scan(c *fiber.Ctx) error {
 	if err := decode(c, &r); err != nil {
 		return err
 	}
-	res, err := s.Ledger.Scan(c.UserContext(), actor(c), r)
+	res, err := s.Scans.Scan(c.UserContext(), actor(c), r)
 	if err != nil {
 		return err
 	}

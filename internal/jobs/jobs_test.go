@@ -16,6 +16,7 @@ import (
 	"github.com/changchun-gov/courier/internal/pgtest"
 	"github.com/changchun-gov/courier/internal/postgres"
 	"github.com/changchun-gov/courier/internal/secrets"
+	svc "github.com/changchun-gov/courier/internal/service"
 	"github.com/changchun-gov/courier/shipment"
 	"github.com/changchun-gov/courier/tracking"
 )
@@ -263,7 +264,8 @@ func (b *bundle) scan(t *testing.T, a shipment.Actor, no string, action shipment
 	for _, m := range mod {
 		m(&req)
 	}
-	if _, err := b.ledger.Scan(b.ctx, a, req); err != nil {
+	scans := &svc.Scans{Store: b.ledger, Keys: b.keys, Ref: b.ref, Routes: b.routes, Now: b.clock.Now}
+	if _, err := scans.Scan(b.ctx, a, req); err != nil {
 		t.Fatalf("%s %s: %v", action, no, err)
 	}
 }

@@ -21,7 +21,9 @@ var collectionCodeRe = regexp.MustCompile(`^[0-9]{6}$`)
 // codeHash is the keyed hash of a collection code at a hall. Codes are
 // unique among the ready parcels of a hall (the index parcels_ready_code),
 // so the counter finds a parcel by its code alone.
-func (l *Ledger) codeHash(hall, code string) []byte { return l.Keys.Hash("code:"+hall, code) }
+func (l *Ledger) codeHash(hall, code string) []byte {
+	return l.Keys.Hash(shipment.CodeHashDomain(hall), code)
+}
 
 func (l *Ledger) newCode() (string, error) {
 	if l.NewCode != nil {

@@ -363,32 +363,32 @@ func TestRepeats(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	no := b.register(t, certReg()).WaybillNo
-	first, err := b.ledger.Scan(b.ctx, b.actors["courier"], tracking.ScanRequest{Code: no, Action: shipment.ActPickup, ScanID: "dup-1"})
+	first, err := b.scans().Scan(b.ctx, b.actors["courier"], tracking.ScanRequest{Code: no, Action: shipment.ActPickup, ScanID: "dup-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Run("SameScanIDAnswersTheSame", func(t *testing.T) {
-		again, err := b.ledger.Scan(b.ctx, b.actors["courier"], tracking.ScanRequest{Code: no, Action: shipment.ActPickup, ScanID: "dup-1"})
+		again, err := b.scans().Scan(b.ctx, b.actors["courier"], tracking.ScanRequest{Code: no, Action: shipment.ActPickup, ScanID: "dup-1"})
 		if err != nil || !again.Repeat || again.Items[0].Seq != first.Items[0].Seq || again.Items[0].Status != shipment.InTransit {
 			t.Fatalf("repeat: %+v %v", again, err)
 		}
 	})
 	t.Run("ErrScanIDReused", func(t *testing.T) {
-		_, err := b.ledger.Scan(b.ctx, b.actors["courier"], tracking.ScanRequest{Code: no, Action: shipment.ActReport, Reason: "damaged", ScanID: "dup-1"})
+		_, err := b.scans().Scan(b.ctx, b.actors["courier"], tracking.ScanRequest{Code: no, Action: shipment.ActReport, Reason: "damaged", ScanID: "dup-1"})
 		if apperr.CodeOf(err) != "scan.id_reused" || apperr.KindOf(err) != apperr.Invalid {
 			t.Fatalf("reused: %v", err)
 		}
 	})
 	t.Run("SameActionSameSiteWithinAMinute", func(t *testing.T) {
 		b.clock.Add(59 * time.Second)
-		r, err := b.ledger.Scan(b.ctx, b.actors["courier"], tracking.ScanRequest{Code: no, Action: shipment.ActPickup, ScanID: "dup-2"})
+		r, err := b.scans().Scan(b.ctx, b.actors["courier"], tracking.ScanRequest{Code: no, Action: shipment.ActPickup, ScanID: "dup-2"})
 		if err != nil || !r.Repeat {
 			t.Fatalf("%+v %v", r, err)
 		}
 	})
 	t.Run("AfterAMinuteItIsRefused", func(t *testing.T) {
 		b.clock.Add(2 * time.Second)
-		_, err := b.ledger.Scan(b.ctx, b.actors["courier"], tracking.ScanRequest{Code: no, Action: shipment.ActPickup, ScanID: "dup-3"})
+		_, err := b.scans().Scan(b.ctx, b.actors["courier"], tracking.ScanRequest{Code: no, Action: shipment.ActPickup, ScanID: "dup-3"})
 		if apperr.CodeOf(err) != "state.not_allowed" {
 			t.Fatalf("%v", err)
 		}
@@ -417,7 +417,7 @@ func TestSimultaneousScansOneWins(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				<-start
-				_, errs[j] = b.ledger.Scan(context.Background(), b.actors[who],
+				_, errs[j] = b.scans().Scan(context.Background(), b.actors[who],
 					tracking.ScanRequest{Code: no, Action: action, ScanID: nextScanID()})
 			}()
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/changchun-gov/courier/internal/pgtest"
 	"github.com/changchun-gov/courier/internal/postgres"
 	"github.com/changchun-gov/courier/internal/secrets"
+	"github.com/changchun-gov/courier/internal/service"
 	"github.com/changchun-gov/courier/shipment"
 	"github.com/changchun-gov/courier/tracking"
 )
@@ -168,6 +169,18 @@ func itoa(n int) string {
 	return s
 }
 
+// scans is the scan service over the bundle's ledger, as run wires it.
+func (b *bundle) scans() *service.Scans {
+	s := &service.Scans{Store: b.ledger, Keys: b.ledger.Keys, Ref: b.ledger.Ref, Now: b.ledger.Now}
+	if b.ledger.Routes != nil {
+		s.Routes = b.ledger.Routes
+	}
+	if b.ledger.Throttle != nil {
+		s.Throttle = b.ledger.Throttle
+	}
+	return s
+}
+
 // scan applies one action and advances the clock past the repeat window.
 func (b *bundle) scan(t *testing.T, who, code string, action shipment.Action, site string, mod ...func(*tracking.ScanRequest)) (tracking.ScanResult, error) {
 	t.Helper()
@@ -175,7 +188,7 @@ func (b *bundle) scan(t *testing.T, who, code string, action shipment.Action, si
 	for _, m := range mod {
 		m(&req)
 	}
-	res, err := b.ledger.Scan(b.ctx, b.actors[who], req)
+	res, err := b.scans().Scan(b.ctx, b.actors[who], req)
 	b.clock.Add(2 * time.Minute)
 	return res, err
 }

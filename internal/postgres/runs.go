@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/changchun-gov/courier/internal/apperr"
+	"github.com/changchun-gov/courier/internal/service"
 	"github.com/changchun-gov/courier/labels"
 	"github.com/changchun-gov/courier/shipment"
 	"github.com/changchun-gov/courier/tracking"
@@ -197,110 +198,51 @@ func (l *Ledger) runByCode(ctx context.Context, q querier, code shipment.Code, l
 	return r, translate(err, "run")
 }
 
-// mayActOnRun: admins anywhere; couriers at the origin; clerks and staff at
-// their own site, which must be the run's origin or destination.
-func mayActOnRun(a shipment.Actor, r *RunView) bool {
-	switch a.Role {
-	case shipment.RoleAdmin, shipment.RoleCourier, shipment.RoleSystem:
-		return true
-	case shipment.RoleClerk, shipment.RoleStaff, shipment.RoleHallLead:
-		return a.Site == r.FromSite || a.Site == r.ToSite
-	}
-	return false
-}
-
-// scanBag applies a scan of a bag or run number: pickup moves every parcel
-// in the bag to in_transit (returning parcels stay returning, on their leg);
-// receive at the destination marks the bag arrived and opens its check list.
-func (l *Ledger) scanBag(ctx context.Context, a shipment.Actor, req tracking.ScanRequest, code shipment.Code,
-	fingerprint []byte) (tracking.ScanResult, error) {
-	if r, ok, err := l.priorScan(ctx, req.ScanID, fingerprint); ok || err != nil {
-		return r, err
-	}
-	if req.Action != shipment.ActPickup && req.Action != shipment.ActReceive {
-		return tracking.ScanResult{}, apperr.New(apperr.Invalid, "bag.action_unsupported").OnField("action").
-			With("action", string(req.Action))
-	}
-	if !shipment.MayTake(a.Role, req.Action) {
-		return tracking.ScanResult{}, apperr.New(apperr.Forbidden, "action.role_forbidden").With("action", string(req.Action))
-	}
-	now := l.now()
-	res := tracking.ScanResult{ScanID: req.ScanID, Kind: string(code.Kind), Code: code.Number, At: tracking.Local(now)}
+// ScanBag applies a scan of a bag or run number in one transaction: the
+// run locked, step decides, and a pickup moves every parcel in the bag
+// (pickupBag); an arrival opens the bag's check list.
+func (l *Ledger) ScanBag(ctx context.Context, w service.BagWrite, step func(service.Run) (service.BagStep, error)) (tracking.ScanResult, error) {
+	res := w.Answer
 	err := WithTx(ctx, l.Pool, func(tx pgx.Tx) error {
-		run, err := l.runByCode(ctx, tx, code, true)
+		run, err := l.runByCode(ctx, tx, w.Code, true)
 		if err != nil {
 			return err
 		}
-		if !mayActOnRun(a, run) {
-			return apperr.New(apperr.Forbidden, "scan.other_site").With("site", a.Site)
+		st, err := step(service.Run{FromSite: run.FromSite, ToSite: run.ToSite, Status: run.Status})
+		if err != nil {
+			return err
 		}
-		site := req.Site
-		if site == "" {
-			site = a.Site
-		}
-		if a.Role.HasSite() && site != a.Site {
-			return apperr.New(apperr.Forbidden, "scan.other_site").With("site", site)
-		}
-		if req.Action == shipment.ActPickup {
-			if site == "" {
-				site = run.FromSite
-			}
-			if site != run.FromSite {
-				return apperr.New(apperr.Conflict, "scan.wrong_site").With("site", site).With("expected", run.FromSite).
-					With("action", "pickup").With("status", run.Status)
-			}
-			if run.Status == "picked_up" {
-				res.Repeat = true
-				res.Items, err = l.runItems(ctx, tx, run.id, true)
-				return err
-			}
-			if run.Status != "sealed" {
-				return apperr.New(apperr.Conflict, "bag.state").With("status", run.Status).With("action", "pickup")
-			}
-			res.Items, err = l.pickupBag(ctx, tx, a, req, run, now)
+		switch st {
+		case service.BagRepeat:
+			res.Repeat = true
+			res.Items, err = l.runItems(ctx, tx, run.id, true)
+			return err
+		case service.BagPickup:
+			res.Items, err = l.pickupBag(ctx, tx, w.Actor, w.Req, run, w.Now)
 			if err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, `UPDATE runs SET status = 'picked_up', picked_up_at = $2 WHERE id = $1`, run.id, now); err != nil {
+			if _, err := tx.Exec(ctx, `UPDATE runs SET status = 'picked_up', picked_up_at = $2 WHERE id = $1`, run.id, w.Now); err != nil {
 				return err
 			}
-		} else {
-			if site == "" {
-				site = run.ToSite
-			}
-			if site != run.ToSite {
-				return apperr.New(apperr.Conflict, "scan.wrong_site").With("site", site).With("expected", run.ToSite).
-					With("action", "receive").With("status", run.Status)
-			}
-			switch run.Status {
-			case "arrived", "closed":
-				res.Repeat = true
-			case "sealed":
-				// Its parcels are still awaiting pickup: the courier scans the bag first.
-				return apperr.New(apperr.Conflict, "bag.not_picked_up").With("status", run.Status).With("action", "receive")
-			case "picked_up":
-				if _, err := tx.Exec(ctx, `UPDATE runs SET status = 'arrived', arrived_at = $2 WHERE id = $1`, run.id, now); err != nil {
+		case service.BagArrive, service.BagList:
+			if st == service.BagArrive {
+				if _, err := tx.Exec(ctx, `UPDATE runs SET status = 'arrived', arrived_at = $2 WHERE id = $1`, run.id, w.Now); err != nil {
 					return err
 				}
 			}
 			// The check list: every parcel of the bag, each received when scanned.
-			res.Items, err = l.runItems(ctx, tx, run.id, res.Repeat)
-			if err != nil {
+			if res.Items, err = l.runItems(ctx, tx, run.id, false); err != nil {
 				return err
 			}
 		}
-		if res.Repeat {
-			return nil
-		}
 		body, _ := json.Marshal(res)
 		_, err = tx.Exec(ctx, `INSERT INTO scan_results (scan_id, request_hash, parcel_id, response, created_at)
-			VALUES ($1, $2, 0, $3, $4)`, req.ScanID, fingerprint, body, now)
+			VALUES ($1, $2, 0, $3, $4)`, w.Req.ScanID, w.Fingerprint, body, w.Now)
 		return err
 	})
 	if isUnique(err, "scan_results_pkey") {
-		if r, ok, perr := l.priorScan(ctx, req.ScanID, fingerprint); ok || perr != nil {
-			return r, perr
-		}
+		return tracking.ScanResult{}, fmt.Errorf("%w: %w", service.ErrScanIDTaken, translate(err, "run"))
 	}
 	if err != nil {
 		return tracking.ScanResult{}, translate(err, "run")
@@ -539,7 +481,7 @@ func (l *Ledger) Run(ctx context.Context, a shipment.Actor, no string) (*RunView
 	if err != nil {
 		return nil, err
 	}
-	if !mayActOnRun(a, r) {
+	if !a.MayActOnRun(r.FromSite, r.ToSite) {
 		return nil, apperr.New(apperr.Forbidden, "scan.other_site").With("site", a.Site)
 	}
 	rows, err := l.Pool.Query(ctx, `SELECT p.waybill_no, p.status, ri.seen_at, ri.outcome FROM run_items ri

@@ -10,7 +10,6 @@ import (
 	"github.com/changchun-gov/courier/internal/apperr"
 	"github.com/changchun-gov/courier/labels"
 	"github.com/changchun-gov/courier/shipment"
-	"github.com/changchun-gov/courier/tracking"
 )
 
 // HallSettings are one hall's settings, from hall_settings (a hall without a
@@ -40,20 +39,6 @@ func seesSlots(a shipment.Actor) bool {
 	return a.Role != shipment.RoleCourier && a.Role != shipment.RoleAPIClient
 }
 
-// slotAction reports whether the action puts a parcel in a slot.
-func slotAction(a shipment.Action) bool { return a == shipment.ActShelve || a == shipment.ActReslot }
-
-// scanSlot reads the slot of a scan request: only shelve and reslot take one.
-func scanSlot(a shipment.Action, raw string) (string, error) {
-	if strings.TrimSpace(raw) == "" {
-		return "", nil
-	}
-	if !slotAction(a) {
-		return "", apperr.New(apperr.Invalid, "slot.not_expected").OnField("slot").With("action", string(a))
-	}
-	return shipment.ParseSlot(raw)
-}
-
 // checkSlot checks the slot of a shelve or reslot at site: required where the
 // hall says so, and one of the hall's. The slot's row is share-locked, so a
 // concurrent edit of the list that removes it waits for this scan and then
@@ -77,17 +62,6 @@ func (l *Ledger) checkSlot(ctx context.Context, tx pgx.Tx, site, slot string) er
 		return apperr.New(apperr.Invalid, "slot.unknown").OnField("slot").With("slot", slot).With("site", site)
 	}
 	return err
-}
-
-// noteSlot records the slot in the event's detail (and, for a reslot, the
-// slot the parcel left).
-func noteSlot(detail map[string]any, p *shipment.Parcel, req tracking.ScanRequest) {
-	if req.Slot != "" {
-		detail["slot"] = req.Slot
-	}
-	if req.Action == shipment.ActReslot && p.Slot != "" {
-		detail["from_slot"] = p.Slot
-	}
 }
 
 // setSlot keeps the slot on the parcel, after the statement that applied the
