@@ -189,8 +189,8 @@ func (s *Scans) validate(req tracking.ScanRequest) (shipment.Code, tracking.Scan
 	if req.Action == "" {
 		return shipment.Code{}, req, apperr.New(apperr.Invalid, "scan.action_required").OnField("action")
 	}
-	if !req.Action.Valid() || req.Action == shipment.ActRegister {
-		return shipment.Code{}, req, apperr.New(apperr.Invalid, "action.unknown").OnField("action").With("action", string(req.Action))
+	if err := shipment.CheckAction(req.Action); err != nil {
+		return shipment.Code{}, req, withField(err, "action")
 	}
 	if req.Source == "" {
 		req.Source = shipment.SourceScan
