@@ -17,22 +17,23 @@ import (
 	"github.com/changchun-gov/courier/tracking"
 )
 
-// Ledger registers, moves and reads parcels.
-type Ledger interface {
+// Parcels registers, moves and tracks parcels (service.Parcels): the use
+// cases every surface calls.
+type Parcels interface {
 	Register(ctx context.Context, a shipment.Actor, r shipment.Registration, src shipment.Source) (tracking.ParcelView, error)
+	Scan(ctx context.Context, a shipment.Actor, req tracking.ScanRequest) (tracking.ScanResult, error)
+	Track(ctx context.Context, waybill, phoneTail, lang string, t func(key string) string) (tracking.PublicStatus, bool, error)
+	TrackByLink(ctx context.Context, token, lang string, t func(key string) string) (tracking.PublicStatus, error)
+}
+
+// Ledger reads parcels, their events and messages, and prints their labels.
+type Ledger interface {
 	Get(ctx context.Context, a shipment.Actor, waybill string) (tracking.ParcelView, error)
 	List(ctx context.Context, a shipment.Actor, f tracking.Filter) (tracking.Page[tracking.ParcelView], error)
 	Events(ctx context.Context, a shipment.Actor, waybill string) ([]tracking.Event, error)
-	Track(ctx context.Context, waybill, phoneTail, lang string, t func(key string) string) (tracking.PublicStatus, bool, error)
-	TrackByLink(ctx context.Context, token, lang string, t func(key string) string) (tracking.PublicStatus, error)
 	Messages(ctx context.Context, waybill string, limit int) ([]tracking.OutboxEntry, error)
 	LabelsFor(ctx context.Context, a shipment.Actor, numbers []string) ([]labels.Label, error)
 	RecordPrinted(ctx context.Context, a shipment.Actor, numbers []string, layout string) error
-}
-
-// Scans applies scans and actions to parcels and bags (service.Scans).
-type Scans interface {
-	Scan(ctx context.Context, a shipment.Actor, req tracking.ScanRequest) (tracking.ScanResult, error)
 }
 
 // Accounts keeps users and their tokens.
@@ -106,7 +107,7 @@ type Integrity interface {
 // Deps is everything the handlers need.
 type Deps struct {
 	Ledger    Ledger
-	Scans     Scans
+	Parcels   Parcels
 	Accounts  Accounts
 	Ref       Reference
 	Throttle  Throttle

@@ -38,6 +38,11 @@ type bundle struct {
 	service *jobs.Service
 }
 
+// parcels is the service over the bundle's ledger, as run wires it.
+func (b *bundle) parcels() *svc.Parcels {
+	return &svc.Parcels{Store: b.ledger, Keys: b.keys, Ref: b.ref, Routes: b.routes, Now: b.clock.Now}
+}
+
 var beijing = time.FixedZone("CST", 8*3600)
 
 func setup(t *testing.T) *bundle {
@@ -76,7 +81,7 @@ func (b *bundle) instance(t *testing.T) (*jobs.Service, *postgres.Ledger, *postg
 
 func (b *bundle) register(t *testing.T, dest string) string {
 	t.Helper()
-	v, err := b.ledger.Register(b.ctx, b.clerk, shipment.Registration{
+	v, err := b.parcels().Register(b.ctx, b.clerk, shipment.Registration{
 		Kind: shipment.KindCertificate, OriginSite: "D-SW",
 		Destination: shipment.Destination{Kind: shipment.DestHall, Site: dest},
 		Applicant: shipment.Applicant{Type: shipment.Natural, Name: "张三", Phone: "13812345678",
@@ -264,8 +269,7 @@ func (b *bundle) scan(t *testing.T, a shipment.Actor, no string, action shipment
 	for _, m := range mod {
 		m(&req)
 	}
-	scans := &svc.Scans{Store: b.ledger, Keys: b.keys, Ref: b.ref, Routes: b.routes, Now: b.clock.Now}
-	if _, err := scans.Scan(b.ctx, a, req); err != nil {
+	if _, err := b.parcels().Scan(b.ctx, a, req); err != nil {
 		t.Fatalf("%s %s: %v", action, no, err)
 	}
 }

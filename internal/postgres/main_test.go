@@ -138,7 +138,7 @@ func nextApplication() int {
 
 func (b *bundle) register(t *testing.T, r shipment.Registration) tracking.ParcelView {
 	t.Helper()
-	v, err := b.ledger.Register(b.ctx, b.actors["clerk"], r, shipment.SourceWeb)
+	v, err := b.svc().Register(b.ctx, b.actors["clerk"], r, shipment.SourceWeb)
 	if err != nil {
 		t.Fatalf("register: %v", err)
 	}
@@ -169,14 +169,18 @@ func itoa(n int) string {
 	return s
 }
 
-// scans is the scan service over the bundle's ledger, as run wires it.
-func (b *bundle) scans() *service.Scans {
-	s := &service.Scans{Store: b.ledger, Keys: b.ledger.Keys, Ref: b.ledger.Ref, Now: b.ledger.Now}
-	if b.ledger.Routes != nil {
-		s.Routes = b.ledger.Routes
+// svc is the service over the bundle's ledger, as run wires it.
+func (b *bundle) svc() *service.Parcels { return parcelsOf(b.ledger) }
+
+// parcelsOf is the service over a ledger, with the ledger's keys, clock,
+// routes and throttle.
+func parcelsOf(l *postgres.Ledger) *service.Parcels {
+	s := &service.Parcels{Store: l, Keys: l.Keys, Ref: l.Ref, Now: l.Now}
+	if l.Routes != nil {
+		s.Routes = l.Routes
 	}
-	if b.ledger.Throttle != nil {
-		s.Throttle = b.ledger.Throttle
+	if l.Throttle != nil {
+		s.Throttle = l.Throttle
 	}
 	return s
 }
@@ -188,7 +192,7 @@ func (b *bundle) scan(t *testing.T, who, code string, action shipment.Action, si
 	for _, m := range mod {
 		m(&req)
 	}
-	res, err := b.scans().Scan(b.ctx, b.actors[who], req)
+	res, err := b.svc().Scan(b.ctx, b.actors[who], req)
 	b.clock.Add(2 * time.Minute)
 	return res, err
 }

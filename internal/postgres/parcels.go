@@ -1,14 +1,12 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/changchun-gov/courier/internal/apperr"
+	"github.com/changchun-gov/courier/internal/service"
 	"github.com/changchun-gov/courier/internal/secrets"
 	"github.com/changchun-gov/courier/shipment"
 	"github.com/changchun-gov/courier/tracking"
@@ -65,46 +64,12 @@ func scanParcel(row pgx.Row, extra ...any) (*shipment.Parcel, error) {
 
 func (l *Ledger) now() time.Time { return l.Now().UTC().Truncate(time.Microsecond) }
 
-// MayRegisterAt reports whether the actor may register parcels at origin.
-func MayRegisterAt(a shipment.Actor, origin string) bool {
-	switch a.Role {
-	case shipment.RoleAdmin:
-		return true
-	case shipment.RoleClerk, shipment.RoleStaff, shipment.RoleHallLead:
-		return a.Site == origin
-	case shipment.RoleAPIClient:
-		return slices.Contains(a.Departments, origin)
-	}
-	return false
-}
-
-// Register validates and stores a new parcel with its first event.
-//
-// An application number is registered once per origin and kind: the same
-// registration sent again answers the parcel registered before (Existing
-// set, nothing written); the same number with a different body is refused.
-//
-// Errors: auth.forbidden, parcel.dept_not_yours (forbidden); the validation
-// codes of shipment.Registration.Normalize (invalid);
-// parcel.application_no_taken (conflict).
-func (l *Ledger) Register(ctx context.Context, a shipment.Actor, r shipment.Registration, src shipment.Source) (tracking.ParcelView, error) {
-	if !shipment.MayTake(a.Role, shipment.ActRegister) {
-		return tracking.ParcelView{}, apperr.New(apperr.Forbidden, "action.role_forbidden").With("action", "register")
-	}
-	if err := r.Normalize(l.Ref.SiteKind, l.Ref.HasCertType); err != nil {
-		return tracking.ParcelView{}, err
-	}
-	if !MayRegisterAt(a, r.OriginSite) {
-		return tracking.ParcelView{}, apperr.New(apperr.Forbidden, "parcel.dept_not_yours").OnField("origin_site").With("site", r.OriginSite)
-	}
-	now := l.now()
-	path := shipment.InitialPath(&r)
-	if l.Routes != nil && r.Destination.Kind != shipment.DestAddress {
-		var err error
-		if path, err = l.Routes.Path(ctx, r.OriginSite, r.Destination.Site); err != nil {
-			return tracking.ParcelView{}, withField(err, "destination.site")
-		}
-	}
+// Register stores a new parcel with its people, its private link and its
+// first event, in one transaction, under a waybill number and a link drawn
+// at random (drawn again when one collides). Errors:
+// service.ErrApplicationTaken (wrapped).
+func (l *Ledger) Register(ctx context.Context, w service.RegisterWrite) (tracking.ParcelView, error) {
+	r, a, now := w.Reg, w.Actor, w.Now
 	var certType, issuing *string
 	if r.Certificate != nil {
 		certType, issuing = &r.Certificate.Type, &r.Certificate.IssuingDep
@@ -117,7 +82,6 @@ func (l *Ledger) Register(ctx context.Context, a shipment.Actor, r shipment.Regi
 	if a.ID != 0 {
 		createdBy = &a.ID
 	}
-	regHash := l.registrationHash(&r)
 	for attempt := 0; ; attempt++ {
 		no := shipment.NewNumber(shipment.KindParcel)
 		link := shipment.NewLinkToken()
@@ -129,12 +93,12 @@ func (l *Ledger) Register(ctx context.Context, a shipment.Actor, r shipment.Regi
 				last_action, last_site, last_at)
 				VALUES ($1, $2, $3, $4, $5, $6, 'registered', $7, $8, $9, $10, $11, $11, 'register', $3, $11)
 				RETURNING `+parcelCols,
-				no, r.Kind, r.OriginSite, r.Destination.Kind, destSite, path, certType, issuing,
+				no, r.Kind, r.OriginSite, r.Destination.Kind, destSite, w.Path, certType, issuing,
 				r.ApplicationNo, createdBy, now))
 			if err != nil {
 				return err
 			}
-			if err := l.insertPeople(ctx, tx, p.ID, &r, regHash); err != nil {
+			if err := l.insertPeople(ctx, tx, p.ID, r, w.RegHash); err != nil {
 				return err
 			}
 			if _, err := tx.Exec(ctx, `INSERT INTO parcel_links (parcel_id, token_hash, token_enc, created_at)
@@ -143,14 +107,14 @@ func (l *Ledger) Register(ctx context.Context, a shipment.Actor, r shipment.Regi
 			}
 			_, err = tx.Exec(ctx, `INSERT INTO events (parcel_id, seq, action, status_after, site_code, actor_id,
 				actor_role, source, server_time) VALUES ($1, 1, 'register', 'registered', $2, $3, $4, $5, $6)`,
-				p.ID, r.OriginSite, createdBy, a.Role, src, now)
+				p.ID, r.OriginSite, createdBy, a.Role, w.Source, now)
 			return err
 		})
 		if (isUnique(err, "parcels_waybill_no_key") || isUnique(err, "parcel_links_token_hash_key")) && attempt < 5 {
 			continue // a random number collided: draw another
 		}
 		if isUnique(err, "parcels_application_no_key") {
-			return l.registered(ctx, a, &r, regHash)
+			return tracking.ParcelView{}, fmt.Errorf("%w: %w", service.ErrApplicationTaken, err)
 		}
 		if err != nil {
 			return tracking.ParcelView{}, translate(err, "parcel")
@@ -161,17 +125,9 @@ func (l *Ledger) Register(ctx context.Context, a shipment.Actor, r shipment.Regi
 	}
 }
 
-// registrationHash is a keyed hash of a normalised registration, to tell a
-// registration sent again from a different one under the same application
-// number. It covers personal data and is purged with it.
-func (l *Ledger) registrationHash(r *shipment.Registration) []byte {
-	b, _ := json.Marshal(r)
-	return l.Keys.Hash("registration", string(b))
-}
-
-// registered answers the parcel already registered under r's application
-// number when r is the same registration, and refuses r otherwise.
-func (l *Ledger) registered(ctx context.Context, a shipment.Actor, r *shipment.Registration, regHash []byte) (tracking.ParcelView, error) {
+// Registered reads the parcel registered under r's origin, kind and
+// application number, with the hash of its registration.
+func (l *Ledger) Registered(ctx context.Context, a shipment.Actor, r *shipment.Registration) (tracking.ParcelView, []byte, error) {
 	var pr personRow
 	var stored []byte
 	p, err := scanParcel(l.Pool.QueryRow(ctx, `SELECT `+parcelCols+`, `+personCols+`, pp.reg_hash
@@ -179,15 +135,9 @@ func (l *Ledger) registered(ctx context.Context, a shipment.Actor, r *shipment.R
 		WHERE p.origin_site = $1 AND p.kind = $2 AND p.application_no = $3`, r.OriginSite, r.Kind, r.ApplicationNo),
 		append(scanPerson(&pr), &stored)...)
 	if err != nil {
-		return tracking.ParcelView{}, translate(err, "parcel")
+		return tracking.ParcelView{}, nil, translate(err, "parcel")
 	}
-	if stored == nil || !bytes.Equal(stored, regHash) {
-		return tracking.ParcelView{}, apperr.New(apperr.Conflict, "parcel.application_no_taken").OnField("application_no").
-			With("application_no", r.ApplicationNo).With("waybill_no", p.WaybillNo)
-	}
-	v := l.view(a, p, &pr)
-	v.Existing = true
-	return v, nil
+	return l.view(a, p, &pr), stored, nil
 }
 
 func (l *Ledger) insertPeople(ctx context.Context, tx pgx.Tx, id int64, r *shipment.Registration, regHash []byte) error {

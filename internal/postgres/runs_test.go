@@ -49,7 +49,7 @@ func (b *bundle) staffAt(t *testing.T, site string) shipment.Actor {
 
 func (b *bundle) scanAs(t *testing.T, a shipment.Actor, code string, action shipment.Action) (tracking.ScanResult, error) {
 	t.Helper()
-	res, err := b.scans().Scan(b.ctx, a, tracking.ScanRequest{Code: code, Action: action, ScanID: nextScanID()})
+	res, err := b.svc().Scan(b.ctx, a, tracking.ScanRequest{Code: code, Action: action, ScanID: nextScanID()})
 	b.clock.Add(2 * time.Minute)
 	return res, err
 }

@@ -18,8 +18,8 @@ import (
 	"github.com/changchun-gov/courier/tracking"
 )
 
-// The Ledger is the store of service.Scans.
-var _ service.ScanStore = (*Ledger)(nil)
+// The Ledger is the store of service.Parcels.
+var _ service.Store = (*Ledger)(nil)
 
 // ParcelByNumber reads a parcel by its waybill number.
 // Errors: parcel.not_found.

@@ -290,7 +290,7 @@ func TestSlotNeverPublic(t *testing.T) {
 		t.Fatalf("staff view: slot %q", v.Slot)
 	}
 	for _, tail := range []string{"", "5678", "0000"} {
-		st, _, err := b.ledger.Track(b.ctx, no, tail, "zh-CN", func(k string) string { return k })
+		st, _, err := b.svc().Track(b.ctx, no, tail, "zh-CN", func(k string) string { return k })
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -116,18 +116,6 @@ const (
 	BagList                  // nothing changes, the bag's parcels are listed (a new scan)
 )
 
-// Scans applies scans and actions to parcels and bags.
-type Scans struct {
-	Store    ScanStore
-	Keys     Hasher
-	Ref      Reference
-	Routes   Router   // nil: direct paths
-	Throttle Throttle // nil: wrong codes are not counted
-	Now      func() time.Time
-}
-
-func (s *Scans) now() time.Time { return clock(s.Now).Truncate(time.Microsecond) }
-
 // Scan applies one scan or action to the parcel or bag its code names.
 //
 // A repeat (the same scan id with the same body, or the same action at the
@@ -142,7 +130,7 @@ func (s *Scans) now() time.Time { return clock(s.Now).Truncate(time.Microsecond)
 // cancel.not_owner (forbidden); collect.too_many (too many); state.*,
 // scan.wrong_site, parcel.conflict and the other conflicts of
 // shipment.Decide (conflict).
-func (s *Scans) Scan(ctx context.Context, a shipment.Actor, req tracking.ScanRequest) (tracking.ScanResult, error) {
+func (s *Parcels) Scan(ctx context.Context, a shipment.Actor, req tracking.ScanRequest) (tracking.ScanResult, error) {
 	code, req, err := s.validate(req)
 	if err != nil {
 		return tracking.ScanResult{}, err
@@ -178,7 +166,7 @@ func (s *Scans) Scan(ctx context.Context, a shipment.Actor, req tracking.ScanReq
 
 // validate checks a scan request before anything is read, and returns the
 // code it names and the request as it is applied.
-func (s *Scans) validate(req tracking.ScanRequest) (shipment.Code, tracking.ScanRequest, error) {
+func (s *Parcels) validate(req tracking.ScanRequest) (shipment.Code, tracking.ScanRequest, error) {
 	req.ScanID = strings.TrimSpace(req.ScanID)
 	if req.ScanID == "" {
 		return shipment.Code{}, req, apperr.New(apperr.Invalid, "scan.id_required").OnField("scan_id")
@@ -233,7 +221,7 @@ func (s *Scans) validate(req tracking.ScanRequest) (shipment.Code, tracking.Scan
 
 // prior answers a scan id seen before: the stored answer marked as a
 // repeat, or scan.id_reused when the body differs.
-func (s *Scans) prior(ctx context.Context, scanID string, fingerprint []byte) (tracking.ScanResult, bool, error) {
+func (s *Parcels) prior(ctx context.Context, scanID string, fingerprint []byte) (tracking.ScanResult, bool, error) {
 	res, hash, found, err := s.Store.PriorScan(ctx, scanID)
 	if err != nil || !found {
 		return tracking.ScanResult{}, false, err
@@ -254,7 +242,7 @@ func (s *Scans) prior(ctx context.Context, scanID string, fingerprint []byte) (t
 // the parcel as it now is: if that makes it a repeat (the same action at
 // the same site, within the window), it answers as one; otherwise it stays
 // parcel.conflict. Only the losing scan pays the extra read.
-func (s *Scans) apply(ctx context.Context, a shipment.Actor, req tracking.ScanRequest, number string,
+func (s *Parcels) apply(ctx context.Context, a shipment.Actor, req tracking.ScanRequest, number string,
 	fingerprint []byte) (tracking.ScanResult, error) {
 	res, err := s.applyOnce(ctx, a, req, number, fingerprint)
 	if !errors.Is(err, ErrLostRace) {
@@ -272,7 +260,7 @@ func (s *Scans) apply(ctx context.Context, a shipment.Actor, req tracking.ScanRe
 }
 
 // command is the scan as shipment.Decide takes it.
-func (s *Scans) command(ctx context.Context, a shipment.Actor, req tracking.ScanRequest, now time.Time) shipment.Command {
+func (s *Parcels) command(ctx context.Context, a shipment.Actor, req tracking.ScanRequest, now time.Time) shipment.Command {
 	cmd := shipment.Command{Action: req.Action, Site: req.Site, Actor: a, Now: now, Reason: req.Reason,
 		Resolution: req.Resolution, Slot: req.Slot}
 	if s.Routes != nil {
@@ -281,7 +269,7 @@ func (s *Scans) command(ctx context.Context, a shipment.Actor, req tracking.Scan
 	return cmd
 }
 
-func (s *Scans) applyOnce(ctx context.Context, a shipment.Actor, req tracking.ScanRequest, number string,
+func (s *Parcels) applyOnce(ctx context.Context, a shipment.Actor, req tracking.ScanRequest, number string,
 	fingerprint []byte) (tracking.ScanResult, error) {
 	p, err := s.Store.ParcelByNumber(ctx, number)
 	if err != nil {
@@ -324,7 +312,7 @@ func (s *Scans) applyOnce(ctx context.Context, a shipment.Actor, req tracking.Sc
 
 // ready is what shelving sets: the parcel is held to the end of the day its
 // certificate type's retention ends, and the holder is told the code.
-func (s *Scans) ready(p *shipment.Parcel, o shipment.Outcome, now time.Time) *Ready {
+func (s *Parcels) ready(p *shipment.Parcel, o shipment.Outcome, now time.Time) *Ready {
 	days := DefaultRetentionDays
 	ct, ok := s.Ref.CertType(p.CertType)
 	if ok {
@@ -344,7 +332,7 @@ func (s *Scans) ready(p *shipment.Parcel, o shipment.Outcome, now time.Time) *Re
 
 // verify checks a collect: the collection code or the holder's ID number,
 // and a proxy's particulars.
-func (s *Scans) verify(ctx context.Context, p *shipment.Parcel, req tracking.ScanRequest, w *ScanWrite) error {
+func (s *Parcels) verify(ctx context.Context, p *shipment.Parcel, req tracking.ScanRequest, w *ScanWrite) error {
 	h, err := s.Store.Holder(ctx, p.ID)
 	if err != nil {
 		return err
@@ -396,7 +384,7 @@ func (s *Scans) verify(ctx context.Context, p *shipment.Parcel, req tracking.Sca
 // scanBag applies a scan of a bag or run number: pickup moves every parcel
 // in the bag to in_transit (returning parcels stay returning, on their leg);
 // receive at the destination marks the bag arrived and opens its check list.
-func (s *Scans) scanBag(ctx context.Context, a shipment.Actor, req tracking.ScanRequest, code shipment.Code,
+func (s *Parcels) scanBag(ctx context.Context, a shipment.Actor, req tracking.ScanRequest, code shipment.Code,
 	fingerprint []byte) (tracking.ScanResult, error) {
 	if r, ok, err := s.prior(ctx, req.ScanID, fingerprint); ok || err != nil {
 		return r, err

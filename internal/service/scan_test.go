@@ -22,7 +22,7 @@ func (hasher) Hash(domain, value string) []byte {
 	return h[:]
 }
 
-type ref struct{}
+type ref struct{ Reference }
 
 func (ref) Site(code string) (shipment.Site, bool) {
 	return shipment.Site{Code: code}, code == "D-SW" || code == "ED-HALL"
@@ -32,6 +32,7 @@ func (ref) CertType(string) (shipment.CertType, bool) { return shipment.CertType
 // store is a store in memory that records each call, so a test sees what a
 // scan asks of the database.
 type store struct {
+	Store                       // what a test does not expect to be called: nil, it panics
 	parcels  []*shipment.Parcel // answered in turn by ParcelByNumber (the last one again)
 	prior    *tracking.ScanResult
 	fp       []byte
@@ -90,8 +91,8 @@ func awaiting() *shipment.Parcel {
 
 var courier = shipment.Actor{ID: 9, Role: shipment.RoleCourier}
 
-func scans(st *store) *Scans {
-	return &Scans{Store: st, Keys: hasher{}, Ref: ref{}, Now: func() time.Time { return t0 }}
+func scans(st *store) *Parcels {
+	return &Parcels{Store: st, Keys: hasher{}, Ref: ref{}, Now: func() time.Time { return t0 }}
 }
 
 // A plain scan is one read and one write: the stored answers are not read.

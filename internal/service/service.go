@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/changchun-gov/courier/shipment"
+	"github.com/changchun-gov/courier/tracking"
 )
 
 // Hasher makes keyed hashes (secrets.Keys): scan fingerprints, collection
@@ -23,8 +24,33 @@ type Hasher interface {
 // Reference answers static site and certificate-type data from memory.
 type Reference interface {
 	Site(code string) (shipment.Site, bool)
+	SiteKind(code string) (shipment.SiteKind, bool)
 	CertType(code string) (shipment.CertType, bool)
+	HasCertType(code string) bool
+	// Place is a site as the public track page shows it, in lang; full adds
+	// a hall's address, hours and phone. Nil for an unknown site.
+	Place(code, lang string, full bool) *tracking.Place
 }
+
+// Store is everything the use cases read and write.
+type Store interface {
+	ScanStore
+	RegisterStore
+	TrackStore
+}
+
+// Parcels registers, moves and tracks parcels: the use cases of the
+// ledger.
+type Parcels struct {
+	Store    Store
+	Keys     Hasher
+	Ref      Reference
+	Routes   Router   // nil: direct paths
+	Throttle Throttle // nil: wrong collection codes are not counted
+	Now      func() time.Time
+}
+
+func (s *Parcels) now() time.Time { return clock(s.Now).Truncate(time.Microsecond) }
 
 // Router computes a path over the active routes.
 type Router interface {
