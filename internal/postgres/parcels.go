@@ -15,8 +15,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/changchun-gov/courier/internal/apperr"
-	"github.com/changchun-gov/courier/internal/service"
 	"github.com/changchun-gov/courier/internal/secrets"
+	"github.com/changchun-gov/courier/internal/service"
 	"github.com/changchun-gov/courier/shipment"
 	"github.com/changchun-gov/courier/tracking"
 )
