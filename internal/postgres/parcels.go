@@ -105,9 +105,7 @@ func (l *Ledger) Register(ctx context.Context, w service.RegisterWrite) (trackin
 				VALUES ($1, $2, $3, $4)`, p.ID, l.Keys.Hash(linkDomain, link), l.Keys.Encrypt([]byte(link), linkAD(p.ID)), now); err != nil {
 				return err
 			}
-			_, err = tx.Exec(ctx, `INSERT INTO events (parcel_id, seq, action, status_after, site_code, actor_id,
-				actor_role, source, server_time) VALUES ($1, 1, 'register', 'registered', $2, $3, $4, $5, $6)`,
-				p.ID, r.OriginSite, createdBy, a.Role, w.Source, now)
+			_, err = tx.Exec(ctx, registerEventStmt, p.ID, r.OriginSite, createdBy, a.Role, w.Source, now)
 			return err
 		})
 		if (isUnique(err, "parcels_waybill_no_key") || isUnique(err, "parcel_links_token_hash_key")) && attempt < 5 {
@@ -527,9 +525,7 @@ func appendNote(ctx context.Context, tx pgx.Tx, parcelID int64, a shipment.Actor
 	if detail == nil {
 		detail = map[string]any{}
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO events (parcel_id, seq, action, status_before, status_after, site_code,
-		actor_id, actor_role, source, server_time, detail, reason) VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		parcelID, seq, action, status, site, actor, a.Role, src, now, detail, reason)
+	_, err = tx.Exec(ctx, noteEventStmt, parcelID, seq, action, status, site, actor, a.Role, src, now, detail, reason)
 	if err != nil {
 		return 0, fmt.Errorf("ledger: append %s: %w", action, err)
 	}

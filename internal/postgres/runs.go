@@ -65,7 +65,7 @@ type RunHook func(ctx context.Context, tx pgx.Tx, runID int64) error
 // into the run, in one statement: run items, the state change taken from
 // the action table as data (transition_rules), and the events. Parcels
 // locked by a scan at this instant are skipped and wait for the next run.
-const MakeRunSQL = `WITH w AS (
+var MakeRunSQL = `WITH w AS (
 	SELECT p.id, p.status FROM parcels p
 	WHERE p.path[p.path_idx + 1] = $2 AND p.path[p.path_idx + 2] = $3
 	  AND p.current_run IS NULL AND p.status IN ('registered', 'awaiting_pickup', 'arrived', 'returning') AND NOT p.leg_moving
@@ -81,9 +81,9 @@ u AS (
 	FROM t WHERE p.id = t.id
 	RETURNING p.id, p.event_seq, t.before, t.after),
 e AS (
-	INSERT INTO events (parcel_id, seq, action, status_before, status_after, site_code, actor_role, source,
-		server_time, run_id, bag_id, leg_id)
-	SELECT u.id, u.event_seq, 'book', u.before, u.after, $2, 'system', 'schedule', $4, $5, $6, $7 FROM u
+	` + insertEvents("u", ev{"parcel_id": "u.id", "seq": "u.event_seq", "action": "'book'", "status_before": "u.before",
+	"status_after": "u.after", "site_code": "$2", "actor_role": "'system'", "source": "'schedule'", "server_time": "$4",
+	"run_id": "$5", "bag_id": "$6", "leg_id": "$7"}) + `
 	RETURNING 1)
 SELECT count(*) FROM e`
 
@@ -250,6 +250,12 @@ func (l *Ledger) ScanBag(ctx context.Context, w service.BagWrite, step func(serv
 	return res, nil
 }
 
+// pickupEvents appends the pickup of each parcel of u, picked up in its bag.
+var pickupEvents = insertEvents("u", ev{"parcel_id": "u.id", "seq": "u.event_seq", "action": "'pickup'",
+	"status_before": "u.before", "status_after": "u.after", "site_code": "$4", "actor_id": "$5", "actor_role": "$6",
+	"source": "$7", "device": "$8", "scan_id": "$9", "device_time": "$10", "server_time": "$3", "run_id": "$11",
+	"bag_id": "$12", "leg_id": "$13"})
+
 func (l *Ledger) pickupBag(ctx context.Context, tx pgx.Tx, a shipment.Actor, req tracking.ScanRequest, run *RunView,
 	now time.Time) ([]tracking.ItemResult, error) {
 	var actor *int64
@@ -272,11 +278,7 @@ func (l *Ledger) pickupBag(ctx context.Context, tx pgx.Tx, a shipment.Actor, req
 			last_progress_at = $3
 		FROM t WHERE p.id = t.id
 		RETURNING p.id, p.event_seq, p.waybill_no, t.status AS before, t.after, p.path, p.path_idx),
-	e AS (
-		INSERT INTO events (parcel_id, seq, action, status_before, status_after, site_code, actor_id, actor_role,
-			source, device, scan_id, device_time, server_time, run_id, bag_id, leg_id)
-		SELECT u.id, u.event_seq, 'pickup', u.before, u.after, $4, $5, $6, $7, $8, $9, $10, $3, $11, $12, $13 FROM u
-		RETURNING 1)
+	e AS (`+pickupEvents+` RETURNING 1)
 	SELECT u.waybill_no, u.before, u.after, u.event_seq, u.path, u.path_idx FROM u ORDER BY u.waybill_no`,
 		run.id, role, now, run.FromSite, actor, a.Role, req.Source, req.Device, req.ScanID, req.ScannedAt,
 		run.RunNo, run.BagNo, strconv.FormatInt(run.LegID, 10))
@@ -332,6 +334,11 @@ type CloseResult struct {
 	Extras   []string `json:"extras"`
 }
 
+// missingEvents reports each parcel of u missing from its bag.
+var missingEvents = insertEvents("u", ev{"parcel_id": "u.id", "seq": "u.event_seq", "action": "'report'",
+	"status_before": "u.before", "status_after": "'exception'", "site_code": "$3", "actor_id": "$4", "actor_role": "$5",
+	"source": "'web'", "server_time": "$2", "run_id": "$6", "bag_id": "$7", "reason": "'missing_from_bag'"})
+
 // CloseRun closes a bag's check list at the receiving site: every parcel
 // not seen is reported as an exception (missing from its bag), every extra
 // parcel scanned while the list was open is listed.
@@ -385,11 +392,7 @@ func (l *Ledger) CloseRun(ctx context.Context, a shipment.Actor, runNo string) (
 				version = version + 1, event_seq = event_seq + 1, updated_at = $2, last_action = 'report',
 				last_site = $3, last_at = $2
 			FROM t WHERE p.id = t.id RETURNING p.id, p.event_seq, p.waybill_no, t.before),
-		e AS (
-			INSERT INTO events (parcel_id, seq, action, status_before, status_after, site_code, actor_id, actor_role,
-				source, server_time, run_id, bag_id, reason)
-			SELECT u.id, u.event_seq, 'report', u.before, 'exception', $3, $4, $5, 'web', $2, $6, $7, 'missing_from_bag'
-			FROM u RETURNING 1)
+		e AS (`+missingEvents+` RETURNING 1)
 		SELECT p.waybill_no FROM m JOIN parcels p ON p.id = m.parcel_id ORDER BY 1`,
 			run.id, now, run.ToSite, actor, a.Role, run.RunNo, run.BagNo)
 		if err != nil {

@@ -60,7 +60,7 @@ type afterApply func(ctx context.Context, tx pgx.Tx, p *shipment.Parcel, now tim
 // applyStmt updates the parcel under the version check and appends the
 // event and the scan's answer (with the event's seq filled in), in one
 // statement.
-const applyStmt = `WITH u AS (
+var applyStmt = `WITH u AS (
 	UPDATE parcels SET status = $3, prev_status = nullif($4, ''), path = $5, path_idx = $6, leg_moving = $7,
 		version = version + 1, event_seq = event_seq + 1, updated_at = $8, last_action = $9, last_site = $10,
 		last_at = $8,
@@ -78,9 +78,9 @@ const applyStmt = `WITH u AS (
 		path_broken = CASE WHEN path IS DISTINCT FROM $5 THEN false ELSE path_broken END
 	WHERE id = $1 AND version = $2 RETURNING event_seq),
 e AS (
-	INSERT INTO events (parcel_id, seq, action, status_before, status_after, site_code, actor_id, actor_role,
-		source, device, scan_id, device_time, server_time, reason, detail)
-	SELECT $1, u.event_seq, $9, $15, $3, $10, $16, $17, $18, $19, $20, $21, $8, $22, $23 FROM u
+	` + insertEvents("u", ev{"parcel_id": "$1", "seq": "u.event_seq", "action": "$9", "status_before": "$15",
+	"status_after": "$3", "site_code": "$10", "actor_id": "$16", "actor_role": "$17", "source": "$18", "device": "$19",
+	"scan_id": "$20", "device_time": "$21", "server_time": "$8", "reason": "$22", "detail": "$23"}) + `
 	RETURNING seq),
 r AS (
 	INSERT INTO scan_results (scan_id, request_hash, parcel_id, response, created_at)
