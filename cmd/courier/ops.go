@@ -11,6 +11,7 @@ import (
 	"github.com/changchun-gov/courier/internal/jobs"
 	"github.com/changchun-gov/courier/internal/postgres"
 	"github.com/changchun-gov/courier/internal/schedule"
+	svc "github.com/changchun-gov/courier/internal/service"
 	"github.com/changchun-gov/courier/labels"
 	"github.com/changchun-gov/courier/shipment"
 )
@@ -18,6 +19,7 @@ import (
 // runsAPI adapts the ledger, the routes and the scheduler to web.Operations.
 type runsAPI struct {
 	ledger *postgres.Ledger
+	runs   *svc.Runs[postgres.CloseResult]
 	routes *postgres.Routes
 	sched  *jobs.Service
 }
@@ -67,7 +69,7 @@ func (o *runsAPI) Run(ctx context.Context, a shipment.Actor, no string) (any, er
 }
 
 func (o *runsAPI) CloseRun(ctx context.Context, a shipment.Actor, no string) (any, error) {
-	return o.ledger.CloseRun(ctx, a, no)
+	return o.runs.CloseRun(ctx, a, no)
 }
 
 func (o *runsAPI) Manifest(ctx context.Context, a shipment.Actor, no string) (labels.Manifest, error) {

@@ -373,7 +373,8 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	}
 	app, err := web.New(web.Deps{
 		Ledger: ledger, Parcels: parcels, Accounts: users, Ref: ref, Throttle: throttle, Labels: printer, Catalog: cat, Log: log,
-		Runs:      &runsAPI{ledger: ledger, routes: routes, sched: sched},
+		Runs: &runsAPI{ledger: ledger, routes: routes, sched: sched,
+			runs: &svc.Runs[postgres.CloseResult]{Store: ledger, Now: now}},
 		Settings:  &postgres.Settings{Pool: pool, Ref: ref, Now: now},
 		Slots:     ledger,
 		Integrity: &integrityAPI{ledger: ledger, sched: sched},

@@ -172,6 +172,11 @@ func itoa(n int) string {
 // svc is the service over the bundle's ledger, as run wires it.
 func (b *bundle) svc() *service.Parcels { return parcelsOf(b.ledger) }
 
+// runs is the service closing check lists over the bundle's ledger.
+func (b *bundle) runs() *service.Runs[postgres.CloseResult] {
+	return &service.Runs[postgres.CloseResult]{Store: b.ledger, Now: b.ledger.Now}
+}
+
 // parcelsOf is the service over a ledger, with the ledger's keys, clock,
 // routes and throttle.
 func parcelsOf(l *postgres.Ledger) *service.Parcels {

@@ -339,34 +339,23 @@ var missingEvents = insertEvents("u", ev{"parcel_id": "u.id", "seq": "u.event_se
 	"status_before": "u.before", "status_after": "'exception'", "site_code": "$3", "actor_id": "$4", "actor_role": "$5",
 	"source": "'web'", "server_time": "$2", "run_id": "$6", "bag_id": "$7", "reason": "'missing_from_bag'"})
 
-// CloseRun closes a bag's check list at the receiving site: every parcel
-// not seen is reported as an exception (missing from its bag), every extra
-// parcel scanned while the list was open is listed.
-//
-// Errors: run.not_found, scan.other_site, run.not_arrived (conflict).
-func (l *Ledger) CloseRun(ctx context.Context, a shipment.Actor, runNo string) (CloseResult, error) {
-	code, err := shipment.ParseCode(runNo)
-	if err != nil {
-		return CloseResult{}, err
-	}
-	if code.Kind == shipment.KindParcel {
-		return CloseResult{}, apperr.New(apperr.Invalid, "run.not_run")
-	}
-	now := l.now()
+// The Ledger is the store of service.Runs.
+var _ service.RunStore[CloseResult] = (*Ledger)(nil)
+
+// CloseRun closes a bag's check list in one transaction, once check allows
+// it on the locked run: every parcel not seen is reported as an exception
+// (missing from its bag), every extra parcel scanned while the list was
+// open is listed. Errors: run.not_found, those of check.
+func (l *Ledger) CloseRun(ctx context.Context, code shipment.Code, a shipment.Actor, now time.Time,
+	check func(service.Run) error) (CloseResult, error) {
 	var out CloseResult
-	err = WithTx(ctx, l.Pool, func(tx pgx.Tx) error {
+	err := WithTx(ctx, l.Pool, func(tx pgx.Tx) error {
 		run, err := l.runByCode(ctx, tx, code, true)
 		if err != nil {
 			return err
 		}
-		if a.Role.HasSite() && a.Site != run.ToSite {
-			return apperr.New(apperr.Forbidden, "scan.other_site").With("site", a.Site)
-		}
-		if run.Status == "closed" {
-			return apperr.New(apperr.Conflict, "run.closed")
-		}
-		if run.Status != "arrived" {
-			return apperr.New(apperr.Conflict, "run.not_arrived").With("status", run.Status)
+		if err := check(service.Run{FromSite: run.FromSite, ToSite: run.ToSite, Status: run.Status}); err != nil {
+			return err
 		}
 		var actor *int64
 		if a.ID != 0 {
