@@ -221,7 +221,7 @@ func (s *server) getParcel(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v, err := s.Ledger.Get(c.UserContext(), actor(c), no)
+	v, err := s.Parcels.Get(c.UserContext(), actor(c), no)
 	if err != nil {
 		return err
 	}
@@ -254,7 +254,7 @@ func (s *server) parcelEvents(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	evs, err := s.Ledger.Events(c.UserContext(), actor(c), no)
+	evs, err := s.Parcels.Events(c.UserContext(), actor(c), no)
 	if err != nil {
 		return err
 	}

@@ -24,13 +24,13 @@ type Parcels interface {
 	Scan(ctx context.Context, a shipment.Actor, req tracking.ScanRequest) (tracking.ScanResult, error)
 	Track(ctx context.Context, waybill, phoneTail, lang string, t func(key string) string) (tracking.PublicStatus, bool, error)
 	TrackByLink(ctx context.Context, token, lang string, t func(key string) string) (tracking.PublicStatus, error)
+	Get(ctx context.Context, a shipment.Actor, waybill string) (tracking.ParcelView, error)
+	Events(ctx context.Context, a shipment.Actor, waybill string) ([]tracking.Event, error)
 }
 
-// Ledger reads parcels, their events and messages, and prints their labels.
+// Ledger lists parcels, reads their messages, and prints their labels.
 type Ledger interface {
-	Get(ctx context.Context, a shipment.Actor, waybill string) (tracking.ParcelView, error)
 	List(ctx context.Context, a shipment.Actor, f tracking.Filter) (tracking.Page[tracking.ParcelView], error)
-	Events(ctx context.Context, a shipment.Actor, waybill string) ([]tracking.Event, error)
 	Messages(ctx context.Context, waybill string, limit int) ([]tracking.OutboxEntry, error)
 	LabelsFor(ctx context.Context, a shipment.Actor, numbers []string) ([]labels.Label, error)
 	RecordPrinted(ctx context.Context, a shipment.Actor, numbers []string, layout string) error

@@ -267,7 +267,7 @@ func TestScanJourneyWithCollectionCode(t *testing.T) {
 	}
 	b.mustScan(t, "staff", no, shipment.ActCollect, "CC-WIN", shipment.Collected, func(r *tracking.ScanRequest) { r.CollectionCode = code })
 
-	evs, err := b.ledger.Events(b.ctx, b.actors["admin"], no)
+	evs, err := b.svc().Events(b.ctx, b.actors["admin"], no)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -503,7 +503,7 @@ func TestListScoping(t *testing.T) {
 	if _, err := b.ledger.List(b.ctx, b.actors["admin"], tracking.Filter{Cursor: "!!"}); apperr.CodeOf(err) != "request.bad_cursor" {
 		t.Fatalf("bad cursor: %v", err)
 	}
-	if _, err := b.ledger.Get(b.ctx, b.actors["clerkGT"], a); apperr.CodeOf(err) != "parcel.other_site" {
+	if _, err := b.svc().Get(b.ctx, b.actors["clerkGT"], a); apperr.CodeOf(err) != "parcel.other_site" {
 		t.Fatalf("get other dept: %v", err)
 	}
 }

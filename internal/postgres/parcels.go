@@ -253,40 +253,19 @@ type personRow struct {
 	link          string // the private link's token, when it is still valid
 }
 
+// view is a parcel as the actor may see it (tracking.StaffView).
 func (l *Ledger) view(a shipment.Actor, p *shipment.Parcel, pr *personRow) tracking.ParcelView {
-	v := tracking.ParcelView{WaybillNo: p.WaybillNo, Kind: p.Kind, Status: p.Status, OriginSite: p.OriginSite,
-		DestKind: p.DestKind, DestSite: p.DestSite, Path: p.Path, CurrentSite: p.CurrentSite(),
-		NextSite: p.NextSite(), CertType: p.CertType, IssuingDept: p.IssuingDept, ApplicationNo: p.ApplicationNo,
-		ReadySince: tracking.LocalPtr(p.ReadySince), HoldUntil: tracking.LocalPtr(p.HoldUntil),
-		CreatedAt: tracking.Local(p.CreatedAt), UpdatedAt: tracking.Local(p.UpdatedAt), Version: p.Version}
-	if seesSlots(a) && (p.Status == shipment.Ready || p.Status == shipment.Exception) {
-		v.Slot = p.Slot // on the shelf (an instance of the previous release may leave it set after)
+	return tracking.StaffView(a, p, l.recipient(pr))
+}
+
+// recipient maps a person row to the domain's, with the private link's
+// address.
+func (l *Ledger) recipient(pr *personRow) *tracking.Recipient {
+	if pr == nil {
+		return nil
 	}
-	if pr != nil {
-		av := &tracking.ApplicantView{Type: pr.applicantType, Name: pr.name, ContactName: pr.contact,
-			Phone: shipment.MaskPhoneScreen(pr.phone), IDType: pr.idType, Purged: pr.purged}
-		if pr.idTail != "" {
-			av.ID = "****" + pr.idTail
-		}
-		if a.Role == shipment.RoleCourier {
-			// No digit of the phone's tail: it opens the public detail.
-			av.Name, av.ContactName = shipment.MaskName(pr.name), shipment.MaskName(pr.contact)
-			av.Phone = shipment.MaskPhoneLabel(pr.phone)
-		}
-		if pr.address != nil {
-			av.Address = pr.address.MaskForScreen()
-		}
-		if pr.purged {
-			av.Name, av.ContactName, av.Phone, av.ID = "", "", "", ""
-		}
-		v.Applicant = av
-		if a.Role != shipment.RoleCourier && !pr.purged {
-			// For the approval platform and the ready SMS to send; a
-			// courier, who holds the parcel, does not get it.
-			v.PrivateURL = l.PrivateURL(pr.link)
-		}
-	}
-	return v
+	return &tracking.Recipient{Type: pr.applicantType, Name: pr.name, ContactName: pr.contact, Phone: pr.phone,
+		IDType: pr.idType, IDTail: pr.idTail, Address: pr.address, Purged: pr.purged, PrivateURL: l.PrivateURL(pr.link)}
 }
 
 const personCols = `coalesce(pp.applicant_type, ''), coalesce(pp.name, ''), coalesce(pp.contact_name, ''),
@@ -296,28 +275,24 @@ func scanPerson(pr *personRow) []any {
 	return []any{&pr.applicantType, &pr.name, &pr.contact, &pr.phone, &pr.idType, &pr.idTail, &pr.address, &pr.purged}
 }
 
-// Get returns a parcel the actor may see.
-//
-// Errors: parcel.not_found (not found), parcel.other_site (forbidden).
-func (l *Ledger) Get(ctx context.Context, a shipment.Actor, waybill string) (tracking.ParcelView, error) {
+// ParcelRecord reads a parcel with its person data, the private link
+// included while it is valid. Errors: parcel.not_found.
+func (l *Ledger) ParcelRecord(ctx context.Context, waybill string, linkSince time.Time) (*shipment.Parcel, *tracking.Recipient, error) {
 	var pr personRow
 	var linkEnc []byte
 	p, err := scanParcel(l.Pool.QueryRow(ctx, `SELECT `+parcelCols+`, `+personCols+`,
 		CASE WHEN p.journey_ended_at IS NULL OR p.journey_ended_at > $2 THEN pl.token_enc END
 		FROM parcels p LEFT JOIN parcel_people pp ON pp.parcel_id = p.id LEFT JOIN parcel_links pl ON pl.parcel_id = p.id
-		WHERE p.waybill_no = $1`, waybill, l.now().Add(-LinkGrace)),
+		WHERE p.waybill_no = $1`, waybill, linkSince),
 		append(scanPerson(&pr), &linkEnc)...)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return tracking.ParcelView{}, apperr.New(apperr.NotFound, "parcel.not_found").With("waybill_no", waybill)
+		return nil, nil, apperr.New(apperr.NotFound, "parcel.not_found").With("waybill_no", waybill)
 	}
 	if err != nil {
-		return tracking.ParcelView{}, translate(err, "parcel")
-	}
-	if err := l.mayRead(ctx, a, p); err != nil {
-		return tracking.ParcelView{}, err
+		return nil, nil, translate(err, "parcel")
 	}
 	pr.link = l.linkToken(p.ID, linkEnc)
-	return l.view(a, p, &pr), nil
+	return p, l.recipient(&pr), nil
 }
 
 // List returns the parcels the actor may see, newest first, a page at a time.
@@ -373,7 +348,7 @@ func (l *Ledger) List(ctx context.Context, a shipment.Actor, f tracking.Filter) 
 		if c, err := shipment.ParseCode(t); err == nil && c.Kind != shipment.KindSlot {
 			conds = append(conds, "p.waybill_no = "+arg(c.Number))
 		}
-		if slot, err := shipment.ParseSlot(t); err == nil && seesSlots(a) {
+		if slot, err := shipment.ParseSlot(t); err == nil && tracking.SeesSlots(a) {
 			// What stands in a shelf slot (typed, or its tag scanned).
 			conds = append(conds, "p.slot = "+arg(slot))
 		}
@@ -423,26 +398,6 @@ func (l *Ledger) List(ctx context.Context, a shipment.Actor, f tracking.Filter) 
 	return out, nil
 }
 
-// Events returns a parcel's events in order.
-//
-// Errors: parcel.not_found, parcel.other_site.
-func (l *Ledger) Events(ctx context.Context, a shipment.Actor, waybill string) ([]tracking.Event, error) {
-	p, err := l.parcelByNumber(ctx, l.Pool, waybill)
-	if err != nil {
-		return nil, err
-	}
-	if err := l.mayRead(ctx, a, p); err != nil {
-		return nil, err
-	}
-	evs, err := l.events(ctx, p.ID, waybill)
-	if !seesSlots(a) {
-		for i := range evs {
-			evs[i].Slot = ""
-		}
-	}
-	return evs, err
-}
-
 func (l *Ledger) events(ctx context.Context, id int64, waybill string) ([]tracking.Event, error) {
 	rows, err := l.Pool.Query(ctx, `SELECT seq, action, coalesce(status_before, ''), status_after, site_code,
 		coalesce(actor_id, 0), actor_role, source, device, coalesce(scan_id, ''), device_time, server_time,
@@ -465,24 +420,12 @@ func (l *Ledger) events(ctx context.Context, id int64, waybill string) ([]tracki
 	return out, nil
 }
 
-// mayRead checks that the actor may read the parcel: CanSee, and for a
-// courier only the parcels it has handled.
-func (l *Ledger) mayRead(ctx context.Context, a shipment.Actor, p *shipment.Parcel) error {
-	if !a.CanSee(p) {
-		return apperr.New(apperr.Forbidden, "parcel.other_site")
-	}
-	if a.Role != shipment.RoleCourier {
-		return nil
-	}
+// Handled reports whether the actor appears on an event of the parcel.
+func (l *Ledger) Handled(ctx context.Context, actorID, parcelID int64) (bool, error) {
 	var handled bool
-	if err := l.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE actor_id = $1 AND parcel_id = $2)`,
-		a.ID, p.ID).Scan(&handled); err != nil {
-		return translate(err, "parcel")
-	}
-	if !handled {
-		return apperr.New(apperr.Forbidden, "parcel.not_handled")
-	}
-	return nil
+	err := l.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE actor_id = $1 AND parcel_id = $2)`,
+		actorID, parcelID).Scan(&handled)
+	return handled, translate(err, "parcel")
 }
 
 type querier interface {

@@ -33,12 +33,6 @@ func hallSettings(ctx context.Context, q querier, site string) (HallSettings, er
 	return h, nil
 }
 
-// seesSlots reports whether the actor is shown shelf slots: the hall's
-// people and admins, not couriers or the departments' systems.
-func seesSlots(a shipment.Actor) bool {
-	return a.Role != shipment.RoleCourier && a.Role != shipment.RoleAPIClient
-}
-
 // checkSlot checks the slot of a shelve or reslot at site: required where the
 // hall says so, and one of the hall's. The slot's row is share-locked, so a
 // concurrent edit of the list that removes it waits for this scan and then

@@ -137,10 +137,10 @@ func TestPrivateLink(t *testing.T) {
 	if !ok || !shipment.ValidLinkToken(tok) {
 		t.Fatalf("private url %q", v.PrivateURL)
 	}
-	if got, _ := b.ledger.Get(b.ctx, b.actors["clerk"], no); got.PrivateURL != v.PrivateURL {
+	if got, _ := b.svc().Get(b.ctx, b.actors["clerk"], no); got.PrivateURL != v.PrivateURL {
 		t.Fatalf("staff view: %q, want %q", got.PrivateURL, v.PrivateURL)
 	}
-	if got, _ := b.ledger.Get(b.ctx, b.actors["api"], no); got.PrivateURL != v.PrivateURL {
+	if got, _ := b.svc().Get(b.ctx, b.actors["api"], no); got.PrivateURL != v.PrivateURL {
 		t.Fatalf("approval platform view: %q", got.PrivateURL)
 	}
 	// Retrievable later, for the ready SMS.
@@ -176,7 +176,7 @@ func TestPrivateLink(t *testing.T) {
 
 	// Valid until the journey ended 7 days ago, then gone.
 	b.mustScan(t, "courier", no, shipment.ActPickup, "", shipment.InTransit)
-	if got, err := b.ledger.Get(b.ctx, b.actors["courier"], no); err != nil || got.PrivateURL != "" {
+	if got, err := b.svc().Get(b.ctx, b.actors["courier"], no); err != nil || got.PrivateURL != "" {
 		t.Fatalf("courier's view: %q %v", got.PrivateURL, err)
 	}
 	b.mustScan(t, "staff", no, shipment.ActReceive, "", shipment.Arrived)
@@ -193,7 +193,7 @@ func TestPrivateLink(t *testing.T) {
 	if _, err := b.svc().TrackByLink(b.ctx, tok, "zh-CN", tr); apperr.CodeOf(err) != "link.not_found" {
 		t.Fatalf("expired link: %v", err)
 	}
-	if got, _ := b.ledger.Get(b.ctx, b.actors["clerk"], no); got.PrivateURL != "" {
+	if got, _ := b.svc().Get(b.ctx, b.actors["clerk"], no); got.PrivateURL != "" {
 		t.Fatalf("expired link still in the staff view: %q", got.PrivateURL)
 	}
 	if u, err := b.ledger.PrivateLink(b.ctx, id); err != nil || u != "" {
@@ -235,7 +235,7 @@ func TestEnsureLinksGivesOlderParcelsOne(t *testing.T) {
 		AND p.waybill_no = $1`, older); err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := b.ledger.Get(b.ctx, b.actors["clerk"], older); v.PrivateURL != "" {
+	if v, _ := b.svc().Get(b.ctx, b.actors["clerk"], older); v.PrivateURL != "" {
 		t.Fatalf("older parcel has a link: %q", v.PrivateURL)
 	}
 	for want := 1; want >= 0; want-- { // a second run finds nothing to do
@@ -243,7 +243,7 @@ func TestEnsureLinksGivesOlderParcelsOne(t *testing.T) {
 			t.Fatalf("ensure links: %d %v, want %d", n, err, want)
 		}
 	}
-	v, _ := b.ledger.Get(b.ctx, b.actors["clerk"], older)
+	v, _ := b.svc().Get(b.ctx, b.actors["clerk"], older)
 	tok, ok := strings.CutPrefix(v.PrivateURL, "https://zwfw.example.cn/s/")
 	if !ok || !shipment.ValidLinkToken(tok) {
 		t.Fatalf("older parcel's link: %q", v.PrivateURL)
@@ -251,7 +251,7 @@ func TestEnsureLinksGivesOlderParcelsOne(t *testing.T) {
 	if st, err := b.svc().TrackByLink(b.ctx, tok, "zh-CN", func(k string) string { return k }); err != nil || st.WaybillNo != older || st.Detail == nil {
 		t.Fatalf("older parcel's link opens: %+v %v", st, err)
 	}
-	if v2, _ := b.ledger.Get(b.ctx, b.actors["clerk"], newer.WaybillNo); v2.PrivateURL != newer.PrivateURL {
+	if v2, _ := b.svc().Get(b.ctx, b.actors["clerk"], newer.WaybillNo); v2.PrivateURL != newer.PrivateURL {
 		t.Fatalf("newer parcel's link changed: %q → %q", newer.PrivateURL, v2.PrivateURL)
 	}
 }

@@ -37,6 +37,7 @@ type Store interface {
 	ScanStore
 	RegisterStore
 	TrackStore
+	ReadStore
 }
 
 // Parcels registers, moves and tracks parcels: the use cases of the
