@@ -190,39 +190,39 @@ func scanErr(err error) error {
 }
 
 // applyScan applies a scan the schedule makes, with the job's own writes
-// in the same transaction (ReturnExpired). It decides as service.Scans
-// does, on shipment.Decide; it goes when the job bodies move next to the
-// jobs and call the service (issue 7, shape 3).
+// in the same transaction (ReturnExpired), decided as service.Parcels
+// decides (service.DecideScan). It goes when the job bodies move next to
+// the jobs and call the service (issue 7, shape 3).
 func (l *Ledger) applyScan(ctx context.Context, a shipment.Actor, req tracking.ScanRequest, number string,
 	fingerprint []byte, also afterApply) (tracking.ScanResult, bool, error) {
-	decide := func() (*shipment.Parcel, shipment.Outcome, time.Time, error) {
-		p, err := l.ParcelByNumber(ctx, number)
-		if err != nil {
-			return nil, shipment.Outcome{}, time.Time{}, err
-		}
-		now := l.now()
+	command := func(now time.Time) shipment.Command {
 		cmd := shipment.Command{Action: req.Action, Site: req.Site, Actor: a, Now: now, Reason: req.Reason,
 			Resolution: req.Resolution, Slot: req.Slot}
 		if l.Routes != nil {
 			cmd.Route = func(from, to string) ([]string, error) { return l.Routes.Path(ctx, from, to) }
 		}
-		o, err := shipment.Decide(p, cmd)
-		return p, o, now, err
+		return cmd
 	}
-	p, o, now, err := decide()
+	p, err := l.ParcelByNumber(ctx, number)
 	if err != nil {
 		return tracking.ScanResult{}, false, err
 	}
-	if o.Repeat {
-		return tracking.RepeatAnswer(p, o, req, number, now), false, nil
+	w, repeat, err := service.DecideScan(p, command(l.now()), req, number, fingerprint)
+	if repeat != nil || err != nil {
+		if repeat != nil {
+			return *repeat, false, nil
+		}
+		return tracking.ScanResult{}, false, err
 	}
-	w := service.ScanWrite{Parcel: p, Outcome: o, Actor: a, Req: req, Now: now, Fingerprint: fingerprint,
-		Answer: tracking.Answer(p, o, req, number, now), Detail: tracking.EventDetail(p, o, req),
-		CheckOff: req.Action == shipment.ActReceive}
 	seq, err := l.applyWrite(ctx, w, also)
 	if errors.Is(err, service.ErrLostRace) {
-		if p, o, now, derr := decide(); derr == nil && o.Repeat {
-			return tracking.RepeatAnswer(p, o, req, number, now), false, nil
+		// Decided again on the parcel as it now is: the same scan that won
+		// makes this one a repeat.
+		if p, rerr := l.ParcelByNumber(ctx, number); rerr == nil {
+			now := l.now()
+			if o, derr := shipment.Decide(p, command(now)); derr == nil && o.Repeat {
+				return tracking.RepeatAnswer(p, o, req, number, now), false, nil
+			}
 		}
 	}
 	if err != nil {

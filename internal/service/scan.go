@@ -269,33 +269,54 @@ func (s *Parcels) command(ctx context.Context, a shipment.Actor, req tracking.Sc
 	return cmd
 }
 
+// DecideScan decides a scan on the parcel as it was read: whether the actor
+// may act on it, the state change (shipment.Decide), and the write that
+// makes it durable, or else the answer of a repeat. It is pure; the side
+// effects of a shelve and a collect are added by Parcels.Scan.
+func DecideScan(p *shipment.Parcel, cmd shipment.Command, req tracking.ScanRequest, number string,
+	fingerprint []byte) (ScanWrite, *tracking.ScanResult, error) {
+	a := cmd.Actor
+	// Clerks and staff act on parcels from, at or bound for their site. A
+	// parcel that reached the wrong hall may still be received (to be told
+	// it is the wrong site) or reported as misrouted.
+	if a.Role.HasSite() && !a.CanSee(p) && req.Action != shipment.ActReceive &&
+		!(req.Action == shipment.ActReport && req.Reason == "misrouted") {
+		return ScanWrite{}, nil, apperr.New(apperr.Forbidden, "parcel.other_site")
+	}
+	o, err := shipment.Decide(p, cmd)
+	if err != nil {
+		return ScanWrite{}, nil, err
+	}
+	if o.Repeat {
+		r := tracking.RepeatAnswer(p, o, req, number, cmd.Now)
+		return ScanWrite{}, &r, nil
+	}
+	return ScanWrite{Parcel: p, Outcome: o, Actor: a, Req: req, Now: cmd.Now, Fingerprint: fingerprint,
+		Answer: tracking.Answer(p, o, req, number, cmd.Now), Detail: tracking.EventDetail(p, o, req),
+		CheckOff: req.Action == shipment.ActReceive, Slot: req.Action.TakesSlot()}, nil, nil
+}
+
+func deref(r *tracking.ScanResult) tracking.ScanResult {
+	if r == nil {
+		return tracking.ScanResult{}
+	}
+	return *r
+}
+
 func (s *Parcels) applyOnce(ctx context.Context, a shipment.Actor, req tracking.ScanRequest, number string,
 	fingerprint []byte) (tracking.ScanResult, error) {
 	p, err := s.Store.ParcelByNumber(ctx, number)
 	if err != nil {
 		return tracking.ScanResult{}, err
 	}
-	// Clerks and staff act on parcels from, at or bound for their site. A
-	// parcel that reached the wrong hall may still be received (to be told
-	// it is the wrong site) or reported as misrouted.
-	if a.Role.HasSite() && !a.CanSee(p) && req.Action != shipment.ActReceive &&
-		!(req.Action == shipment.ActReport && req.Reason == "misrouted") {
-		return tracking.ScanResult{}, apperr.New(apperr.Forbidden, "parcel.other_site")
-	}
 	now := s.now()
-	o, err := shipment.Decide(p, s.command(ctx, a, req, now))
-	if err != nil {
-		return tracking.ScanResult{}, err
+	w, repeat, err := DecideScan(p, s.command(ctx, a, req, now), req, number, fingerprint)
+	if err != nil || repeat != nil {
+		return deref(repeat), err
 	}
-	if o.Repeat {
-		return tracking.RepeatAnswer(p, o, req, number, now), nil
-	}
-	w := ScanWrite{Parcel: p, Outcome: o, Actor: a, Req: req, Now: now, Fingerprint: fingerprint,
-		Answer: tracking.Answer(p, o, req, number, now), Detail: tracking.EventDetail(p, o, req),
-		CheckOff: req.Action == shipment.ActReceive, Slot: req.Action.TakesSlot()}
 	switch req.Action {
 	case shipment.ActShelve:
-		w.Ready = s.ready(p, o, now)
+		w.Ready = s.ready(p, w.Outcome, now)
 	case shipment.ActCollect:
 		if err := s.verify(ctx, p, req, &w); err != nil {
 			return tracking.ScanResult{}, err
