@@ -21,9 +21,11 @@ import (
 	"github.com/changchun-gov/courier/tracking"
 )
 
-// Ledger registers parcels, applies scans and reads parcels and their
-// events. Every change is an appended event written in the same transaction
-// as the parcel's current state.
+// Ledger is the store of the service's use cases (service.Store,
+// service.RunStore): the reads, and one transaction per change, in which
+// every change is an appended event written with the parcel's current
+// state. The rules are the service's; the ledger lists parcels, prints
+// labels and runs the jobs' statements too.
 type Ledger struct {
 	Pool *pgxpool.Pool
 	Ref  *RefData
@@ -31,7 +33,8 @@ type Ledger struct {
 	Now  func() time.Time
 	// Routes computes paths; nil means direct paths.
 	Routes *Routes
-	// Throttle counts wrong collection codes per parcel (nil: no limit).
+	// Throttle counts collection-code lookups that find nothing, per hall
+	// (nil: no limit).
 	Throttle *Throttle
 	// Kick is called after a commit that wrote outbox rows (may be nil).
 	Kick func()
