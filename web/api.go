@@ -239,7 +239,7 @@ func (s *server) listParcels(c *fiber.Ctx) error {
 		}
 		f.Limit = n
 	}
-	p, err := s.Ledger.List(c.UserContext(), actor(c), f)
+	p, err := s.Parcels.List(c.UserContext(), actor(c), f)
 	if err != nil {
 		return err
 	}

@@ -26,11 +26,11 @@ type Parcels interface {
 	TrackByLink(ctx context.Context, token, lang string, t func(key string) string) (tracking.PublicStatus, error)
 	Get(ctx context.Context, a shipment.Actor, waybill string) (tracking.ParcelView, error)
 	Events(ctx context.Context, a shipment.Actor, waybill string) ([]tracking.Event, error)
+	List(ctx context.Context, a shipment.Actor, f tracking.Filter) (tracking.Page[tracking.ParcelView], error)
 }
 
-// Ledger lists parcels, reads their messages, and prints their labels.
+// Ledger reads parcels' messages and prints their labels.
 type Ledger interface {
-	List(ctx context.Context, a shipment.Actor, f tracking.Filter) (tracking.Page[tracking.ParcelView], error)
 	Messages(ctx context.Context, waybill string, limit int) ([]tracking.OutboxEntry, error)
 	LabelsFor(ctx context.Context, a shipment.Actor, numbers []string) ([]labels.Label, error)
 	RecordPrinted(ctx context.Context, a shipment.Actor, numbers []string, layout string) error

@@ -29,7 +29,7 @@ func drawn(codes ...string) func() (string, error) {
 }
 
 func (b *bundle) lookup(who, hall, code string) (tracking.Page[tracking.ParcelView], error) {
-	return b.ledger.List(b.ctx, b.actors[who], tracking.Filter{CollectionCode: code, Site: hall})
+	return b.svc().List(b.ctx, b.actors[who], tracking.Filter{CollectionCode: code, Site: hall})
 }
 
 // deliveredCodes delivers the queued SMS and answers each parcel's newest code.

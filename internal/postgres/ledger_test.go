@@ -466,7 +466,7 @@ func TestListScoping(t *testing.T) {
 
 	list := func(who string, f tracking.Filter) []string {
 		t.Helper()
-		p, err := b.ledger.List(b.ctx, b.actors[who], f)
+		p, err := b.svc().List(b.ctx, b.actors[who], f)
 		if err != nil {
 			t.Fatalf("%s: %v", who, err)
 		}
@@ -492,15 +492,15 @@ func TestListScoping(t *testing.T) {
 	if got := list("admin", tracking.Filter{Status: shipment.InTransit}); !slices.Equal(got, []string{a}) {
 		t.Errorf("status filter: %v", got)
 	}
-	p1, err := b.ledger.List(b.ctx, b.actors["admin"], tracking.Filter{Limit: 1})
+	p1, err := b.svc().List(b.ctx, b.actors["admin"], tracking.Filter{Limit: 1})
 	if err != nil || len(p1.Items) != 1 || p1.NextCursor == "" {
 		t.Fatalf("page 1: %+v %v", p1, err)
 	}
-	p2, err := b.ledger.List(b.ctx, b.actors["admin"], tracking.Filter{Limit: 1, Cursor: p1.NextCursor})
+	p2, err := b.svc().List(b.ctx, b.actors["admin"], tracking.Filter{Limit: 1, Cursor: p1.NextCursor})
 	if err != nil || len(p2.Items) != 1 || p2.NextCursor != "" || p2.Items[0].WaybillNo == p1.Items[0].WaybillNo {
 		t.Fatalf("page 2: %+v %v", p2, err)
 	}
-	if _, err := b.ledger.List(b.ctx, b.actors["admin"], tracking.Filter{Cursor: "!!"}); apperr.CodeOf(err) != "request.bad_cursor" {
+	if _, err := b.svc().List(b.ctx, b.actors["admin"], tracking.Filter{Cursor: "!!"}); apperr.CodeOf(err) != "request.bad_cursor" {
 		t.Fatalf("bad cursor: %v", err)
 	}
 	if _, err := b.svc().Get(b.ctx, b.actors["clerkGT"], a); apperr.CodeOf(err) != "parcel.other_site" {

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"crypto/ed25519"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -298,22 +297,11 @@ func (l *Ledger) ParcelRecord(ctx context.Context, waybill string, linkSince tim
 	return p, l.recipient(&pr), nil
 }
 
-// List returns the parcels the actor may see, newest first, a page at a time.
-// With a collection code it answers the ready parcel of the hall holding it
-// (see findByCode).
-//
-// Errors: request.bad_cursor, request.bad_query (invalid); those of
-// findByCode.
-func (l *Ledger) List(ctx context.Context, a shipment.Actor, f tracking.Filter) (tracking.Page[tracking.ParcelView], error) {
-	if f.CollectionCode != "" {
-		return l.findByCode(ctx, a, f)
-	}
-	if f.Limit <= 0 {
-		f.Limit = 50
-	}
-	if f.Limit > 200 {
-		f.Limit = 200
-	}
+// ListParcels lists the parcels the actor may see that match q, newest
+// first, at most q.Limit, with the id to list before for the next page (0:
+// none follows). What the actor may see is the query's scope (the SQL form
+// of shipment.Actor.CanSee; a courier sees the parcels it handled).
+func (l *Ledger) ListParcels(ctx context.Context, a shipment.Actor, q service.ListQuery) ([]tracking.ParcelView, int64, error) {
 	where := []string{"true"}
 	args := []any{}
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
@@ -330,75 +318,57 @@ func (l *Ledger) List(ctx context.Context, a shipment.Actor, f tracking.Filter) 
 	case shipment.RoleCourier:
 		where = append(where, "EXISTS (SELECT 1 FROM events e WHERE e.parcel_id = p.id AND e.actor_id = "+arg(a.ID)+")")
 	}
-	if f.Status != "" {
-		if !f.Status.Valid() {
-			return tracking.Page[tracking.ParcelView]{}, apperr.New(apperr.Invalid, "request.bad_query").With("field", "status")
-		}
-		where = append(where, "p.status = "+arg(string(f.Status)))
+	if q.Status != "" {
+		where = append(where, "p.status = "+arg(string(q.Status)))
 	}
-	if f.Site != "" {
-		if _, ok := l.Ref.Site(f.Site); !ok {
-			return tracking.Page[tracking.ParcelView]{}, apperr.New(apperr.Invalid, "site.unknown").With("site", f.Site)
-		}
-		s := arg(f.Site)
+	if q.Site != "" {
+		s := arg(q.Site)
 		where = append(where, "(p.origin_site = "+s+" OR p.path @> ARRAY["+s+"::text])")
 	}
-	if t := strings.TrimSpace(f.Text); t != "" {
-		if len([]rune(t)) > 64 {
-			return tracking.Page[tracking.ParcelView]{}, apperr.New(apperr.Invalid, "request.bad_query").With("field", "q")
+	if q.Text != "" {
+		conds := []string{"p.application_no = " + arg(q.Text), "pp.name = " + arg(q.Text)}
+		if q.Number != "" {
+			conds = append(conds, "p.waybill_no = "+arg(q.Number))
 		}
-		conds := []string{"p.application_no = " + arg(t), "pp.name = " + arg(t)}
-		if c, err := shipment.ParseCode(t); err == nil && c.Kind != shipment.KindSlot {
-			conds = append(conds, "p.waybill_no = "+arg(c.Number))
+		if q.Slot != "" {
+			conds = append(conds, "p.slot = "+arg(q.Slot))
 		}
-		if slot, err := shipment.ParseSlot(t); err == nil && tracking.SeesSlots(a) {
-			// What stands in a shelf slot (typed, or its tag scanned).
-			conds = append(conds, "p.slot = "+arg(slot))
-		}
-		if len(t) == 4 && strings.Trim(t, "0123456789") == "" {
-			conds = append(conds, "right(pp.phone, 4) = "+arg(t))
-		} else if len(t) == 11 {
-			conds = append(conds, "pp.phone = "+arg(t))
+		if q.PhoneTail != "" {
+			conds = append(conds, "right(pp.phone, 4) = "+arg(q.PhoneTail))
+		} else if q.Phone != "" {
+			conds = append(conds, "pp.phone = "+arg(q.Phone))
 		}
 		where = append(where, "("+strings.Join(conds, " OR ")+")")
 	}
-	if f.Cursor != "" {
-		b, err := base64.RawURLEncoding.DecodeString(f.Cursor)
-		id, err2 := strconv.ParseInt(string(b), 10, 64)
-		if err != nil || err2 != nil || id <= 0 {
-			return tracking.Page[tracking.ParcelView]{}, apperr.New(apperr.Invalid, "request.bad_cursor")
-		}
-		where = append(where, "p.id < "+arg(id))
+	if q.Before > 0 {
+		where = append(where, "p.id < "+arg(q.Before))
 	}
-	q := `SELECT ` + parcelCols + `, ` + personCols + ` FROM parcels p LEFT JOIN parcel_people pp ON pp.parcel_id = p.id
-		WHERE ` + strings.Join(where, " AND ") + ` ORDER BY p.id DESC LIMIT ` + strconv.Itoa(f.Limit+1)
-	rows, err := l.Pool.Query(ctx, q, args...)
+	sql := `SELECT ` + parcelCols + `, ` + personCols + ` FROM parcels p LEFT JOIN parcel_people pp ON pp.parcel_id = p.id
+		WHERE ` + strings.Join(where, " AND ") + ` ORDER BY p.id DESC LIMIT ` + strconv.Itoa(q.Limit+1)
+	rows, err := l.Pool.Query(ctx, sql, args...)
 	if err != nil {
-		return tracking.Page[tracking.ParcelView]{}, translate(err, "parcel")
+		return nil, 0, translate(err, "parcel")
 	}
 	defer rows.Close()
-	var out tracking.Page[tracking.ParcelView]
-	var lastID int64
+	var out []tracking.ParcelView
+	var lastID, next int64
 	for rows.Next() {
 		var pr personRow
 		p, err := scanParcel(rows, scanPerson(&pr)...)
 		if err != nil {
-			return tracking.Page[tracking.ParcelView]{}, translate(err, "parcel")
+			return nil, 0, translate(err, "parcel")
 		}
-		if len(out.Items) == f.Limit {
-			out.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(lastID, 10)))
+		if len(out) == q.Limit {
+			next = lastID
 			break
 		}
 		lastID = p.ID
-		out.Items = append(out.Items, l.view(a, p, &pr))
+		out = append(out, l.view(a, p, &pr))
 	}
 	if err := rows.Err(); err != nil {
-		return tracking.Page[tracking.ParcelView]{}, translate(err, "parcel")
+		return nil, 0, translate(err, "parcel")
 	}
-	if out.Items == nil {
-		out.Items = []tracking.ParcelView{}
-	}
-	return out, nil
+	return out, next, nil
 }
 
 func (l *Ledger) events(ctx context.Context, id int64, waybill string) ([]tracking.Event, error) {

@@ -100,17 +100,17 @@ func TestShelveTakesTheSlot(t *testing.T) {
 	if err != nil || v.Slot != "A-03-2" {
 		t.Fatalf("staff view: slot %q %v", v.Slot, err)
 	}
-	page, err := b.ledger.List(b.ctx, b.actors["staff"], tracking.Filter{Status: shipment.Ready})
+	page, err := b.svc().List(b.ctx, b.actors["staff"], tracking.Filter{Status: shipment.Ready})
 	if err != nil || len(page.Items) != 1 || page.Items[0].Slot != "A-03-2" {
 		t.Fatalf("staff list: %+v %v", page.Items, err)
 	}
 	for _, q := range []string{"a-03-2", code} {
-		page, err := b.ledger.List(b.ctx, b.actors["staff"], tracking.Filter{Text: q})
+		page, err := b.svc().List(b.ctx, b.actors["staff"], tracking.Filter{Text: q})
 		if err != nil || len(page.Items) != 1 || page.Items[0].WaybillNo != no {
 			t.Fatalf("staff list of slot %q: %+v %v", q, page.Items, err)
 		}
 	}
-	if page, _ := b.ledger.List(b.ctx, b.actors["courier"], tracking.Filter{Text: "A-03-2"}); len(page.Items) != 0 {
+	if page, _ := b.svc().List(b.ctx, b.actors["courier"], tracking.Filter{Text: "A-03-2"}); len(page.Items) != 0 {
 		t.Errorf("a courier finds parcels by slot: %+v", page.Items)
 	}
 	if v, _ := b.svc().Get(b.ctx, b.actors["courier"], no); v.Slot != "" {

@@ -38,6 +38,7 @@ type Store interface {
 	RegisterStore
 	TrackStore
 	ReadStore
+	ListStore
 }
 
 // Parcels registers, moves and tracks parcels: the use cases of the
