@@ -357,7 +357,6 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	}
 	routes.Validate = func(spec string) error { _, err := schedule.Parse(spec); return err }
 	throttle := &postgres.Throttle{Ledger: ledger, Window: 10 * time.Minute}
-	ledger.Throttle = throttle
 	parcels := &svc.Parcels{Store: ledger, Keys: keys, Ref: ref, Routes: routes, Throttle: throttle, Now: now}
 	// Every instance sees every administrator's edit within seconds.
 	watcher := &postgres.Watcher{Pool: pool, OnError: func(err error) { log.Warn("settings reload", "err", err) }}

@@ -50,10 +50,12 @@ type bundle struct {
 	pool   *pgxpool.Pool // as the service's role (postgres.ServiceRole)
 	owner  *pgxpool.Pool // as the owner of the tables (a superuser)
 	ledger *postgres.Ledger
-	users  *postgres.Users
-	routes *postgres.Routes
-	clock  *pgtest.Clock
-	actors map[string]shipment.Actor
+	// throttle, when set, counts the service's wrong collection codes.
+	throttle *postgres.Throttle
+	users    *postgres.Users
+	routes   *postgres.Routes
+	clock    *pgtest.Clock
+	actors   map[string]shipment.Actor
 }
 
 // setup gives each test a fresh database and one actor per role: admin,
@@ -170,22 +172,25 @@ func itoa(n int) string {
 }
 
 // svc is the service over the bundle's ledger, as run wires it.
-func (b *bundle) svc() *service.Parcels { return parcelsOf(b.ledger) }
+func (b *bundle) svc() *service.Parcels {
+	s := parcelsOf(b.ledger)
+	if b.throttle != nil {
+		s.Throttle = b.throttle
+	}
+	return s
+}
 
 // runs is the service closing check lists over the bundle's ledger.
 func (b *bundle) runs() *service.Runs[postgres.CloseResult] {
 	return &service.Runs[postgres.CloseResult]{Store: b.ledger, Now: b.ledger.Now}
 }
 
-// parcelsOf is the service over a ledger, with the ledger's keys, clock,
-// routes and throttle.
+// parcelsOf is the service over a ledger, with the ledger's keys, clock
+// and routes.
 func parcelsOf(l *postgres.Ledger) *service.Parcels {
 	s := &service.Parcels{Store: l, Keys: l.Keys, Ref: l.Ref, Now: l.Now}
 	if l.Routes != nil {
 		s.Routes = l.Routes
-	}
-	if l.Throttle != nil {
-		s.Throttle = l.Throttle
 	}
 	return s
 }

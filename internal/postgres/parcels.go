@@ -32,9 +32,6 @@ type Ledger struct {
 	Now  func() time.Time
 	// Routes computes paths; nil means direct paths.
 	Routes *Routes
-	// Throttle counts collection-code lookups that find nothing, per hall
-	// (nil: no limit).
-	Throttle *Throttle
 	// Kick is called after a commit that wrote outbox rows (may be nil).
 	Kick func()
 	// PublicURL is the service's public address (COURIER_PUBLIC_URL): the
