@@ -264,6 +264,10 @@ func SlotCode(slot string) (string, error) {
 	return b.String(), nil
 }
 
+// CodeHashDomain is the hash domain of the collection codes of a hall
+// (or, for codes made before codes were per hall, of one parcel).
+func CodeHashDomain(scope string) string { return "code:" + scope }
+
 // ParseSlot reads a slot from what a person typed or a scanner produced in a
 // slot field: the bare slot in any case ("a-03-2", full-width forms and
 // dashes folded as ParseCode does), or a slot label's code, read as

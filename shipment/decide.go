@@ -55,6 +55,17 @@ func refuse(kind apperr.Kind, code string, p *Parcel, c Command) *apperr.Error {
 	return apperr.New(kind, code).With("action", string(c.Action)).With("status", string(p.Status))
 }
 
+// CheckAction refuses what is not an action a scan may take: register is
+// not one (a parcel is registered, never scanned into being).
+//
+// Errors: action.unknown (invalid).
+func CheckAction(a Action) error {
+	if !a.Valid() || a == ActRegister {
+		return apperr.New(apperr.Invalid, "action.unknown").With("action", string(a))
+	}
+	return nil
+}
+
 // Decide applies a command to a parcel's current state without side effects.
 //
 // The site defaults to the actor's home site for clerks and staff (who may act
@@ -70,8 +81,8 @@ func refuse(kind apperr.Kind, code string, p *Parcel, c Command) *apperr.Error {
 // resolution.unknown, slot.required (invalid).
 func Decide(p *Parcel, c Command) (Outcome, error) {
 	a := c.Action
-	if !a.Valid() || a == ActRegister {
-		return Outcome{}, apperr.New(apperr.Invalid, "action.unknown").With("action", string(a))
+	if err := CheckAction(a); err != nil {
+		return Outcome{}, err
 	}
 	if !MayTake(c.Actor.Role, a) {
 		return Outcome{}, refuse(apperr.Forbidden, "action.role_forbidden", p, c).With("role", string(c.Actor.Role))

@@ -114,6 +114,35 @@ type Actor struct {
 // SystemActor is the schedule.
 var SystemActor = Actor{Username: "system", Role: RoleSystem}
 
+// MayRegisterAt reports whether the actor may register parcels at origin:
+// admins anywhere, clerks and staff at their own site, API clients at their
+// departments.
+func (a Actor) MayRegisterAt(origin string) bool {
+	switch a.Role {
+	case RoleAdmin:
+		return true
+	case RoleClerk, RoleStaff, RoleHallLead:
+		return a.Site == origin
+	case RoleAPIClient:
+		return slices.Contains(a.Departments, origin)
+	}
+	return false
+}
+
+// MayActOnRun reports whether the actor may scan or read a consolidation
+// run from one site to another: admins, couriers and the system any; clerks
+// and staff at their own site, which must be the run's origin or
+// destination.
+func (a Actor) MayActOnRun(from, to string) bool {
+	switch a.Role {
+	case RoleAdmin, RoleCourier, RoleSystem:
+		return true
+	case RoleClerk, RoleStaff, RoleHallLead:
+		return a.Site == from || a.Site == to
+	}
+	return false
+}
+
 // CanSee reports whether the actor may read the parcel: admins all; clerks
 // parcels from or to their department; hall staff parcels at or bound for
 // their hall; API clients parcels from or to their departments; couriers any

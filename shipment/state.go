@@ -75,6 +75,9 @@ const (
 var Actions = []Action{ActRegister, ActBook, ActPickup, ActReceive, ActShelve, ActCollect,
 	ActDispatch, ActDeliver, ActFail, ActReport, ActResolve, ActReturn, ActCancel, ActReslot}
 
+// TakesSlot reports whether the action puts a parcel in a shelf slot.
+func (a Action) TakesSlot() bool { return a == ActShelve || a == ActReslot }
+
 // Valid reports whether a is a known state-changing action.
 func (a Action) Valid() bool {
 	for _, x := range Actions {

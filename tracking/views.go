@@ -86,3 +86,66 @@ type OutboxEntry struct {
 	LastError string         `json:"last_error,omitempty"` // why it is still queued, or why it failed
 	Note      string         `json:"note,omitempty"`       // last_error in words, where it is a known reason
 }
+
+// Recipient is the person data of a parcel as it is kept: never an ID
+// number, only its last four characters. It reaches the API only through
+// StaffView.
+type Recipient struct {
+	Type        shipment.ApplicantType
+	Name        string
+	ContactName string
+	Phone       string
+	IDType      shipment.IDType
+	IDTail      string
+	Address     *shipment.Address
+	Purged      bool
+	// PrivateURL is the parcel's private link while it is still valid.
+	PrivateURL string
+}
+
+// SeesSlots reports whether the actor is shown shelf slots: the hall's
+// people and admins, not couriers or the departments' systems.
+func SeesSlots(a shipment.Actor) bool {
+	return a.Role != shipment.RoleCourier && a.Role != shipment.RoleAPIClient
+}
+
+// StaffView is a parcel as the actor may see it: the phone masked for the
+// screen, the ID number as its last four; for a courier names masked and no
+// digit of the phone's tail (it opens the public detail), and no private
+// link; nothing personal once purged. r may be nil (no person data read).
+func StaffView(a shipment.Actor, p *shipment.Parcel, r *Recipient) ParcelView {
+	v := ParcelView{WaybillNo: p.WaybillNo, Kind: p.Kind, Status: p.Status, OriginSite: p.OriginSite,
+		DestKind: p.DestKind, DestSite: p.DestSite, Path: p.Path, CurrentSite: p.CurrentSite(),
+		NextSite: p.NextSite(), CertType: p.CertType, IssuingDept: p.IssuingDept, ApplicationNo: p.ApplicationNo,
+		ReadySince: LocalPtr(p.ReadySince), HoldUntil: LocalPtr(p.HoldUntil),
+		CreatedAt: Local(p.CreatedAt), UpdatedAt: Local(p.UpdatedAt), Version: p.Version}
+	if SeesSlots(a) && (p.Status == shipment.Ready || p.Status == shipment.Exception) {
+		v.Slot = p.Slot // on the shelf (an instance of the previous release may leave it set after)
+	}
+	if r == nil {
+		return v
+	}
+	av := &ApplicantView{Type: r.Type, Name: r.Name, ContactName: r.ContactName,
+		Phone: shipment.MaskPhoneScreen(r.Phone), IDType: r.IDType, Purged: r.Purged}
+	if r.IDTail != "" {
+		av.ID = "****" + r.IDTail
+	}
+	if a.Role == shipment.RoleCourier {
+		// No digit of the phone's tail: it opens the public detail.
+		av.Name, av.ContactName = shipment.MaskName(r.Name), shipment.MaskName(r.ContactName)
+		av.Phone = shipment.MaskPhoneLabel(r.Phone)
+	}
+	if r.Address != nil {
+		av.Address = r.Address.MaskForScreen()
+	}
+	if r.Purged {
+		av.Name, av.ContactName, av.Phone, av.ID = "", "", "", ""
+	}
+	v.Applicant = av
+	if a.Role != shipment.RoleCourier && !r.Purged {
+		// For the approval platform and the ready SMS to send; a courier,
+		// who holds the parcel, does not get it.
+		v.PrivateURL = r.PrivateURL
+	}
+	return v
+}

@@ -187,7 +187,7 @@ func (s *server) createParcel(c *fiber.Ctx) error {
 	if a.Role == shipment.RoleAPIClient {
 		src = shipment.SourceAPI
 	}
-	v, err := s.Ledger.Register(c.UserContext(), a, r, src)
+	v, err := s.Parcels.Register(c.UserContext(), a, r, src)
 	if err != nil {
 		return err
 	}
@@ -221,7 +221,7 @@ func (s *server) getParcel(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v, err := s.Ledger.Get(c.UserContext(), actor(c), no)
+	v, err := s.Parcels.Get(c.UserContext(), actor(c), no)
 	if err != nil {
 		return err
 	}
@@ -239,7 +239,7 @@ func (s *server) listParcels(c *fiber.Ctx) error {
 		}
 		f.Limit = n
 	}
-	p, err := s.Ledger.List(c.UserContext(), actor(c), f)
+	p, err := s.Parcels.List(c.UserContext(), actor(c), f)
 	if err != nil {
 		return err
 	}
@@ -254,7 +254,7 @@ func (s *server) parcelEvents(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	evs, err := s.Ledger.Events(c.UserContext(), actor(c), no)
+	evs, err := s.Parcels.Events(c.UserContext(), actor(c), no)
 	if err != nil {
 		return err
 	}
@@ -277,7 +277,7 @@ func (s *server) scan(c *fiber.Ctx) error {
 	if err := decode(c, &r); err != nil {
 		return err
 	}
-	res, err := s.Ledger.Scan(c.UserContext(), actor(c), r)
+	res, err := s.Parcels.Scan(c.UserContext(), actor(c), r)
 	if err != nil {
 		return err
 	}
@@ -333,7 +333,7 @@ func (s *server) trackLookup(c *fiber.Ctx) (tracking.PublicStatus, error) {
 		err = apperr.New(apperr.NotFound, "parcel.not_found")
 	}
 	if err == nil {
-		st, matched, err = s.Ledger.Track(ctx, raw, tail, lang, func(k string) string { return s.text(lang, k) })
+		st, matched, err = s.Parcels.Track(ctx, raw, tail, lang, func(k string) string { return s.text(lang, k) })
 	}
 	if err != nil && apperr.KindOf(err) != apperr.Invalid && apperr.KindOf(err) != apperr.NotFound {
 		return st, err
@@ -381,7 +381,7 @@ func (s *server) linkLookup(c *fiber.Ctx) (tracking.PublicStatus, error) {
 		return tracking.PublicStatus{}, apperr.New(apperr.NotFound, "link.not_found")
 	}
 	lang := s.lang(c)
-	st, err := s.Ledger.TrackByLink(c.UserContext(), tok, lang, func(k string) string { return s.text(lang, k) })
+	st, err := s.Parcels.TrackByLink(c.UserContext(), tok, lang, func(k string) string { return s.text(lang, k) })
 	if err == nil || apperr.KindOf(err) != apperr.NotFound {
 		return st, err
 	}

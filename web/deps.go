@@ -17,15 +17,20 @@ import (
 	"github.com/changchun-gov/courier/tracking"
 )
 
-// Ledger registers, moves and reads parcels.
-type Ledger interface {
+// Parcels registers, moves and tracks parcels (service.Parcels): the use
+// cases every surface calls.
+type Parcels interface {
 	Register(ctx context.Context, a shipment.Actor, r shipment.Registration, src shipment.Source) (tracking.ParcelView, error)
-	Get(ctx context.Context, a shipment.Actor, waybill string) (tracking.ParcelView, error)
-	List(ctx context.Context, a shipment.Actor, f tracking.Filter) (tracking.Page[tracking.ParcelView], error)
-	Events(ctx context.Context, a shipment.Actor, waybill string) ([]tracking.Event, error)
 	Scan(ctx context.Context, a shipment.Actor, req tracking.ScanRequest) (tracking.ScanResult, error)
 	Track(ctx context.Context, waybill, phoneTail, lang string, t func(key string) string) (tracking.PublicStatus, bool, error)
 	TrackByLink(ctx context.Context, token, lang string, t func(key string) string) (tracking.PublicStatus, error)
+	Get(ctx context.Context, a shipment.Actor, waybill string) (tracking.ParcelView, error)
+	Events(ctx context.Context, a shipment.Actor, waybill string) ([]tracking.Event, error)
+	List(ctx context.Context, a shipment.Actor, f tracking.Filter) (tracking.Page[tracking.ParcelView], error)
+}
+
+// Ledger reads parcels' messages and prints their labels.
+type Ledger interface {
 	Messages(ctx context.Context, waybill string, limit int) ([]tracking.OutboxEntry, error)
 	LabelsFor(ctx context.Context, a shipment.Actor, numbers []string) ([]labels.Label, error)
 	RecordPrinted(ctx context.Context, a shipment.Actor, numbers []string, layout string) error
@@ -102,6 +107,7 @@ type Integrity interface {
 // Deps is everything the handlers need.
 type Deps struct {
 	Ledger    Ledger
+	Parcels   Parcels
 	Accounts  Accounts
 	Ref       Reference
 	Throttle  Throttle

@@ -28,6 +28,7 @@ import (
 	"github.com/changchun-gov/courier/internal/postgres"
 	"github.com/changchun-gov/courier/internal/schedule"
 	"github.com/changchun-gov/courier/internal/secrets"
+	svc "github.com/changchun-gov/courier/internal/service"
 	"github.com/changchun-gov/courier/labels"
 	"github.com/changchun-gov/courier/tracking"
 	"github.com/changchun-gov/courier/web"
@@ -359,7 +360,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	}
 	routes.Validate = func(spec string) error { _, err := schedule.Parse(spec); return err }
 	throttle := &postgres.Throttle{Ledger: ledger, Window: 10 * time.Minute}
-	ledger.Throttle = throttle
+	parcels := &svc.Parcels{Store: ledger, Keys: keys, Ref: ref, Routes: routes, Throttle: throttle, Now: now}
 	// Every instance sees every administrator's edit within seconds.
 	watcher := &postgres.Watcher{Pool: pool, OnError: func(err error) { log.Warn("settings reload", "err", err) }}
 	watcher.On(postgres.EntitySite, func(ctx context.Context) error { return ref.Reload(ctx, pool) })
@@ -373,8 +374,9 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		return err
 	}
 	app, err := web.New(web.Deps{
-		Ledger: ledger, Accounts: users, Ref: ref, Throttle: throttle, Labels: printer, Catalog: cat, Log: log,
-		Runs:      &jobs.Operations[pgx.Tx]{Store: ledger, Routes: routes, Sites: ref, Sched: sched},
+		Ledger: ledger, Parcels: parcels, Accounts: users, Ref: ref, Throttle: throttle, Labels: printer, Catalog: cat, Log: log,
+		Runs: &jobs.Operations[pgx.Tx]{Store: ledger, Routes: routes, Sites: ref, Sched: sched,
+			Closer: &svc.Runs[tracking.CloseResult]{Store: ledger, Now: now}},
 		Settings:  &postgres.Settings{Pool: pool, Ref: ref, Now: now},
 		Slots:     ledger,
 		Integrity: &jobs.Integrity[pgx.Tx]{Store: ledger, Sched: sched},

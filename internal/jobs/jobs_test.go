@@ -18,6 +18,7 @@ import (
 	"github.com/changchun-gov/courier/internal/pgtest"
 	"github.com/changchun-gov/courier/internal/postgres"
 	"github.com/changchun-gov/courier/internal/secrets"
+	svc "github.com/changchun-gov/courier/internal/service"
 	"github.com/changchun-gov/courier/shipment"
 	"github.com/changchun-gov/courier/tracking"
 )
@@ -37,6 +38,11 @@ type bundle struct {
 	keys    *secrets.Keys
 	ref     *postgres.RefData
 	service *jobs.Service[pgx.Tx]
+}
+
+// parcels is the service over the bundle's ledger, as run wires it.
+func (b *bundle) parcels() *svc.Parcels {
+	return &svc.Parcels{Store: b.ledger, Keys: b.keys, Ref: b.ref, Routes: b.routes, Now: b.clock.Now}
 }
 
 var beijing = time.FixedZone("CST", 8*3600)
@@ -77,7 +83,7 @@ func (b *bundle) instance(t *testing.T) (*jobs.Service[pgx.Tx], *postgres.Ledger
 
 func (b *bundle) register(t *testing.T, dest string) string {
 	t.Helper()
-	v, err := b.ledger.Register(b.ctx, b.clerk, shipment.Registration{
+	v, err := b.parcels().Register(b.ctx, b.clerk, shipment.Registration{
 		Kind: shipment.KindCertificate, OriginSite: "D-SW",
 		Destination: shipment.Destination{Kind: shipment.DestHall, Site: dest},
 		Applicant: shipment.Applicant{Type: shipment.Natural, Name: "张三", Phone: "13812345678",
@@ -265,7 +271,7 @@ func (b *bundle) scan(t *testing.T, a shipment.Actor, no string, action shipment
 	for _, m := range mod {
 		m(&req)
 	}
-	if _, err := b.ledger.Scan(b.ctx, a, req); err != nil {
+	if _, err := b.parcels().Scan(b.ctx, a, req); err != nil {
 		t.Fatalf("%s %s: %v", action, no, err)
 	}
 }

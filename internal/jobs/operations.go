@@ -21,7 +21,6 @@ type OpsStore[TTx any] interface {
 	JobStore
 	Runs(ctx context.Context, a shipment.Actor, f tracking.RunFilter) ([]tracking.RunView, error)
 	Run(ctx context.Context, a shipment.Actor, no string) (*tracking.RunView, error)
-	CloseRun(ctx context.Context, a shipment.Actor, no string) (tracking.CloseResult, error)
 	ManifestFor(ctx context.Context, a shipment.Actor, no string) (labels.Manifest, error)
 	BagLabelFor(ctx context.Context, a shipment.Actor, no string) (labels.BagLabel, error)
 	Calendar(ctx context.Context) (map[string]string, error)
@@ -39,6 +38,11 @@ type Routes interface {
 	Save(ctx context.Context, by shipment.Actor, l shipment.Leg) (shipment.Leg, error)
 }
 
+// RunCloser closes a bag's check list (the service's use case).
+type RunCloser interface {
+	CloseRun(ctx context.Context, a shipment.Actor, no string) (tracking.CloseResult, error)
+}
+
 // SiteKinds answers which sites exist.
 type SiteKinds interface {
 	SiteKind(code string) (shipment.SiteKind, bool)
@@ -49,6 +53,7 @@ type SiteKinds interface {
 // booking through the scheduler's queue.
 type Operations[TTx any] struct {
 	Store  OpsStore[TTx]
+	Closer RunCloser
 	Routes Routes
 	Sites  SiteKinds
 	Sched  *Service[TTx]
@@ -103,7 +108,7 @@ func (o *Operations[TTx]) Run(ctx context.Context, a shipment.Actor, no string) 
 }
 
 func (o *Operations[TTx]) CloseRun(ctx context.Context, a shipment.Actor, no string) (tracking.CloseResult, error) {
-	return o.Store.CloseRun(ctx, a, no)
+	return o.Closer.CloseRun(ctx, a, no)
 }
 
 func (o *Operations[TTx]) Manifest(ctx context.Context, a shipment.Actor, no string) (labels.Manifest, error) {

@@ -58,7 +58,7 @@ func journeyOfEveryKind(t *testing.T, b *bundle) string {
 	if _, err := b.scanAs(t, hub, nos[0], shipment.ActReceive); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.ledger.CloseRun(b.ctx, hub, run.RunNo); err != nil {
+	if _, err := b.runs().CloseRun(b.ctx, hub, run.RunNo); err != nil {
 		t.Fatal(err)
 	}
 	return no

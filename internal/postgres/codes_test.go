@@ -29,7 +29,7 @@ func drawn(codes ...string) func() (string, error) {
 }
 
 func (b *bundle) lookup(who, hall, code string) (tracking.Page[tracking.ParcelView], error) {
-	return b.ledger.List(b.ctx, b.actors[who], tracking.Filter{CollectionCode: code, Site: hall})
+	return b.svc().List(b.ctx, b.actors[who], tracking.Filter{CollectionCode: code, Site: hall})
 }
 
 // deliveredCodes delivers the queued SMS and answers each parcel's newest code.
@@ -52,7 +52,7 @@ func (b *bundle) deliveredCodes(t *testing.T) map[string]string {
 func TestCollectionCodesUniqueInAHall(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.ledger.Throttle = &postgres.Throttle{Ledger: b.ledger, Window: 10 * time.Minute}
+	b.throttle = &postgres.Throttle{Ledger: b.ledger, Window: 10 * time.Minute}
 	// The second shelve draws the first parcel's code, then another.
 	b.ledger.NewCode = drawn("111111", "111111", "222222")
 	a, c := b.ready(t), b.ready(t)
@@ -121,7 +121,7 @@ func TestCollectionCodesUniqueInAHall(t *testing.T) {
 func TestCollectionCodeLookupsCannotGuess(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.ledger.Throttle = &postgres.Throttle{Ledger: b.ledger, Window: 10 * time.Minute}
+	b.throttle = &postgres.Throttle{Ledger: b.ledger, Window: 10 * time.Minute}
 	b.ledger.NewCode = drawn("123456")
 	no := b.ready(t)
 	for i := 0; i < postgres.MaxCodeLookupFailures; i++ {

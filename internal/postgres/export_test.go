@@ -23,3 +23,9 @@ func MigrateDownTo(ctx context.Context, pool *pgxpool.Pool, version int64) error
 // TailLockClass is exported to tests, which hold the lock to stand for a
 // tail lookup in flight.
 const TailLockClass = tailLockClass
+
+// EventCols is exported to tests, which check it against the table.
+const EventCols = eventCols
+
+// InsertEvents is exported to tests.
+var InsertEvents = func(from string, set map[string]string) string { return insertEvents(from, set) }

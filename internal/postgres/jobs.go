@@ -314,11 +314,7 @@ func (l *Ledger) AlertSLA(ctx context.Context) (tracking.JobReport, error) {
 	u AS (
 		UPDATE parcels p SET sla_alerted_at = $1, event_seq = event_seq + 1 FROM c WHERE p.id = c.id
 		RETURNING p.id, p.event_seq, c.status, c.waybill_no, c.site),
-	e AS (
-		INSERT INTO events (parcel_id, seq, action, status_before, status_after, site_code, actor_role, source,
-			server_time, reason)
-		SELECT u.id, u.event_seq, 'note', u.status, u.status, u.site, 'system', 'schedule', $1, 'sla_breached' FROM u
-		RETURNING 1)
+	e AS (`+slaNoteEvents+` RETURNING 1)
 	SELECT waybill_no FROM u ORDER BY 1`, now)
 	if err != nil {
 		return tracking.JobReport{}, err
@@ -329,6 +325,16 @@ func (l *Ledger) AlertSLA(ctx context.Context) (tracking.JobReport, error) {
 	}
 	return tracking.JobReport{Affected: len(nos), Detail: map[string]any{"waybill_nos": nos}}, err
 }
+
+// slaNoteEvents notes on each parcel of u that it is late at u.site.
+var slaNoteEvents = insertEvents("u", ev{"parcel_id": "u.id", "seq": "u.event_seq", "action": "'note'",
+	"status_before": "u.status", "status_after": "u.status", "site_code": "u.site", "actor_role": "'system'",
+	"source": "'schedule'", "server_time": "$1", "reason": "'sla_breached'"})
+
+// purgeNoteEvents notes on each parcel of u that its personal data is gone.
+var purgeNoteEvents = insertEvents("u", ev{"parcel_id": "u.id", "seq": "u.event_seq", "action": "'note'",
+	"status_before": "u.status", "status_after": "u.status", "actor_role": "'system'", "source": "'schedule'",
+	"server_time": "$2", "reason": "'personal_data_purged'"})
 
 // PurgePersonal removes the personal data of parcels whose journey ended
 // more than after ago, and the private links of those whose journey ended
@@ -348,10 +354,7 @@ func (l *Ledger) PurgePersonal(ctx context.Context, after time.Duration) (tracki
 				purged_at = $2
 			FROM c WHERE pp.parcel_id = c.id),
 		u AS (UPDATE parcels p SET event_seq = event_seq + 1 FROM c WHERE p.id = c.id RETURNING p.id, p.event_seq, c.status),
-		e AS (
-			INSERT INTO events (parcel_id, seq, action, status_before, status_after, actor_role, source, server_time, reason)
-			SELECT u.id, u.event_seq, 'note', u.status, u.status, 'system', 'schedule', $2, 'personal_data_purged' FROM u
-			RETURNING 1)
+		e AS (`+purgeNoteEvents+` RETURNING 1)
 		SELECT count(*) FROM e`, now.Add(-after), now).Scan(&n)
 		if err != nil {
 			return tracking.JobReport{Affected: total}, err

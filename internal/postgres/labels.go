@@ -102,6 +102,11 @@ func (l *Ledger) label(p *shipment.Parcel, name, phone string, addr *shipment.Ad
 	return lb
 }
 
+// printedEvents appends a label_printed event to each parcel of u.
+var printedEvents = insertEvents("u", ev{"parcel_id": "u.id", "seq": "u.event_seq", "action": "'label_printed'",
+	"status_before": "u.status", "status_after": "u.status", "site_code": "$2", "actor_id": "$3", "actor_role": "$4",
+	"source": "'web'", "server_time": "$5", "detail": "jsonb_build_object('layout', $6::text)"})
+
 // RecordPrinted appends a label_printed event to each parcel (reprints
 // too), all in one statement: every parcel gets its event or none does.
 func (l *Ledger) RecordPrinted(ctx context.Context, a shipment.Actor, numbers []string, layout string) error {
@@ -119,11 +124,7 @@ func (l *Ledger) RecordPrinted(ctx context.Context, a shipment.Actor, numbers []
 			SELECT id FROM parcels WHERE waybill_no = ANY($1) ORDER BY id FOR UPDATE),
 		u AS (
 			UPDATE parcels p SET event_seq = event_seq + 1 FROM l WHERE p.id = l.id RETURNING p.id, p.event_seq, p.status),
-		e AS (
-			INSERT INTO events (parcel_id, seq, action, status_before, status_after, site_code, actor_id, actor_role,
-				source, server_time, detail)
-			SELECT u.id, u.event_seq, 'label_printed', u.status, u.status, $2, $3, $4, 'web', $5,
-				jsonb_build_object('layout', $6::text) FROM u RETURNING 1)
+		e AS (`+printedEvents+` RETURNING 1)
 		SELECT count(*) FROM e`, uniq, a.Site, actor, a.Role, l.now(), layout).Scan(&n)
 		if err == nil && n != len(uniq) {
 			err = fmt.Errorf("ledger: label_printed would be recorded on %d of %d parcels", n, len(uniq))

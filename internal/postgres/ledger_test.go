@@ -186,7 +186,7 @@ func TestRegister(t *testing.T) {
 		} {
 			r := certReg()
 			mod(&r)
-			_, err := b.ledger.Register(b.ctx, b.actors["clerk"], r, shipment.SourceWeb)
+			_, err := b.svc().Register(b.ctx, b.actors["clerk"], r, shipment.SourceWeb)
 			if apperr.KindOf(err) != apperr.Invalid {
 				t.Errorf("%s: %v", name, err)
 			}
@@ -206,12 +206,12 @@ func TestRegister(t *testing.T) {
 			if who == "clerkGT" {
 				r.OriginSite = "D-SW"
 			}
-			_, err := b.ledger.Register(b.ctx, b.actors[who], r, shipment.SourceAPI)
+			_, err := b.svc().Register(b.ctx, b.actors[who], r, shipment.SourceAPI)
 			if apperr.CodeOf(err) != "parcel.dept_not_yours" {
 				t.Errorf("%s: %v", who, err)
 			}
 		}
-		_, err := b.ledger.Register(b.ctx, b.actors["courier"], certReg(), shipment.SourceAPI)
+		_, err := b.svc().Register(b.ctx, b.actors["courier"], certReg(), shipment.SourceAPI)
 		if apperr.CodeOf(err) != "action.role_forbidden" {
 			t.Errorf("courier: %v", err)
 		}
@@ -267,7 +267,7 @@ func TestScanJourneyWithCollectionCode(t *testing.T) {
 	}
 	b.mustScan(t, "staff", no, shipment.ActCollect, "CC-WIN", shipment.Collected, func(r *tracking.ScanRequest) { r.CollectionCode = code })
 
-	evs, err := b.ledger.Events(b.ctx, b.actors["admin"], no)
+	evs, err := b.svc().Events(b.ctx, b.actors["admin"], no)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -363,32 +363,32 @@ func TestRepeats(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	no := b.register(t, certReg()).WaybillNo
-	first, err := b.ledger.Scan(b.ctx, b.actors["courier"], tracking.ScanRequest{Code: no, Action: shipment.ActPickup, ScanID: "dup-1"})
+	first, err := b.svc().Scan(b.ctx, b.actors["courier"], tracking.ScanRequest{Code: no, Action: shipment.ActPickup, ScanID: "dup-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Run("SameScanIDAnswersTheSame", func(t *testing.T) {
-		again, err := b.ledger.Scan(b.ctx, b.actors["courier"], tracking.ScanRequest{Code: no, Action: shipment.ActPickup, ScanID: "dup-1"})
+		again, err := b.svc().Scan(b.ctx, b.actors["courier"], tracking.ScanRequest{Code: no, Action: shipment.ActPickup, ScanID: "dup-1"})
 		if err != nil || !again.Repeat || again.Items[0].Seq != first.Items[0].Seq || again.Items[0].Status != shipment.InTransit {
 			t.Fatalf("repeat: %+v %v", again, err)
 		}
 	})
 	t.Run("ErrScanIDReused", func(t *testing.T) {
-		_, err := b.ledger.Scan(b.ctx, b.actors["courier"], tracking.ScanRequest{Code: no, Action: shipment.ActReport, Reason: "damaged", ScanID: "dup-1"})
+		_, err := b.svc().Scan(b.ctx, b.actors["courier"], tracking.ScanRequest{Code: no, Action: shipment.ActReport, Reason: "damaged", ScanID: "dup-1"})
 		if apperr.CodeOf(err) != "scan.id_reused" || apperr.KindOf(err) != apperr.Invalid {
 			t.Fatalf("reused: %v", err)
 		}
 	})
 	t.Run("SameActionSameSiteWithinAMinute", func(t *testing.T) {
 		b.clock.Add(59 * time.Second)
-		r, err := b.ledger.Scan(b.ctx, b.actors["courier"], tracking.ScanRequest{Code: no, Action: shipment.ActPickup, ScanID: "dup-2"})
+		r, err := b.svc().Scan(b.ctx, b.actors["courier"], tracking.ScanRequest{Code: no, Action: shipment.ActPickup, ScanID: "dup-2"})
 		if err != nil || !r.Repeat {
 			t.Fatalf("%+v %v", r, err)
 		}
 	})
 	t.Run("AfterAMinuteItIsRefused", func(t *testing.T) {
 		b.clock.Add(2 * time.Second)
-		_, err := b.ledger.Scan(b.ctx, b.actors["courier"], tracking.ScanRequest{Code: no, Action: shipment.ActPickup, ScanID: "dup-3"})
+		_, err := b.svc().Scan(b.ctx, b.actors["courier"], tracking.ScanRequest{Code: no, Action: shipment.ActPickup, ScanID: "dup-3"})
 		if apperr.CodeOf(err) != "state.not_allowed" {
 			t.Fatalf("%v", err)
 		}
@@ -417,7 +417,7 @@ func TestSimultaneousScansOneWins(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				<-start
-				_, errs[j] = b.ledger.Scan(context.Background(), b.actors[who],
+				_, errs[j] = b.svc().Scan(context.Background(), b.actors[who],
 					tracking.ScanRequest{Code: no, Action: action, ScanID: nextScanID()})
 			}()
 		}
@@ -466,7 +466,7 @@ func TestListScoping(t *testing.T) {
 
 	list := func(who string, f tracking.Filter) []string {
 		t.Helper()
-		p, err := b.ledger.List(b.ctx, b.actors[who], f)
+		p, err := b.svc().List(b.ctx, b.actors[who], f)
 		if err != nil {
 			t.Fatalf("%s: %v", who, err)
 		}
@@ -492,18 +492,18 @@ func TestListScoping(t *testing.T) {
 	if got := list("admin", tracking.Filter{Status: shipment.InTransit}); !slices.Equal(got, []string{a}) {
 		t.Errorf("status filter: %v", got)
 	}
-	p1, err := b.ledger.List(b.ctx, b.actors["admin"], tracking.Filter{Limit: 1})
+	p1, err := b.svc().List(b.ctx, b.actors["admin"], tracking.Filter{Limit: 1})
 	if err != nil || len(p1.Items) != 1 || p1.NextCursor == "" {
 		t.Fatalf("page 1: %+v %v", p1, err)
 	}
-	p2, err := b.ledger.List(b.ctx, b.actors["admin"], tracking.Filter{Limit: 1, Cursor: p1.NextCursor})
+	p2, err := b.svc().List(b.ctx, b.actors["admin"], tracking.Filter{Limit: 1, Cursor: p1.NextCursor})
 	if err != nil || len(p2.Items) != 1 || p2.NextCursor != "" || p2.Items[0].WaybillNo == p1.Items[0].WaybillNo {
 		t.Fatalf("page 2: %+v %v", p2, err)
 	}
-	if _, err := b.ledger.List(b.ctx, b.actors["admin"], tracking.Filter{Cursor: "!!"}); apperr.CodeOf(err) != "request.bad_cursor" {
+	if _, err := b.svc().List(b.ctx, b.actors["admin"], tracking.Filter{Cursor: "!!"}); apperr.CodeOf(err) != "request.bad_cursor" {
 		t.Fatalf("bad cursor: %v", err)
 	}
-	if _, err := b.ledger.Get(b.ctx, b.actors["clerkGT"], a); apperr.CodeOf(err) != "parcel.other_site" {
+	if _, err := b.svc().Get(b.ctx, b.actors["clerkGT"], a); apperr.CodeOf(err) != "parcel.other_site" {
 		t.Fatalf("get other dept: %v", err)
 	}
 }
@@ -513,19 +513,19 @@ func TestTrackViews(t *testing.T) {
 	b := setup(t)
 	no := b.register(t, certReg()).WaybillNo
 	tr := func(k string) string { return k }
-	st, matched, err := b.ledger.Track(b.ctx, no, "", "zh-CN", tr)
+	st, matched, err := b.svc().Track(b.ctx, no, "", "zh-CN", tr)
 	if err != nil || matched || st.Detail != nil || st.Status != shipment.Registered || st.Destination == nil || st.Destination.Code != "CC-WIN" {
 		t.Fatalf("number alone: %+v %v", st, err)
 	}
-	st, matched, err = b.ledger.Track(b.ctx, no, "0000", "zh-CN", tr)
+	st, matched, err = b.svc().Track(b.ctx, no, "0000", "zh-CN", tr)
 	if err != nil || matched || st.Detail != nil {
 		t.Fatalf("wrong tail: %+v %v", st, err)
 	}
-	st, matched, err = b.ledger.Track(b.ctx, no, "5678", "zh-CN", tr)
+	st, matched, err = b.svc().Track(b.ctx, no, "5678", "zh-CN", tr)
 	if err != nil || !matched || st.Detail == nil || st.Detail.RecipientName != "张*丰" || st.Detail.Phone != "138****5678" || len(st.Detail.Timeline) != 1 {
 		t.Fatalf("right tail: %+v %v", st, err)
 	}
-	if _, _, err := b.ledger.Track(b.ctx, shipment.NewNumber(shipment.KindParcel), "", "zh-CN", tr); apperr.KindOf(err) != apperr.NotFound {
+	if _, _, err := b.svc().Track(b.ctx, shipment.NewNumber(shipment.KindParcel), "", "zh-CN", tr); apperr.KindOf(err) != apperr.NotFound {
 		t.Fatalf("unknown: %v", err)
 	}
 }

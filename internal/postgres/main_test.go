@@ -12,6 +12,7 @@ import (
 	"github.com/changchun-gov/courier/internal/pgtest"
 	"github.com/changchun-gov/courier/internal/postgres"
 	"github.com/changchun-gov/courier/internal/secrets"
+	"github.com/changchun-gov/courier/internal/service"
 	"github.com/changchun-gov/courier/shipment"
 	"github.com/changchun-gov/courier/tracking"
 )
@@ -49,10 +50,12 @@ type bundle struct {
 	pool   *pgxpool.Pool // as the service's role (postgres.ServiceRole)
 	owner  *pgxpool.Pool // as the owner of the tables (a superuser)
 	ledger *postgres.Ledger
-	users  *postgres.Users
-	routes *postgres.Routes
-	clock  *pgtest.Clock
-	actors map[string]shipment.Actor
+	// throttle, when set, counts the service's wrong collection codes.
+	throttle *postgres.Throttle
+	users    *postgres.Users
+	routes   *postgres.Routes
+	clock    *pgtest.Clock
+	actors   map[string]shipment.Actor
 }
 
 // setup gives each test a fresh database and one actor per role: admin,
@@ -137,7 +140,7 @@ func nextApplication() int {
 
 func (b *bundle) register(t *testing.T, r shipment.Registration) tracking.ParcelView {
 	t.Helper()
-	v, err := b.ledger.Register(b.ctx, b.actors["clerk"], r, shipment.SourceWeb)
+	v, err := b.svc().Register(b.ctx, b.actors["clerk"], r, shipment.SourceWeb)
 	if err != nil {
 		t.Fatalf("register: %v", err)
 	}
@@ -168,6 +171,30 @@ func itoa(n int) string {
 	return s
 }
 
+// svc is the service over the bundle's ledger, as run wires it.
+func (b *bundle) svc() *service.Parcels {
+	s := parcelsOf(b.ledger)
+	if b.throttle != nil {
+		s.Throttle = b.throttle
+	}
+	return s
+}
+
+// runs is the service closing check lists over the bundle's ledger.
+func (b *bundle) runs() *service.Runs[tracking.CloseResult] {
+	return &service.Runs[tracking.CloseResult]{Store: b.ledger, Now: b.ledger.Now}
+}
+
+// parcelsOf is the service over a ledger, with the ledger's keys, clock
+// and routes.
+func parcelsOf(l *postgres.Ledger) *service.Parcels {
+	s := &service.Parcels{Store: l, Keys: l.Keys, Ref: l.Ref, Now: l.Now}
+	if l.Routes != nil {
+		s.Routes = l.Routes
+	}
+	return s
+}
+
 // scan applies one action and advances the clock past the repeat window.
 func (b *bundle) scan(t *testing.T, who, code string, action shipment.Action, site string, mod ...func(*tracking.ScanRequest)) (tracking.ScanResult, error) {
 	t.Helper()
@@ -175,7 +202,7 @@ func (b *bundle) scan(t *testing.T, who, code string, action shipment.Action, si
 	for _, m := range mod {
 		m(&req)
 	}
-	res, err := b.ledger.Scan(b.ctx, b.actors[who], req)
+	res, err := b.svc().Scan(b.ctx, b.actors[who], req)
 	b.clock.Add(2 * time.Minute)
 	return res, err
 }

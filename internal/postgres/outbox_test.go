@@ -203,7 +203,7 @@ func TestSMSIsSentOnlyWhenAGatewayAcceptsIt(t *testing.T) {
 		t.Fatalf("accepted message: sent %v failed %v", sent, failed)
 	}
 	// The ready SMS carries the parcel's private link.
-	if v, err := b.ledger.Get(b.ctx, b.actors["admin"], c); err != nil || v.PrivateURL == "" || ok.got[0].Params["url"] != v.PrivateURL {
+	if v, err := b.svc().Get(b.ctx, b.actors["admin"], c); err != nil || v.PrivateURL == "" || ok.got[0].Params["url"] != v.PrivateURL {
 		t.Fatalf("link in the SMS %q, the parcel's %q (%v)", ok.got[0].Params["url"], v.PrivateURL, err)
 	}
 	if b.messageSentEvents(t, a) != 0 || b.messageSentEvents(t, c) != 1 {

@@ -1,14 +1,11 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,13 +15,16 @@ import (
 
 	"github.com/changchun-gov/courier/internal/apperr"
 	"github.com/changchun-gov/courier/internal/secrets"
+	"github.com/changchun-gov/courier/internal/service"
 	"github.com/changchun-gov/courier/shipment"
 	"github.com/changchun-gov/courier/tracking"
 )
 
-// Ledger registers parcels, applies scans and reads parcels and their
-// events. Every change is an appended event written in the same transaction
-// as the parcel's current state.
+// Ledger is the store of the service's use cases (service.Store,
+// service.RunStore): the reads, and one transaction per change, in which
+// every change is an appended event written with the parcel's current
+// state. The rules are the service's; the ledger lists parcels, prints
+// labels and runs the jobs' statements too.
 type Ledger struct {
 	Pool *pgxpool.Pool
 	Ref  *RefData
@@ -32,8 +32,6 @@ type Ledger struct {
 	Now  func() time.Time
 	// Routes computes paths; nil means direct paths.
 	Routes *Routes
-	// Throttle counts wrong collection codes per parcel (nil: no limit).
-	Throttle *Throttle
 	// Kick is called after a commit that wrote outbox rows (may be nil).
 	Kick func()
 	// PublicURL is the service's public address (COURIER_PUBLIC_URL): the
@@ -65,46 +63,12 @@ func scanParcel(row pgx.Row, extra ...any) (*shipment.Parcel, error) {
 
 func (l *Ledger) now() time.Time { return l.Now().UTC().Truncate(time.Microsecond) }
 
-// MayRegisterAt reports whether the actor may register parcels at origin.
-func MayRegisterAt(a shipment.Actor, origin string) bool {
-	switch a.Role {
-	case shipment.RoleAdmin:
-		return true
-	case shipment.RoleClerk, shipment.RoleStaff, shipment.RoleHallLead:
-		return a.Site == origin
-	case shipment.RoleAPIClient:
-		return slices.Contains(a.Departments, origin)
-	}
-	return false
-}
-
-// Register validates and stores a new parcel with its first event.
-//
-// An application number is registered once per origin and kind: the same
-// registration sent again answers the parcel registered before (Existing
-// set, nothing written); the same number with a different body is refused.
-//
-// Errors: auth.forbidden, parcel.dept_not_yours (forbidden); the validation
-// codes of shipment.Registration.Normalize (invalid);
-// parcel.application_no_taken (conflict).
-func (l *Ledger) Register(ctx context.Context, a shipment.Actor, r shipment.Registration, src shipment.Source) (tracking.ParcelView, error) {
-	if !shipment.MayTake(a.Role, shipment.ActRegister) {
-		return tracking.ParcelView{}, apperr.New(apperr.Forbidden, "action.role_forbidden").With("action", "register")
-	}
-	if err := r.Normalize(l.Ref.SiteKind, l.Ref.HasCertType); err != nil {
-		return tracking.ParcelView{}, err
-	}
-	if !MayRegisterAt(a, r.OriginSite) {
-		return tracking.ParcelView{}, apperr.New(apperr.Forbidden, "parcel.dept_not_yours").OnField("origin_site").With("site", r.OriginSite)
-	}
-	now := l.now()
-	path := shipment.InitialPath(&r)
-	if l.Routes != nil && r.Destination.Kind != shipment.DestAddress {
-		var err error
-		if path, err = l.Routes.Path(ctx, r.OriginSite, r.Destination.Site); err != nil {
-			return tracking.ParcelView{}, withField(err, "destination.site")
-		}
-	}
+// Register stores a new parcel with its people, its private link and its
+// first event, in one transaction, under a waybill number and a link drawn
+// at random (drawn again when one collides). Errors:
+// service.ErrApplicationTaken (wrapped).
+func (l *Ledger) Register(ctx context.Context, w service.RegisterWrite) (tracking.ParcelView, error) {
+	r, a, now := w.Reg, w.Actor, w.Now
 	var certType, issuing *string
 	if r.Certificate != nil {
 		certType, issuing = &r.Certificate.Type, &r.Certificate.IssuingDep
@@ -117,7 +81,6 @@ func (l *Ledger) Register(ctx context.Context, a shipment.Actor, r shipment.Regi
 	if a.ID != 0 {
 		createdBy = &a.ID
 	}
-	regHash := l.registrationHash(&r)
 	for attempt := 0; ; attempt++ {
 		no := shipment.NewNumber(shipment.KindParcel)
 		link := shipment.NewLinkToken()
@@ -129,28 +92,26 @@ func (l *Ledger) Register(ctx context.Context, a shipment.Actor, r shipment.Regi
 				last_action, last_site, last_at)
 				VALUES ($1, $2, $3, $4, $5, $6, 'registered', $7, $8, $9, $10, $11, $11, 'register', $3, $11)
 				RETURNING `+parcelCols,
-				no, r.Kind, r.OriginSite, r.Destination.Kind, destSite, path, certType, issuing,
+				no, r.Kind, r.OriginSite, r.Destination.Kind, destSite, w.Path, certType, issuing,
 				r.ApplicationNo, createdBy, now))
 			if err != nil {
 				return err
 			}
-			if err := l.insertPeople(ctx, tx, p.ID, &r, regHash); err != nil {
+			if err := l.insertPeople(ctx, tx, p.ID, r, w.RegHash); err != nil {
 				return err
 			}
 			if _, err := tx.Exec(ctx, `INSERT INTO parcel_links (parcel_id, token_hash, token_enc, created_at)
 				VALUES ($1, $2, $3, $4)`, p.ID, l.Keys.Hash(linkDomain, link), l.Keys.Encrypt([]byte(link), linkAD(p.ID)), now); err != nil {
 				return err
 			}
-			_, err = tx.Exec(ctx, `INSERT INTO events (parcel_id, seq, action, status_after, site_code, actor_id,
-				actor_role, source, server_time) VALUES ($1, 1, 'register', 'registered', $2, $3, $4, $5, $6)`,
-				p.ID, r.OriginSite, createdBy, a.Role, src, now)
+			_, err = tx.Exec(ctx, registerEventStmt, p.ID, r.OriginSite, createdBy, a.Role, w.Source, now)
 			return err
 		})
 		if (isUnique(err, "parcels_waybill_no_key") || isUnique(err, "parcel_links_token_hash_key")) && attempt < 5 {
 			continue // a random number collided: draw another
 		}
 		if isUnique(err, "parcels_application_no_key") {
-			return l.registered(ctx, a, &r, regHash)
+			return tracking.ParcelView{}, fmt.Errorf("%w: %w", service.ErrApplicationTaken, err)
 		}
 		if err != nil {
 			return tracking.ParcelView{}, translate(err, "parcel")
@@ -161,17 +122,9 @@ func (l *Ledger) Register(ctx context.Context, a shipment.Actor, r shipment.Regi
 	}
 }
 
-// registrationHash is a keyed hash of a normalised registration, to tell a
-// registration sent again from a different one under the same application
-// number. It covers personal data and is purged with it.
-func (l *Ledger) registrationHash(r *shipment.Registration) []byte {
-	b, _ := json.Marshal(r)
-	return l.Keys.Hash("registration", string(b))
-}
-
-// registered answers the parcel already registered under r's application
-// number when r is the same registration, and refuses r otherwise.
-func (l *Ledger) registered(ctx context.Context, a shipment.Actor, r *shipment.Registration, regHash []byte) (tracking.ParcelView, error) {
+// Registered reads the parcel registered under r's origin, kind and
+// application number, with the hash of its registration.
+func (l *Ledger) Registered(ctx context.Context, a shipment.Actor, r *shipment.Registration) (tracking.ParcelView, []byte, error) {
 	var pr personRow
 	var stored []byte
 	p, err := scanParcel(l.Pool.QueryRow(ctx, `SELECT `+parcelCols+`, `+personCols+`, pp.reg_hash
@@ -179,15 +132,9 @@ func (l *Ledger) registered(ctx context.Context, a shipment.Actor, r *shipment.R
 		WHERE p.origin_site = $1 AND p.kind = $2 AND p.application_no = $3`, r.OriginSite, r.Kind, r.ApplicationNo),
 		append(scanPerson(&pr), &stored)...)
 	if err != nil {
-		return tracking.ParcelView{}, translate(err, "parcel")
+		return tracking.ParcelView{}, nil, translate(err, "parcel")
 	}
-	if stored == nil || !bytes.Equal(stored, regHash) {
-		return tracking.ParcelView{}, apperr.New(apperr.Conflict, "parcel.application_no_taken").OnField("application_no").
-			With("application_no", r.ApplicationNo).With("waybill_no", p.WaybillNo)
-	}
-	v := l.view(a, p, &pr)
-	v.Existing = true
-	return v, nil
+	return l.view(a, p, &pr), stored, nil
 }
 
 func (l *Ledger) insertPeople(ctx context.Context, tx pgx.Tx, id int64, r *shipment.Registration, regHash []byte) error {
@@ -305,40 +252,19 @@ type personRow struct {
 	link          string // the private link's token, when it is still valid
 }
 
+// view is a parcel as the actor may see it (tracking.StaffView).
 func (l *Ledger) view(a shipment.Actor, p *shipment.Parcel, pr *personRow) tracking.ParcelView {
-	v := tracking.ParcelView{WaybillNo: p.WaybillNo, Kind: p.Kind, Status: p.Status, OriginSite: p.OriginSite,
-		DestKind: p.DestKind, DestSite: p.DestSite, Path: p.Path, CurrentSite: p.CurrentSite(),
-		NextSite: p.NextSite(), CertType: p.CertType, IssuingDept: p.IssuingDept, ApplicationNo: p.ApplicationNo,
-		ReadySince: tracking.LocalPtr(p.ReadySince), HoldUntil: tracking.LocalPtr(p.HoldUntil),
-		CreatedAt: tracking.Local(p.CreatedAt), UpdatedAt: tracking.Local(p.UpdatedAt), Version: p.Version}
-	if seesSlots(a) && (p.Status == shipment.Ready || p.Status == shipment.Exception) {
-		v.Slot = p.Slot // on the shelf (an instance of the previous release may leave it set after)
+	return tracking.StaffView(a, p, l.recipient(pr))
+}
+
+// recipient maps a person row to the domain's, with the private link's
+// address.
+func (l *Ledger) recipient(pr *personRow) *tracking.Recipient {
+	if pr == nil {
+		return nil
 	}
-	if pr != nil {
-		av := &tracking.ApplicantView{Type: pr.applicantType, Name: pr.name, ContactName: pr.contact,
-			Phone: shipment.MaskPhoneScreen(pr.phone), IDType: pr.idType, Purged: pr.purged}
-		if pr.idTail != "" {
-			av.ID = "****" + pr.idTail
-		}
-		if a.Role == shipment.RoleCourier {
-			// No digit of the phone's tail: it opens the public detail.
-			av.Name, av.ContactName = shipment.MaskName(pr.name), shipment.MaskName(pr.contact)
-			av.Phone = shipment.MaskPhoneLabel(pr.phone)
-		}
-		if pr.address != nil {
-			av.Address = pr.address.MaskForScreen()
-		}
-		if pr.purged {
-			av.Name, av.ContactName, av.Phone, av.ID = "", "", "", ""
-		}
-		v.Applicant = av
-		if a.Role != shipment.RoleCourier && !pr.purged {
-			// For the approval platform and the ready SMS to send; a
-			// courier, who holds the parcel, does not get it.
-			v.PrivateURL = l.PrivateURL(pr.link)
-		}
-	}
-	return v
+	return &tracking.Recipient{Type: pr.applicantType, Name: pr.name, ContactName: pr.contact, Phone: pr.phone,
+		IDType: pr.idType, IDTail: pr.idTail, Address: pr.address, Purged: pr.purged, PrivateURL: l.PrivateURL(pr.link)}
 }
 
 const personCols = `coalesce(pp.applicant_type, ''), coalesce(pp.name, ''), coalesce(pp.contact_name, ''),
@@ -348,46 +274,31 @@ func scanPerson(pr *personRow) []any {
 	return []any{&pr.applicantType, &pr.name, &pr.contact, &pr.phone, &pr.idType, &pr.idTail, &pr.address, &pr.purged}
 }
 
-// Get returns a parcel the actor may see.
-//
-// Errors: parcel.not_found (not found), parcel.other_site (forbidden).
-func (l *Ledger) Get(ctx context.Context, a shipment.Actor, waybill string) (tracking.ParcelView, error) {
+// ParcelRecord reads a parcel with its person data, the private link
+// included while it is valid. Errors: parcel.not_found.
+func (l *Ledger) ParcelRecord(ctx context.Context, waybill string, linkSince time.Time) (*shipment.Parcel, *tracking.Recipient, error) {
 	var pr personRow
 	var linkEnc []byte
 	p, err := scanParcel(l.Pool.QueryRow(ctx, `SELECT `+parcelCols+`, `+personCols+`,
 		CASE WHEN p.journey_ended_at IS NULL OR p.journey_ended_at > $2 THEN pl.token_enc END
 		FROM parcels p LEFT JOIN parcel_people pp ON pp.parcel_id = p.id LEFT JOIN parcel_links pl ON pl.parcel_id = p.id
-		WHERE p.waybill_no = $1`, waybill, l.now().Add(-LinkGrace)),
+		WHERE p.waybill_no = $1`, waybill, linkSince),
 		append(scanPerson(&pr), &linkEnc)...)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return tracking.ParcelView{}, apperr.New(apperr.NotFound, "parcel.not_found").With("waybill_no", waybill)
+		return nil, nil, apperr.New(apperr.NotFound, "parcel.not_found").With("waybill_no", waybill)
 	}
 	if err != nil {
-		return tracking.ParcelView{}, translate(err, "parcel")
-	}
-	if err := l.mayRead(ctx, a, p); err != nil {
-		return tracking.ParcelView{}, err
+		return nil, nil, translate(err, "parcel")
 	}
 	pr.link = l.linkToken(p.ID, linkEnc)
-	return l.view(a, p, &pr), nil
+	return p, l.recipient(&pr), nil
 }
 
-// List returns the parcels the actor may see, newest first, a page at a time.
-// With a collection code it answers the ready parcel of the hall holding it
-// (see findByCode).
-//
-// Errors: request.bad_cursor, request.bad_query (invalid); those of
-// findByCode.
-func (l *Ledger) List(ctx context.Context, a shipment.Actor, f tracking.Filter) (tracking.Page[tracking.ParcelView], error) {
-	if f.CollectionCode != "" {
-		return l.findByCode(ctx, a, f)
-	}
-	if f.Limit <= 0 {
-		f.Limit = 50
-	}
-	if f.Limit > 200 {
-		f.Limit = 200
-	}
+// ListParcels lists the parcels the actor may see that match q, newest
+// first, at most q.Limit, with the id to list before for the next page (0:
+// none follows). What the actor may see is the query's scope (the SQL form
+// of shipment.Actor.CanSee; a courier sees the parcels it handled).
+func (l *Ledger) ListParcels(ctx context.Context, a shipment.Actor, q service.ListQuery) ([]tracking.ParcelView, int64, error) {
 	where := []string{"true"}
 	args := []any{}
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
@@ -404,95 +315,57 @@ func (l *Ledger) List(ctx context.Context, a shipment.Actor, f tracking.Filter) 
 	case shipment.RoleCourier:
 		where = append(where, "EXISTS (SELECT 1 FROM events e WHERE e.parcel_id = p.id AND e.actor_id = "+arg(a.ID)+")")
 	}
-	if f.Status != "" {
-		if !f.Status.Valid() {
-			return tracking.Page[tracking.ParcelView]{}, apperr.New(apperr.Invalid, "request.bad_query").With("field", "status")
-		}
-		where = append(where, "p.status = "+arg(string(f.Status)))
+	if q.Status != "" {
+		where = append(where, "p.status = "+arg(string(q.Status)))
 	}
-	if f.Site != "" {
-		if _, ok := l.Ref.Site(f.Site); !ok {
-			return tracking.Page[tracking.ParcelView]{}, apperr.New(apperr.Invalid, "site.unknown").With("site", f.Site)
-		}
-		s := arg(f.Site)
+	if q.Site != "" {
+		s := arg(q.Site)
 		where = append(where, "(p.origin_site = "+s+" OR p.path @> ARRAY["+s+"::text])")
 	}
-	if t := strings.TrimSpace(f.Text); t != "" {
-		if len([]rune(t)) > 64 {
-			return tracking.Page[tracking.ParcelView]{}, apperr.New(apperr.Invalid, "request.bad_query").With("field", "q")
+	if q.Text != "" {
+		conds := []string{"p.application_no = " + arg(q.Text), "pp.name = " + arg(q.Text)}
+		if q.Number != "" {
+			conds = append(conds, "p.waybill_no = "+arg(q.Number))
 		}
-		conds := []string{"p.application_no = " + arg(t), "pp.name = " + arg(t)}
-		if c, err := shipment.ParseCode(t); err == nil && c.Kind != shipment.KindSlot {
-			conds = append(conds, "p.waybill_no = "+arg(c.Number))
+		if q.Slot != "" {
+			conds = append(conds, "p.slot = "+arg(q.Slot))
 		}
-		if slot, err := shipment.ParseSlot(t); err == nil && seesSlots(a) {
-			// What stands in a shelf slot (typed, or its tag scanned).
-			conds = append(conds, "p.slot = "+arg(slot))
-		}
-		if len(t) == 4 && strings.Trim(t, "0123456789") == "" {
-			conds = append(conds, "right(pp.phone, 4) = "+arg(t))
-		} else if len(t) == 11 {
-			conds = append(conds, "pp.phone = "+arg(t))
+		if q.PhoneTail != "" {
+			conds = append(conds, "right(pp.phone, 4) = "+arg(q.PhoneTail))
+		} else if q.Phone != "" {
+			conds = append(conds, "pp.phone = "+arg(q.Phone))
 		}
 		where = append(where, "("+strings.Join(conds, " OR ")+")")
 	}
-	if f.Cursor != "" {
-		b, err := base64.RawURLEncoding.DecodeString(f.Cursor)
-		id, err2 := strconv.ParseInt(string(b), 10, 64)
-		if err != nil || err2 != nil || id <= 0 {
-			return tracking.Page[tracking.ParcelView]{}, apperr.New(apperr.Invalid, "request.bad_cursor")
-		}
-		where = append(where, "p.id < "+arg(id))
+	if q.Before > 0 {
+		where = append(where, "p.id < "+arg(q.Before))
 	}
-	q := `SELECT ` + parcelCols + `, ` + personCols + ` FROM parcels p LEFT JOIN parcel_people pp ON pp.parcel_id = p.id
-		WHERE ` + strings.Join(where, " AND ") + ` ORDER BY p.id DESC LIMIT ` + strconv.Itoa(f.Limit+1)
-	rows, err := l.Pool.Query(ctx, q, args...)
+	sql := `SELECT ` + parcelCols + `, ` + personCols + ` FROM parcels p LEFT JOIN parcel_people pp ON pp.parcel_id = p.id
+		WHERE ` + strings.Join(where, " AND ") + ` ORDER BY p.id DESC LIMIT ` + strconv.Itoa(q.Limit+1)
+	rows, err := l.Pool.Query(ctx, sql, args...)
 	if err != nil {
-		return tracking.Page[tracking.ParcelView]{}, translate(err, "parcel")
+		return nil, 0, translate(err, "parcel")
 	}
 	defer rows.Close()
-	var out tracking.Page[tracking.ParcelView]
-	var lastID int64
+	var out []tracking.ParcelView
+	var lastID, next int64
 	for rows.Next() {
 		var pr personRow
 		p, err := scanParcel(rows, scanPerson(&pr)...)
 		if err != nil {
-			return tracking.Page[tracking.ParcelView]{}, translate(err, "parcel")
+			return nil, 0, translate(err, "parcel")
 		}
-		if len(out.Items) == f.Limit {
-			out.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(lastID, 10)))
+		if len(out) == q.Limit {
+			next = lastID
 			break
 		}
 		lastID = p.ID
-		out.Items = append(out.Items, l.view(a, p, &pr))
+		out = append(out, l.view(a, p, &pr))
 	}
 	if err := rows.Err(); err != nil {
-		return tracking.Page[tracking.ParcelView]{}, translate(err, "parcel")
+		return nil, 0, translate(err, "parcel")
 	}
-	if out.Items == nil {
-		out.Items = []tracking.ParcelView{}
-	}
-	return out, nil
-}
-
-// Events returns a parcel's events in order.
-//
-// Errors: parcel.not_found, parcel.other_site.
-func (l *Ledger) Events(ctx context.Context, a shipment.Actor, waybill string) ([]tracking.Event, error) {
-	p, err := l.parcelByNumber(ctx, l.Pool, waybill)
-	if err != nil {
-		return nil, err
-	}
-	if err := l.mayRead(ctx, a, p); err != nil {
-		return nil, err
-	}
-	evs, err := l.events(ctx, p.ID, waybill)
-	if !seesSlots(a) {
-		for i := range evs {
-			evs[i].Slot = ""
-		}
-	}
-	return evs, err
+	return out, next, nil
 }
 
 func (l *Ledger) events(ctx context.Context, id int64, waybill string) ([]tracking.Event, error) {
@@ -517,24 +390,12 @@ func (l *Ledger) events(ctx context.Context, id int64, waybill string) ([]tracki
 	return out, nil
 }
 
-// mayRead checks that the actor may read the parcel: CanSee, and for a
-// courier only the parcels it has handled.
-func (l *Ledger) mayRead(ctx context.Context, a shipment.Actor, p *shipment.Parcel) error {
-	if !a.CanSee(p) {
-		return apperr.New(apperr.Forbidden, "parcel.other_site")
-	}
-	if a.Role != shipment.RoleCourier {
-		return nil
-	}
+// Handled reports whether the actor appears on an event of the parcel.
+func (l *Ledger) Handled(ctx context.Context, actorID, parcelID int64) (bool, error) {
 	var handled bool
-	if err := l.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE actor_id = $1 AND parcel_id = $2)`,
-		a.ID, p.ID).Scan(&handled); err != nil {
-		return translate(err, "parcel")
-	}
-	if !handled {
-		return apperr.New(apperr.Forbidden, "parcel.not_handled")
-	}
-	return nil
+	err := l.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE actor_id = $1 AND parcel_id = $2)`,
+		actorID, parcelID).Scan(&handled)
+	return handled, translate(err, "parcel")
 }
 
 type querier interface {
@@ -577,9 +438,7 @@ func appendNote(ctx context.Context, tx pgx.Tx, parcelID int64, a shipment.Actor
 	if detail == nil {
 		detail = map[string]any{}
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO events (parcel_id, seq, action, status_before, status_after, site_code,
-		actor_id, actor_role, source, server_time, detail, reason) VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		parcelID, seq, action, status, site, actor, a.Role, src, now, detail, reason)
+	_, err = tx.Exec(ctx, noteEventStmt, parcelID, seq, action, status, site, actor, a.Role, src, now, detail, reason)
 	if err != nil {
 		return 0, fmt.Errorf("ledger: append %s: %w", action, err)
 	}

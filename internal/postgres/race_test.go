@@ -22,7 +22,7 @@ func (b *bundle) race(reqs []tracking.ScanRequest, who []string) ([]tracking.Sca
 		go func() {
 			defer wg.Done()
 			<-start
-			res[i], errs[i] = b.ledger.Scan(context.Background(), b.actors[who[i]], reqs[i])
+			res[i], errs[i] = b.svc().Scan(context.Background(), b.actors[who[i]], reqs[i])
 		}()
 	}
 	close(start)

@@ -118,8 +118,8 @@ type placeKey struct {
 	full       bool
 }
 
-// place is a site as the public sees it, made once per site and language.
-func (r *RefData) place(code, lang string, full bool) *tracking.Place {
+// Place is a site as the public sees it, made once per site and language.
+func (r *RefData) Place(code, lang string, full bool) *tracking.Place {
 	k := placeKey{code, lang, full}
 	r.mu.RLock()
 	s, ok := r.sites[code]

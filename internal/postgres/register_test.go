@@ -28,7 +28,7 @@ func TestApplicationNumberRegisteredOnce(t *testing.T) {
 	if first.Existing {
 		t.Fatal("a new registration answered as existing")
 	}
-	again, err := b.ledger.Register(b.ctx, b.actors["api"], r, shipment.SourceAPI)
+	again, err := b.svc().Register(b.ctx, b.actors["api"], r, shipment.SourceAPI)
 	if err != nil || !again.Existing || again.WaybillNo != first.WaybillNo {
 		t.Fatalf("sent again: %+v %v", again, err)
 	}
@@ -39,7 +39,7 @@ func TestApplicationNumberRegisteredOnce(t *testing.T) {
 
 	other := r
 	other.Applicant.Phone = "13900001111"
-	_, err = b.ledger.Register(b.ctx, b.actors["clerk"], other, shipment.SourceWeb)
+	_, err = b.svc().Register(b.ctx, b.actors["clerk"], other, shipment.SourceWeb)
 	if e := apperr.As(err); apperr.CodeOf(err) != "parcel.application_no_taken" || apperr.KindOf(err) != apperr.Conflict ||
 		e.Field != "application_no" || e.Args["waybill_no"] != first.WaybillNo {
 		t.Fatalf("a different body under the number: %v", err)
@@ -51,7 +51,7 @@ func TestApplicationNumberRegisteredOnce(t *testing.T) {
 	// The same number at another origin is another application.
 	gt := r
 	gt.OriginSite = "D-GT"
-	v, err := b.ledger.Register(b.ctx, b.actors["clerkGT"], gt, shipment.SourceWeb)
+	v, err := b.svc().Register(b.ctx, b.actors["clerkGT"], gt, shipment.SourceWeb)
 	if err != nil || v.Existing || v.WaybillNo == first.WaybillNo {
 		t.Fatalf("same number at another origin: %+v %v", v, err)
 	}
@@ -65,7 +65,7 @@ func TestApplicationNumberRegisteredOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			v, err := b.ledger.Register(b.ctx, b.actors["clerk"], race, shipment.SourceWeb)
+			v, err := b.svc().Register(b.ctx, b.actors["clerk"], race, shipment.SourceWeb)
 			nos[i], errs[i] = v.WaybillNo, err
 		}()
 	}

@@ -186,6 +186,12 @@ func (r *Routes) Save(ctx context.Context, by shipment.Actor, l shipment.Leg) (s
 	return l, nil
 }
 
+// pathNoteEvents notes on each parcel of u that its path broke or is whole
+// again.
+var pathNoteEvents = insertEvents("u", ev{"parcel_id": "u.id", "seq": "u.event_seq", "action": "'note'",
+	"status_before": "u.status", "status_after": "u.status", "actor_role": "'system'", "source": "'schedule'",
+	"server_time": "$1", "reason": "CASE WHEN u.broken THEN 'path_broken' ELSE 'path_restored' END"})
+
 // flagBrokenPaths marks parcels still on their way whose next leg no longer
 // exists (and clears the mark where it exists again), with a note event:
 // flagged, not lost.
@@ -201,8 +207,6 @@ func flagBrokenPaths(ctx context.Context, tx pgx.Tx, now time.Time) error {
 		UPDATE parcels p SET path_broken = c.broken, event_seq = event_seq + 1 FROM c
 		WHERE p.id = c.id AND p.path_broken IS DISTINCT FROM c.broken
 		RETURNING p.id, p.event_seq, c.status, c.broken)
-	INSERT INTO events (parcel_id, seq, action, status_before, status_after, actor_role, source, server_time, reason)
-	SELECT u.id, u.event_seq, 'note', u.status, u.status, 'system', 'schedule', $1,
-		CASE WHEN u.broken THEN 'path_broken' ELSE 'path_restored' END FROM u`, now)
+	`+pathNoteEvents, now)
 	return err
 }

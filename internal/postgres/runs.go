@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/changchun-gov/courier/internal/apperr"
+	"github.com/changchun-gov/courier/internal/service"
 	"github.com/changchun-gov/courier/labels"
 	"github.com/changchun-gov/courier/shipment"
 	"github.com/changchun-gov/courier/tracking"
@@ -28,7 +29,7 @@ type RunHook = func(ctx context.Context, tx pgx.Tx, id int64) error
 // into the run, in one statement: run items, the state change taken from
 // the action table as data (transition_rules), and the events. Parcels
 // locked by a scan at this instant are skipped and wait for the next run.
-const MakeRunSQL = `WITH w AS (
+var MakeRunSQL = `WITH w AS (
 	SELECT p.id, p.status FROM parcels p
 	WHERE p.path[p.path_idx + 1] = $2 AND p.path[p.path_idx + 2] = $3
 	  AND p.current_run IS NULL AND p.status IN ('registered', 'awaiting_pickup', 'arrived', 'returning') AND NOT p.leg_moving
@@ -44,9 +45,9 @@ u AS (
 	FROM t WHERE p.id = t.id
 	RETURNING p.id, p.event_seq, t.before, t.after),
 e AS (
-	INSERT INTO events (parcel_id, seq, action, status_before, status_after, site_code, actor_role, source,
-		server_time, run_id, bag_id, leg_id)
-	SELECT u.id, u.event_seq, 'book', u.before, u.after, $2, 'system', 'schedule', $4, $5, $6, $7 FROM u
+	` + insertEvents("u", ev{"parcel_id": "u.id", "seq": "u.event_seq", "action": "'book'", "status_before": "u.before",
+	"status_after": "u.after", "site_code": "$2", "actor_role": "'system'", "source": "'schedule'", "server_time": "$4",
+	"run_id": "$5", "bag_id": "$6", "leg_id": "$7"}) + `
 	RETURNING 1)
 SELECT count(*) FROM e`
 
@@ -161,116 +162,63 @@ func (l *Ledger) runByCode(ctx context.Context, q querier, code shipment.Code, l
 	return r, translate(err, "run")
 }
 
-// mayActOnRun: admins anywhere; couriers at the origin; clerks and staff at
-// their own site, which must be the run's origin or destination.
-func mayActOnRun(a shipment.Actor, r *tracking.RunView) bool {
-	switch a.Role {
-	case shipment.RoleAdmin, shipment.RoleCourier, shipment.RoleSystem:
-		return true
-	case shipment.RoleClerk, shipment.RoleStaff, shipment.RoleHallLead:
-		return a.Site == r.FromSite || a.Site == r.ToSite
-	}
-	return false
-}
-
-// scanBag applies a scan of a bag or run number: pickup moves every parcel
-// in the bag to in_transit (returning parcels stay returning, on their leg);
-// receive at the destination marks the bag arrived and opens its check list.
-func (l *Ledger) scanBag(ctx context.Context, a shipment.Actor, req tracking.ScanRequest, code shipment.Code,
-	fingerprint []byte) (tracking.ScanResult, error) {
-	if r, ok, err := l.priorScan(ctx, req.ScanID, fingerprint); ok || err != nil {
-		return r, err
-	}
-	if req.Action != shipment.ActPickup && req.Action != shipment.ActReceive {
-		return tracking.ScanResult{}, apperr.New(apperr.Invalid, "bag.action_unsupported").OnField("action").
-			With("action", string(req.Action))
-	}
-	if !shipment.MayTake(a.Role, req.Action) {
-		return tracking.ScanResult{}, apperr.New(apperr.Forbidden, "action.role_forbidden").With("action", string(req.Action))
-	}
-	now := l.now()
-	res := tracking.ScanResult{ScanID: req.ScanID, Kind: string(code.Kind), Code: code.Number, At: tracking.Local(now)}
+// ScanBag applies a scan of a bag or run number in one transaction: the
+// run locked, step decides, and a pickup moves every parcel in the bag
+// (pickupBag); an arrival opens the bag's check list.
+func (l *Ledger) ScanBag(ctx context.Context, w service.BagWrite, step func(service.Run) (service.BagStep, error)) (tracking.ScanResult, error) {
+	res := w.Answer
 	err := WithTx(ctx, l.Pool, func(tx pgx.Tx) error {
-		run, err := l.runByCode(ctx, tx, code, true)
+		run, err := l.runByCode(ctx, tx, w.Code, true)
 		if err != nil {
 			return err
 		}
-		if !mayActOnRun(a, run) {
-			return apperr.New(apperr.Forbidden, "scan.other_site").With("site", a.Site)
+		st, err := step(service.Run{FromSite: run.FromSite, ToSite: run.ToSite, Status: run.Status})
+		if err != nil {
+			return err
 		}
-		site := req.Site
-		if site == "" {
-			site = a.Site
-		}
-		if a.Role.HasSite() && site != a.Site {
-			return apperr.New(apperr.Forbidden, "scan.other_site").With("site", site)
-		}
-		if req.Action == shipment.ActPickup {
-			if site == "" {
-				site = run.FromSite
-			}
-			if site != run.FromSite {
-				return apperr.New(apperr.Conflict, "scan.wrong_site").With("site", site).With("expected", run.FromSite).
-					With("action", "pickup").With("status", run.Status)
-			}
-			if run.Status == "picked_up" {
-				res.Repeat = true
-				res.Items, err = l.runItems(ctx, tx, run.ID, true)
-				return err
-			}
-			if run.Status != "sealed" {
-				return apperr.New(apperr.Conflict, "bag.state").With("status", run.Status).With("action", "pickup")
-			}
-			res.Items, err = l.pickupBag(ctx, tx, a, req, run, now)
+		switch st {
+		case service.BagRepeat:
+			res.Repeat = true
+			res.Items, err = l.runItems(ctx, tx, run.ID, true)
+			return err
+		case service.BagPickup:
+			res.Items, err = l.pickupBag(ctx, tx, w.Actor, w.Req, run, w.Now)
 			if err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, `UPDATE runs SET status = 'picked_up', picked_up_at = $2 WHERE id = $1`, run.ID, now); err != nil {
+			if _, err := tx.Exec(ctx, `UPDATE runs SET status = 'picked_up', picked_up_at = $2 WHERE id = $1`, run.ID, w.Now); err != nil {
 				return err
 			}
-		} else {
-			if site == "" {
-				site = run.ToSite
-			}
-			if site != run.ToSite {
-				return apperr.New(apperr.Conflict, "scan.wrong_site").With("site", site).With("expected", run.ToSite).
-					With("action", "receive").With("status", run.Status)
-			}
-			switch run.Status {
-			case "arrived", "closed":
-				res.Repeat = true
-			case "sealed":
-				// Its parcels are still awaiting pickup: the courier scans the bag first.
-				return apperr.New(apperr.Conflict, "bag.not_picked_up").With("status", run.Status).With("action", "receive")
-			case "picked_up":
-				if _, err := tx.Exec(ctx, `UPDATE runs SET status = 'arrived', arrived_at = $2 WHERE id = $1`, run.ID, now); err != nil {
+		case service.BagArrive, service.BagList:
+			if st == service.BagArrive {
+				if _, err := tx.Exec(ctx, `UPDATE runs SET status = 'arrived', arrived_at = $2 WHERE id = $1`, run.ID, w.Now); err != nil {
 					return err
 				}
 			}
 			// The check list: every parcel of the bag, each received when scanned.
-			res.Items, err = l.runItems(ctx, tx, run.ID, res.Repeat)
-			if err != nil {
+			if res.Items, err = l.runItems(ctx, tx, run.ID, false); err != nil {
 				return err
 			}
 		}
-		if res.Repeat {
-			return nil
-		}
 		body, _ := json.Marshal(res)
 		_, err = tx.Exec(ctx, `INSERT INTO scan_results (scan_id, request_hash, parcel_id, response, created_at)
-			VALUES ($1, $2, 0, $3, $4)`, req.ScanID, fingerprint, body, now)
+			VALUES ($1, $2, 0, $3, $4)`, w.Req.ScanID, w.Fingerprint, body, w.Now)
 		return err
 	})
 	if isUnique(err, "scan_results_pkey") {
-		if r, ok, perr := l.priorScan(ctx, req.ScanID, fingerprint); ok || perr != nil {
-			return r, perr
-		}
+		return tracking.ScanResult{}, fmt.Errorf("%w: %w", service.ErrScanIDTaken, translate(err, "run"))
 	}
 	if err != nil {
 		return tracking.ScanResult{}, translate(err, "run")
 	}
 	return res, nil
 }
+
+// pickupEvents appends the pickup of each parcel of u, picked up in its bag.
+var pickupEvents = insertEvents("u", ev{"parcel_id": "u.id", "seq": "u.event_seq", "action": "'pickup'",
+	"status_before": "u.before", "status_after": "u.after", "site_code": "$4", "actor_id": "$5", "actor_role": "$6",
+	"source": "$7", "device": "$8", "scan_id": "$9", "device_time": "$10", "server_time": "$3", "run_id": "$11",
+	"bag_id": "$12", "leg_id": "$13"})
 
 func (l *Ledger) pickupBag(ctx context.Context, tx pgx.Tx, a shipment.Actor, req tracking.ScanRequest, run *tracking.RunView,
 	now time.Time) ([]tracking.ItemResult, error) {
@@ -294,11 +242,7 @@ func (l *Ledger) pickupBag(ctx context.Context, tx pgx.Tx, a shipment.Actor, req
 			last_progress_at = $3
 		FROM t WHERE p.id = t.id
 		RETURNING p.id, p.event_seq, p.waybill_no, t.status AS before, t.after, p.path, p.path_idx),
-	e AS (
-		INSERT INTO events (parcel_id, seq, action, status_before, status_after, site_code, actor_id, actor_role,
-			source, device, scan_id, device_time, server_time, run_id, bag_id, leg_id)
-		SELECT u.id, u.event_seq, 'pickup', u.before, u.after, $4, $5, $6, $7, $8, $9, $10, $3, $11, $12, $13 FROM u
-		RETURNING 1)
+	e AS (`+pickupEvents+` RETURNING 1)
 	SELECT u.waybill_no, u.before, u.after, u.event_seq, u.path, u.path_idx FROM u ORDER BY u.waybill_no`,
 		run.ID, role, now, run.FromSite, actor, a.Role, req.Source, req.Device, req.ScanID, req.ScannedAt,
 		run.RunNo, run.BagNo, strconv.FormatInt(run.LegID, 10))
@@ -346,34 +290,28 @@ func (l *Ledger) checkOff(ctx context.Context, tx pgx.Tx, p *shipment.Parcel, si
 	return err
 }
 
-// CloseRun closes a bag's check list at the receiving site: every parcel
-// not seen is reported as an exception (missing from its bag), every extra
-// parcel scanned while the list was open is listed.
-//
-// Errors: run.not_found, scan.other_site, run.not_arrived (conflict).
-func (l *Ledger) CloseRun(ctx context.Context, a shipment.Actor, runNo string) (tracking.CloseResult, error) {
-	code, err := shipment.ParseCode(runNo)
-	if err != nil {
-		return tracking.CloseResult{}, err
-	}
-	if code.Kind == shipment.KindParcel {
-		return tracking.CloseResult{}, apperr.New(apperr.Invalid, "run.not_run")
-	}
-	now := l.now()
+// missingEvents reports each parcel of u missing from its bag.
+var missingEvents = insertEvents("u", ev{"parcel_id": "u.id", "seq": "u.event_seq", "action": "'report'",
+	"status_before": "u.before", "status_after": "'exception'", "site_code": "$3", "actor_id": "$4", "actor_role": "$5",
+	"source": "'web'", "server_time": "$2", "run_id": "$6", "bag_id": "$7", "reason": "'missing_from_bag'"})
+
+// The Ledger is the store of service.Runs.
+var _ service.RunStore[tracking.CloseResult] = (*Ledger)(nil)
+
+// CloseRun closes a bag's check list in one transaction, once check allows
+// it on the locked run: every parcel not seen is reported as an exception
+// (missing from its bag), every extra parcel scanned while the list was
+// open is listed. Errors: run.not_found, those of check.
+func (l *Ledger) CloseRun(ctx context.Context, code shipment.Code, a shipment.Actor, now time.Time,
+	check func(service.Run) error) (tracking.CloseResult, error) {
 	var out tracking.CloseResult
-	err = WithTx(ctx, l.Pool, func(tx pgx.Tx) error {
+	err := WithTx(ctx, l.Pool, func(tx pgx.Tx) error {
 		run, err := l.runByCode(ctx, tx, code, true)
 		if err != nil {
 			return err
 		}
-		if a.Role.HasSite() && a.Site != run.ToSite {
-			return apperr.New(apperr.Forbidden, "scan.other_site").With("site", a.Site)
-		}
-		if run.Status == "closed" {
-			return apperr.New(apperr.Conflict, "run.closed")
-		}
-		if run.Status != "arrived" {
-			return apperr.New(apperr.Conflict, "run.not_arrived").With("status", run.Status)
+		if err := check(service.Run{FromSite: run.FromSite, ToSite: run.ToSite, Status: run.Status}); err != nil {
+			return err
 		}
 		var actor *int64
 		if a.ID != 0 {
@@ -399,11 +337,7 @@ func (l *Ledger) CloseRun(ctx context.Context, a shipment.Actor, runNo string) (
 				version = version + 1, event_seq = event_seq + 1, updated_at = $2, last_action = 'report',
 				last_site = $3, last_at = $2
 			FROM t WHERE p.id = t.id RETURNING p.id, p.event_seq, p.waybill_no, t.before),
-		e AS (
-			INSERT INTO events (parcel_id, seq, action, status_before, status_after, site_code, actor_id, actor_role,
-				source, server_time, run_id, bag_id, reason)
-			SELECT u.id, u.event_seq, 'report', u.before, 'exception', $3, $4, $5, 'web', $2, $6, $7, 'missing_from_bag'
-			FROM u RETURNING 1)
+		e AS (`+missingEvents+` RETURNING 1)
 		SELECT p.waybill_no FROM m JOIN parcels p ON p.id = m.parcel_id ORDER BY 1`,
 			run.ID, now, run.ToSite, actor, a.Role, run.RunNo, run.BagNo)
 		if err != nil {
@@ -488,7 +422,7 @@ func (l *Ledger) Run(ctx context.Context, a shipment.Actor, no string) (*trackin
 	if err != nil {
 		return nil, err
 	}
-	if !mayActOnRun(a, r) {
+	if !a.MayActOnRun(r.FromSite, r.ToSite) {
 		return nil, apperr.New(apperr.Forbidden, "scan.other_site").With("site", a.Site)
 	}
 	rows, err := l.Pool.Query(ctx, `SELECT p.waybill_no, p.status, ri.seen_at, ri.outcome FROM run_items ri

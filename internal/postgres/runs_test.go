@@ -49,7 +49,7 @@ func (b *bundle) staffAt(t *testing.T, site string) shipment.Actor {
 
 func (b *bundle) scanAs(t *testing.T, a shipment.Actor, code string, action shipment.Action) (tracking.ScanResult, error) {
 	t.Helper()
-	res, err := b.ledger.Scan(b.ctx, a, tracking.ScanRequest{Code: code, Action: action, ScanID: nextScanID()})
+	res, err := b.svc().Scan(b.ctx, a, tracking.ScanRequest{Code: code, Action: action, ScanID: nextScanID()})
 	b.clock.Add(2 * time.Minute)
 	return res, err
 }
@@ -117,7 +117,7 @@ func TestHubJourneyThroughRuns(t *testing.T) {
 	if _, err := b.scanAs(t, hub, extra, shipment.ActReceive); err != nil {
 		t.Fatal(err)
 	}
-	closed, err := b.ledger.CloseRun(b.ctx, hub, run.RunNo)
+	closed, err := b.runs().CloseRun(b.ctx, hub, run.RunNo)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +127,7 @@ func TestHubJourneyThroughRuns(t *testing.T) {
 	if st, _ := b.status(t, nos[2]); st != shipment.Exception {
 		t.Fatalf("missing parcel: %s", st)
 	}
-	if _, err := b.ledger.CloseRun(b.ctx, hub, run.RunNo); apperr.CodeOf(err) != "run.closed" {
+	if _, err := b.runs().CloseRun(b.ctx, hub, run.RunNo); apperr.CodeOf(err) != "run.closed" {
 		t.Fatalf("close twice: %v", err)
 	}
 

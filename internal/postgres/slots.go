@@ -10,7 +10,6 @@ import (
 	"github.com/changchun-gov/courier/internal/apperr"
 	"github.com/changchun-gov/courier/labels"
 	"github.com/changchun-gov/courier/shipment"
-	"github.com/changchun-gov/courier/tracking"
 )
 
 // HallSettings are one hall's settings, from hall_settings (a hall without a
@@ -32,26 +31,6 @@ func hallSettings(ctx context.Context, q querier, site string) (HallSettings, er
 		return HallSettings{}, translate(err, "site")
 	}
 	return h, nil
-}
-
-// seesSlots reports whether the actor is shown shelf slots: the hall's
-// people and admins, not couriers or the departments' systems.
-func seesSlots(a shipment.Actor) bool {
-	return a.Role != shipment.RoleCourier && a.Role != shipment.RoleAPIClient
-}
-
-// slotAction reports whether the action puts a parcel in a slot.
-func slotAction(a shipment.Action) bool { return a == shipment.ActShelve || a == shipment.ActReslot }
-
-// scanSlot reads the slot of a scan request: only shelve and reslot take one.
-func scanSlot(a shipment.Action, raw string) (string, error) {
-	if strings.TrimSpace(raw) == "" {
-		return "", nil
-	}
-	if !slotAction(a) {
-		return "", apperr.New(apperr.Invalid, "slot.not_expected").OnField("slot").With("action", string(a))
-	}
-	return shipment.ParseSlot(raw)
 }
 
 // checkSlot checks the slot of a shelve or reslot at site: required where the
@@ -77,17 +56,6 @@ func (l *Ledger) checkSlot(ctx context.Context, tx pgx.Tx, site, slot string) er
 		return apperr.New(apperr.Invalid, "slot.unknown").OnField("slot").With("slot", slot).With("site", site)
 	}
 	return err
-}
-
-// noteSlot records the slot in the event's detail (and, for a reslot, the
-// slot the parcel left).
-func noteSlot(detail map[string]any, p *shipment.Parcel, req tracking.ScanRequest) {
-	if req.Slot != "" {
-		detail["slot"] = req.Slot
-	}
-	if req.Action == shipment.ActReslot && p.Slot != "" {
-		detail["from_slot"] = p.Slot
-	}
 }
 
 // setSlot keeps the slot on the parcel, after the statement that applied the

@@ -95,24 +95,24 @@ func TestShelveTakesTheSlot(t *testing.T) {
 	if err != nil || res.Items[0].Status != shipment.Ready || res.Items[0].Slot != "A-03-2" {
 		t.Fatalf("shelve: %+v %v", res, err)
 	}
-	v, err := b.ledger.Get(b.ctx, b.actors["staff"], no)
+	v, err := b.svc().Get(b.ctx, b.actors["staff"], no)
 	if err != nil || v.Slot != "A-03-2" {
 		t.Fatalf("staff view: slot %q %v", v.Slot, err)
 	}
-	page, err := b.ledger.List(b.ctx, b.actors["staff"], tracking.Filter{Status: shipment.Ready})
+	page, err := b.svc().List(b.ctx, b.actors["staff"], tracking.Filter{Status: shipment.Ready})
 	if err != nil || len(page.Items) != 1 || page.Items[0].Slot != "A-03-2" {
 		t.Fatalf("staff list: %+v %v", page.Items, err)
 	}
 	for _, q := range []string{"a-03-2", code} {
-		page, err := b.ledger.List(b.ctx, b.actors["staff"], tracking.Filter{Text: q})
+		page, err := b.svc().List(b.ctx, b.actors["staff"], tracking.Filter{Text: q})
 		if err != nil || len(page.Items) != 1 || page.Items[0].WaybillNo != no {
 			t.Fatalf("staff list of slot %q: %+v %v", q, page.Items, err)
 		}
 	}
-	if page, _ := b.ledger.List(b.ctx, b.actors["courier"], tracking.Filter{Text: "A-03-2"}); len(page.Items) != 0 {
+	if page, _ := b.svc().List(b.ctx, b.actors["courier"], tracking.Filter{Text: "A-03-2"}); len(page.Items) != 0 {
 		t.Errorf("a courier finds parcels by slot: %+v", page.Items)
 	}
-	if v, _ := b.ledger.Get(b.ctx, b.actors["courier"], no); v.Slot != "" {
+	if v, _ := b.svc().Get(b.ctx, b.actors["courier"], no); v.Slot != "" {
 		t.Errorf("a courier sees the slot %q", v.Slot)
 	}
 	var detail map[string]any
@@ -138,7 +138,7 @@ func TestShelveTakesTheSlot(t *testing.T) {
 		}
 	}
 	b.mustScan(t, "staff", no, shipment.ActReslot, "", shipment.Ready, withSlot("b-01"))
-	evs, err := b.ledger.Events(b.ctx, b.actors["staff"], no)
+	evs, err := b.svc().Events(b.ctx, b.actors["staff"], no)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,10 +150,10 @@ func TestShelveTakesTheSlot(t *testing.T) {
 		WHERE p.waybill_no = $1 AND e.action = 'reslot'`, no).Scan(&detail); err != nil || detail["from_slot"] != "A-03-2" {
 		t.Fatalf("reslot event detail: %v %v", detail, err)
 	}
-	if v, _ := b.ledger.Get(b.ctx, b.actors["admin"], no); v.Slot != "B-01" {
+	if v, _ := b.svc().Get(b.ctx, b.actors["admin"], no); v.Slot != "B-01" {
 		t.Fatalf("after reslot: slot %q", v.Slot)
 	}
-	if evs, _ := b.ledger.Events(b.ctx, b.actors["courier"], no); slices.ContainsFunc(evs, func(e tracking.Event) bool { return e.Slot != "" }) {
+	if evs, _ := b.svc().Events(b.ctx, b.actors["courier"], no); slices.ContainsFunc(evs, func(e tracking.Event) bool { return e.Slot != "" }) {
 		t.Error("a courier sees slots in the events")
 	}
 
@@ -169,7 +169,7 @@ func TestShelveTakesTheSlot(t *testing.T) {
 	// Collected: off the shelf, and then the slot may go.
 	code6 := b.readyCode(t)
 	b.mustScan(t, "staff", no, shipment.ActCollect, "", shipment.Collected, func(r *tracking.ScanRequest) { r.CollectionCode = code6 })
-	if v, _ := b.ledger.Get(b.ctx, b.actors["admin"], no); v.Slot != "" {
+	if v, _ := b.svc().Get(b.ctx, b.actors["admin"], no); v.Slot != "" {
 		t.Fatalf("collected, still in slot %q", v.Slot)
 	}
 	if h := b.setSlots(t, "CC-WIN", true, "A-03-2"); !slices.Equal(h.Slots, []string{"A-03-2"}) {
@@ -196,13 +196,13 @@ func TestShelveWithoutSlotsWhereNotRequired(t *testing.T) {
 		t.Fatalf("unknown slot: %v", err)
 	}
 	b.mustScan(t, "staff", no, shipment.ActShelve, "", shipment.Ready)
-	if v, _ := b.ledger.Get(b.ctx, b.actors["staff"], no); v.Slot != "" {
+	if v, _ := b.svc().Get(b.ctx, b.actors["staff"], no); v.Slot != "" {
 		t.Fatalf("slot %q", v.Slot)
 	}
 	// The hall now requires one: a reslot puts the parcel in a slot.
 	b.setSlots(t, "CC-WIN", true, "A-1")
 	b.mustScan(t, "staff", no, shipment.ActReslot, "", shipment.Ready, withSlot("A-1"))
-	if v, _ := b.ledger.Get(b.ctx, b.actors["staff"], no); v.Slot != "A-1" {
+	if v, _ := b.svc().Get(b.ctx, b.actors["staff"], no); v.Slot != "A-1" {
 		t.Fatalf("slot %q", v.Slot)
 	}
 }
@@ -285,11 +285,11 @@ func TestSlotNeverPublic(t *testing.T) {
 			t.Errorf("%s shows the slot: %s", what, s)
 		}
 	}
-	if v, _ := b.ledger.Get(b.ctx, b.actors["staff"], no); v.Slot != slot {
+	if v, _ := b.svc().Get(b.ctx, b.actors["staff"], no); v.Slot != slot {
 		t.Fatalf("staff view: slot %q", v.Slot)
 	}
 	for _, tail := range []string{"", "5678", "0000"} {
-		st, _, err := b.ledger.Track(b.ctx, no, tail, "zh-CN", func(k string) string { return k })
+		st, _, err := b.svc().Track(b.ctx, no, tail, "zh-CN", func(k string) string { return k })
 		if err != nil {
 			t.Fatal(err)
 		}

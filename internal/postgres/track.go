@@ -9,63 +9,49 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/changchun-gov/courier/internal/apperr"
+	"github.com/changchun-gov/courier/internal/service"
 	"github.com/changchun-gov/courier/shipment"
 	"github.com/changchun-gov/courier/tracking"
 )
 
 // TailLimit is how many wrong phone tails a parcel takes over its whole
-// life, from all clients together: after that many the tail no longer opens
-// its detail, right or wrong, for good (its private link still does).
-const TailLimit = 20
+// life (service.TailLimit).
+const TailLimit = service.TailLimit
 
 // tailLockClass is the first key of the advisory locks under which the tail
 // lookups of one waybill take turns (the second is the waybill's hash).
 const tailLockClass = 7001
 
-// LinkGrace is how long a private link outlives the end of the journey.
-const LinkGrace = 7 * 24 * time.Hour
+// LinkGrace is how long a private link outlives the end of the journey
+// (service.LinkGrace).
+const LinkGrace = service.LinkGrace
 
-// Track answers the public track page: the number alone shows nothing
-// personal; with the right last four digits of the phone it adds the masked
-// name and phone, certificate type, department and timeline. A wrong tail,
-// or any tail of a parcel that has had TailLimit wrong ones, gets the
-// number-alone view; the second return says whether the detail was opened
-// (false also when no tail was given).
-//
-// Round trips: the number alone is one indexed read. A tail adds one round
-// trip that reads the recipient and the parcel's count of wrong tails and,
-// when the tail is wrong, counts it (then the events when it opens).
-//
-// Errors: parcel.not_found.
-func (l *Ledger) Track(ctx context.Context, waybill, phoneTail, lang string, t func(key string) string) (tracking.PublicStatus, bool, error) {
-	var st tracking.PublicStatus
-	var (
-		kindS, destKindS, dest, statusS, certType string
-	)
-	// One indexed read of the parcel's current state (plain types scan
-	// without reflection: this is the busiest public path).
+// TrackState reads a parcel's current state by its number: one indexed
+// read (plain types scan without reflection: this is the busiest public
+// path). Errors: parcel.not_found.
+func (l *Ledger) TrackState(ctx context.Context, waybill string) (service.TrackState, error) {
+	st := service.TrackState{WaybillNo: waybill}
+	var kind, destKind, status string
 	err := l.Pool.QueryRow(ctx, `SELECT kind, dest_kind, coalesce(dest_site, ''), status, updated_at, ready_since,
 		hold_until, coalesce(cert_type, '') FROM parcels WHERE waybill_no = $1`, waybill).
-		Scan(&kindS, &destKindS, &dest, &statusS, &st.UpdatedAt, &st.ReadySince, &st.HoldUntil, &certType)
+		Scan(&kind, &destKind, &st.DestSite, &status, &st.UpdatedAt, &st.ReadySince, &st.HoldUntil, &st.CertType)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return st, false, apperr.New(apperr.NotFound, "parcel.not_found").With("waybill_no", waybill)
+		return st, apperr.New(apperr.NotFound, "parcel.not_found").With("waybill_no", waybill)
 	}
-	if err != nil {
-		return st, false, translate(err, "parcel")
-	}
-	ct, hasCT := l.publicState(&st, waybill, kindS, destKindS, dest, statusS, certType, lang, t)
-	if !validTail(phoneTail) {
-		return st, false, nil
-	}
-	// The comparison is made in the statement that counts a wrong tail, so
-	// a wrong tail costs no extra round trip, and name and phone leave the
-	// database only when the detail opens. Tail lookups of one waybill take
-	// turns under a transaction-scoped advisory lock, sent in the same round
-	// trip (a batch runs as one implicit transaction, each statement with a
-	// fresh snapshot): a right tail sees every wrong one sent before it, even
-	// those still in flight on other connections or instances.
-	var id int64
-	var issuing string
+	st.Kind, st.DestKind, st.Status = shipment.Kind(kind), shipment.DestKind(destKind), shipment.Status(status)
+	return st, translate(err, "parcel")
+}
+
+// TrackTail checks a phone tail in one round trip. The comparison is made
+// in the statement that counts a wrong tail, so a wrong tail costs no extra
+// round trip, and name and phone leave the database only when the detail
+// opens. Tail lookups of one waybill take turns under a transaction-scoped
+// advisory lock, sent in the same round trip (a batch runs as one implicit
+// transaction, each statement with a fresh snapshot): a right tail sees
+// every wrong one sent before it, even those still in flight on other
+// connections or instances.
+func (l *Ledger) TrackTail(ctx context.Context, waybill, tail string, now time.Time, limit int) (service.TrackPerson, bool, error) {
+	var pr service.TrackPerson
 	var name, phone *string
 	batch := &pgx.Batch{}
 	batch.Queue(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, tailLockClass, waybill)
@@ -78,123 +64,51 @@ func (l *Ledger) Track(ctx context.Context, waybill, phoneTail, lang string, t f
 			INSERT INTO tail_failures AS f (parcel_id, failures, last_at) SELECT id, 1, $3::timestamptz FROM t WHERE NOT right_tail
 			ON CONFLICT (parcel_id) DO UPDATE SET failures = f.failures + 1, last_at = excluded.last_at)
 		SELECT id, issuing, CASE WHEN right_tail AND failures < $4 THEN name END,
-			CASE WHEN right_tail AND failures < $4 THEN phone END FROM t`, waybill, phoneTail, l.now(), TailLimit)
+			CASE WHEN right_tail AND failures < $4 THEN phone END FROM t`, waybill, tail, now, limit)
 	br := l.Pool.SendBatch(ctx, batch)
-	_, err = br.Exec()
+	_, err := br.Exec()
 	if err == nil {
-		err = br.QueryRow().Scan(&id, &issuing, &name, &phone)
+		err = br.QueryRow().Scan(&pr.ParcelID, &pr.IssuingDept, &name, &phone)
 	}
 	if cerr := br.Close(); cerr != nil && (err == nil || errors.Is(err, pgx.ErrNoRows)) {
 		err = cerr // not committed: neither counted nor to be shown
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
-		return st, false, nil
+		return pr, false, nil
 	}
 	if err != nil {
-		return st, false, translate(err, "parcel")
+		return pr, false, translate(err, "parcel")
 	}
 	if name == nil || phone == nil {
-		return st, false, nil
+		return pr, false, nil
 	}
-	if err := l.publicDetail(ctx, &st, id, issuing, *name, *phone, ct, hasCT, lang, t); err != nil {
-		return st, false, err
-	}
-	return st, true, nil
+	pr.Name, pr.Phone = *name, *phone
+	return pr, true, nil
 }
 
-// TrackByLink answers a parcel's private link: the same view as the right
-// phone tail, without it, until the journey ended LinkGrace ago. One read
-// by the token's keyed hash, then the events.
-//
-// Errors: link.not_found (unknown, expired, or the personal data purged).
-func (l *Ledger) TrackByLink(ctx context.Context, token, lang string, t func(key string) string) (tracking.PublicStatus, error) {
-	var st tracking.PublicStatus
-	if !shipment.ValidLinkToken(token) {
-		return st, apperr.New(apperr.NotFound, "link.not_found")
-	}
-	var (
-		id                                                 int64
-		waybill, kindS, destKindS, dest, statusS, certType string
-		issuing, name, phone                               string
-	)
+// TrackLink reads the parcel of a private link by the token's keyed hash.
+// Errors: link.not_found.
+func (l *Ledger) TrackLink(ctx context.Context, token string, endedAfter time.Time) (service.TrackState, service.TrackPerson, error) {
+	var st service.TrackState
+	var pr service.TrackPerson
+	var kind, destKind, status string
 	err := l.Pool.QueryRow(ctx, `SELECT p.id, p.waybill_no, p.kind, p.dest_kind, coalesce(p.dest_site, ''), p.status,
 			p.updated_at, p.ready_since, p.hold_until, coalesce(p.cert_type, ''), coalesce(p.issuing_dept, ''), pp.name, pp.phone
 		FROM parcel_links pl JOIN parcels p ON p.id = pl.parcel_id JOIN parcel_people pp ON pp.parcel_id = p.id
 		WHERE pl.token_hash = $1 AND pp.purged_at IS NULL AND (p.journey_ended_at IS NULL OR p.journey_ended_at > $2)`,
-		l.Keys.Hash(linkDomain, token), l.now().Add(-LinkGrace)).
-		Scan(&id, &waybill, &kindS, &destKindS, &dest, &statusS, &st.UpdatedAt, &st.ReadySince, &st.HoldUntil,
-			&certType, &issuing, &name, &phone)
+		l.Keys.Hash(linkDomain, token), endedAfter).
+		Scan(&pr.ParcelID, &st.WaybillNo, &kind, &destKind, &st.DestSite, &status, &st.UpdatedAt, &st.ReadySince,
+			&st.HoldUntil, &st.CertType, &pr.IssuingDept, &pr.Name, &pr.Phone)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return st, apperr.New(apperr.NotFound, "link.not_found")
+		return st, pr, apperr.New(apperr.NotFound, "link.not_found")
 	}
-	if err != nil {
-		return st, translate(err, "parcel")
-	}
-	ct, hasCT := l.publicState(&st, waybill, kindS, destKindS, dest, statusS, certType, lang, t)
-	if err := l.publicDetail(ctx, &st, id, issuing, name, phone, ct, hasCT, lang, t); err != nil {
-		return st, err
-	}
-	return st, nil
+	st.Kind, st.DestKind, st.Status = shipment.Kind(kind), shipment.DestKind(destKind), shipment.Status(status)
+	return st, pr, translate(err, "parcel")
 }
 
-// publicState fills the number-alone view.
-func (l *Ledger) publicState(st *tracking.PublicStatus, waybill, kindS, destKindS, dest, statusS, certType, lang string,
-	t func(key string) string) (shipment.CertType, bool) {
-	kind, destKind, status := shipment.Kind(kindS), shipment.DestKind(destKindS), shipment.Status(statusS)
-	st.WaybillNo, st.Kind, st.Status = waybill, kind, status
-	st.StatusText = t("status." + string(status))
-	st.UpdatedAt = tracking.Local(st.UpdatedAt)
-	st.ReadySince, st.HoldUntil = tracking.LocalPtr(st.ReadySince), tracking.LocalPtr(st.HoldUntil)
-	st.Express = destKind == shipment.DestAddress
-	st.Destination = l.Ref.place(dest, lang, destKind == shipment.DestHall)
-	ct, hasCT := l.Ref.CertType(certType)
-	if hasCT && destKind == shipment.DestHall {
-		st.Bring = ct.BringZH
-		if lang == "en" {
-			st.Bring = ct.BringEN
-		}
-	}
-	return ct, hasCT
-}
-
-// publicDetail adds the detail: masked name and phone, certificate type,
-// department and the timeline.
-func (l *Ledger) publicDetail(ctx context.Context, st *tracking.PublicStatus, id int64, issuing, name, phone string,
-	ct shipment.CertType, hasCT bool, lang string, t func(key string) string) error {
-	events, err := l.events(ctx, id, st.WaybillNo)
-	if err != nil {
-		return err
-	}
-	d := &tracking.PublicDetail{RecipientName: shipment.MaskName(name), Phone: shipment.MaskPhoneScreen(phone)}
-	if hasCT {
-		d.CertType = ct.NameZH
-		if lang == "en" {
-			d.CertType = ct.NameEN
-		}
-	}
-	if s, ok := l.Ref.Site(issuing); ok {
-		d.Department = s.Name(lang)
-	}
-	d.Timeline = tracking.Timeline(events, func(code string) string {
-		if s, ok := l.Ref.Site(code); ok {
-			return s.Name(lang)
-		}
-		return ""
-	}, t)
-	st.Detail = d
-	return nil
-}
-
-func validTail(s string) bool {
-	if len(s) != 4 {
-		return false
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
+// EventsOf reads a parcel's events in order.
+func (l *Ledger) EventsOf(ctx context.Context, parcelID int64, waybill string) ([]tracking.Event, error) {
+	return l.events(ctx, parcelID, waybill)
 }
 
 // Throttle counts failures per client key in fixed windows, in a table every

@@ -21,7 +21,7 @@ func TestTailClosesAfterTwentyWrongOnes(t *testing.T) {
 	other := *b.ledger // a second instance on the same database
 	no := b.register(t, certReg()).WaybillNo
 	tr := func(k string) string { return k }
-	alone, _, err := b.ledger.Track(b.ctx, no, "", "zh-CN", tr)
+	alone, _, err := b.svc().Track(b.ctx, no, "", "zh-CN", tr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,24 +36,24 @@ func TestTailClosesAfterTwentyWrongOnes(t *testing.T) {
 			if i%2 == 1 {
 				l = &other
 			}
-			st, matched, err := l.Track(b.ctx, no, "1"+itoa(100+i), "zh-CN", tr)
+			st, matched, err := parcelsOf(l).Track(b.ctx, no, "1"+itoa(100+i), "zh-CN", tr)
 			if err != nil || matched || !reflect.DeepEqual(st, alone) {
 				t.Errorf("wrong tail %d: %+v %v", i, st, err)
 			}
 		}(i)
 	}
 	wg.Wait()
-	if st, matched, err := other.Track(b.ctx, no, "5678", "zh-CN", tr); err != nil || !matched || st.Detail == nil {
+	if st, matched, err := parcelsOf(&other).Track(b.ctx, no, "5678", "zh-CN", tr); err != nil || !matched || st.Detail == nil {
 		t.Fatalf("right tail after %d wrong ones: %+v %v", postgres.TailLimit-1, st, err)
 	}
 	// The 20th wrong one closes the tail for good: the right one gets
 	// exactly the number-alone view, on every instance, however late.
-	if _, matched, err := b.ledger.Track(b.ctx, no, "0000", "zh-CN", tr); err != nil || matched {
+	if _, matched, err := b.svc().Track(b.ctx, no, "0000", "zh-CN", tr); err != nil || matched {
 		t.Fatalf("20th wrong tail: %v %v", matched, err)
 	}
 	b.clock.Add(90 * 24 * time.Hour)
 	for _, l := range []*postgres.Ledger{b.ledger, &other} {
-		st, matched, err := l.Track(b.ctx, no, "5678", "zh-CN", tr)
+		st, matched, err := parcelsOf(l).Track(b.ctx, no, "5678", "zh-CN", tr)
 		if err != nil || matched || !reflect.DeepEqual(st, alone) {
 			t.Fatalf("right tail after %d wrong ones: %v %+v %v", postgres.TailLimit, matched, st, err)
 		}
@@ -66,7 +66,7 @@ func TestTailClosesAfterTwentyWrongOnes(t *testing.T) {
 	}
 	// Counting a parcel's tails touches no other parcel.
 	other2 := b.register(t, certReg()).WaybillNo
-	if _, matched, err := b.ledger.Track(b.ctx, other2, "5678", "zh-CN", tr); err != nil || !matched {
+	if _, matched, err := b.svc().Track(b.ctx, other2, "5678", "zh-CN", tr); err != nil || !matched {
 		t.Fatalf("another parcel's tail: %v %v", matched, err)
 	}
 }
@@ -80,7 +80,7 @@ func TestRightTailWaitsForWrongOnesInFlight(t *testing.T) {
 	no := b.register(t, certReg()).WaybillNo
 	tr := func(k string) string { return k }
 	for i := 0; i < postgres.TailLimit-1; i++ {
-		if _, _, err := b.ledger.Track(b.ctx, no, "0000", "zh-CN", tr); err != nil {
+		if _, _, err := b.svc().Track(b.ctx, no, "0000", "zh-CN", tr); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -103,7 +103,7 @@ func TestRightTailWaitsForWrongOnesInFlight(t *testing.T) {
 	}
 	done := make(chan answer, 1)
 	go func() {
-		_, matched, err := b.ledger.Track(b.ctx, no, "5678", "zh-CN", tr)
+		_, matched, err := b.svc().Track(b.ctx, no, "5678", "zh-CN", tr)
 		done <- answer{matched, err}
 	}()
 	deadline := time.Now().Add(10 * time.Second)
@@ -138,10 +138,10 @@ func TestPrivateLink(t *testing.T) {
 	if !ok || !shipment.ValidLinkToken(tok) {
 		t.Fatalf("private url %q", v.PrivateURL)
 	}
-	if got, _ := b.ledger.Get(b.ctx, b.actors["clerk"], no); got.PrivateURL != v.PrivateURL {
+	if got, _ := b.svc().Get(b.ctx, b.actors["clerk"], no); got.PrivateURL != v.PrivateURL {
 		t.Fatalf("staff view: %q, want %q", got.PrivateURL, v.PrivateURL)
 	}
-	if got, _ := b.ledger.Get(b.ctx, b.actors["api"], no); got.PrivateURL != v.PrivateURL {
+	if got, _ := b.svc().Get(b.ctx, b.actors["api"], no); got.PrivateURL != v.PrivateURL {
 		t.Fatalf("approval platform view: %q", got.PrivateURL)
 	}
 	// Retrievable later, for the ready SMS.
@@ -157,44 +157,44 @@ func TestPrivateLink(t *testing.T) {
 	if clear != 0 {
 		t.Fatal("link token stored in clear")
 	}
-	byTail, _, err := b.ledger.Track(b.ctx, no, "5678", "zh-CN", tr)
+	byTail, _, err := b.svc().Track(b.ctx, no, "5678", "zh-CN", tr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The link opens the same detail as the tail, also once the tail is closed.
 	for i := 0; i < postgres.TailLimit; i++ {
-		_, _, _ = b.ledger.Track(b.ctx, no, "0000", "zh-CN", tr)
+		_, _, _ = b.svc().Track(b.ctx, no, "0000", "zh-CN", tr)
 	}
-	st, err := b.ledger.TrackByLink(b.ctx, tok, "zh-CN", tr)
+	st, err := b.svc().TrackByLink(b.ctx, tok, "zh-CN", tr)
 	if err != nil || !reflect.DeepEqual(st, byTail) {
 		t.Fatalf("link view:\n got %+v %v\nwant %+v", st, err, byTail)
 	}
 	for _, bad := range []string{shipment.NewLinkToken(), strings.ToLower(tok), tok[:15], ""} {
-		if _, err := b.ledger.TrackByLink(b.ctx, bad, "zh-CN", tr); apperr.CodeOf(err) != "link.not_found" {
+		if _, err := b.svc().TrackByLink(b.ctx, bad, "zh-CN", tr); apperr.CodeOf(err) != "link.not_found" {
 			t.Fatalf("link %q: %v", bad, err)
 		}
 	}
 
 	// Valid until the journey ended 7 days ago, then gone.
 	b.mustScan(t, "courier", no, shipment.ActPickup, "", shipment.InTransit)
-	if got, err := b.ledger.Get(b.ctx, b.actors["courier"], no); err != nil || got.PrivateURL != "" {
+	if got, err := b.svc().Get(b.ctx, b.actors["courier"], no); err != nil || got.PrivateURL != "" {
 		t.Fatalf("courier's view: %q %v", got.PrivateURL, err)
 	}
 	b.mustScan(t, "staff", no, shipment.ActReceive, "", shipment.Arrived)
 	b.mustScan(t, "staff", no, shipment.ActShelve, "", shipment.Ready)
 	b.mustScan(t, "staff", no, shipment.ActCollect, "", shipment.Collected, func(r *tracking.ScanRequest) { r.IDNumber = holderID })
 	b.clock.Add(postgres.LinkGrace - 3*time.Minute) // the scan moved the clock 2 minutes on
-	if st, err := b.ledger.TrackByLink(b.ctx, tok, "zh-CN", tr); err != nil || st.Detail == nil || st.Status != shipment.Collected {
+	if st, err := b.svc().TrackByLink(b.ctx, tok, "zh-CN", tr); err != nil || st.Detail == nil || st.Status != shipment.Collected {
 		t.Fatalf("link within 7 days of collection: %+v %v", st, err)
 	}
 	if n := linksRemoved(t, b); n != 0 {
 		t.Fatalf("purge within 7 days removed %v links", n)
 	}
 	b.clock.Add(2 * time.Minute)
-	if _, err := b.ledger.TrackByLink(b.ctx, tok, "zh-CN", tr); apperr.CodeOf(err) != "link.not_found" {
+	if _, err := b.svc().TrackByLink(b.ctx, tok, "zh-CN", tr); apperr.CodeOf(err) != "link.not_found" {
 		t.Fatalf("expired link: %v", err)
 	}
-	if got, _ := b.ledger.Get(b.ctx, b.actors["clerk"], no); got.PrivateURL != "" {
+	if got, _ := b.svc().Get(b.ctx, b.actors["clerk"], no); got.PrivateURL != "" {
 		t.Fatalf("expired link still in the staff view: %q", got.PrivateURL)
 	}
 	if u, err := b.ledger.PrivateLink(b.ctx, id); err != nil || u != "" {
@@ -236,7 +236,7 @@ func TestEnsureLinksGivesOlderParcelsOne(t *testing.T) {
 		AND p.waybill_no = $1`, older); err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := b.ledger.Get(b.ctx, b.actors["clerk"], older); v.PrivateURL != "" {
+	if v, _ := b.svc().Get(b.ctx, b.actors["clerk"], older); v.PrivateURL != "" {
 		t.Fatalf("older parcel has a link: %q", v.PrivateURL)
 	}
 	for want := 1; want >= 0; want-- { // a second run finds nothing to do
@@ -244,15 +244,15 @@ func TestEnsureLinksGivesOlderParcelsOne(t *testing.T) {
 			t.Fatalf("ensure links: %d %v, want %d", n, err, want)
 		}
 	}
-	v, _ := b.ledger.Get(b.ctx, b.actors["clerk"], older)
+	v, _ := b.svc().Get(b.ctx, b.actors["clerk"], older)
 	tok, ok := strings.CutPrefix(v.PrivateURL, "https://zwfw.example.cn/s/")
 	if !ok || !shipment.ValidLinkToken(tok) {
 		t.Fatalf("older parcel's link: %q", v.PrivateURL)
 	}
-	if st, err := b.ledger.TrackByLink(b.ctx, tok, "zh-CN", func(k string) string { return k }); err != nil || st.WaybillNo != older || st.Detail == nil {
+	if st, err := b.svc().TrackByLink(b.ctx, tok, "zh-CN", func(k string) string { return k }); err != nil || st.WaybillNo != older || st.Detail == nil {
 		t.Fatalf("older parcel's link opens: %+v %v", st, err)
 	}
-	if v2, _ := b.ledger.Get(b.ctx, b.actors["clerk"], newer.WaybillNo); v2.PrivateURL != newer.PrivateURL {
+	if v2, _ := b.svc().Get(b.ctx, b.actors["clerk"], newer.WaybillNo); v2.PrivateURL != newer.PrivateURL {
 		t.Fatalf("newer parcel's link changed: %q → %q", newer.PrivateURL, v2.PrivateURL)
 	}
 }
