@@ -136,3 +136,50 @@ func TestCollectionCodeLookupsCannotGuess(t *testing.T) {
 	// The parcel itself is still collected by its code, scanned from its label.
 	b.mustScan(t, "staff", no, shipment.ActCollect, "CC-WIN", shipment.Collected, func(r *tracking.ScanRequest) { r.CollectionCode = "123456" })
 }
+
+// Two shelves at one hall at the same instant may draw the same free code:
+// the one the unique index refuses draws again, and its station sees no
+// refusal. Here another transaction takes 111111 for a parcel of the hall
+// after the shelve found the code free and before it wrote it.
+func TestShelveThatLosesItsCodeDrawsAgain(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	a, c := b.arrived(t), b.arrived(t)
+	tx, err := b.owner.Begin(b.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(b.ctx) //nolint:errcheck
+	if _, err := tx.Exec(b.ctx, `UPDATE parcels SET status = 'ready', code_hash = $1 WHERE waybill_no = $2`,
+		b.ledger.CodeHash("CC-WIN", "111111"), c); err != nil {
+		t.Fatal(err)
+	}
+	b.ledger.NewCode = drawn("111111", "222222")
+	done := make(chan error, 1)
+	go func() {
+		_, err := b.svc().Scan(b.ctx, b.actors["staff"], tracking.ScanRequest{Code: a, Action: shipment.ActShelve,
+			Site: "CC-WIN", ScanID: nextScanID()})
+		done <- err
+	}()
+	// The shelve waits on the index for the other transaction; it commits.
+	for waiting := false; !waiting; {
+		if err := b.owner.QueryRow(b.ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock')`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the shelve did not wait for the code: %v", err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	if err := tx.Commit(b.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("the shelve was refused: %v", err)
+	}
+	if codes := b.deliveredCodes(t); codes[a] != "222222" {
+		t.Fatalf("codes %v, want 222222 for %s", codes, a)
+	}
+}

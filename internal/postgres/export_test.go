@@ -29,3 +29,6 @@ const EventCols = eventCols
 
 // InsertEvents is exported to tests.
 var InsertEvents = func(from string, set map[string]string) string { return insertEvents(from, set) }
+
+// CodeHash is the keyed hash of a collection code at a hall.
+func (l *Ledger) CodeHash(hall, code string) []byte { return l.codeHash(hall, code) }

@@ -119,7 +119,7 @@ func (l *Ledger) applyWrite(ctx context.Context, w service.ScanWrite, also after
 	}
 	var seq int
 	var message *outboxMessage
-	err := WithTx(ctx, l.Pool, func(tx pgx.Tx) error {
+	write := func(tx pgx.Tx) error {
 		if w.Slot {
 			if err := l.checkSlot(ctx, tx, o.Site, req.Slot); err != nil {
 				return err
@@ -173,12 +173,24 @@ func (l *Ledger) applyWrite(ctx context.Context, w service.ScanWrite, also after
 			return l.enqueue(ctx, tx, p.ID, seq, *message, w.Now)
 		}
 		return nil
-	})
+	}
+	err := WithTx(ctx, l.Pool, write)
+	// A collection code found free may be taken by another shelve at the
+	// hall before this one writes it (the unique index says so): draw again,
+	// rather than refuse the station's scan.
+	for try := 1; w.Ready != nil && isUnique(err, "parcels_ready_code") && try < maxCodeDraws; try++ {
+		message = nil
+		err = WithTx(ctx, l.Pool, write)
+	}
 	if err == nil && message != nil && l.Kick != nil {
 		l.Kick()
 	}
 	return seq, scanErr(err)
 }
+
+// maxCodeDraws is how many times a shelve writes with a fresh collection
+// code when another shelve took its code at the same instant.
+const maxCodeDraws = 3
 
 // scanErr translates the error of a scan's write: two scans of the parcel
 // at once, one loses.
