@@ -1,9 +1,11 @@
 -- +goose Up
 -- The chain trigger computes the hash of migration 00005 (same encoding,
--- same result) inline: called with a whole row, the SQL function
--- event_hash(events, bytea) is not inlined and cost about 250 µs an event;
--- the same expression in the trigger costs a tenth of that. event_hash stays
--- for reading (checks, tests).
+-- same result, checked by the tests against event_hash and Go) written out
+-- inline: called with a whole row, event_hash(events, bytea) is not inlined,
+-- and neither are event_hash_field and event_hash_micros inside plpgsql;
+-- together they cost a scan about half its throughput (pgbench, 8 clients:
+-- 2,200 TPS with the functions, 3,700 inline, 4,700 without a hash). The
+-- functions stay for reading (checks, tests, the migration of old rows).
 -- +goose StatementBegin
 CREATE OR REPLACE FUNCTION events_chain() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
@@ -12,13 +14,24 @@ BEGIN
     SELECT e.hash INTO prev FROM events e WHERE e.parcel_id = NEW.parcel_id AND e.seq < NEW.seq
     ORDER BY e.seq DESC LIMIT 1;
     NEW.hash := sha256(convert_to('courier.event.v1', 'UTF8')
-        || event_hash_field(NEW.parcel_id::text) || event_hash_field(NEW.seq::text)
-        || event_hash_field(NEW.action) || event_hash_field(NEW.status_before) || event_hash_field(NEW.status_after)
-        || event_hash_field(NEW.site_code) || event_hash_field(NEW.actor_id::text) || event_hash_field(NEW.actor_role)
-        || event_hash_field(NEW.source) || event_hash_field(NEW.device) || event_hash_field(NEW.scan_id)
-        || event_hash_field(event_hash_micros(NEW.device_time)) || event_hash_field(event_hash_micros(NEW.server_time))
-        || event_hash_field(NEW.run_id) || event_hash_field(NEW.bag_id) || event_hash_field(NEW.leg_id)
-        || event_hash_field(NEW.reason) || event_hash_field(NEW.detail::text)
+        || CASE WHEN NEW.parcel_id::text IS NULL THEN '\x00'::bytea ELSE '\x01'::bytea || int4send(octet_length(convert_to(NEW.parcel_id::text, 'UTF8'))) || convert_to(NEW.parcel_id::text, 'UTF8') END
+        || CASE WHEN NEW.seq::text IS NULL THEN '\x00'::bytea ELSE '\x01'::bytea || int4send(octet_length(convert_to(NEW.seq::text, 'UTF8'))) || convert_to(NEW.seq::text, 'UTF8') END
+        || CASE WHEN NEW.action IS NULL THEN '\x00'::bytea ELSE '\x01'::bytea || int4send(octet_length(convert_to(NEW.action, 'UTF8'))) || convert_to(NEW.action, 'UTF8') END
+        || CASE WHEN NEW.status_before IS NULL THEN '\x00'::bytea ELSE '\x01'::bytea || int4send(octet_length(convert_to(NEW.status_before, 'UTF8'))) || convert_to(NEW.status_before, 'UTF8') END
+        || CASE WHEN NEW.status_after IS NULL THEN '\x00'::bytea ELSE '\x01'::bytea || int4send(octet_length(convert_to(NEW.status_after, 'UTF8'))) || convert_to(NEW.status_after, 'UTF8') END
+        || CASE WHEN NEW.site_code IS NULL THEN '\x00'::bytea ELSE '\x01'::bytea || int4send(octet_length(convert_to(NEW.site_code, 'UTF8'))) || convert_to(NEW.site_code, 'UTF8') END
+        || CASE WHEN NEW.actor_id::text IS NULL THEN '\x00'::bytea ELSE '\x01'::bytea || int4send(octet_length(convert_to(NEW.actor_id::text, 'UTF8'))) || convert_to(NEW.actor_id::text, 'UTF8') END
+        || CASE WHEN NEW.actor_role IS NULL THEN '\x00'::bytea ELSE '\x01'::bytea || int4send(octet_length(convert_to(NEW.actor_role, 'UTF8'))) || convert_to(NEW.actor_role, 'UTF8') END
+        || CASE WHEN NEW.source IS NULL THEN '\x00'::bytea ELSE '\x01'::bytea || int4send(octet_length(convert_to(NEW.source, 'UTF8'))) || convert_to(NEW.source, 'UTF8') END
+        || CASE WHEN NEW.device IS NULL THEN '\x00'::bytea ELSE '\x01'::bytea || int4send(octet_length(convert_to(NEW.device, 'UTF8'))) || convert_to(NEW.device, 'UTF8') END
+        || CASE WHEN NEW.scan_id IS NULL THEN '\x00'::bytea ELSE '\x01'::bytea || int4send(octet_length(convert_to(NEW.scan_id, 'UTF8'))) || convert_to(NEW.scan_id, 'UTF8') END
+        || CASE WHEN (extract(epoch FROM NEW.device_time) * 1000000)::bigint::text IS NULL THEN '\x00'::bytea ELSE '\x01'::bytea || int4send(octet_length(convert_to((extract(epoch FROM NEW.device_time) * 1000000)::bigint::text, 'UTF8'))) || convert_to((extract(epoch FROM NEW.device_time) * 1000000)::bigint::text, 'UTF8') END
+        || CASE WHEN (extract(epoch FROM NEW.server_time) * 1000000)::bigint::text IS NULL THEN '\x00'::bytea ELSE '\x01'::bytea || int4send(octet_length(convert_to((extract(epoch FROM NEW.server_time) * 1000000)::bigint::text, 'UTF8'))) || convert_to((extract(epoch FROM NEW.server_time) * 1000000)::bigint::text, 'UTF8') END
+        || CASE WHEN NEW.run_id IS NULL THEN '\x00'::bytea ELSE '\x01'::bytea || int4send(octet_length(convert_to(NEW.run_id, 'UTF8'))) || convert_to(NEW.run_id, 'UTF8') END
+        || CASE WHEN NEW.bag_id IS NULL THEN '\x00'::bytea ELSE '\x01'::bytea || int4send(octet_length(convert_to(NEW.bag_id, 'UTF8'))) || convert_to(NEW.bag_id, 'UTF8') END
+        || CASE WHEN NEW.leg_id IS NULL THEN '\x00'::bytea ELSE '\x01'::bytea || int4send(octet_length(convert_to(NEW.leg_id, 'UTF8'))) || convert_to(NEW.leg_id, 'UTF8') END
+        || CASE WHEN NEW.reason IS NULL THEN '\x00'::bytea ELSE '\x01'::bytea || int4send(octet_length(convert_to(NEW.reason, 'UTF8'))) || convert_to(NEW.reason, 'UTF8') END
+        || CASE WHEN NEW.detail::text IS NULL THEN '\x00'::bytea ELSE '\x01'::bytea || int4send(octet_length(convert_to(NEW.detail::text, 'UTF8'))) || convert_to(NEW.detail::text, 'UTF8') END
         || CASE WHEN prev IS NULL THEN '\x00'::bytea ELSE '\x01'::bytea || int4send(length(prev)) || prev END);
     RETURN NEW;
 END;
