@@ -38,7 +38,31 @@ END;
 $$;
 -- +goose StatementEnd
 
+-- The head follows each statement as before, but a parcel whose head the
+-- statement already set (a scan sets it in the update of its parcel) is
+-- not updated a second time.
+-- +goose StatementBegin
+CREATE OR REPLACE FUNCTION events_head() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE parcels p SET head_hash = n.hash
+    FROM (SELECT DISTINCT ON (parcel_id) parcel_id, hash FROM new_events ORDER BY parcel_id, seq DESC) n
+    WHERE p.id = n.parcel_id AND p.head_hash IS DISTINCT FROM n.hash;
+    RETURN NULL;
+END;
+$$;
+-- +goose StatementEnd
+
 -- +goose Down
+-- +goose StatementBegin
+CREATE OR REPLACE FUNCTION events_head() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE parcels p SET head_hash = n.hash
+    FROM (SELECT DISTINCT ON (parcel_id) parcel_id, hash FROM new_events ORDER BY parcel_id, seq DESC) n
+    WHERE p.id = n.parcel_id;
+    RETURN NULL;
+END;
+$$;
+-- +goose StatementEnd
 -- +goose StatementBegin
 CREATE OR REPLACE FUNCTION events_chain() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE

@@ -336,3 +336,37 @@ func TestDailyDigests(t *testing.T) {
 		t.Fatalf("verify with another key: %+v %v", rep, err)
 	}
 }
+
+// A scan sets its parcel's head in the same update as the rest of its
+// change (the head trigger then has nothing left to update): with that
+// trigger off, scans of every shape still leave the head at their event's
+// hash, as the chain trigger wrote it.
+func TestScanSetsTheHeadItself(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	no := b.register(t, certReg()).WaybillNo
+	if _, err := b.owner.Exec(b.ctx, `ALTER TABLE events DISABLE TRIGGER events_head`); err != nil {
+		t.Fatal(err)
+	}
+	at := b.clock.Now().Add(-time.Minute)
+	b.mustScan(t, "courier", no, shipment.ActPickup, "D-SW", shipment.InTransit, func(r *tracking.ScanRequest) {
+		r.Device, r.ScannedAt = "扫码枪-07", &at
+	})
+	b.mustScan(t, "staff", no, shipment.ActReport, "CC-WIN", shipment.Exception, func(r *tracking.ScanRequest) {
+		r.Reason = "damaged"
+	})
+	b.mustScan(t, "staff", no, shipment.ActResolve, "CC-WIN", shipment.InTransit, func(r *tracking.ScanRequest) {
+		r.Resolution = shipment.ResolveRestore
+	})
+	b.mustScan(t, "staff", no, shipment.ActReceive, "CC-WIN", shipment.Arrived)
+	b.mustScan(t, "staff", no, shipment.ActShelve, "CC-WIN", shipment.Ready)
+	var head, last []byte
+	var seq int
+	if err := b.owner.QueryRow(b.ctx, `SELECT p.head_hash, e.hash, e.seq FROM parcels p
+		JOIN events e ON e.parcel_id = p.id AND e.seq = p.event_seq WHERE p.waybill_no = $1`, no).Scan(&head, &last, &seq); err != nil {
+		t.Fatal(err)
+	}
+	if seq != 6 || len(last) != 32 || !bytes.Equal(head, last) {
+		t.Fatalf("head %x, the last event's (seq %d) hash %x", head, seq, last)
+	}
+}

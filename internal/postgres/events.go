@@ -21,6 +21,42 @@ var eventNone = map[string]string{
 	"detail": "'{}'::jsonb",
 }
 
+// eventTypes are the types of the columns of events that are not text.
+var eventTypes = map[string]string{"parcel_id": "bigint", "seq": "int", "actor_id": "bigint",
+	"device_time": "timestamptz", "server_time": "timestamptz", "detail": "jsonb"}
+
+// eventHashExpr is the SQL of the hash an event of set (its columns as
+// insertEvents takes them) gets, chained to prev: the encoding of migration
+// 00005 (internal/ledgercheck documents it), written out inline as the
+// chain trigger has it (migration 00012). A statement that updates the
+// parcel with its event sets parcels.head_hash with it, so the head needs
+// no second update of the row; the trigger still writes the event's hash
+// and corrects any head that differs.
+func eventHashExpr(set ev, prev string) string {
+	field := func(t string) string {
+		return "CASE WHEN " + t + " IS NULL THEN '\\x00'::bytea ELSE '\\x01'::bytea || int4send(octet_length(convert_to(" + t +
+			", 'UTF8'))) || convert_to(" + t + ", 'UTF8') END"
+	}
+	parts := []string{"convert_to('courier.event.v1', 'UTF8')"}
+	for _, c := range strings.Split(eventCols, ", ") {
+		v, ok := set[c]
+		if !ok {
+			v = eventNone[c]
+		}
+		typ := eventTypes[c]
+		switch typ {
+		case "timestamptz":
+			parts = append(parts, field("(extract(epoch FROM ("+v+")::timestamptz) * 1000000)::bigint::text"))
+		case "":
+			parts = append(parts, field("("+v+")::text"))
+		default:
+			parts = append(parts, field("(("+v+")::"+typ+")::text"))
+		}
+	}
+	parts = append(parts, "CASE WHEN "+prev+" IS NULL THEN '\\x00'::bytea ELSE '\\x01'::bytea || int4send(length("+prev+")) || "+prev+" END")
+	return "sha256(" + strings.Join(parts, "\n\t\t|| ") + ")"
+}
+
 // ev gives the SQL expression of each column of events a statement sets,
 // over the statement's parameters and the rows it appends from.
 type ev map[string]string

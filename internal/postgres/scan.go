@@ -60,6 +60,14 @@ type afterApply func(ctx context.Context, tx pgx.Tx, p *shipment.Parcel, now tim
 // applyStmt updates the parcel under the version check and appends the
 // event and the scan's answer (with the event's seq filled in), in one
 // statement.
+// applyEvent is the event applyStmt appends, over its parameters; seq is
+// the parcel's new event_seq.
+func applyEvent(seq string) ev {
+	return ev{"parcel_id": "$1", "seq": seq, "action": "$9", "status_before": "$15", "status_after": "$3",
+		"site_code": "$10", "actor_id": "$16", "actor_role": "$17", "source": "$18", "device": "$19", "scan_id": "$20",
+		"device_time": "$21", "server_time": "$8", "reason": "$22", "detail": "$23"}
+}
+
 var applyStmt = `WITH u AS (
 	UPDATE parcels SET status = $3, prev_status = nullif($4, ''), path = $5, path_idx = $6, leg_moving = $7,
 		version = version + 1, event_seq = event_seq + 1, updated_at = $8, last_action = $9, last_site = $10,
@@ -75,12 +83,13 @@ var applyStmt = `WITH u AS (
 		current_run = CASE WHEN $9 IN ('receive', 'report', 'fail', 'resolve', 'return') THEN NULL ELSE current_run END,
 		run_sealed = CASE WHEN $9 IN ('receive', 'report', 'fail', 'resolve', 'return') THEN false ELSE run_sealed END,
 		-- A new path was just computed over the active routes.
-		path_broken = CASE WHEN path IS DISTINCT FROM $5 THEN false ELSE path_broken END
+		path_broken = CASE WHEN path IS DISTINCT FROM $5 THEN false ELSE path_broken END,
+		-- The new head, the hash of the event below chained to the old
+		-- head, set here so that the head trigger has nothing to update.
+		head_hash = ` + eventHashExpr(applyEvent("event_seq + 1"), "head_hash") + `
 	WHERE id = $1 AND version = $2 RETURNING event_seq),
 e AS (
-	` + insertEvents("u", ev{"parcel_id": "$1", "seq": "u.event_seq", "action": "$9", "status_before": "$15",
-	"status_after": "$3", "site_code": "$10", "actor_id": "$16", "actor_role": "$17", "source": "$18", "device": "$19",
-	"scan_id": "$20", "device_time": "$21", "server_time": "$8", "reason": "$22", "detail": "$23"}) + `
+	` + insertEvents("u", applyEvent("u.event_seq")) + `
 	RETURNING seq),
 r AS (
 	INSERT INTO scan_results (scan_id, request_hash, parcel_id, response, created_at)
