@@ -548,33 +548,38 @@ func addBaselineFKs(ctx context.Context, conn *pgx.Conn) error {
 }
 
 // addBaselineChain gives b_events the service's hash chain: copies of the
-// service's own trigger functions (events_chain, events_head, read from the
-// database, so the baseline pays whatever the service's chain costs) pointed
-// at b_events and b_parcels, in the same two triggers.
+// triggers the service has on events (read from the database, so the
+// baseline pays whatever the service's chain costs), their functions
+// pointed at b_events and b_parcels.
 func addBaselineChain(ctx context.Context, conn *pgx.Conn) error {
-	for _, f := range []struct{ fn, from, to string }{
-		{"events_chain", "FROM events e", "FROM b_events e"},
-		{"events_head", "UPDATE parcels p", "UPDATE b_parcels p"},
-	} {
-		var def string
-		if err := conn.QueryRow(ctx, `SELECT pg_get_functiondef($1::regproc)`, f.fn).Scan(&def); err != nil {
-			return fmt.Errorf("baseline hash chain: %s: %w", f.fn, err)
-		}
-		if !strings.Contains(def, f.from) {
-			return fmt.Errorf("baseline hash chain: %s no longer has %q", f.fn, f.from)
-		}
-		def = strings.Replace(def, "public."+f.fn+"()", "public.b_"+f.fn+"()", 1)
-		if _, err := conn.Exec(ctx, strings.ReplaceAll(def, f.from, f.to)); err != nil {
-			return fmt.Errorf("baseline hash chain: b_%s: %w", f.fn, err)
-		}
+	rows, err := conn.Query(ctx, `SELECT t.tgname, pg_get_triggerdef(t.oid), p.proname, pg_get_functiondef(p.oid)
+		FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
+		WHERE t.tgrelid = 'events'::regclass AND t.tgname IN ('events_chain', 'events_head') ORDER BY t.tgname`)
+	if err != nil {
+		return fmt.Errorf("baseline hash chain: %w", err)
 	}
-	for _, q := range []string{
-		`CREATE TRIGGER b_events_chain BEFORE INSERT ON b_events FOR EACH ROW EXECUTE FUNCTION b_events_chain()`,
-		`CREATE TRIGGER b_events_head AFTER INSERT ON b_events REFERENCING NEW TABLE AS new_events
-			FOR EACH STATEMENT EXECUTE FUNCTION b_events_head()`,
-	} {
-		if _, err := conn.Exec(ctx, q); err != nil {
-			return fmt.Errorf("baseline hash chain: %w", err)
+	type trig struct{ name, def, fn, fnDef string }
+	trigs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (trig, error) {
+		var t trig
+		return t, r.Scan(&t.name, &t.def, &t.fn, &t.fnDef)
+	})
+	if err != nil {
+		return fmt.Errorf("baseline hash chain: %w", err)
+	}
+	if len(trigs) != 2 {
+		return fmt.Errorf("baseline hash chain: events has %d of its two chain triggers", len(trigs))
+	}
+	tables := strings.NewReplacer(" events ", " b_events ", " parcels ", " b_parcels ")
+	for _, t := range trigs {
+		fnDef := strings.Replace(t.fnDef, "public."+t.fn+"(", "public.b_"+t.fn+"(", 1)
+		if _, err := conn.Exec(ctx, tables.Replace(fnDef)); err != nil {
+			return fmt.Errorf("baseline hash chain: b_%s: %w", t.fn, err)
+		}
+		def := strings.Replace(t.def, "TRIGGER "+t.name+" ", "TRIGGER b_"+t.name+" ", 1)
+		def = strings.Replace(def, " ON public.events ", " ON public.b_events ", 1)
+		def = strings.Replace(def, "FUNCTION "+t.fn+"(", "FUNCTION b_"+t.fn+"(", 1)
+		if _, err := conn.Exec(ctx, def); err != nil {
+			return fmt.Errorf("baseline hash chain: %s: %w", def, err)
 		}
 	}
 	return nil
