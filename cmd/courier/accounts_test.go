@@ -231,7 +231,14 @@ func TestPasswordResetForcesANewPassword(t *testing.T) {
 	if r := signIn(temp, ""); r.Status != 401 {
 		t.Fatalf("temporary password after the change: %d %s", r.Status, r.Body)
 	}
-	s.login("u-clerk", "clerk-chose-this-2027")
+	earlier := s.login("u-clerk", "clerk-chose-this-2027")
+	// Changing the password while signing in ends the tokens of the old one.
+	if r := signIn("clerk-chose-this-2027", "clerk-chose-again-2028"); r.Status != 200 {
+		t.Fatalf("change at sign-in: %d %s", r.Status, r.Body)
+	}
+	if r := s.do("GET", "/api/v1/me", earlier, nil); r.Status != 401 {
+		t.Fatalf("a token of the old password after a change at sign-in: %d %s", r.Status, r.Body)
+	}
 	users := s.must(200, "GET", "/api/v1/users", tok["admin"], nil)
 	if !strings.Contains(string(users.Body), `"username":"u-clerk","role":"clerk","site":"D-SW","disabled":false,"must_change_password":false`) {
 		t.Fatalf("users: %s", users.Body)

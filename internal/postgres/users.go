@@ -216,6 +216,11 @@ func (u *Users) IssueToken(ctx context.Context, username, password, newPassword 
 		if err := u.setPassword(ctx, id, name, hash, newPassword, "new_password"); err != nil {
 			return "", time.Time{}, err
 		}
+		// A new password ends every token of the old one, as a change
+		// through PUT /me/password does.
+		if err := u.revokeAll(ctx, u.Pool, id, nil); err != nil {
+			return "", time.Time{}, err
+		}
 	} else if mustChange {
 		return "", time.Time{}, apperr.New(apperr.Forbidden, "auth.password_change_required").OnField("new_password")
 	}
