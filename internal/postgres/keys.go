@@ -52,14 +52,21 @@ func CheckKeys(ctx context.Context, pool *pgxpool.Pool, k *secrets.Keys, now tim
 	if found, err := compare(); found || err != nil {
 		return err
 	}
-	// First start with check values: the data already stored must open.
+	// First start with check values: the data already stored must open
+	// with the data key, and its ID number must hash, under the hash key,
+	// to the hash stored beside it.
 	var id int64
-	var enc []byte
-	err := pool.QueryRow(ctx, `SELECT parcel_id, id_enc FROM parcel_people WHERE purged_at IS NULL
-		ORDER BY parcel_id LIMIT 1`).Scan(&id, &enc)
+	var idType string
+	var idHash, enc []byte
+	err := pool.QueryRow(ctx, `SELECT parcel_id, id_type, id_hash, id_enc FROM parcel_people WHERE purged_at IS NULL
+		ORDER BY parcel_id LIMIT 1`).Scan(&id, &idType, &idHash, &enc)
 	if err == nil {
-		if _, derr := k.Decrypt(enc, parcelAD(id)); derr != nil {
+		plain, derr := k.Decrypt(enc, parcelAD(id))
+		if derr != nil {
 			return keysMismatch([]string{"COURIER_DATA_KEY"})
+		}
+		if !hmac.Equal(k.Hash(idType, string(plain)), idHash) {
+			return keysMismatch([]string{"COURIER_ID_HASH_KEY"})
 		}
 	} else if !errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("postgres: key check: %w", err)

@@ -63,6 +63,16 @@ func TestKeysCheckedAgainstDataWrittenBeforeTheCheckValue(t *testing.T) {
 	if n != 0 {
 		t.Fatal("a check value was stored for keys that do not open the data")
 	}
+	// The right data key with another hash key: the data opens, but its ID
+	// number does not hash to what is stored.
+	otherHash, err := secrets.New(other.IDHash, b.ledger.Keys.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := postgres.CheckKeys(b.ctx, b.pool, otherHash, time.Now()); !errors.Is(err, postgres.ErrKeysMismatch) ||
+		!strings.Contains(err.Error(), "COURIER_ID_HASH_KEY") {
+		t.Fatalf("another hash key: %v", err)
+	}
 	if err := postgres.CheckKeys(b.ctx, b.pool, b.ledger.Keys, time.Now()); err != nil {
 		t.Fatalf("the keys the data was written with: %v", err)
 	}
