@@ -27,7 +27,8 @@ func (l *Ledger) newCode() (string, error) {
 	return collectionCode()
 }
 
-// freeCode draws a collection code that no ready parcel of the hall holds.
+// freeCode draws a collection code that no ready parcel of the hall holds,
+// nor one in exception that may return to the shelf with its code.
 // Two drawn at the same instant are caught by the unique index.
 func (l *Ledger) freeCode(ctx context.Context, q querier, hall string) (string, error) {
 	for range 20 {
@@ -36,8 +37,10 @@ func (l *Ledger) freeCode(ctx context.Context, q querier, hall string) (string, 
 			return "", err
 		}
 		var taken bool
+		// Held by a ready parcel, or by one reported from the shelf that
+		// may return to it (the index parcels_ready_code covers both).
 		if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM parcels
-			WHERE status = 'ready' AND path[path_idx + 1] = $1 AND code_hash = $2)`, hall, l.codeHash(hall, code)).Scan(&taken); err != nil {
+			WHERE status IN ('ready', 'exception') AND path[path_idx + 1] = $1 AND code_hash = $2)`, hall, l.codeHash(hall, code)).Scan(&taken); err != nil {
 			return "", fmt.Errorf("ledger: collection code: %w", err)
 		}
 		if !taken {

@@ -183,3 +183,23 @@ func TestShelveThatLosesItsCodeDrawsAgain(t *testing.T) {
 		t.Fatalf("codes %v, want 222222 for %s", codes, a)
 	}
 }
+
+// A parcel reported from the shelf keeps its code: another shelve at the
+// hall does not draw it, and the parcel goes back to the shelf with it.
+func TestCodeOfAParcelInExceptionStaysItsOwn(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.ledger.NewCode = drawn("111111", "111111", "222222")
+	a := b.ready(t)
+	b.mustScan(t, "staff", a, shipment.ActReport, "CC-WIN", shipment.Exception, func(r *tracking.ScanRequest) {
+		r.Reason = "damaged"
+	})
+	c := b.arrived(t)
+	b.mustScan(t, "staff", c, shipment.ActShelve, "CC-WIN", shipment.Ready)
+	b.mustScan(t, "staff", a, shipment.ActResolve, "CC-WIN", shipment.Ready, func(r *tracking.ScanRequest) {
+		r.Resolution = shipment.ResolveRestore
+	})
+	if codes := b.deliveredCodes(t); codes[a] != "111111" || codes[c] != "222222" {
+		t.Fatalf("codes %v: %s keeps 111111, %s draws 222222", codes, a, c)
+	}
+}
