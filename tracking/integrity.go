@@ -58,7 +58,7 @@ func (s VerifyScope) DayRange() (from, to time.Time, err error) {
 type VerifyBreak struct {
 	WaybillNo string `json:"waybill_no"`
 	Seq       int32  `json:"seq"`
-	Reason    string `json:"reason"` // hash, head, order (see ledgercheck.Break)
+	Reason    string `json:"reason"` // hash, head, order (see ledgercheck.Break), missing (newer events than the parcel's chain holds were removed)
 }
 
 // DigestBreak names the first day whose digest does not hold.

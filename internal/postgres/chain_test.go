@@ -159,6 +159,14 @@ func TestVerifyNamesAnEditedEvent(t *testing.T) {
 	if rep, err = b.ledger.Verify(b.ctx, tracking.VerifyScope{Waybill: no}); err != nil || rep.Break == nil || rep.Break.Seq != 4 {
 		t.Fatalf("verify of the parcel: %+v %v", rep, err)
 	}
+	// A parcel whose head was removed is named, not skipped.
+	other := b.register(t, certReg()).WaybillNo
+	if _, err := b.pool.Exec(b.ctx, `UPDATE parcels SET head_hash = NULL WHERE waybill_no = $1`, other); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := b.ledger.Verify(b.ctx, tracking.VerifyScope{Waybill: other}); err != nil || rep.Break == nil || rep.Break.Reason != "head" {
+		t.Fatalf("verify of a parcel without its head: %+v %v", rep, err)
+	}
 	for scope, code := range map[tracking.VerifyScope]string{
 		{From: "2020-01-01", To: "2020-01-31"}: "verify.range_empty",
 		{From: day, To: "2020-01-01"}:          "verify.range_reversed",
@@ -325,9 +333,19 @@ func TestDailyDigests(t *testing.T) {
 		ORDER BY seq DESC LIMIT 1) WHERE waybill_no = $1`, no); err != nil {
 		t.Fatal(err)
 	}
+	// The parcel still counts the removed event: its chain ends short.
+	rep, err = b.ledger.Verify(b.ctx, tracking.VerifyScope{})
+	if err != nil || rep.Break == nil || rep.Break.WaybillNo != no || rep.Break.Reason != "missing" {
+		t.Fatalf("verify after a removed event: %+v %v", rep, err)
+	}
+	// Its count mended too: every chain holds, day 1's digest does not.
+	if _, err := b.pool.Exec(b.ctx, `UPDATE parcels p SET event_seq = (SELECT max(seq) FROM events e WHERE e.parcel_id = p.id)
+		WHERE waybill_no = $1`, no); err != nil {
+		t.Fatal(err)
+	}
 	rep, err = b.ledger.Verify(b.ctx, tracking.VerifyScope{})
 	if err != nil || rep.Break != nil || rep.DigestBreak == nil || rep.DigestBreak.Day != "2026-11-27" || rep.DigestBreak.Reason != "digest" {
-		t.Fatalf("verify after a removed event: %+v %v", rep, err)
+		t.Fatalf("verify after a removed event, its parcel mended: %+v %v", rep, err)
 	}
 	// Another key than the one that signed.
 	_, b.ledger.DigestKey, _ = ed25519.GenerateKey(nil)

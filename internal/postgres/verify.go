@@ -37,7 +37,7 @@ func (l *Ledger) Verify(ctx context.Context, s tracking.VerifyScope) (tracking.V
 		default:
 			sel = `SELECT id FROM parcels`
 		}
-		rows, err := tx.Query(ctx, `SELECT p.waybill_no, p.head_hash, e.parcel_id, e.seq, e.action, e.status_before,
+		rows, err := tx.Query(ctx, `SELECT p.waybill_no, p.head_hash, p.event_seq, e.parcel_id, e.seq, e.action, e.status_before,
 			e.status_after, e.site_code, e.actor_id, e.actor_role, e.source, e.device, e.scan_id, e.device_time,
 			e.server_time, e.run_id, e.bag_id, e.leg_id, e.reason, e.detail::text, e.hash
 			FROM events e JOIN parcels p ON p.id = e.parcel_id
@@ -49,14 +49,25 @@ func (l *Ledger) Verify(ctx context.Context, s tracking.VerifyScope) (tracking.V
 		var chain []ledgercheck.Event
 		var waybill string
 		var head []byte
+		var lastSeq int32
 		check := func() bool {
 			if len(chain) == 0 {
 				return true
 			}
 			rep.Parcels++
 			rep.Events += len(chain)
+			if head == nil {
+				// A parcel with events always has a head: a missing one
+				// is checked (and fails), not skipped.
+				head = []byte{}
+			}
 			if _, b := ledgercheck.Chain(chain, head); b != nil {
 				rep.Break = &tracking.VerifyBreak{WaybillNo: waybill, Seq: b.Seq, Reason: b.Reason}
+				return false
+			}
+			// Newer events than the ones found were removed.
+			if last := chain[len(chain)-1].Seq; last != lastSeq {
+				rep.Break = &tracking.VerifyBreak{WaybillNo: waybill, Seq: lastSeq, Reason: "missing"}
 				return false
 			}
 			chain = chain[:0]
@@ -66,7 +77,8 @@ func (l *Ledger) Verify(ctx context.Context, s tracking.VerifyScope) (tracking.V
 			var ev ledgercheck.Event
 			var no string
 			var h []byte
-			if err := rows.Scan(&no, &h, &ev.ParcelID, &ev.Seq, &ev.Action, &ev.StatusBefore, &ev.StatusAfter,
+			var seq int32
+			if err := rows.Scan(&no, &h, &seq, &ev.ParcelID, &ev.Seq, &ev.Action, &ev.StatusBefore, &ev.StatusAfter,
 				&ev.SiteCode, &ev.ActorID, &ev.ActorRole, &ev.Source, &ev.Device, &ev.ScanID, &ev.DeviceTime,
 				&ev.ServerTime, &ev.RunID, &ev.BagID, &ev.LegID, &ev.Reason, &ev.Detail, &ev.Hash); err != nil {
 				return err
@@ -74,7 +86,7 @@ func (l *Ledger) Verify(ctx context.Context, s tracking.VerifyScope) (tracking.V
 			if len(chain) > 0 && chain[0].ParcelID != ev.ParcelID && !check() {
 				return nil
 			}
-			waybill, head = no, h
+			waybill, head, lastSeq = no, h, seq
 			chain = append(chain, ev)
 		}
 		if err := rows.Err(); err != nil {
