@@ -2,12 +2,14 @@ package postgres_test
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/changchun-gov/courier/internal/apperr"
 	"github.com/changchun-gov/courier/internal/postgres"
+	"github.com/changchun-gov/courier/internal/service"
 	"github.com/changchun-gov/courier/shipment"
 	"github.com/changchun-gov/courier/tracking"
 )
@@ -201,5 +203,40 @@ func TestCodeOfAParcelInExceptionStaysItsOwn(t *testing.T) {
 	})
 	if codes := b.deliveredCodes(t); codes[a] != "111111" || codes[c] != "222222" {
 		t.Fatalf("codes %v: %s keeps 111111, %s draws 222222", codes, a, c)
+	}
+}
+
+// Wrong collection codes sent at once cannot pass the limit together:
+// each is counted before it is tried.
+func TestParallelCodeGuessesStopAtTheLimit(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.throttle = &postgres.Throttle{Ledger: b.ledger, Window: 10 * time.Minute}
+	b.ledger.NewCode = drawn("111111")
+	no := b.ready(t)
+	const guesses = 24
+	codes := make(chan string, guesses)
+	var wg sync.WaitGroup
+	for i := range guesses {
+		wg.Go(func() {
+			_, err := b.svc().Scan(b.ctx, b.actors["staff"], tracking.ScanRequest{Code: no, Action: shipment.ActCollect,
+				Site: "CC-WIN", ScanID: nextScanID(), CollectionCode: fmt.Sprintf("%06d", 200000+i)})
+			codes <- apperr.CodeOf(err)
+		})
+	}
+	wg.Wait()
+	close(codes)
+	tried := 0
+	for c := range codes {
+		switch c {
+		case "collect.code_wrong":
+			tried++
+		case "collect.too_many":
+		default:
+			t.Errorf("a guess answered %q", c)
+		}
+	}
+	if tried > service.MaxCodeFailures {
+		t.Fatalf("%d wrong codes were tried, the limit is %d", tried, service.MaxCodeFailures)
 	}
 }

@@ -146,12 +146,14 @@ func (s *Parcels) byCode(ctx context.Context, a shipment.Actor, f tracking.Filte
 	if !collectionCodeRe.MatchString(code) {
 		return none, apperr.New(apperr.Invalid, "collect.code_format").OnField("collection_code")
 	}
+	// Counted before the lookup (lookups sent at once cannot pass the
+	// limit together), taken back when it finds the parcel.
 	if s.Throttle != nil {
-		n, err := s.Throttle.Failures(ctx, "code_lookup", hall)
+		n, err := s.Throttle.Fail(ctx, "code_lookup", hall)
 		if err != nil {
 			return none, err
 		}
-		if n >= MaxCodeLookupFailures {
+		if n > MaxCodeLookupFailures {
 			return none, apperr.New(apperr.TooMany, "collect.lookup_too_many").OnField("collection_code")
 		}
 	}
@@ -163,10 +165,8 @@ func (s *Parcels) byCode(ctx context.Context, a shipment.Actor, f tracking.Filte
 	if out.Items == nil {
 		out.Items = []tracking.ParcelView{}
 	}
-	if len(out.Items) == 0 && s.Throttle != nil {
-		if _, err := s.Throttle.Fail(ctx, "code_lookup", hall); err != nil {
-			return none, err
-		}
+	if len(out.Items) > 0 && s.Throttle != nil {
+		_ = s.Throttle.Forgive(ctx, "code_lookup", hall)
 	}
 	return out, nil
 }

@@ -139,14 +139,22 @@ func (s *Parcels) Scan(ctx context.Context, a shipment.Actor, req tracking.ScanR
 	if code.Kind != shipment.KindParcel {
 		return s.scanBag(ctx, a, req, code, fingerprint)
 	}
-	if req.Action == shipment.ActCollect && req.CollectionCode != "" && s.Throttle != nil {
-		if n, err := s.Throttle.Failures(ctx, "code", code.Number); err == nil && n >= MaxCodeFailures {
+	// Each try of a collection code counts before it is tried (so guesses
+	// sent at once cannot pass the limit together) and is taken back when
+	// the code was not wrong; without the count, no code is tried.
+	counted := req.Action == shipment.ActCollect && req.CollectionCode != "" && s.Throttle != nil
+	if counted {
+		n, err := s.Throttle.Fail(ctx, "code", code.Number)
+		if err != nil {
+			return tracking.ScanResult{}, err
+		}
+		if n > MaxCodeFailures {
 			return tracking.ScanResult{}, apperr.New(apperr.TooMany, "collect.too_many").OnField("collection_code")
 		}
 	}
 	res, err := s.apply(ctx, a, req, code.Number, fingerprint)
-	if apperr.CodeOf(err) == "collect.code_wrong" && s.Throttle != nil {
-		_, _ = s.Throttle.Fail(ctx, "code", code.Number)
+	if counted && apperr.CodeOf(err) != "collect.code_wrong" {
+		_ = s.Throttle.Forgive(ctx, "code", code.Number)
 	}
 	if err != nil || res.Repeat {
 		// A reused scan id is looked up only when the scan fails or

@@ -63,6 +63,9 @@ type Router interface {
 type Throttle interface {
 	Fail(ctx context.Context, scope, client string) (int, error)
 	Failures(ctx context.Context, scope, client string) (int, error)
+	// Forgive takes back one failure counted before an attempt that then
+	// succeeded.
+	Forgive(ctx context.Context, scope, client string) error
 }
 
 // ErrLostRace marks a write whose version check another change of the
