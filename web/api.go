@@ -49,38 +49,53 @@ func (s *server) issueToken(c *fiber.Ctx) error {
 		return apperr.New(apperr.Invalid, "request.field_required").OnField("username")
 	}
 	ctx := c.UserContext()
-	client, user := clientKey(c), strings.ToLower(strings.TrimSpace(r.Username))
-	pair := client + " " + user
-	nc, err := s.Throttle.Fail(ctx, "login", client)
+	matched, err := s.countPasswordTry(c, r.Username)
 	if err != nil {
 		return err
-	}
-	ncu, err := s.Throttle.Fail(ctx, "login-pair", pair)
-	if err != nil {
-		return err
-	}
-	if ncu > s.LoginHard || (nc > s.LoginClientHard && ncu > 1) {
-		return apperr.New(apperr.TooMany, "auth.too_many_attempts")
-	}
-	nu, err := s.Throttle.Fail(ctx, "login-user", user)
-	if err != nil {
-		return err
-	}
-	if d := loginDelay(nu-1, s.LoginUserFree, s.LoginMaxDelay); d > 0 {
-		s.Sleep(ctx, d)
 	}
 	tok, exp, err := s.Accounts.IssueToken(ctx, r.Username, r.Password, r.NewPassword)
 	if err != nil && apperr.CodeOf(err) == "auth.bad_credentials" {
 		return err
 	}
 	// The password matched (a refusal after it is no guess).
-	_ = s.Throttle.Forgive(ctx, "login", client)
-	_ = s.Throttle.Forgive(ctx, "login-pair", pair)
-	_ = s.Throttle.Forgive(ctx, "login-user", user)
+	matched()
 	if err != nil {
 		return err
 	}
 	return c.JSON(fiber.Map{"token": tok, "token_type": "Bearer", "expires_at": tracking.Local(exp)})
+}
+
+// countPasswordTry counts a try of a user's password from this client
+// before it is made (sign-in and the change of one's own password share the
+// counts): past the limits it refuses, or delays the try. The answer takes
+// the try back once the password matched.
+func (s *server) countPasswordTry(c *fiber.Ctx, username string) (matched func(), err error) {
+	ctx := c.UserContext()
+	client, user := clientKey(c), strings.ToLower(strings.TrimSpace(username))
+	pair := client + " " + user
+	nc, err := s.Throttle.Fail(ctx, "login", client)
+	if err != nil {
+		return nil, err
+	}
+	ncu, err := s.Throttle.Fail(ctx, "login-pair", pair)
+	if err != nil {
+		return nil, err
+	}
+	if ncu > s.LoginHard || (nc > s.LoginClientHard && ncu > 1) {
+		return nil, apperr.New(apperr.TooMany, "auth.too_many_attempts")
+	}
+	nu, err := s.Throttle.Fail(ctx, "login-user", user)
+	if err != nil {
+		return nil, err
+	}
+	if d := loginDelay(nu-1, s.LoginUserFree, s.LoginMaxDelay); d > 0 {
+		s.Sleep(ctx, d)
+	}
+	return func() {
+		_ = s.Throttle.Forgive(ctx, "login", client)
+		_ = s.Throttle.Forgive(ctx, "login-pair", pair)
+		_ = s.Throttle.Forgive(ctx, "login-user", user)
+	}, nil
 }
 
 // loginDelay is the wait before a user's sign-in after failures for that
@@ -107,8 +122,19 @@ func (s *server) changeOwnPassword(c *fiber.Ctx) error {
 	if r.CurrentPassword == "" {
 		return apperr.New(apperr.Invalid, "request.field_required").OnField("current_password")
 	}
+	// A held token must not make the password guessable: tries of the
+	// current password count as sign-ins do.
+	a := actor(c)
+	matched, err := s.countPasswordTry(c, a.Username)
+	if err != nil {
+		return err
+	}
 	tok := strings.TrimSpace(strings.TrimPrefix(c.Get(fiber.HeaderAuthorization), "Bearer "))
-	if err := s.Accounts.ChangePassword(c.UserContext(), actor(c), tok, r.CurrentPassword, r.NewPassword); err != nil {
+	err = s.Accounts.ChangePassword(c.UserContext(), a, tok, r.CurrentPassword, r.NewPassword)
+	if apperr.CodeOf(err) != "user.current_password_wrong" {
+		matched()
+	}
+	if err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)

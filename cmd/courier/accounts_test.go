@@ -168,7 +168,7 @@ func TestAccountEditsRefuseBadInput(t *testing.T) {
 		{"POST", "/api/v1/users", map[string]any{"username": "weak", "password": "qwertyuiop", "role": "courier"}, 422, "user.password_common"},
 		{"POST", "/api/v1/users", map[string]any{"username": "courier.zhang", "password": "courier.zhang1", "role": "courier"}, 422, "user.password_is_username"},
 		{"POST", "/api/v1/users", map[string]any{"username": "short", "password": "short-pw", "role": "courier"}, 422, "user.password_weak"},
-		{"PUT", "/api/v1/me/password", map[string]any{"current_password": "wrong-password", "new_password": "a-good-new-password"}, 401, "auth.bad_credentials"},
+		{"PUT", "/api/v1/me/password", map[string]any{"current_password": "wrong-password", "new_password": "a-good-new-password"}, 403, "user.current_password_wrong"},
 		{"PUT", "/api/v1/me/password", map[string]any{"current_password": "password-courier-1", "new_password": "1234567890"}, 422, "user.password_common"},
 	} {
 		r := s.do(c.method, c.path, admin, c.body)
@@ -292,5 +292,33 @@ func TestHallLeadHasStaffRightsAtItsHall(t *testing.T) {
 	s.must(200, "GET", "/api/v1/parcels/"+no, tok["lead"], nil)
 	if r := s.scan(tok["lead"], no, "collect", "", "id_number", "11010519491231002X"); r.Status != 200 {
 		t.Fatalf("collect by the hall lead: %d %s", r.Status, r.Body)
+	}
+}
+
+// A stolen token does not make the account's password guessable: tries of
+// the current password count as sign-ins and are refused past the limit,
+// and the right one is refused with them.
+func TestOwnPasswordCannotBeGuessedWithAToken(t *testing.T) {
+	t.Parallel()
+	s := boot(t, nil)
+	tok := s.users()
+	refused := 0
+	for i := range 25 {
+		r := s.do("PUT", "/api/v1/me/password", tok["clerk"], map[string]any{
+			"current_password": fmt.Sprintf("guess-%02d-password", i), "new_password": "a-good-new-password"})
+		switch {
+		case r.Status == 403 && r.errCode() == "user.current_password_wrong":
+		case r.Status == 429 && r.errCode() == "auth.too_many_attempts":
+			refused++
+		default:
+			t.Fatalf("guess %d: %d %s", i, r.Status, r.Body)
+		}
+	}
+	if refused == 0 {
+		t.Fatal("25 wrong current passwords from one client were all tried")
+	}
+	if r := s.do("PUT", "/api/v1/me/password", tok["clerk"], map[string]any{
+		"current_password": "password-clerk-1", "new_password": "a-good-new-password"}); r.Status != 429 {
+		t.Fatalf("the right password past the limit: %d %s", r.Status, r.Body)
 	}
 }

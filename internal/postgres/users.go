@@ -267,8 +267,9 @@ func (u *Users) setPassword(ctx context.Context, id int64, username, oldHash, pa
 // one; every other token of theirs stops working (keepToken, the one the
 // request came with, goes on).
 //
-// Errors: auth.bad_credentials (unauthorized) on a wrong current password;
-// the codes of shipment.CheckPassword on new_password.
+// Errors: user.current_password_wrong (forbidden: the token is good, so
+// not 401) on a wrong current password; the codes of shipment.CheckPassword
+// on new_password.
 func (u *Users) ChangePassword(ctx context.Context, a shipment.Actor, keepToken, current, password string) error {
 	var hash string
 	if err := u.Pool.QueryRow(ctx, `SELECT password_hash FROM users WHERE id = $1 AND NOT disabled`, a.ID).Scan(&hash); err != nil {
@@ -278,7 +279,7 @@ func (u *Users) ChangePassword(ctx context.Context, a shipment.Actor, keepToken,
 		return translate(err, "user")
 	}
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(current)) != nil {
-		return apperr.New(apperr.Unauthorized, "auth.bad_credentials").OnField("current_password")
+		return apperr.New(apperr.Forbidden, "user.current_password_wrong").OnField("current_password")
 	}
 	if err := u.setPassword(ctx, a.ID, a.Username, hash, password, "new_password"); err != nil {
 		return err
