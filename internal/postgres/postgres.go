@@ -43,8 +43,23 @@ func Open(ctx context.Context, dsn string, maxConns int32) (*pgxpool.Pool, error
 		pool.Close()
 		return nil, fmt.Errorf("postgres: ping: %w", err)
 	}
+	var version int
+	if err := pool.QueryRow(pctx, `SELECT current_setting('server_version_num')::int`).Scan(&version); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: server version: %w", err)
+	}
+	if version < MinServerVersion {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: the server is PostgreSQL %d.%d; the service needs %d or later "+
+			"(the event log's hashes count time in exact microseconds, which extract(epoch) gives from 14 on)",
+			version/10000, version%10000, MinServerVersion/10000)
+	}
 	return pool, nil
 }
+
+// MinServerVersion is the oldest PostgreSQL the service runs on
+// (server_version_num).
+const MinServerVersion = 140000
 
 // Beginner is a pool or a transaction (whose Begin opens a savepoint).
 type Beginner interface {
