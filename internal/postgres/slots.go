@@ -138,6 +138,15 @@ func (l *Ledger) SetHallSlots(ctx context.Context, a shipment.Actor, site string
 	now := l.now()
 	var out shipment.HallSlots
 	err := WithTx(ctx, l.Pool, func(tx pgx.Tx) error {
+		// One edit of a hall's slots at a time, from here on: the hall's
+		// settings row locked (made if missing) before "before" is read.
+		if _, err := tx.Exec(ctx, `INSERT INTO hall_settings (site_code, slot_required, updated_at) VALUES ($1, false, $2)
+			ON CONFLICT (site_code) DO NOTHING`, site, now); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM hall_settings WHERE site_code = $1 FOR UPDATE`, site); err != nil {
+			return err
+		}
 		before, err := l.hallSlots(ctx, tx, site)
 		if err != nil {
 			return err
