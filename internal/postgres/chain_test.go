@@ -223,6 +223,16 @@ func TestServiceRoleMayOnlyAppendToTheLog(t *testing.T) {
 	if err := postgres.CheckServiceRole(b.ctx, b.owner); err == nil || !strings.Contains(err.Error(), "superuser") {
 		t.Fatalf("the superuser owner accepted as the service: %v", err)
 	}
+	// A right to change another append-only table is refused too.
+	if _, err := b.owner.Exec(b.ctx, `GRANT UPDATE ON audit_log TO courier_service`); err != nil {
+		t.Fatal(err)
+	}
+	if err := postgres.CheckServiceRole(b.ctx, b.pool); err == nil || !strings.Contains(err.Error(), "UPDATE audit_log") {
+		t.Fatalf("a service that may update the audit log: %v", err)
+	}
+	if _, err := b.owner.Exec(b.ctx, `REVOKE UPDATE ON audit_log FROM courier_service`); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // tamper runs q as the superuser with the append-only trigger off.

@@ -81,12 +81,15 @@ END $$`
 func CheckServiceRole(ctx context.Context, pool *pgxpool.Pool) error {
 	var user string
 	var super, owner bool
-	var extra []string
+	var extra, others []string
 	err := pool.QueryRow(ctx, `SELECT current_user, r.rolsuper, pg_has_role(current_user, c.relowner, 'MEMBER'),
 		array(SELECT p FROM unnest(ARRAY['UPDATE', 'DELETE', 'TRUNCATE', 'TRIGGER']) p
-		      WHERE has_table_privilege(c.oid, p))
+		      WHERE has_table_privilege(c.oid, p)),
+		array(SELECT p || ' ' || t FROM unnest(ARRAY['ledger_digests', 'audit_log', 'key_check']) t,
+		      unnest(ARRAY['UPDATE', 'DELETE', 'TRUNCATE', 'TRIGGER']) p
+		      WHERE to_regclass(t) IS NOT NULL AND has_table_privilege(to_regclass(t), p))
 		FROM pg_roles r, pg_class c WHERE r.rolname = current_user AND c.oid = 'events'::regclass`).
-		Scan(&user, &super, &owner, &extra)
+		Scan(&user, &super, &owner, &extra, &others)
 	if err != nil {
 		return fmt.Errorf("postgres: check the service's role: %w", err)
 	}
@@ -97,6 +100,8 @@ func CheckServiceRole(ctx context.Context, pool *pgxpool.Pool) error {
 		return fmt.Errorf("the database role %q owns the event log: the service serves as a role that may only insert into and read it (a member of %s; migrations run as the owner, from DATABASE_OWNER_URL)", user, ServiceRole)
 	case len(extra) > 0:
 		return fmt.Errorf("the database role %q may %s the event log: the service may only insert into and read it (revoke those)", user, strings.Join(extra, ", "))
+	case len(others) > 0:
+		return fmt.Errorf("the database role %q may %s: the service may only insert into and read the append-only tables (revoke those)", user, strings.Join(others, ", "))
 	}
 	return nil
 }
