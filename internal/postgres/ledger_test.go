@@ -528,6 +528,19 @@ func TestTrackViews(t *testing.T) {
 	if _, _, err := b.svc().Track(b.ctx, shipment.NewNumber(shipment.KindParcel), "", "zh-CN", tr); apperr.KindOf(err) != apperr.NotFound {
 		t.Fatalf("unknown: %v", err)
 	}
+	// Ready-since and hold-until tell the citizen about a parcel on the
+	// shelf; once it is collected they no longer apply.
+	b.mustScan(t, "courier", no, shipment.ActPickup, "D-SW", shipment.InTransit)
+	b.mustScan(t, "staff", no, shipment.ActReceive, "CC-WIN", shipment.Arrived)
+	b.mustScan(t, "staff", no, shipment.ActShelve, "CC-WIN", shipment.Ready)
+	if st, _, err = b.svc().Track(b.ctx, no, "", "zh-CN", tr); err != nil || st.ReadySince == nil || st.HoldUntil == nil {
+		t.Fatalf("ready: %+v %v", st, err)
+	}
+	b.mustScan(t, "staff", no, shipment.ActCollect, "CC-WIN", shipment.Collected,
+		func(r *tracking.ScanRequest) { r.IDNumber = holderID })
+	if st, _, err = b.svc().Track(b.ctx, no, "", "zh-CN", tr); err != nil || st.ReadySince != nil || st.HoldUntil != nil {
+		t.Fatalf("collected, still with shelf dates: %+v %v", st, err)
+	}
 }
 
 func TestThrottleIsSharedAcrossInstances(t *testing.T) {

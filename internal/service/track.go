@@ -112,8 +112,12 @@ func (s *Parcels) TrackByLink(ctx context.Context, token, lang string, t func(ke
 func (s *Parcels) publicState(r TrackState, lang string, t func(key string) string) (tracking.PublicStatus, shipment.CertType, bool) {
 	st := tracking.PublicStatus{WaybillNo: r.WaybillNo, Kind: r.Kind, Status: r.Status,
 		StatusText: t("status." + string(r.Status)), UpdatedAt: tracking.Local(r.UpdatedAt),
-		ReadySince: tracking.LocalPtr(r.ReadySince), HoldUntil: tracking.LocalPtr(r.HoldUntil),
 		Express: r.DestKind == shipment.DestAddress}
+	if r.Status == shipment.Ready {
+		// Dates of the shelf, for a parcel on it (collected, returned, …:
+		// they no longer apply).
+		st.ReadySince, st.HoldUntil = tracking.LocalPtr(r.ReadySince), tracking.LocalPtr(r.HoldUntil)
+	}
 	st.Destination = s.Ref.Place(r.DestSite, lang, r.DestKind == shipment.DestHall)
 	ct, hasCT := s.Ref.CertType(r.CertType)
 	if hasCT && r.DestKind == shipment.DestHall {
