@@ -362,7 +362,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	throttle := &postgres.Throttle{Ledger: ledger, Window: 10 * time.Minute}
 	parcels := &svc.Parcels{Store: ledger, Keys: keys, Ref: ref, Routes: routes, Throttle: throttle, Now: now}
 	// Every instance sees every administrator's edit within seconds.
-	watcher := &postgres.Watcher{Pool: pool, OnError: func(err error) { log.Warn("settings reload", "err", err) }}
+	watcher := &postgres.Watcher{Pool: pool}
 	watcher.On(postgres.EntitySite, func(ctx context.Context) error { return ref.Reload(ctx, pool) })
 	watcher.On(postgres.EntityRoute, routes.Forget)
 	watcher.On(postgres.EntityUser, users.ForgetTokens)
@@ -421,7 +421,10 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		watcher.Run(bg)
+		every(bg, postgres.DefaultWatchInterval, "settings reload", func(ctx context.Context) error {
+			_, err := watcher.Check(ctx)
+			return err
+		}, log)
 	}()
 	wg.Add(1)
 	go func() {

@@ -112,15 +112,12 @@ func auditJSON(v any) ([]byte, error) {
 const DefaultWatchInterval = time.Second
 
 // Watcher makes every instance see every administrator's edit within
-// seconds: it polls settings_version and, for each entity whose version
-// moved, calls what reloads that entity's in-memory copy (reference data,
-// legs, resolved tokens). A reload that fails is tried again at the next
-// poll.
+// seconds: each Check (every DefaultWatchInterval) reads settings_version
+// and, for each entity whose version moved, calls what reloads that
+// entity's in-memory copy (reference data, legs, resolved tokens). A reload
+// that fails is tried again at the next Check.
 type Watcher struct {
-	Pool     *pgxpool.Pool
-	Interval time.Duration // DefaultWatchInterval when zero
-	// OnError is told of failed polls and reloads (may be nil).
-	OnError func(err error)
+	Pool *pgxpool.Pool
 
 	mu      sync.Mutex
 	seen    map[string]int64
@@ -175,26 +172,6 @@ func (w *Watcher) Check(ctx context.Context) ([]string, error) {
 		}
 	}
 	return changed, errors.Join(errs...)
-}
-
-// Run polls until ctx is done.
-func (w *Watcher) Run(ctx context.Context) {
-	iv := w.Interval
-	if iv <= 0 {
-		iv = DefaultWatchInterval
-	}
-	t := time.NewTicker(iv)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if _, err := w.Check(ctx); err != nil && ctx.Err() == nil && w.OnError != nil {
-			w.OnError(err)
-		}
-	}
 }
 
 // Forget drops this instance's copy of the legs, so the next read sees the
