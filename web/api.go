@@ -444,6 +444,5 @@ func (s *server) trackAPI(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.JSON(st)
 }

@@ -271,7 +271,7 @@ func (l *Ledger) ReturnExpired(ctx context.Context) (tracking.JobReport, error) 
 		tell := func(ctx context.Context, tx pgx.Tx, p *shipment.Parcel, now time.Time) error {
 			return l.tellOrigin(ctx, tx, p, "site.returning", now)
 		}
-		if _, _, err := l.applyScan(ctx, shipment.SystemActor, req, no, fp, tell); err != nil {
+		if _, err := l.applyScan(ctx, shipment.SystemActor, req, no, fp, tell); err != nil {
 			failed = append(failed, no)
 			continue
 		}

@@ -215,7 +215,7 @@ func scanErr(err error) error {
 // decides (service.DecideScan). It goes when the job bodies move next to
 // the jobs and call the service (issue 7, shape 3).
 func (l *Ledger) applyScan(ctx context.Context, a shipment.Actor, req tracking.ScanRequest, number string,
-	fingerprint []byte, also afterApply) (tracking.ScanResult, bool, error) {
+	fingerprint []byte, also afterApply) (tracking.ScanResult, error) {
 	command := func(now time.Time) shipment.Command {
 		cmd := shipment.Command{Action: req.Action, Site: req.Site, Actor: a, Now: now, Reason: req.Reason,
 			Resolution: req.Resolution, Slot: req.Slot}
@@ -226,14 +226,14 @@ func (l *Ledger) applyScan(ctx context.Context, a shipment.Actor, req tracking.S
 	}
 	p, err := l.ParcelByNumber(ctx, number)
 	if err != nil {
-		return tracking.ScanResult{}, false, err
+		return tracking.ScanResult{}, err
 	}
 	w, repeat, err := service.DecideScan(p, command(l.now()), req, number, fingerprint)
 	if repeat != nil || err != nil {
 		if repeat != nil {
-			return *repeat, false, nil
+			return *repeat, nil
 		}
-		return tracking.ScanResult{}, false, err
+		return tracking.ScanResult{}, err
 	}
 	seq, err := l.applyWrite(ctx, w, also)
 	if errors.Is(err, service.ErrLostRace) {
@@ -242,16 +242,16 @@ func (l *Ledger) applyScan(ctx context.Context, a shipment.Actor, req tracking.S
 		if p, rerr := l.ParcelByNumber(ctx, number); rerr == nil {
 			now := l.now()
 			if o, derr := shipment.Decide(p, command(now)); derr == nil && o.Repeat {
-				return tracking.RepeatAnswer(p, o, req, number, now), false, nil
+				return tracking.RepeatAnswer(p, o, req, number, now), nil
 			}
 		}
 	}
 	if err != nil {
-		return tracking.ScanResult{}, false, err
+		return tracking.ScanResult{}, err
 	}
 	res := w.Answer
 	res.Items[0].Seq = seq
-	return res, false, nil
+	return res, nil
 }
 
 // fingerprint is the keyed hash of a scan's body (tracking.ScanBody), as
