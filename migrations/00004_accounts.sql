@@ -19,6 +19,8 @@ SELECT action, from_status, to_status, 'hall_lead' FROM transition_rules WHERE r
 DELETE FROM transition_rules WHERE role = 'hall_lead';
 ALTER TABLE users DROP COLUMN updated_at;
 ALTER TABLE users DROP COLUMN must_change_password;
+-- The release before knows no hall leads: they keep their hall's staff rights.
+UPDATE users SET role = 'staff' WHERE role = 'hall_lead';
 ALTER TABLE users DROP CONSTRAINT users_check;
 ALTER TABLE users ADD CONSTRAINT users_check CHECK ((role IN ('clerk', 'staff')) = (site_code IS NOT NULL));
 ALTER TABLE users DROP CONSTRAINT users_role_check;

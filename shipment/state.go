@@ -1,5 +1,7 @@
 package shipment
 
+import "slices"
+
 // Status is a parcel's state. The values are exactly the state names of the
 // product brief and mirror the CHECK constraint on parcels.status.
 type Status string
@@ -78,8 +80,15 @@ var Actions = []Action{ActRegister, ActBook, ActPickup, ActReceive, ActShelve, A
 // TakesSlot reports whether the action puts a parcel in a shelf slot.
 func (a Action) TakesSlot() bool { return a == ActShelve || a == ActReslot }
 
-// Valid reports whether a is a known state-changing action.
+// ScanActions are the actions a scan or API call may take: the action
+// table's but register, and correct.
+var ScanActions = append(slices.DeleteFunc(slices.Clone(Actions), func(a Action) bool { return a == ActRegister }), ActCorrect)
+
+// Valid reports whether a is a known state-changing action (correct is one).
 func (a Action) Valid() bool {
+	if a == ActCorrect {
+		return true
+	}
 	for _, x := range Actions {
 		if x == a {
 			return true
@@ -205,6 +214,9 @@ var RegisterRoles = []Role{RoleAdmin, RoleClerk, RoleStaff, RoleHallLead, RoleAP
 func RolesFor(a Action) []Role {
 	if a == ActRegister {
 		return RegisterRoles
+	}
+	if a == ActCorrect {
+		return CorrectRoles
 	}
 	seen := map[Role]bool{}
 	var out []Role

@@ -80,12 +80,18 @@ func StateChanging(a shipment.Action) bool {
 }
 
 // Timeline folds events into timeline entries, newest first, leaving out
-// events that change no state. place names a site; text translates a key.
+// events that change no state, and a mistaken change together with the
+// correction (更正) that undid it: the journey as it went. place names a
+// site; text translates a key.
 func Timeline(events []Event, place func(code string) string, text func(key string) string) []TimelineEntry {
 	out := make([]TimelineEntry, 0, len(events))
+	undone := map[int]bool{}
 	for i := len(events) - 1; i >= 0; i-- {
 		e := events[i]
-		if !StateChanging(e.Action) {
+		if e.Action == shipment.ActCorrect {
+			undone[e.Corrects] = true
+		}
+		if !StateChanging(e.Action) || e.Action == shipment.ActCorrect || undone[e.Seq] {
 			continue
 		}
 		out = append(out, TimelineEntry{

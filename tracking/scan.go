@@ -17,6 +17,9 @@ func ScanBody(actorID int64, number string, req ScanRequest) []byte {
 	if req.Slot != "" {
 		body = append(body, req.Slot) // only then: older answers keep their fingerprints
 	}
+	if req.Corrects != 0 {
+		body = append(body, "corrects", req.Corrects)
+	}
 	b, _ := json.Marshal(body)
 	return b
 }
@@ -59,6 +62,35 @@ func EventDetail(p *shipment.Parcel, o shipment.Outcome, req ScanRequest) map[st
 		if req.Action == shipment.ActReslot && p.Slot != "" {
 			d["from_slot"] = p.Slot
 		}
+	}
+	// What a correction would put back (shipment.Change).
+	if b := shipment.BeforeOf(p, req.Action, o); !b.Empty() {
+		d["before"] = b
+	}
+	return d
+}
+
+// CorrectAnswer is the answer to a correction: the parcel as it is put back.
+func CorrectAnswer(p *shipment.Parcel, r shipment.Restore, req ScanRequest, number string, now time.Time) ScanResult {
+	np := shipment.Parcel{Path: r.Path, PathIdx: r.PathIdx}
+	item := ItemResult{WaybillNo: p.WaybillNo, Status: r.To, Previous: r.From, Site: r.Site,
+		NextSite: np.NextSite(), Corrects: r.Undoes.Seq, CorrectedAction: r.Undoes.Action}
+	if r.To == shipment.Ready {
+		item.Slot = r.Slot
+	}
+	return ScanResult{ScanID: req.ScanID, Kind: "parcel", Code: number, At: Local(now), Items: []ItemResult{item}}
+}
+
+// CorrectDetail is what a correction's event records beyond its columns:
+// the event it undoes, and what it puts back (as any event records what it
+// changed).
+func CorrectDetail(p *shipment.Parcel, r shipment.Restore) map[string]any {
+	d := map[string]any{"corrects": r.Undoes.Seq, "corrected_action": string(r.Undoes.Action)}
+	if len(r.Path) > 0 && !slices.Equal(r.Path, p.Path) {
+		d["path"] = r.Path
+	}
+	if r.Slot != p.Slot && r.Slot != "" {
+		d["slot"] = r.Slot
 	}
 	return d
 }

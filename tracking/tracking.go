@@ -40,6 +40,8 @@ type Event struct {
 	// Slot is the shelf slot a shelve or reslot put the parcel in (from the
 	// event's detail; staff only, never on a public view).
 	Slot string `json:"slot,omitempty"`
+	// Corrects is, on a correction (更正), the seq of the event it undid.
+	Corrects int `json:"corrects,omitempty"`
 }
 
 // ScanRequest is one scan or action: the code as the scanner typed it, the
@@ -60,6 +62,9 @@ type ScanRequest struct {
 	Proxy          *Proxy `json:"proxy,omitempty"`
 	// Shelve, reslot: the shelf slot, bare ("A-03-2") or a slot label's code.
 	Slot string `json:"slot,omitempty"`
+	// Correct: the seq of the event the corrector means to undo (the
+	// parcel's latest change; 0: whatever that is).
+	Corrects int `json:"corrects,omitempty"`
 }
 
 // Proxy is a person collecting for the holder, with the holder's
@@ -83,6 +88,9 @@ type ItemResult struct {
 	Site       string          `json:"site,omitempty"`
 	NextSite   string          `json:"next_site,omitempty"`
 	Slot       string          `json:"slot,omitempty"` // shelve, reslot: the slot it stands in
+	// A correction: the event it undid and that event's action.
+	Corrects        int             `json:"corrects,omitempty"`
+	CorrectedAction shipment.Action `json:"corrected_action,omitempty"`
 }
 
 // ScanResult is the answer to a scan.

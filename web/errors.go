@@ -148,7 +148,7 @@ func (s *server) readable(lang string, args map[string]any) map[string]any {
 		case !ok:
 		case k == "status":
 			v = s.cat.T(lang, "status."+str, nil)
-		case k == "action":
+		case k == "action" || k == "last_action":
 			v = s.cat.T(lang, "action."+str, nil)
 		case k == "site" || k == "expected":
 			if s.Ref == nil {

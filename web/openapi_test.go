@@ -213,8 +213,9 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 
 func TestOpenAPIEnumsMatchTheDomain(t *testing.T) {
 	doc := loadOpenAPI(t)
-	scanActions := slices.DeleteFunc(slices.Clone(shipment.Actions), func(a shipment.Action) bool { return a == shipment.ActRegister })
-	eventActions := append(slices.Clone(shipment.Actions), shipment.ActLabelPrinted, shipment.ActMessageSent, shipment.ActNote)
+	scanActions := shipment.ScanActions
+	eventActions := append(slices.Clone(shipment.Actions), shipment.ActCorrect, shipment.ActLabelPrinted, shipment.ActMessageSent, shipment.ActNote)
+	reasons := slices.Concat(shipment.Reasons, slices.DeleteFunc(slices.Clone(shipment.CorrectionReasons), func(r string) bool { return slices.Contains(shipment.Reasons, r) }))
 	actorRoles := append(slices.Clone(shipment.Roles), shipment.RoleSystem)
 	for _, c := range []struct {
 		schema string
@@ -226,7 +227,7 @@ func TestOpenAPIEnumsMatchTheDomain(t *testing.T) {
 		{"Role", asStrings(shipment.Roles)},
 		{"ActorRole", asStrings(actorRoles)},
 		{"IDType", asStrings(shipment.IDTypes)},
-		{"Reason", shipment.Reasons},
+		{"Reason", reasons},
 		{"Resolution", asStrings([]shipment.Resolution{shipment.ResolveRestore, shipment.ResolveReroute, shipment.ResolveReturn})},
 		{"Kind", asStrings([]shipment.Kind{shipment.KindCertificate, shipment.KindMaterials})},
 		{"DestKind", asStrings([]shipment.DestKind{shipment.DestHall, shipment.DestDepartment, shipment.DestAddress})},
@@ -453,7 +454,12 @@ func TestOpenAPIRequestExamplesAreAccepted(t *testing.T) {
 			if r.Source != "" && (!r.Source.Valid() || r.Source == shipment.SourceSchedule) {
 				t.Errorf("source %q is refused", r.Source)
 			}
-			if (r.Action == shipment.ActReport || r.Action == shipment.ActFail || r.Reason != "") && !slices.Contains(shipment.Reasons, r.Reason) {
+			reasons := shipment.Reasons
+			if r.Action == shipment.ActCorrect {
+				reasons = shipment.CorrectionReasons
+			}
+			if (r.Action == shipment.ActReport || r.Action == shipment.ActFail || r.Action == shipment.ActCorrect || r.Reason != "") &&
+				!slices.Contains(reasons, r.Reason) {
 				t.Errorf("reason %q is not a reason", r.Reason)
 			}
 			if r.Slot != "" || r.Action == shipment.ActReslot {

@@ -59,12 +59,36 @@ func TestShelfSlotsThroughTheAPI(t *testing.T) {
 	if last := items[len(items)-1].(map[string]any); last["action"] != "reslot" || last["slot"] != "B-01" || last["action_text"] != "移位" {
 		t.Fatalf("reslot event: %v", last)
 	}
-	if r := s.do("PUT", "/api/v1/sites/CC-WIN/slots", tok["admin"], map[string]any{"slot_required": true, "slots": []string{"A-03-2"}}); r.Status != 409 || r.errCode() != "slot.in_use" {
+	// The reslot was a mistake: staff may not correct it, the hall lead does.
+	if r := s.scan(tok["staff"], no, "correct", "", "reason", "wrong_action"); r.Status != 403 || r.errCode() != "action.role_forbidden" ||
+		!strings.Contains(r.JSON["error"].(map[string]any)["message"].(string), "更正") {
+		t.Fatalf("staff corrects: %d %s", r.Status, r.Body)
+	}
+	if r := s.scan(tok["lead"], no, "correct", ""); r.Status != 422 || r.errCode() != "reason.required" {
+		t.Fatalf("correct without a reason: %d %s", r.Status, r.Body)
+	}
+	reslotSeq := int(items[len(items)-1].(map[string]any)["seq"].(float64))
+	r = s.scan(tok["lead"], no, "correct", "", "reason", "wrong_action", "corrects", reslotSeq)
+	if item := r.JSON["items"].([]any)[0].(map[string]any); r.Status != 200 || item["slot"] != "A-03-2" ||
+		item["corrected_action"] != "reslot" || int(item["corrects"].(float64)) != reslotSeq {
+		t.Fatalf("the lead corrects the reslot: %d %s", r.Status, r.Body)
+	}
+	if v := s.must(200, "GET", "/api/v1/parcels/"+no, tok["staff"], nil); v.str("slot") != "A-03-2" {
+		t.Fatalf("after the correction: %s", v.Body)
+	}
+	evs = s.must(200, "GET", "/api/v1/parcels/"+no+"/events", tok["staff"], nil)
+	items = evs.JSON["items"].([]any)
+	if last := items[len(items)-1].(map[string]any); last["action"] != "correct" || int(last["corrects"].(float64)) != reslotSeq ||
+		last["action_text"] != "更正" || last["reason"] != "wrong_action" {
+		t.Fatalf("correct event: %v", last)
+	}
+	if r := s.do("PUT", "/api/v1/sites/CC-WIN/slots", tok["admin"], map[string]any{"slot_required": true, "slots": []string{"B-01"}}); r.Status != 409 || r.errCode() != "slot.in_use" {
 		t.Fatalf("removing a used slot: %d %s", r.Status, r.Body)
 	}
 	for _, path := range []string{"/api/v1/track/" + no, "/api/v1/track/" + no + "?phone_tail=5678", "/t/" + no} {
 		pub := s.must(200, "GET", path, "", nil)
-		if b := string(pub.Body); strings.Contains(b, "B-01") || strings.Contains(b, "A-03-2") || strings.Contains(b, "CS1") || strings.Contains(b, "移位") {
+		if b := string(pub.Body); strings.Contains(b, "B-01") || strings.Contains(b, "A-03-2") || strings.Contains(b, "CS1") || strings.Contains(b, "移位") ||
+			strings.Contains(b, "更正") {
 			t.Fatalf("%s shows the slot: %s", path, b)
 		}
 	}

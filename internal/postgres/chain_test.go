@@ -39,6 +39,9 @@ func journeyOfEveryKind(t *testing.T, b *bundle) string {
 	}
 	b.mustScan(t, "staff", no, shipment.ActCollect, "CC-WIN", shipment.Collected,
 		func(r *tracking.ScanRequest) { r.IDNumber = holderID })
+	b.mustScan(t, "lead", no, shipment.ActCorrect, "", shipment.Ready, because("wrong_parcel"))
+	b.mustScan(t, "staff", no, shipment.ActCollect, "CC-WIN", shipment.Collected,
+		func(r *tracking.ScanRequest) { r.IDNumber = holderID })
 
 	hub := b.staffAt(t, "CC-HUB")
 	var nos []string
@@ -388,13 +391,14 @@ func TestScanSetsTheHeadItself(t *testing.T) {
 	})
 	b.mustScan(t, "staff", no, shipment.ActReceive, "CC-WIN", shipment.Arrived)
 	b.mustScan(t, "staff", no, shipment.ActShelve, "CC-WIN", shipment.Ready)
+	b.mustScan(t, "lead", no, shipment.ActCorrect, "", shipment.Arrived, because("too_early"))
 	var head, last []byte
 	var seq int
 	if err := b.owner.QueryRow(b.ctx, `SELECT p.head_hash, e.hash, e.seq FROM parcels p
 		JOIN events e ON e.parcel_id = p.id AND e.seq = p.event_seq WHERE p.waybill_no = $1`, no).Scan(&head, &last, &seq); err != nil {
 		t.Fatal(err)
 	}
-	if seq != 6 || len(last) != 32 || !bytes.Equal(head, last) {
+	if seq != 7 || len(last) != 32 || !bytes.Equal(head, last) {
 		t.Fatalf("head %x, the last event's (seq %d) hash %x", head, seq, last)
 	}
 }

@@ -59,8 +59,8 @@ type bundle struct {
 }
 
 // setup gives each test a fresh database and one actor per role: admin,
-// clerk at D-SW and D-GT, staff at CC-WIN and NG-HALL, a courier, an API
-// client for D-SW.
+// clerk at D-SW and D-GT, staff and a hall lead at CC-WIN and at NG-HALL, a
+// courier, an API client for D-SW.
 func setup(t *testing.T) *bundle {
 	t.Helper()
 	ctx := context.Background()
@@ -87,6 +87,8 @@ func setup(t *testing.T) *bundle {
 		"clerkGT": {Role: shipment.RoleClerk, Site: "D-GT"},
 		"staff":   {Role: shipment.RoleStaff, Site: "CC-WIN"},
 		"staffNG": {Role: shipment.RoleStaff, Site: "NG-HALL"},
+		"lead":    {Role: shipment.RoleHallLead, Site: "CC-WIN"},
+		"leadNG":  {Role: shipment.RoleHallLead, Site: "NG-HALL"},
 		"courier": {Role: shipment.RoleCourier},
 		"api":     {Role: shipment.RoleAPIClient, Departments: []string{"D-SW"}},
 	} {

@@ -371,7 +371,8 @@ func (l *Ledger) ListParcels(ctx context.Context, a shipment.Actor, q service.Li
 func (l *Ledger) events(ctx context.Context, id int64, waybill string) ([]tracking.Event, error) {
 	rows, err := l.Pool.Query(ctx, `SELECT seq, action, coalesce(status_before, ''), status_after, site_code,
 		coalesce(actor_id, 0), actor_role, source, device, coalesce(scan_id, ''), device_time, server_time,
-		coalesce(run_id, ''), coalesce(bag_id, ''), coalesce(leg_id, ''), reason, coalesce(detail->>'slot', '')
+		coalesce(run_id, ''), coalesce(bag_id, ''), coalesce(leg_id, ''), reason, coalesce(detail->>'slot', ''),
+		CASE WHEN action = 'correct' THEN (detail->>'corrects')::int ELSE 0 END
 		FROM events WHERE parcel_id = $1 ORDER BY seq`, id)
 	if err != nil {
 		return nil, translate(err, "event")
@@ -379,7 +380,7 @@ func (l *Ledger) events(ctx context.Context, id int64, waybill string) ([]tracki
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (tracking.Event, error) {
 		e := tracking.Event{ParcelID: id, WaybillNo: waybill}
 		err := r.Scan(&e.Seq, &e.Action, &e.StatusBefore, &e.StatusAfter, &e.Site, &e.ActorID, &e.ActorRole,
-			&e.Source, &e.Device, &e.ScanID, &e.DeviceTime, &e.ServerTime, &e.RunID, &e.BagID, &e.LegID, &e.Reason, &e.Slot)
+			&e.Source, &e.Device, &e.ScanID, &e.DeviceTime, &e.ServerTime, &e.RunID, &e.BagID, &e.LegID, &e.Reason, &e.Slot, &e.Corrects)
 		e.ServerTime = tracking.Local(e.ServerTime)
 		e.DeviceTime = tracking.LocalPtr(e.DeviceTime)
 		return e, err

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"math/big"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -68,6 +69,15 @@ func applyEvent(seq string) ev {
 		"device_time": "$21", "server_time": "$8", "reason": "$22", "detail": "$23"}
 }
 
+// leaveRunSQL lists shipment.LeaveRunActions as SQL literals.
+var leaveRunSQL = func() string {
+	q := make([]string, len(shipment.LeaveRunActions))
+	for i, a := range shipment.LeaveRunActions {
+		q[i] = "'" + string(a) + "'"
+	}
+	return strings.Join(q, ", ")
+}()
+
 var applyStmt = `WITH u AS (
 	UPDATE parcels SET status = $3, prev_status = nullif($4, ''), path = $5, path_idx = $6, leg_moving = $7,
 		version = version + 1, event_seq = event_seq + 1, updated_at = $8, last_action = $9, last_site = $10,
@@ -80,21 +90,29 @@ var applyStmt = `WITH u AS (
 		-- Off the shelf: collected, returned, … (a shelve or reslot sets the slot after).
 		slot = CASE WHEN $3 IN ('ready', 'exception') THEN slot END,
 		-- Leaving the run: received, or taken out of the normal way by an exception.
-		current_run = CASE WHEN $9 IN ('receive', 'report', 'fail', 'resolve', 'return') THEN NULL ELSE current_run END,
-		run_sealed = CASE WHEN $9 IN ('receive', 'report', 'fail', 'resolve', 'return') THEN false ELSE run_sealed END,
+		current_run = CASE WHEN $9 IN (` + leaveRunSQL + `) THEN NULL ELSE current_run END,
+		run_sealed = CASE WHEN $9 IN (` + leaveRunSQL + `) THEN false ELSE run_sealed END,
 		-- A new path was just computed over the active routes.
 		path_broken = CASE WHEN path IS DISTINCT FROM $5 THEN false ELSE path_broken END,
 		-- The new head, the hash of the event below chained to the old
 		-- head, set here so that the head trigger has nothing to update.
 		head_hash = ` + eventHashExpr(applyEvent("event_seq + 1"), "head_hash") + `
 	WHERE id = $1 AND version = $2 RETURNING event_seq),
-e AS (
-	` + insertEvents("u", applyEvent("u.event_seq")) + `
+` + eventAndAnswer(applyEvent, "$20", "$24", "$25")
+
+// eventAndAnswer is the tail of a statement whose CTE u updated one parcel
+// (returning its new event_seq): the event of set, and the scan's answer
+// stored under its scan id with the event's seq filled in. $1 is the
+// parcel, $8 the time.
+func eventAndAnswer(set func(seq string) ev, scanID, fingerprint, answer string) string {
+	return `e AS (
+	` + insertEvents("u", set("u.event_seq")) + `
 	RETURNING seq),
 r AS (
 	INSERT INTO scan_results (scan_id, request_hash, parcel_id, response, created_at)
-	SELECT $20, $24, $1, jsonb_set($25::jsonb, '{items,0,seq}', to_jsonb(e.seq)), $8 FROM e)
+	SELECT ` + scanID + `, ` + fingerprint + `, $1, jsonb_set(` + answer + `::jsonb, '{items,0,seq}', to_jsonb(e.seq)), $8 FROM e)
 SELECT seq FROM e`
+}
 
 // ApplyScan makes a decided scan durable. A plain scan is the one
 // statement applyStmt; a receive, a shelve or reslot, and a collect by a

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -47,6 +48,29 @@ type ScanStore interface {
 	// those of step, and ErrScanIDTaken (wrapped) when the scan id was
 	// stored meanwhile.
 	ScanBag(ctx context.Context, w BagWrite, step func(Run) (BagStep, error)) (tracking.ScanResult, error)
+	// LastChange reads the parcel's latest state change, as a correction
+	// undoes it. Errors: correct.nothing when it has none but its
+	// registration.
+	LastChange(ctx context.Context, parcelID int64) (shipment.Change, error)
+	// ApplyCorrect makes a decided correction durable, atomically: the
+	// parcel's restored state under its version check, the event, the
+	// scan's answer, and the side effects of what it undoes (a shelve's
+	// queued message dropped, a receive's check-list tick taken back). It
+	// returns the event's seq. Errors: parcel.conflict (wrapping
+	// ErrLostRace when the version check failed).
+	ApplyCorrect(ctx context.Context, w CorrectWrite) (seq int, err error)
+}
+
+// CorrectWrite is one decided correction.
+type CorrectWrite struct {
+	Parcel      *shipment.Parcel
+	Restore     shipment.Restore
+	Actor       shipment.Actor
+	Req         tracking.ScanRequest
+	Now         time.Time
+	Fingerprint []byte
+	Answer      tracking.ScanResult
+	Detail      map[string]any
 }
 
 // Holder is what a collect is checked against.
@@ -261,7 +285,15 @@ func (s *Parcels) apply(ctx context.Context, a shipment.Actor, req tracking.Scan
 		return res, err
 	}
 	now := s.now()
-	if o, derr := shipment.Decide(p, s.command(ctx, a, req, now)); derr == nil && o.Repeat {
+	cmd := s.command(ctx, a, req, now)
+	if req.Action == shipment.ActCorrect {
+		// A correction's repeat is decided before what it undoes is looked at.
+		if r, derr := shipment.DecideCorrect(p, shipment.Change{}, cmd, req.Corrects); derr == nil && r.Repeat {
+			return tracking.RepeatAnswer(p, r.Outcome, req, number, now), nil
+		}
+		return res, err
+	}
+	if o, derr := shipment.Decide(p, cmd); derr == nil && o.Repeat {
 		return tracking.RepeatAnswer(p, o, req, number, now), nil
 	}
 	return res, err
@@ -318,6 +350,9 @@ func (s *Parcels) applyOnce(ctx context.Context, a shipment.Actor, req tracking.
 		return tracking.ScanResult{}, err
 	}
 	now := s.now()
+	if req.Action == shipment.ActCorrect {
+		return s.correct(ctx, p, s.command(ctx, a, req, now), req, number, fingerprint)
+	}
 	w, repeat, err := DecideScan(p, s.command(ctx, a, req, now), req, number, fingerprint)
 	if err != nil || repeat != nil {
 		return deref(repeat), err
@@ -337,6 +372,41 @@ func (s *Parcels) applyOnce(ctx context.Context, a shipment.Actor, req tracking.
 	res := w.Answer
 	res.Items[0].Seq = seq
 	return res, nil
+}
+
+// correct undoes the parcel's latest change (更正): it reads that change,
+// decides the correction (shipment.DecideCorrect) and writes it.
+func (s *Parcels) correct(ctx context.Context, p *shipment.Parcel, cmd shipment.Command, req tracking.ScanRequest,
+	number string, fingerprint []byte) (tracking.ScanResult, error) {
+	a := cmd.Actor
+	if a.Role.HasSite() && !a.CanSee(p) {
+		return tracking.ScanResult{}, apperr.New(apperr.Forbidden, "parcel.other_site")
+	}
+	if !slices.Contains(shipment.CorrectRoles, a.Role) {
+		// Refused before anything more is read.
+		return tracking.ScanResult{}, apperr.New(apperr.Forbidden, "action.role_forbidden").
+			With("action", string(req.Action)).With("role", string(a.Role))
+	}
+	last, err := s.Store.LastChange(ctx, p.ID)
+	if err != nil {
+		return tracking.ScanResult{}, err
+	}
+	r, err := shipment.DecideCorrect(p, last, cmd, req.Corrects)
+	if err != nil {
+		return tracking.ScanResult{}, err
+	}
+	if r.Repeat {
+		return tracking.RepeatAnswer(p, r.Outcome, req, number, cmd.Now), nil
+	}
+	ans := tracking.CorrectAnswer(p, r, req, number, cmd.Now)
+	w := CorrectWrite{Parcel: p, Restore: r, Actor: a, Req: req, Now: cmd.Now, Fingerprint: fingerprint,
+		Answer: ans, Detail: tracking.CorrectDetail(p, r)}
+	seq, err := s.Store.ApplyCorrect(ctx, w)
+	if err != nil {
+		return tracking.ScanResult{}, err
+	}
+	ans.Items[0].Seq = seq
+	return ans, nil
 }
 
 // ready is what shelving sets: the parcel is held to the end of the day its
