@@ -50,7 +50,7 @@ type bench struct {
 	extraDir string // a ReachableDir fallback to remove as well, if one was used
 	cluster  *embeddedpg.Cluster
 	service  *service
-	baseline *baselineServer
+	baseline *baselineProcess
 }
 
 // logf prints a progress line on stderr, with the time since the start.
@@ -177,7 +177,7 @@ func (b *bench) measure(ctx context.Context) (*Results, error) {
 	scans := res.Scans
 
 	// Track.
-	b.baseline, err = startBaseline(ctx, b.cluster.ConnString("courier"))
+	b.baseline, err = startBaselineProcess(b.workDir, b.cluster.ConnString("courier"))
 	if err != nil {
 		return nil, err
 	}

@@ -30,9 +30,9 @@ type cpuUse struct {
 	OursPct  float64 `json:"ours_pct"`  // this process tree
 	OtherPct float64 `json:"other_pct"` // everything else
 	// Seconds of CPU by command name in our tree: "courier", "postgres"
-	// (the server and its backends), "courier-bench" (this process: the
-	// load generators and the bare Fiber baseline, plus reaped children
-	// such as pgbench).
+	// (the server and its backends), "bare-baseline" (the bare Fiber
+	// handler), "courier-bench" (this process: the load generators, plus
+	// reaped children such as pgbench).
 	CPUSeconds map[string]float64 `json:"cpu_seconds,omitempty"`
 }
 

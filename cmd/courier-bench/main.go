@@ -19,8 +19,9 @@
 //     parcels the previous phase moved (each rate reported against
 //     pgbench); then a hall's mix of the four on fresh parcels, each
 //     parcel passing through all four (target: at least 0.3×);
-//  6. track: baseline B is a bare Fiber handler in this process doing one
-//     primary-key lookup; it and the service's public track API are loaded
+//  6. track: baseline B is a bare Fiber handler doing one primary-key
+//     lookup, in a process of its own as the service is (this executable
+//     re-run as "bare-baseline"); it and the service's public track API are loaded
 //     alternately (baseline, service, baseline, service) with -track-conns
 //     keep-alive connections asking for random existing waybills (targets:
 //     service at least 0.7× the baseline's req/s, service p99 ≤ 1.3× the
@@ -161,6 +162,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 const autoParcelsPerSecond = 6000
 
 func main() {
+	if dsn := os.Getenv(baselineEnv); dsn != "" {
+		os.Exit(serveBaselineChild(dsn))
+	}
 	o, err := parseFlags(os.Args[1:], os.Stderr)
 	if err == flag.ErrHelp {
 		os.Exit(0)

@@ -14,8 +14,8 @@ import (
 // With -profile, after the measured runs, the bench repeats one baseline
 // track round, one service track round and one scan run (on parcels the
 // measured run left untouched) while `perf record -a` samples every process
-// on the machine: the courier, the PostgreSQL backends and the bench itself
-// (load generator and bare Fiber baseline). The profiled runs are reported
+// on the machine: the courier, the PostgreSQL backends, the bare Fiber
+// baseline and the bench itself (the load generator). The profiled runs are reported
 // apart and never enter the figures. perf must be installed (Debian:
 // linux-perf) and allowed to sample system-wide (root, or
 // kernel.perf_event_paranoid ≤ -1).
@@ -161,7 +161,7 @@ func (b *bench) profile(ctx context.Context, waybills []string, unscanned []stri
 		}
 	}
 	for _, t := range []struct{ name, focus, addr, url string }{
-		{"baseline track", benchName(), b.baseline.addr, "http://" + b.baseline.addr + "/t/"},
+		{"baseline track", baselineComm, b.baseline.addr, "http://" + b.baseline.addr + "/t/"},
 		{"service track", "courier", b.service.addr, "http://" + b.service.addr + "/api/v1/track/"},
 	} {
 		// Warm the connections up first, so that the sampled part is steady.

@@ -132,7 +132,8 @@ func printReport(w io.Writer, r *Results) {
 	fmt.Fprintf(w, "  CPU per request, baseline B: %s; %.0f-byte answers\n", cpuPerOpText(t.BaselineCPUPerReq), avgBytes(t.Baseline))
 	fmt.Fprintf(w, "  CPU per request, service:    %s; %.0f-byte answers\n", cpuPerOpText(t.ServiceCPUPerReq), avgBytes(t.Service))
 	fmt.Fprintf(w, "  CPU-cost ratio (baseline / service per request): %.2f (the rate ratio if both were purely CPU-bound)\n", t.CostRatio)
-	fmt.Fprintf(w, "  (%s is this process: the load generator, and in baseline rounds the bare Fiber server too)\n", benchName())
+	fmt.Fprintf(w, "  (%s is the bare Fiber server, a process of its own as the courier is; %s is this process, the load generator)\n",
+		baselineComm, benchName())
 	for _, rs := range [][]trackRound{t.Baseline, t.Service} {
 		for _, x := range rs {
 			for _, e := range x.Samples {
