@@ -52,10 +52,16 @@ type JobStore interface {
 	// shows it.
 	FinishJobRun(ctx context.Context, run *tracking.JobRun, rep tracking.JobReport, jerr error) error
 	RemindReady(ctx context.Context, firstAfter, every time.Duration) (tracking.JobReport, error)
-	ReturnExpired(ctx context.Context) (tracking.JobReport, error)
 	AlertSLA(ctx context.Context) (tracking.JobReport, error)
 	PurgePersonal(ctx context.Context, after time.Duration) (tracking.JobReport, error)
 	MakeDigests(ctx context.Context) (tracking.JobReport, error)
+}
+
+// UseCases are the jobs that are use cases of the service layer
+// (service.Parcels): the schedule acts through it as every door does.
+type UseCases interface {
+	// ReturnExpired returns the parcels held past their hold-until date.
+	ReturnExpired(ctx context.Context) (tracking.JobReport, error)
 }
 
 // Store is what the scheduler and its workers need of the database. A claim
@@ -152,10 +158,11 @@ func (w *bookRunWorker[TTx]) Work(ctx context.Context, job *river.Job[BookRunArg
 type housekeepingWorker[TTx any] struct {
 	river.WorkerDefaults[HousekeepingArgs]
 	store Store[TTx]
+	uc    UseCases
 }
 
 func (w *housekeepingWorker[TTx]) Work(ctx context.Context, job *river.Job[HousekeepingArgs]) error {
-	_, err := RunJob(ctx, w.store, job.Args.Name)
+	_, err := RunJob(ctx, w.store, w.uc, job.Args.Name)
 	return err
 }
 
@@ -215,6 +222,7 @@ func MakeRuns[TTx any](ctx context.Context, l RunMaker[TTx], due []Due, workers 
 // Service is the scheduler of one instance.
 type Service[TTx any] struct {
 	Store    Store[TTx]
+	UseCases UseCases
 	Routes   LegLister
 	River    *river.Client[TTx]
 	Log      *slog.Logger
@@ -224,13 +232,13 @@ type Service[TTx any] struct {
 
 // New builds the River client on driver (riverpgxv5 on the service's pool)
 // with the workers; Start starts it.
-func New[TTx any](driver riverdriver.Driver[TTx], store Store[TTx], routes LegLister, carrier tracking.Carrier,
+func New[TTx any](driver riverdriver.Driver[TTx], store Store[TTx], uc UseCases, routes LegLister, carrier tracking.Carrier,
 	log *slog.Logger, now func() time.Time) (*Service[TTx], error) {
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &bookRunWorker[TTx]{store: store, carrier: carrier}); err != nil {
 		return nil, err
 	}
-	if err := river.AddWorkerSafely(workers, &housekeepingWorker[TTx]{store: store}); err != nil {
+	if err := river.AddWorkerSafely(workers, &housekeepingWorker[TTx]{store: store, uc: uc}); err != nil {
 		return nil, err
 	}
 	if err := river.AddWorkerSafely(workers, &verifyWorker[TTx]{store: store}); err != nil {
@@ -250,7 +258,7 @@ func New[TTx any](driver riverdriver.Driver[TTx], store Store[TTx], routes LegLi
 	if err != nil {
 		return nil, fmt.Errorf("jobs: river: %w", err)
 	}
-	return &Service[TTx]{Store: store, Routes: routes, River: client, Log: log, Now: now, Interval: 15 * time.Second}, nil
+	return &Service[TTx]{Store: store, UseCases: uc, Routes: routes, River: client, Log: log, Now: now, Interval: 15 * time.Second}, nil
 }
 
 // BookHook enqueues the courier booking of a run in the transaction that
@@ -372,7 +380,7 @@ func (s *Service[TTx]) Stop(ctx context.Context) error {
 // RunJob runs a housekeeping job by name now and records the run in the
 // history. A job that fails answers its recorded run and its error.
 // Errors: job.not_found.
-func RunJob(ctx context.Context, st JobStore, name string) (tracking.JobRun, error) {
+func RunJob(ctx context.Context, st JobStore, uc UseCases, name string) (tracking.JobRun, error) {
 	p, err := st.JobParams(ctx, name)
 	if err != nil {
 		return tracking.JobRun{}, err
@@ -383,7 +391,7 @@ func RunJob(ctx context.Context, st JobStore, name string) (tracking.JobRun, err
 		first, every := days(p.FirstAfterDays, 3), days(p.EveryDays, 7)
 		fn = func(ctx context.Context) (tracking.JobReport, error) { return st.RemindReady(ctx, first, every) }
 	case tracking.JobReturn:
-		fn = st.ReturnExpired
+		fn = uc.ReturnExpired
 	case tracking.JobSLA:
 		fn = st.AlertSLA
 	case tracking.JobPurge:

@@ -74,7 +74,8 @@ func (b *bundle) instance(t *testing.T) (*jobs.Service[pgx.Tx], *postgres.Ledger
 	t.Helper()
 	routes := &postgres.Routes{Pool: b.pool, Ref: b.ref, Now: b.clock.Now}
 	ledger := &postgres.Ledger{Pool: b.pool, Ref: b.ref, Keys: b.keys, Now: b.clock.Now, Routes: routes}
-	s, err := jobs.New(riverpgxv5.New(b.pool), ledger, routes, manual.Carrier{}, slog.New(slog.DiscardHandler), b.clock.Now)
+	uc := &svc.Parcels{Store: ledger, Keys: b.keys, Ref: b.ref, Routes: routes, Now: b.clock.Now}
+	s, err := jobs.New(riverpgxv5.New(b.pool), ledger, uc, routes, manual.Carrier{}, slog.New(slog.DiscardHandler), b.clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,7 +303,7 @@ func TestHousekeepingJobs(t *testing.T) {
 	b.clock.Set(start.Add(4 * 24 * time.Hour))
 	var oldHash []byte
 	_ = b.pool.QueryRow(b.ctx, `SELECT code_hash FROM parcels WHERE waybill_no = $1`, ready).Scan(&oldHash)
-	run, err := jobs.RunJob(b.ctx, b.ledger, tracking.JobReminder)
+	run, err := jobs.RunJob(b.ctx, b.ledger, b.parcels(), tracking.JobReminder)
 	if err != nil || run.Outcome != "ok" || run.Affected != 2 { // ready and expiring
 		t.Fatalf("reminder: %+v %v", run, err)
 	}
@@ -314,11 +315,11 @@ func TestHousekeepingJobs(t *testing.T) {
 	if n := b.count(t, `SELECT count(*) FROM outbox WHERE template = 'sms.reminder'`); n != 2 {
 		t.Fatalf("reminder messages: %d", n)
 	}
-	if run, _ := jobs.RunJob(b.ctx, b.ledger, tracking.JobReminder); run.Affected != 0 {
+	if run, _ := jobs.RunJob(b.ctx, b.ledger, b.parcels(), tracking.JobReminder); run.Affected != 0 {
 		t.Fatalf("reminded again at once: %+v", run)
 	}
 
-	run, err = jobs.RunJob(b.ctx, b.ledger, tracking.JobReturn)
+	run, err = jobs.RunJob(b.ctx, b.ledger, b.parcels(), tracking.JobReturn)
 	if err != nil || run.Affected != 1 {
 		t.Fatalf("return: %+v %v", run, err)
 	}
@@ -331,21 +332,21 @@ func TestHousekeepingJobs(t *testing.T) {
 		t.Fatalf("department not told: %d", n)
 	}
 
-	run, err = jobs.RunJob(b.ctx, b.ledger, tracking.JobSLA)
+	run, err = jobs.RunJob(b.ctx, b.ledger, b.parcels(), tracking.JobSLA)
 	if err != nil || run.Affected != 1 {
 		t.Fatalf("sla: %+v %v", run, err)
 	}
 	if n := b.count(t, `SELECT count(*) FROM events e JOIN parcels p ON p.id = e.parcel_id WHERE p.waybill_no = $1 AND e.reason = 'sla_breached'`, stalled); n != 1 {
 		t.Fatalf("stalled parcel not flagged: %d", n)
 	}
-	if run, _ := jobs.RunJob(b.ctx, b.ledger, tracking.JobSLA); run.Affected != 0 {
+	if run, _ := jobs.RunJob(b.ctx, b.ledger, b.parcels(), tracking.JobSLA); run.Affected != 0 {
 		t.Fatalf("flagged twice for one stall: %+v", run)
 	}
 
 	// 200 days on, the collected parcel's personal data is purged; its events stay.
 	b.clock.Set(start.Add(200 * 24 * time.Hour))
 	before := b.count(t, `SELECT count(*) FROM events e JOIN parcels p ON p.id = e.parcel_id WHERE p.waybill_no = $1`, ended)
-	run, err = jobs.RunJob(b.ctx, b.ledger, tracking.JobPurge)
+	run, err = jobs.RunJob(b.ctx, b.ledger, b.parcels(), tracking.JobPurge)
 	if err != nil || run.Affected != 1 {
 		t.Fatalf("purge: %+v %v", run, err)
 	}

@@ -3,7 +3,6 @@ package jobs
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"strings"
 	"time"
 
@@ -43,17 +42,42 @@ type RunCloser interface {
 	CloseRun(ctx context.Context, a shipment.Actor, no string) (tracking.CloseResult, error)
 }
 
+// RunMakerNow makes a leg's run by hand (the service's use case).
+type RunMakerNow interface {
+	MakeRunNow(ctx context.Context, a shipment.Actor, legID int64) (*tracking.RunView, error)
+}
+
+// Booked makes runs with their courier booking queued in the same
+// transaction, through the scheduler's queue: the store of the service's
+// runs made by hand (service.RunMakeStore).
+type Booked[TTx any] struct {
+	Store  RunMaker[TTx]
+	Routes Routes
+	Sched  *Service[TTx]
+}
+
+// Leg reads a leg. Errors: route.not_found.
+func (b *Booked[TTx]) Leg(ctx context.Context, id int64) (shipment.Leg, error) {
+	return b.Routes.Leg(ctx, id)
+}
+
+// MakeRun makes the run of leg for slot and queues its booking.
+func (b *Booked[TTx]) MakeRun(ctx context.Context, leg shipment.Leg, slot time.Time, madeBy string) (*tracking.RunView, error) {
+	return b.Store.MakeRun(ctx, leg, slot, madeBy, b.Sched.BookHook)
+}
+
 // SiteKinds answers which sites exist.
 type SiteKinds interface {
 	SiteKind(code string) (shipment.SiteKind, bool)
 }
 
 // Operations answers the API's routes, consolidation runs, calendar and
-// scheduled jobs (web.Operations); runs made by hand get their courier
-// booking through the scheduler's queue.
+// scheduled jobs (web.Operations); making a run by hand and closing a check
+// list are the service's use cases.
 type Operations[TTx any] struct {
 	Store  OpsStore[TTx]
 	Closer RunCloser
+	Maker  RunMakerNow
 	Routes Routes
 	Sites  SiteKinds
 	Sched  *Service[TTx]
@@ -76,27 +100,10 @@ func (o *Operations[TTx]) SaveLeg(ctx context.Context, by shipment.Actor, l ship
 	return o.Routes.Save(ctx, by, l)
 }
 
-// RunLegNow makes the run of an active leg now, by hand. Errors:
-// route.inactive, run.slot_taken, run.empty.
+// RunLegNow makes the run of an active leg now, by hand (the service's use
+// case).
 func (o *Operations[TTx]) RunLegNow(ctx context.Context, a shipment.Actor, id int64) (*tracking.RunView, error) {
-	leg, err := o.Routes.Leg(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if !leg.Active {
-		return nil, apperr.New(apperr.Conflict, "route.inactive").With("id", id)
-	}
-	run, err := o.Store.MakeRun(ctx, leg, time.Now(), "admin:"+a.Username, o.Sched.BookHook)
-	if errors.Is(err, tracking.ErrSlotTaken) {
-		return nil, apperr.New(apperr.Conflict, "run.slot_taken")
-	}
-	if err != nil {
-		return nil, err
-	}
-	if run == nil {
-		return nil, apperr.New(apperr.Invalid, "run.empty").With("from", leg.From).With("to", leg.To)
-	}
-	return run, nil
+	return o.Maker.MakeRunNow(ctx, a, id)
 }
 
 func (o *Operations[TTx]) Runs(ctx context.Context, a shipment.Actor, site, status string, limit int) ([]tracking.RunView, error) {
@@ -166,7 +173,7 @@ func (o *Operations[TTx]) JobRuns(ctx context.Context, name string, limit int) (
 // RunJobNow runs a job by hand. A job that fails is answered with its
 // recorded run (outcome "failed", the error in its history), not a 500.
 func (o *Operations[TTx]) RunJobNow(ctx context.Context, name string) (tracking.JobRun, error) {
-	run, err := RunJob(ctx, o.Store, name)
+	run, err := RunJob(ctx, o.Store, o.Sched.UseCases, name)
 	if err != nil && run.ID != 0 {
 		return run, nil
 	}

@@ -247,50 +247,27 @@ func (l *Ledger) RemindReady(ctx context.Context, firstAfter, every time.Duratio
 	return rep, nil
 }
 
-// ReturnExpired sends parcels held past their hold-until date back towards
-// their department: each is returned (so the next run back takes it) and
-// the department is told.
-func (l *Ledger) ReturnExpired(ctx context.Context) (tracking.JobReport, error) {
-	now := l.now()
-	rep := tracking.JobReport{Detail: map[string]any{}}
+// ExpiredReady lists the parcels held past their hold-until date at now,
+// the longest overdue first, at most limit.
+func (l *Ledger) ExpiredReady(ctx context.Context, now time.Time, limit int) ([]string, error) {
 	rows, err := l.Pool.Query(ctx, `SELECT waybill_no FROM parcels WHERE status = 'ready' AND hold_until < $1
-		ORDER BY hold_until LIMIT 5000`, now)
+		ORDER BY hold_until LIMIT $2`, now, limit)
 	if err != nil {
-		return rep, err
+		return nil, translate(err, "parcel")
 	}
 	nos, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return rep, err
-	}
-	var returned, failed []string
-	for _, no := range nos {
-		req := tracking.ScanRequest{Code: no, Action: shipment.ActReturn, Reason: "uncollected",
-			ScanID: "job-return-" + no + "-" + now.Format("20060102"), Source: shipment.SourceSchedule}
-		fp := l.fingerprint(shipment.SystemActor, no, req)
-		// The return and the department's message commit together.
-		tell := func(ctx context.Context, tx pgx.Tx, p *shipment.Parcel, now time.Time) error {
-			return l.tellOrigin(ctx, tx, p, "site.returning", now)
-		}
-		if _, err := l.applyScan(ctx, shipment.SystemActor, req, no, fp, tell); err != nil {
-			failed = append(failed, no)
-			continue
-		}
-		returned = append(returned, no)
-	}
-	rep.Affected = len(returned)
-	rep.Detail["waybill_nos"], rep.Detail["failed"] = returned, failed
-	return rep, nil
+	return nos, translate(err, "parcel")
 }
 
 // tellOrigin leaves a message for the staff of the parcel's origin, with
 // its event, in the caller's transaction.
-func (l *Ledger) tellOrigin(ctx context.Context, tx pgx.Tx, p *shipment.Parcel, template string, now time.Time) error {
+func (l *Ledger) tellOrigin(ctx context.Context, tx pgx.Tx, p *shipment.Parcel, template, reason string, now time.Time) error {
 	seq, err := appendNote(ctx, tx, p.ID, shipment.SystemActor, shipment.ActMessageSent, shipment.SourceSchedule,
 		p.OriginSite, "", now, map[string]any{"template": template, "to_site": p.OriginSite})
 	if err != nil {
 		return err
 	}
-	params := map[string]string{"waybill_no": p.WaybillNo, "reason": "uncollected"}
+	params := map[string]string{"waybill_no": p.WaybillNo, "reason": reason}
 	plain, _ := json.Marshal(outboxMessage{Template: template, Params: params})
 	_, err = tx.Exec(ctx, `INSERT INTO outbox (parcel_id, event_seq, channel, template, payload_enc, payload_masked,
 		created_at, next_attempt_at, sent_at, site_code) VALUES ($1, $2, 'site', $3, $4, $5, $6, $6, $6, $7)`,

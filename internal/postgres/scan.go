@@ -55,9 +55,6 @@ func (l *Ledger) Holder(ctx context.Context, parcelID int64) (service.Holder, er
 	return h, translate(err, "parcel")
 }
 
-// afterApply adds writes to the transaction that applied a change.
-type afterApply func(ctx context.Context, tx pgx.Tx, p *shipment.Parcel, now time.Time) error
-
 // applyStmt updates the parcel under the version check and appends the
 // event and the scan's answer (with the event's seq filled in), in one
 // statement.
@@ -118,12 +115,6 @@ SELECT seq FROM e`
 // statement applyStmt; a receive, a shelve or reslot, and a collect by a
 // proxy add their writes in one transaction with it.
 func (l *Ledger) ApplyScan(ctx context.Context, w service.ScanWrite) (int, error) {
-	return l.applyWrite(ctx, w, nil)
-}
-
-// applyWrite is ApplyScan with the caller's own writes (nil: none) in its
-// transaction.
-func (l *Ledger) applyWrite(ctx context.Context, w service.ScanWrite, also afterApply) (int, error) {
 	p, o, req := w.Parcel, &w.Outcome, w.Req
 	var actor *int64
 	if w.Actor.ID != 0 {
@@ -140,7 +131,7 @@ func (l *Ledger) applyWrite(ctx context.Context, w service.ScanWrite, also after
 		}
 		return seq, err
 	}
-	if !w.CheckOff && !w.Slot && w.Ready == nil && w.Proxy == nil && also == nil {
+	if !w.CheckOff && !w.Slot && w.Ready == nil && w.Proxy == nil && w.TellOrigin == "" {
 		seq, err := apply(l.Pool, false, nil, nil)
 		return seq, scanErr(err)
 	}
@@ -172,8 +163,8 @@ func (l *Ledger) applyWrite(ctx context.Context, w service.ScanWrite, also after
 		if seq, err = apply(tx, w.Ready != nil, holdUntil, codeHash); err != nil {
 			return err
 		}
-		if also != nil {
-			if err := also(ctx, tx, p, w.Now); err != nil {
+		if w.TellOrigin != "" {
+			if err := l.tellOrigin(ctx, tx, p, w.TellOrigin, req.Reason, w.Now); err != nil {
 				return err
 			}
 		}
@@ -226,56 +217,6 @@ func scanErr(err error) error {
 		return apperr.New(apperr.Conflict, "parcel.conflict").Wrap(err)
 	}
 	return translate(err, "parcel")
-}
-
-// applyScan applies a scan the schedule makes, with the job's own writes
-// in the same transaction (ReturnExpired), decided as service.Parcels
-// decides (service.DecideScan). It goes when the job bodies move next to
-// the jobs and call the service (issue 7, shape 3).
-func (l *Ledger) applyScan(ctx context.Context, a shipment.Actor, req tracking.ScanRequest, number string,
-	fingerprint []byte, also afterApply) (tracking.ScanResult, error) {
-	command := func(now time.Time) shipment.Command {
-		cmd := shipment.Command{Action: req.Action, Site: req.Site, Actor: a, Now: now, Reason: req.Reason,
-			Resolution: req.Resolution, Slot: req.Slot}
-		if l.Routes != nil {
-			cmd.Route = func(from, to string) ([]string, error) { return l.Routes.Path(ctx, from, to) }
-		}
-		return cmd
-	}
-	p, err := l.ParcelByNumber(ctx, number)
-	if err != nil {
-		return tracking.ScanResult{}, err
-	}
-	w, repeat, err := service.DecideScan(p, command(l.now()), req, number, fingerprint)
-	if repeat != nil || err != nil {
-		if repeat != nil {
-			return *repeat, nil
-		}
-		return tracking.ScanResult{}, err
-	}
-	seq, err := l.applyWrite(ctx, w, also)
-	if errors.Is(err, service.ErrLostRace) {
-		// Decided again on the parcel as it now is: the same scan that won
-		// makes this one a repeat.
-		if p, rerr := l.ParcelByNumber(ctx, number); rerr == nil {
-			now := l.now()
-			if o, derr := shipment.Decide(p, command(now)); derr == nil && o.Repeat {
-				return tracking.RepeatAnswer(p, o, req, number, now), nil
-			}
-		}
-	}
-	if err != nil {
-		return tracking.ScanResult{}, err
-	}
-	res := w.Answer
-	res.Items[0].Seq = seq
-	return res, nil
-}
-
-// fingerprint is the keyed hash of a scan's body (tracking.ScanBody), as
-// service.Scans makes it.
-func (l *Ledger) fingerprint(a shipment.Actor, number string, req tracking.ScanRequest) []byte {
-	return l.Keys.Hash("scan", string(tracking.ScanBody(a.ID, number, req)))
 }
 
 // collectionCode is a random 6-digit code.

@@ -213,7 +213,7 @@ func TestPrivateLink(t *testing.T) {
 // linksRemoved runs the purge job and returns how many links it removed.
 func linksRemoved(t *testing.T, b *bundle) float64 {
 	t.Helper()
-	run, err := jobs.RunJob(b.ctx, b.ledger, tracking.JobPurge)
+	run, err := jobs.RunJob(b.ctx, b.ledger, b.svc(), tracking.JobPurge)
 	if err != nil {
 		t.Fatalf("purge: %+v %v", run, err)
 	}

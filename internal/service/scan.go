@@ -104,6 +104,9 @@ type ScanWrite struct {
 	Ready *Ready
 	// Proxy is who collected for the holder, recorded with the event.
 	Proxy *tracking.Proxy
+	// TellOrigin, when set, is the template of a notice to the staff of the
+	// parcel's origin, written with the event.
+	TellOrigin string
 }
 
 // Ready is what shelving a parcel sets.
@@ -159,7 +162,7 @@ func (s *Parcels) Scan(ctx context.Context, a shipment.Actor, req tracking.ScanR
 	if err != nil {
 		return tracking.ScanResult{}, err
 	}
-	fingerprint := s.Keys.Hash("scan", string(tracking.ScanBody(a.ID, code.Number, req)))
+	fingerprint := s.fingerprint(a, code.Number, req)
 	if code.Kind != shipment.KindParcel {
 		return s.scanBag(ctx, a, req, code, fingerprint)
 	}
@@ -176,7 +179,7 @@ func (s *Parcels) Scan(ctx context.Context, a shipment.Actor, req tracking.ScanR
 			return tracking.ScanResult{}, apperr.New(apperr.TooMany, "collect.too_many").OnField("collection_code")
 		}
 	}
-	res, err := s.apply(ctx, a, req, code.Number, fingerprint)
+	res, err := s.apply(ctx, a, req, code.Number, fingerprint, nil)
 	if counted && apperr.CodeOf(err) != "collect.code_wrong" {
 		_ = s.Throttle.Forgive(ctx, "code", code.Number)
 	}
@@ -251,6 +254,11 @@ func (s *Parcels) validate(req tracking.ScanRequest) (shipment.Code, tracking.Sc
 	return code, req, nil
 }
 
+// fingerprint identifies a scan's body by a keyed hash (tracking.ScanBody).
+func (s *Parcels) fingerprint(a shipment.Actor, number string, req tracking.ScanRequest) []byte {
+	return s.Keys.Hash("scan", string(tracking.ScanBody(a.ID, number, req)))
+}
+
 // prior answers a scan id seen before: the stored answer marked as a
 // repeat, or scan.id_reused when the body differs.
 func (s *Parcels) prior(ctx context.Context, scanID string, fingerprint []byte) (tracking.ScanResult, bool, error) {
@@ -275,8 +283,8 @@ func (s *Parcels) prior(ctx context.Context, scanID string, fingerprint []byte) 
 // the same site, within the window), it answers as one; otherwise it stays
 // parcel.conflict. Only the losing scan pays the extra read.
 func (s *Parcels) apply(ctx context.Context, a shipment.Actor, req tracking.ScanRequest, number string,
-	fingerprint []byte) (tracking.ScanResult, error) {
-	res, err := s.applyOnce(ctx, a, req, number, fingerprint)
+	fingerprint []byte, also func(*ScanWrite)) (tracking.ScanResult, error) {
+	res, err := s.applyOnce(ctx, a, req, number, fingerprint, also)
 	if !errors.Is(err, ErrLostRace) {
 		return res, err
 	}
@@ -344,7 +352,7 @@ func deref(r *tracking.ScanResult) tracking.ScanResult {
 }
 
 func (s *Parcels) applyOnce(ctx context.Context, a shipment.Actor, req tracking.ScanRequest, number string,
-	fingerprint []byte) (tracking.ScanResult, error) {
+	fingerprint []byte, also func(*ScanWrite)) (tracking.ScanResult, error) {
 	p, err := s.Store.ParcelByNumber(ctx, number)
 	if err != nil {
 		return tracking.ScanResult{}, err
@@ -364,6 +372,9 @@ func (s *Parcels) applyOnce(ctx context.Context, a shipment.Actor, req tracking.
 		if err := s.verify(ctx, p, req, &w); err != nil {
 			return tracking.ScanResult{}, err
 		}
+	}
+	if also != nil {
+		also(&w)
 	}
 	seq, err := s.Store.ApplyScan(ctx, w)
 	if err != nil {

@@ -39,6 +39,7 @@ type Store interface {
 	TrackStore
 	ReadStore
 	ListStore
+	RetentionStore
 }
 
 // Parcels registers, moves and tracks parcels: the use cases of the
