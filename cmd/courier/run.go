@@ -354,13 +354,13 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		default:
 		}
 	}}
-	sched, err := jobs.New(riverpgxv5.New(pool), ledger, routes, manual.Carrier{}, log, now)
+	throttle := &postgres.Throttle{Ledger: ledger, Window: 10 * time.Minute}
+	parcels := &svc.Parcels{Store: ledger, Keys: keys, Ref: ref, Routes: routes, Throttle: throttle, Now: now}
+	sched, err := jobs.New(riverpgxv5.New(pool), ledger, parcels, routes, manual.Carrier{}, log, now)
 	if err != nil {
 		return err
 	}
 	routes.Validate = func(spec string) error { _, err := schedule.Parse(spec); return err }
-	throttle := &postgres.Throttle{Ledger: ledger, Window: 10 * time.Minute}
-	parcels := &svc.Parcels{Store: ledger, Keys: keys, Ref: ref, Routes: routes, Throttle: throttle, Now: now}
 	// Every instance sees every administrator's edit within seconds.
 	watcher := &postgres.Watcher{Pool: pool}
 	watcher.On(postgres.EntitySite, func(ctx context.Context) error { return ref.Reload(ctx, pool) })
@@ -369,14 +369,15 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	if _, err := watcher.Check(ctx); err != nil {
 		return err
 	}
+	runs := &svc.Runs[tracking.CloseResult]{Store: ledger, Now: now,
+		Maker: &jobs.Booked[pgx.Tx]{Store: ledger, Routes: routes, Sched: sched}}
 	printer, err := labels.NewRenderer(labels.Options{PublicURL: cfg.PublicURL})
 	if err != nil {
 		return err
 	}
 	app, err := web.New(web.Deps{
-		Ledger: ledger, Parcels: parcels, Accounts: users, Ref: ref, Throttle: throttle, Labels: printer, Catalog: cat, Log: log,
-		Runs: &jobs.Operations[pgx.Tx]{Store: ledger, Routes: routes, Sites: ref, Sched: sched,
-			Closer: &svc.Runs[tracking.CloseResult]{Store: ledger, Now: now}},
+		Ledger: ledger, Parcels: parcels, Accounts: &svc.Accounts{Store: users, Sites: ref}, Ref: ref, Throttle: throttle, Labels: printer, Catalog: cat, Log: log,
+		Runs:      &jobs.Operations[pgx.Tx]{Store: ledger, Routes: routes, Sites: ref, Sched: sched, Closer: runs, Maker: runs},
 		Settings:  &postgres.Settings{Pool: pool, Ref: ref, Now: now},
 		Slots:     ledger,
 		Integrity: &jobs.Integrity[pgx.Tx]{Store: ledger, Sched: sched},

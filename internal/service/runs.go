@@ -2,10 +2,12 @@ package service
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/changchun-gov/courier/internal/apperr"
 	"github.com/changchun-gov/courier/shipment"
+	"github.com/changchun-gov/courier/tracking"
 )
 
 // RunStore closes the check lists of consolidation runs. R is a closed
@@ -18,10 +20,48 @@ type RunStore[R any] interface {
 	CloseRun(ctx context.Context, code shipment.Code, a shipment.Actor, now time.Time, check func(Run) error) (R, error)
 }
 
-// Runs closes the check lists of consolidation runs.
+// RunMakeStore makes consolidation runs.
+type RunMakeStore interface {
+	// Leg reads a leg of the route network. Errors: route.not_found.
+	Leg(ctx context.Context, id int64) (shipment.Leg, error)
+	// MakeRun makes the run of a leg for a slot, set-based, with the
+	// courier's booking queued in the same transaction. A slot already made
+	// answers tracking.ErrSlotTaken; nothing waiting, a nil run.
+	MakeRun(ctx context.Context, leg shipment.Leg, slot time.Time, madeBy string) (*tracking.RunView, error)
+}
+
+// Runs makes consolidation runs by hand and closes their check lists.
 type Runs[R any] struct {
 	Store RunStore[R]
+	Maker RunMakeStore
 	Now   func() time.Time
+}
+
+// MakeRunNow makes the run of an active leg now, by hand: what waits for the
+// leg goes, with its booking, as the schedule's runs do; the run's slot is
+// now, so the schedule's own slot later still makes its run.
+//
+// Errors: route.not_found; route.inactive, run.slot_taken (conflict);
+// run.empty (invalid: nothing waits for the leg).
+func (s *Runs[R]) MakeRunNow(ctx context.Context, a shipment.Actor, legID int64) (*tracking.RunView, error) {
+	leg, err := s.Maker.Leg(ctx, legID)
+	if err != nil {
+		return nil, err
+	}
+	if !leg.Active {
+		return nil, apperr.New(apperr.Conflict, "route.inactive").With("id", legID)
+	}
+	run, err := s.Maker.MakeRun(ctx, leg, clock(s.Now).Truncate(time.Microsecond), "admin:"+a.Username)
+	if errors.Is(err, tracking.ErrSlotTaken) {
+		return nil, apperr.New(apperr.Conflict, "run.slot_taken")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if run == nil {
+		return nil, apperr.New(apperr.Invalid, "run.empty").With("from", leg.From).With("to", leg.To)
+	}
+	return run, nil
 }
 
 // CloseRun closes a bag's check list at the receiving site: every parcel

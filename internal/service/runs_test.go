@@ -7,6 +7,7 @@ import (
 
 	"github.com/changchun-gov/courier/internal/apperr"
 	"github.com/changchun-gov/courier/shipment"
+	"github.com/changchun-gov/courier/tracking"
 )
 
 type runStore struct {
@@ -50,6 +51,46 @@ func TestCloseRun(t *testing.T) {
 		}
 		if st.closed != (c.code == "") {
 			t.Errorf("%s: closed %v", name, st.closed)
+		}
+	}
+}
+
+type maker struct {
+	leg    shipment.Leg
+	run    *tracking.RunView
+	err    error
+	slot   time.Time
+	madeBy string
+}
+
+func (m *maker) Leg(context.Context, int64) (shipment.Leg, error) { return m.leg, nil }
+
+func (m *maker) MakeRun(_ context.Context, _ shipment.Leg, slot time.Time, madeBy string) (*tracking.RunView, error) {
+	m.slot, m.madeBy = slot, madeBy
+	return m.run, m.err
+}
+
+// A run made by hand takes the service's clock as its slot; an inactive
+// leg, a slot made already and nothing waiting are told apart.
+func TestMakeRunNow(t *testing.T) {
+	admin := shipment.Actor{ID: 1, Username: "admin", Role: shipment.RoleAdmin}
+	now := time.Date(2026, 12, 2, 1, 30, 0, 123456789, time.UTC)
+	for _, c := range []struct {
+		m    maker
+		code string
+	}{
+		{maker{leg: shipment.Leg{ID: 3, Active: true}, run: &tracking.RunView{RunNo: "CR1"}}, ""},
+		{maker{leg: shipment.Leg{ID: 3}}, "route.inactive"},
+		{maker{leg: shipment.Leg{ID: 3, Active: true}, err: tracking.ErrSlotTaken}, "run.slot_taken"},
+		{maker{leg: shipment.Leg{ID: 3, Active: true}}, "run.empty"},
+	} {
+		s := &Runs[string]{Maker: &c.m, Now: func() time.Time { return now }}
+		run, err := s.MakeRunNow(context.Background(), admin, 3)
+		if (c.code != "" && apperr.CodeOf(err) != c.code) || (c.code == "" && (err != nil || run == nil || run.RunNo != "CR1")) {
+			t.Errorf("%+v: %v %v, want %q", c.m.leg, run, err, c.code)
+		}
+		if c.m.leg.Active && (!c.m.slot.Equal(now.Truncate(time.Microsecond)) || c.m.madeBy != "admin:admin") {
+			t.Errorf("made for slot %v by %q", c.m.slot, c.m.madeBy)
 		}
 	}
 }
