@@ -231,3 +231,8 @@ func (b *bundle) status(t *testing.T, waybill string) (shipment.Status, int) {
 	}
 	return st, n
 }
+
+// accounts is the service over the bundle's users, as run wires it.
+func (b *bundle) accounts() *service.Accounts {
+	return &service.Accounts{Store: b.users, Sites: b.ledger.Ref}
+}

@@ -128,7 +128,7 @@ func TestAdminEditsAreAuditedOnce(t *testing.T) {
 			return err
 		}},
 		{"ExistingUser", "user.exists", func() error {
-			_, err := b.users.CreateBy(b.ctx, admin, shipment.NewUser{Username: "u-admin", Password: "password-123456", Role: shipment.RoleCourier})
+			_, err := b.accounts().CreateBy(b.ctx, admin, shipment.NewUser{Username: "u-admin", Password: "password-123456", Role: shipment.RoleCourier})
 			return err
 		}},
 	}
@@ -218,7 +218,7 @@ func TestAdminEditsAreAuditedOnce(t *testing.T) {
 	}
 
 	// A user: the account without its password.
-	if _, err := b.users.CreateBy(b.ctx, admin, shipment.NewUser{Username: "new-staff", Password: "password-secret-1",
+	if _, err := b.accounts().CreateBy(b.ctx, admin, shipment.NewUser{Username: "new-staff", Password: "password-secret-1",
 		Role: shipment.RoleStaff, Site: "ED-HALL"}); err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,6 +19,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/changchun-gov/courier/internal/apperr"
+	"github.com/changchun-gov/courier/internal/service"
 	"github.com/changchun-gov/courier/shipment"
 	"github.com/changchun-gov/courier/tracking"
 )
@@ -40,67 +40,22 @@ type Users struct {
 	dummy     []byte
 }
 
-var usernameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{1,63}$`)
+// The Users are the store of service.Accounts.
+var _ service.AccountStore = (*Users)(nil)
 
-// Validate checks a new user against the roles and sites.
-func (u *Users) validate(n *shipment.NewUser) error {
-	n.Username = strings.ToLower(strings.TrimSpace(n.Username))
-	if !usernameRe.MatchString(n.Username) {
-		return apperr.New(apperr.Invalid, "user.username_invalid").OnField("username")
-	}
-	if err := shipment.CheckPassword(n.Username, n.Password, "password"); err != nil {
-		return err
-	}
-	return u.validateRole(n)
-}
-
-// validateRole checks the role, site and departments of an account.
-func (u *Users) validateRole(n *shipment.NewUser) error {
-	if !n.Role.Valid() {
-		return apperr.New(apperr.Invalid, "user.role_unknown").OnField("role").With("role", string(n.Role))
-	}
-	n.Site = strings.TrimSpace(n.Site)
-	if n.Role.HasSite() {
-		if n.Site == "" {
-			return apperr.New(apperr.Invalid, "user.site_required").OnField("site")
-		}
-		k, ok := u.Ref.SiteKind(n.Site)
-		if !ok {
-			return apperr.New(apperr.Invalid, "site.unknown").OnField("site").With("site", n.Site)
-		}
-		if (n.Role == shipment.RoleClerk) != (k == shipment.SiteDepartment) ||
-			(n.Role == shipment.RoleHallLead && k != shipment.SiteHall) {
-			return apperr.New(apperr.Invalid, "user.site_wrong_kind").OnField("site")
-		}
-	} else if n.Site != "" {
-		return apperr.New(apperr.Invalid, "user.site_not_allowed").OnField("site")
-	}
-	if n.Role == shipment.RoleAPIClient {
-		if len(n.Departments) == 0 {
-			return apperr.New(apperr.Invalid, "user.departments_required").OnField("departments")
-		}
-		for _, d := range n.Departments {
-			if k, ok := u.Ref.SiteKind(d); !ok || k != shipment.SiteDepartment {
-				return apperr.New(apperr.Invalid, "site.unknown").OnField("departments").With("site", d)
-			}
-		}
-	} else {
-		n.Departments = nil
-	}
-	return nil
-}
-
-// Create adds a user, as the system. Errors: those of CreateBy.
+// Create adds an account as the system (the first administrator, tests),
+// checked as service.Accounts checks an administrator's (shipment.CheckNewUser).
+// Errors: those of CheckNewUser, user.exists (conflict).
 func (u *Users) Create(ctx context.Context, n shipment.NewUser) (shipment.User, error) {
-	return u.CreateBy(ctx, shipment.SystemActor, n)
-}
-
-// CreateBy adds a user, audited as by's (without the password). Errors:
-// user.* (invalid), site.unknown, user.exists (conflict).
-func (u *Users) CreateBy(ctx context.Context, by shipment.Actor, n shipment.NewUser) (shipment.User, error) {
-	if err := u.validate(&n); err != nil {
+	if err := shipment.CheckNewUser(&n, u.Ref.SiteKind); err != nil {
 		return shipment.User{}, err
 	}
+	return u.CreateUser(ctx, shipment.SystemActor, n)
+}
+
+// CreateUser adds a checked account, audited as by's (without the
+// password). Errors: user.exists (conflict).
+func (u *Users) CreateUser(ctx context.Context, by shipment.Actor, n shipment.NewUser) (shipment.User, error) {
 	hash, err := bcrypt.GenerateFromPassword([]byte(n.Password), u.cost())
 	if err != nil {
 		return shipment.User{}, fmt.Errorf("users: hash: %w", err)
@@ -326,31 +281,32 @@ func (u *Users) ResetPassword(ctx context.Context, by shipment.Actor, username s
 	return temp, nil
 }
 
-// Update applies an administrator's change to an account. Disabling stops
+// UpdateUser applies an administrator's change to an account, as change
+// decides it on the locked account (service.Accounts). Disabling stops
 // every token of the user (at once on this instance, within TokenCacheTTL
-// on the others); re-enabling does not bring them back. The last active
-// administrator can be neither disabled nor given another role.
+// on the others); re-enabling does not bring them back.
 //
-// Errors: user.not_found; user.last_admin (conflict); user.nothing_to_change
-// and the role and site codes of Create (invalid).
-func (u *Users) Update(ctx context.Context, by shipment.Actor, username string, ch shipment.UserChange) (shipment.User, error) {
-	if ch.Disabled == nil && ch.Role == nil && ch.Site == nil && ch.Departments == nil {
-		return shipment.User{}, apperr.New(apperr.Invalid, "user.nothing_to_change")
-	}
+// Errors: user.not_found; those of change.
+func (u *Users) UpdateUser(ctx context.Context, by shipment.Actor, username string, lockAdmins bool,
+	change func(cur shipment.User, otherAdmins int) (shipment.User, error)) (shipment.User, error) {
 	var out shipment.User
 	err := WithTx(ctx, u.Pool, func(tx pgx.Tx) error {
-		if (ch.Disabled != nil && *ch.Disabled) || (ch.Role != nil && *ch.Role != shipment.RoleAdmin) {
-			// The change may take an admin's rights: lock every active
-			// admin first, in one order, so that two admins taking each
-			// other's rights at once cannot both succeed (nor deadlock).
+		if lockAdmins {
+			// Every active admin locked first, in one order, so that two
+			// admins taking each other's rights at once cannot both succeed
+			// (nor deadlock).
 			if _, err := tx.Exec(ctx, `SELECT id FROM users WHERE role = 'admin' AND NOT disabled ORDER BY id FOR UPDATE`); err != nil {
 				return translate(err, "user")
 			}
 		}
+		var cur shipment.User
 		var site *string
-		err := tx.QueryRow(ctx, `SELECT id, username, role, site_code, departments, disabled, must_change_password, created_at
-			FROM users WHERE username = $1 FOR UPDATE`, strings.ToLower(strings.TrimSpace(username))).
-			Scan(&out.ID, &out.Username, &out.Role, &site, &out.Departments, &out.Disabled, &out.MustChangePassword, &out.CreatedAt)
+		var others int
+		err := tx.QueryRow(ctx, `SELECT id, username, role, site_code, departments, disabled, must_change_password, created_at,
+				(SELECT count(*) FROM users a WHERE a.role = 'admin' AND NOT a.disabled AND a.id <> u.id)
+			FROM users u WHERE username = $1 FOR UPDATE`, username).
+			Scan(&cur.ID, &cur.Username, &cur.Role, &site, &cur.Departments, &cur.Disabled, &cur.MustChangePassword,
+				&cur.CreatedAt, &others)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return apperr.New(apperr.NotFound, "user.not_found").With("username", username)
 		}
@@ -358,73 +314,36 @@ func (u *Users) Update(ctx context.Context, by shipment.Actor, username string, 
 			return translate(err, "user")
 		}
 		if site != nil {
-			out.Site = *site
+			cur.Site = *site
 		}
-		before := out
-		before.CreatedAt = tracking.Local(before.CreatedAt)
-		wasActiveAdmin := out.Role == shipment.RoleAdmin && !out.Disabled
-		n := shipment.NewUser{Username: out.Username, Role: out.Role, Site: out.Site, Departments: out.Departments}
-		if ch.Role != nil {
-			n.Role = *ch.Role
-			if !n.Role.HasSite() {
-				n.Site = ""
-			}
-			if n.Role != shipment.RoleAPIClient {
-				n.Departments = nil
-			}
-		}
-		if ch.Site != nil {
-			n.Site = *ch.Site
-		}
-		if ch.Departments != nil {
-			n.Departments = *ch.Departments
-		}
-		if err := u.validateRole(&n); err != nil {
+		cur.CreatedAt = tracking.Local(cur.CreatedAt)
+		next, err := change(cur, others)
+		if err != nil {
 			return err
 		}
-		disabled := out.Disabled
-		if ch.Disabled != nil {
-			disabled = *ch.Disabled
-		}
-		if wasActiveAdmin && (disabled || n.Role != shipment.RoleAdmin) {
-			var others int
-			if err := tx.QueryRow(ctx, `SELECT count(*) FROM users WHERE role = 'admin' AND NOT disabled AND id <> $1`,
-				out.ID).Scan(&others); err != nil {
-				return translate(err, "user")
-			}
-			if others == 0 {
-				return apperr.New(apperr.Conflict, "user.last_admin").With("username", out.Username)
-			}
-		}
 		var newSite *string
-		if n.Site != "" {
-			newSite = &n.Site
-		}
-		if n.Departments == nil {
-			n.Departments = []string{}
+		if next.Site != "" {
+			newSite = &next.Site
 		}
 		if _, err := tx.Exec(ctx, `UPDATE users SET role = $2, site_code = $3, departments = $4, disabled = $5, updated_at = $6
-			WHERE id = $1`, out.ID, n.Role, newSite, n.Departments, disabled, u.Now().UTC()); err != nil {
+			WHERE id = $1`, cur.ID, next.Role, newSite, next.Departments, next.Disabled, u.Now().UTC()); err != nil {
 			return translate(err, "user")
 		}
-		if out.Disabled && !disabled {
+		if cur.Disabled && !next.Disabled {
 			// While disabled, the user's tokens answer auth.user_disabled;
 			// enabled again, none of them returns.
-			if err := u.revokeAll(ctx, tx, out.ID, nil); err != nil {
+			if err := u.revokeAll(ctx, tx, cur.ID, nil); err != nil {
 				return err
 			}
 		}
-		out.Role, out.Site, out.Departments, out.Disabled = n.Role, n.Site, n.Departments, disabled
-		after := out
-		after.CreatedAt = before.CreatedAt
-		return RecordChange(ctx, tx, u.Now().UTC(), Change{By: by, Entity: EntityUser, Key: out.Username,
-			Before: before, After: after})
+		out = next
+		return RecordChange(ctx, tx, u.Now().UTC(), Change{By: by, Entity: EntityUser, Key: cur.Username,
+			Before: cur, After: next})
 	})
 	if err != nil {
 		return shipment.User{}, err
 	}
 	u.forget(out.ID)
-	out.CreatedAt = tracking.Local(out.CreatedAt)
 	return out, nil
 }
 

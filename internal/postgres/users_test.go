@@ -43,7 +43,7 @@ func TestConcurrentDemotionsKeepAnAdmin(t *testing.T) {
 		for _, name := range []string{"u-admin", "admin2"} {
 			go func() {
 				yes := true
-				_, err := b.users.Update(b.ctx, shipment.SystemActor, name, shipmentChange(&yes))
+				_, err := b.accounts().Update(b.ctx, shipment.SystemActor, name, shipmentChange(&yes))
 				errs <- err
 			}()
 		}
@@ -64,7 +64,7 @@ func TestConcurrentDemotionsKeepAnAdmin(t *testing.T) {
 		}
 		no := false
 		for _, name := range []string{"u-admin", "admin2"} {
-			if _, err := b.users.Update(b.ctx, shipment.SystemActor, name, shipmentChange(&no)); err != nil {
+			if _, err := b.accounts().Update(b.ctx, shipment.SystemActor, name, shipmentChange(&no)); err != nil {
 				t.Fatal(err)
 			}
 		}
