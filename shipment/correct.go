@@ -96,10 +96,9 @@ func BeforeOf(p *Parcel, a Action, o Outcome) Before {
 	if o.PrevStatus != p.PrevStatus {
 		b.PrevStatus = ptr(p.PrevStatus)
 	}
-	if p.Slot != "" && !a.TakesSlot() && o.To != Ready && o.To != Exception {
-		b.Slot = ptr(p.Slot) // off the shelf
-	}
-	if a.TakesSlot() && p.Slot != "" && a != ActReslot {
+	// Off the shelf, or shelved over a slot it had (a reslot's event says
+	// which slot it left as from_slot).
+	if p.Slot != "" && (a == ActShelve || (!a.TakesSlot() && o.To != Ready && o.To != Exception)) {
 		b.Slot = ptr(p.Slot)
 	}
 	if a.LeavesRun() {
@@ -145,7 +144,7 @@ func DecideCorrect(p *Parcel, last Change, c Command, undo int) (Restore, error)
 	ref := func(kind apperr.Kind, code string) *apperr.Error {
 		return apperr.New(kind, code).With("action", string(ActCorrect)).With("status", string(p.Status))
 	}
-	if !slices.Contains(CorrectRoles, c.Actor.Role) {
+	if !MayTake(c.Actor.Role, ActCorrect) {
 		return Restore{}, ref(apperr.Forbidden, "action.role_forbidden").With("role", string(c.Actor.Role))
 	}
 	site := c.Site
@@ -204,13 +203,13 @@ func DecideCorrect(p *Parcel, last Change, c Command, undo int) (Restore, error)
 	if b.PathIdx != nil {
 		r.PathIdx = *b.PathIdx
 	} else if last.Action == ActReceive {
-		r.PathIdx = max(p.PathIdx-1, 0) // a bag's receive records no before
+		r.PathIdx = max(p.PathIdx-1, 0) // an event from before detail.before was recorded
 	}
 	switch {
 	case b.LegMoving != nil:
 		r.LegMoving = *b.LegMoving
 	case last.Action == ActPickup:
-		r.LegMoving = false // a bag's pickup records no before
+		r.LegMoving = false // a bag's set-based pickup records no before
 	}
 	if b.PrevStatus != nil {
 		r.PrevStatus = *b.PrevStatus

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 
@@ -393,8 +392,8 @@ func (s *Parcels) correct(ctx context.Context, p *shipment.Parcel, cmd shipment.
 	if a.Role.HasSite() && !a.CanSee(p) {
 		return tracking.ScanResult{}, apperr.New(apperr.Forbidden, "parcel.other_site")
 	}
-	if !slices.Contains(shipment.CorrectRoles, a.Role) {
-		// Refused before anything more is read.
+	if !shipment.MayTake(a.Role, shipment.ActCorrect) {
+		// Refused before anything more is read (DecideCorrect says the same).
 		return tracking.ScanResult{}, apperr.New(apperr.Forbidden, "action.role_forbidden").
 			With("action", string(req.Action)).With("role", string(a.Role))
 	}
