@@ -84,3 +84,32 @@ func ValidateLegs(legs []Leg, sites SiteLookup) error {
 	}
 	return nil
 }
+
+// Bounds of a leg's promised time (SLA), in hours: at least one, at most 30
+// days.
+const (
+	MinSLAHours = 1
+	MaxSLAHours = 720
+)
+
+// CheckLeg checks a leg an administrator saves: its sites (ValidateLegs),
+// its promised time, and its schedule by validSchedule (the schedule
+// package's Parse), reported on the field schedule.
+//
+// Errors: those of ValidateLegs and of validSchedule; route.sla_invalid
+// (invalid).
+func CheckLeg(l Leg, sites SiteLookup, validSchedule func(spec string) error) error {
+	if err := ValidateLegs([]Leg{l}, sites); err != nil {
+		return err
+	}
+	if l.SLAHours < MinSLAHours || l.SLAHours > MaxSLAHours {
+		return apperr.New(apperr.Invalid, "route.sla_invalid").OnField("sla_hours")
+	}
+	if err := validSchedule(l.Schedule); err != nil {
+		if e := apperr.As(err); e != nil && e.Field == "" {
+			return e.OnField("schedule")
+		}
+		return err
+	}
+	return nil
+}

@@ -97,3 +97,33 @@ func (h *HallSlots) Normalize() error {
 	}
 	return nil
 }
+
+// CheckAdmin lets only an administrator through: the city's settings
+// (sites, slots, routes, the calendar, the jobs) are theirs to edit.
+//
+// Errors: auth.forbidden (forbidden).
+func CheckAdmin(a Actor) error {
+	if a.Role != RoleAdmin {
+		return apperr.New(apperr.Forbidden, "auth.forbidden")
+	}
+	return nil
+}
+
+// HallFor is the hall with code as a may act on its slots: an
+// administrator any hall, anyone else only their own site.
+//
+// Errors: site.unknown (not found), site.wrong_kind (invalid),
+// site.not_yours (forbidden).
+func HallFor(a Actor, code string, site func(code string) (Site, bool)) (Site, error) {
+	s, ok := site(code)
+	if !ok {
+		return s, apperr.New(apperr.NotFound, "site.unknown").With("site", code)
+	}
+	if s.Kind != SiteHall {
+		return s, apperr.New(apperr.Invalid, "site.wrong_kind").With("site", code)
+	}
+	if a.Role != RoleAdmin && a.Site != code {
+		return s, apperr.New(apperr.Forbidden, "site.not_yours").With("site", code)
+	}
+	return s, nil
+}

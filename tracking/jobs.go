@@ -1,8 +1,11 @@
 package tracking
 
 import (
+	"bytes"
 	"encoding/json"
 	"time"
+
+	"github.com/changchun-gov/courier/internal/apperr"
 )
 
 // The housekeeping jobs, by name.
@@ -61,4 +64,24 @@ type JobReport struct {
 type JobsView struct {
 	Items      []JobSetting `json:"items"`
 	RecentRuns []JobRun     `json:"recent_runs"`
+}
+
+// CheckJobParams checks a job's parameters as an administrator sends them:
+// a JSON object of JobParams' fields only, each in range (no negative days;
+// at most a year between reminders, ten years before a purge). It returns
+// them as they are kept, {} when none were sent.
+//
+// Errors: job.params_invalid (invalid).
+func CheckJobParams(raw json.RawMessage) (json.RawMessage, error) {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return json.RawMessage(`{}`), nil
+	}
+	var p JobParams
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil || p.FirstAfterDays < 0 || p.EveryDays < 0 || p.AfterDays < 0 ||
+		p.FirstAfterDays > 365 || p.EveryDays > 365 || p.AfterDays > 3650 {
+		return nil, apperr.New(apperr.Invalid, "job.params_invalid").OnField("params")
+	}
+	return raw, nil
 }

@@ -64,7 +64,7 @@ func (s *server) createLeg(c *fiber.Ctx) error {
 	if err := decode(c, &r); err != nil {
 		return err
 	}
-	l, err := s.Runs.SaveLeg(c.UserContext(), actor(c), r.leg(0))
+	l, err := s.Settings.SaveLeg(c.UserContext(), actor(c), r.leg(0))
 	if err != nil {
 		return err
 	}
@@ -80,7 +80,7 @@ func (s *server) updateLeg(c *fiber.Ctx) error {
 	if err := decode(c, &r); err != nil {
 		return err
 	}
-	l, err := s.Runs.SaveLeg(c.UserContext(), actor(c), r.leg(id))
+	l, err := s.Settings.SaveLeg(c.UserContext(), actor(c), r.leg(id))
 	if err != nil {
 		return err
 	}
@@ -117,20 +117,15 @@ func (s *server) setCalendarDay(c *fiber.Ctx) error {
 	if err := decode(c, &r); err != nil {
 		return err
 	}
-	if r.Kind != "closed" && r.Kind != "workday" {
-		return apperr.New(apperr.Invalid, "calendar.kind_unknown").OnField("kind").With("kind", r.Kind).With("date", c.Params("day"))
-	}
-	if len([]rune(r.Note)) > 100 {
-		return apperr.New(apperr.Invalid, "parcel.text_too_long").OnField("note").With("field", "note")
-	}
-	if err := s.Runs.SetCalendarDay(c.UserContext(), actor(c), c.Params("day"), r.Kind, r.Note); err != nil {
+	note, err := s.Settings.SetCalendarDay(c.UserContext(), actor(c), c.Params("day"), r.Kind, r.Note)
+	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"day": c.Params("day"), "kind": r.Kind, "note": r.Note})
+	return c.JSON(fiber.Map{"day": c.Params("day"), "kind": r.Kind, "note": note})
 }
 
 func (s *server) deleteCalendarDay(c *fiber.Ctx) error {
-	if err := s.Runs.SetCalendarDay(c.UserContext(), actor(c), c.Params("day"), "", ""); err != nil {
+	if err := s.Settings.ClearCalendarDay(c.UserContext(), actor(c), c.Params("day")); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
@@ -225,7 +220,7 @@ func (s *server) saveJob(c *fiber.Ctx) error {
 	if err := decode(c, &r); err != nil {
 		return err
 	}
-	j, err := s.Runs.SaveJob(c.UserContext(), actor(c), c.Params("name"), r.Enabled, r.Schedule, r.Params)
+	j, err := s.Settings.SaveJob(c.UserContext(), actor(c), c.Params("name"), r.Enabled, r.Schedule, r.Params)
 	if err != nil {
 		return err
 	}

@@ -72,7 +72,6 @@ type Throttle interface {
 type Operations interface {
 	Legs(ctx context.Context) ([]shipment.Leg, error)
 	Path(ctx context.Context, from, to string) ([]string, error)
-	SaveLeg(ctx context.Context, by shipment.Actor, l shipment.Leg) (shipment.Leg, error)
 	RunLegNow(ctx context.Context, a shipment.Actor, legID int64) (*tracking.RunView, error)
 	Runs(ctx context.Context, a shipment.Actor, site, status string, limit int) ([]tracking.RunView, error)
 	Run(ctx context.Context, a shipment.Actor, no string) (*tracking.RunView, error)
@@ -80,17 +79,22 @@ type Operations interface {
 	Manifest(ctx context.Context, a shipment.Actor, no string) (labels.Manifest, error)
 	BagLabel(ctx context.Context, a shipment.Actor, no string) (labels.BagLabel, error)
 	Calendar(ctx context.Context) (map[string]string, error)
-	SetCalendarDay(ctx context.Context, by shipment.Actor, day, kind, note string) error
 	Jobs(ctx context.Context) (tracking.JobsView, error)
-	SaveJob(ctx context.Context, by shipment.Actor, name string, enabled bool, schedule string, params []byte) (tracking.JobSetting, error)
 	JobRuns(ctx context.Context, name string, limit int) ([]tracking.JobRun, error)
 	RunJobNow(ctx context.Context, name string) (tracking.JobRun, error)
 }
 
-// Settings edits the sites (with their hall settings) and reads the audit
-// log of every administrator's change.
+// Settings is the administrators' edits of the city's settings (sites with
+// their hall settings, legs, the calendar, the jobs; service.Settings, as
+// Slots is) and the audit log of every one of them.
 type Settings interface {
 	SaveSite(ctx context.Context, by shipment.Actor, code string, e shipment.SiteEdit) (shipment.Site, error)
+	SaveLeg(ctx context.Context, by shipment.Actor, l shipment.Leg) (shipment.Leg, error)
+	// SetCalendarDay records a closed or make-up working day, and returns
+	// the note as kept; ClearCalendarDay removes the day's exception.
+	SetCalendarDay(ctx context.Context, by shipment.Actor, day, kind, note string) (string, error)
+	ClearCalendarDay(ctx context.Context, by shipment.Actor, day string) error
+	SaveJob(ctx context.Context, by shipment.Actor, name string, enabled bool, schedule string, params []byte) (tracking.JobSetting, error)
 	Audit(ctx context.Context, f shipment.AuditFilter) (tracking.Page[shipment.AuditEntry], error)
 }
 

@@ -874,7 +874,8 @@ func TestOpenAPIRolesMatchTheRoutes(t *testing.T) {
 }
 
 // fakeOps answers every operation on routes, runs, the calendar and the
-// jobs with a plausible value, as the service would.
+// jobs but their edits (fakeSettings) with a plausible value, as the
+// service would.
 type fakeOps struct{}
 
 var (
@@ -898,12 +899,6 @@ func fakeJobRun(name string) tracking.JobRun {
 func (fakeOps) Legs(context.Context) ([]shipment.Leg, error) { return []shipment.Leg{fakeLeg}, nil }
 func (fakeOps) Path(_ context.Context, from, to string) ([]string, error) {
 	return []string{from, "CC-HUB", to}, nil
-}
-func (fakeOps) SaveLeg(_ context.Context, _ shipment.Actor, l shipment.Leg) (shipment.Leg, error) {
-	if l.ID == 0 {
-		l.ID = 13
-	}
-	return l, nil
 }
 func (fakeOps) RunLegNow(context.Context, shipment.Actor, int64) (*tracking.RunView, error) {
 	r := fakeRun()
@@ -946,9 +941,6 @@ func (fakeOps) BagLabel(context.Context, shipment.Actor, string) (labels.BagLabe
 func (fakeOps) Calendar(context.Context) (map[string]string, error) {
 	return map[string]string{"2026-09-27": "workday", "2026-10-01": "closed"}, nil
 }
-func (fakeOps) SetCalendarDay(context.Context, shipment.Actor, string, string, string) error {
-	return nil
-}
 func (fakeOps) Jobs(context.Context) (tracking.JobsView, error) {
 	settings := make([]tracking.JobSetting, len(tracking.DefaultJobs))
 	for i, j := range tracking.DefaultJobs {
@@ -957,12 +949,6 @@ func (fakeOps) Jobs(context.Context) (tracking.JobsView, error) {
 	}
 	return tracking.JobsView{Items: settings, RecentRuns: []tracking.JobRun{fakeJobRun("reminder")}}, nil
 }
-func (fakeOps) SaveJob(_ context.Context, _ shipment.Actor, name string, enabled bool, spec string, params []byte) (tracking.JobSetting, error) {
-	if len(params) == 0 {
-		params = []byte(`{}`)
-	}
-	return tracking.JobSetting{Name: name, Enabled: enabled, Schedule: spec, Params: params, UpdatedAt: fakeAt}, nil
-}
 func (fakeOps) JobRuns(_ context.Context, name string, _ int) ([]tracking.JobRun, error) {
 	return []tracking.JobRun{fakeJobRun(name)}, nil
 }
@@ -970,8 +956,26 @@ func (fakeOps) RunJobNow(_ context.Context, name string) (tracking.JobRun, error
 	return fakeJobRun(name), nil
 }
 
-// fakeSettings edits a reference hall and answers the audit log with one entry.
+// fakeSettings edits a reference hall, legs, the calendar and the jobs, and
+// answers the audit log with one entry.
 type fakeSettings struct{}
+
+func (fakeSettings) SaveLeg(_ context.Context, _ shipment.Actor, l shipment.Leg) (shipment.Leg, error) {
+	if l.ID == 0 {
+		l.ID = 13
+	}
+	return l, nil
+}
+func (fakeSettings) SetCalendarDay(_ context.Context, _ shipment.Actor, _, _, note string) (string, error) {
+	return strings.TrimSpace(note), nil
+}
+func (fakeSettings) ClearCalendarDay(context.Context, shipment.Actor, string) error { return nil }
+func (fakeSettings) SaveJob(_ context.Context, _ shipment.Actor, name string, enabled bool, spec string, params []byte) (tracking.JobSetting, error) {
+	if len(params) == 0 {
+		params = []byte(`{}`)
+	}
+	return tracking.JobSetting{Name: name, Enabled: enabled, Schedule: spec, Params: params, UpdatedAt: fakeAt}, nil
+}
 
 func (fakeSettings) SaveSite(_ context.Context, _ shipment.Actor, code string, e shipment.SiteEdit) (shipment.Site, error) {
 	return e.Apply(shipment.Site{Code: code, Kind: shipment.SiteHall, NameZH: "南关区政务服务中心", NameEN: "Nanguan District Government Service Center",

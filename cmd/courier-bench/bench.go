@@ -135,6 +135,10 @@ func (b *bench) measure(ctx context.Context) (*Results, error) {
 	res.Registration = reg
 	b.logf("registered %d parcels in %.1fs (%.0f/s)", reg.Parcels, reg.Seconds, reg.PerSec)
 	waybills, mixWaybills := waybills[:o.parcels], waybills[o.parcels:]
+	b.logf("VACUUM (ANALYZE) of the service's database, as pgbench -i ends with for its tables")
+	if err := vacuumAnalyze(ctx, b.cluster, "courier"); err != nil {
+		return nil, err
+	}
 
 	// Scans: each action on its own parcels, one after another along the
 	// journey (the parcels a phase moved are the next phase's), then the
@@ -144,14 +148,21 @@ func (b *bench) measure(ctx context.Context) (*Results, error) {
 			return scanResult{}, err
 		}
 		b.logf("scan run %s: %d workers for %s", name, o.clients, o.duration)
+		av0, err := autovacuumRuns(ctx, b.cluster, "courier")
+		if err != nil {
+			return scanResult{}, err
+		}
 		r, err := runScans(ctx, b.service.addr, src, o.clients, o.duration)
 		if err != nil {
 			return r, err
 		}
+		if av1, aerr := autovacuumRuns(ctx, b.cluster, "courier"); aerr == nil {
+			r.Autovacuums = av1 - av0
+		}
 		r.Name = name
 		r.judge(res.Pgbench, target)
-		b.logf("  %s: %d ok in %.1fs = %.0f/s (%d errors, %d repeats); CPU %s", name, r.OK, r.Seconds, r.PerSec,
-			r.Errors, r.Repeats, cpuText(r.CPU))
+		b.logf("  %s: %d ok in %.1fs = %.0f/s (%d errors, %d repeats); CPU %s; %d autovacuum runs", name, r.OK,
+			r.Seconds, r.PerSec, r.Errors, r.Repeats, cpuText(r.CPU), r.Autovacuums)
 		return r, nil
 	}
 	moved := waybills

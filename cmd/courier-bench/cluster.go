@@ -96,6 +96,27 @@ func checkpoint(ctx context.Context, cl *embeddedpg.Cluster) error {
 	})
 }
 
+// vacuumAnalyze does for the service's tables what pgbench -i's last step
+// does for pgbench's: a VACUUM (ANALYZE) after loading, so that a timed run
+// does not pay the autovacuum of the set-up's inserts (like with like).
+func vacuumAnalyze(ctx context.Context, cl *embeddedpg.Cluster, db string) error {
+	return withConn(ctx, cl.ConnString(db), func(conn *pgx.Conn) error {
+		_, err := conn.Exec(ctx, "VACUUM (ANALYZE)")
+		return err
+	})
+}
+
+// autovacuumRuns is how many autovacuum and autoanalyze runs database db
+// has finished, to say of a timed run how many fell inside it.
+func autovacuumRuns(ctx context.Context, cl *embeddedpg.Cluster, db string) (int64, error) {
+	var n int64
+	err := withConn(ctx, cl.ConnString(db), func(conn *pgx.Conn) error {
+		return conn.QueryRow(ctx, `SELECT coalesce(sum(autovacuum_count + autoanalyze_count), 0)::bigint
+			FROM pg_stat_all_tables`).Scan(&n)
+	})
+	return n, err
+}
+
 func withConn(ctx context.Context, dsn string, fn func(*pgx.Conn) error) error {
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
@@ -117,6 +138,7 @@ type pgbenchResult struct {
 	Transactions int64   `json:"transactions"`
 	Failed       int64   `json:"failed_transactions"`
 	CPU          cpuUse  `json:"cpu"`
+	Autovacuums  int64   `json:"autovacuums"` // autovacuum and autoanalyze runs that ended during the run
 	Output       string  `json:"-"`
 }
 
@@ -148,9 +170,16 @@ func (b *bench) runPgbench(ctx context.Context) (pgbenchResult, error) {
 	}
 	args := []string{"-c", strconv.Itoa(r.Clients), "-j", strconv.Itoa(r.Jobs), "-T", strconv.Itoa(r.DurationS), "-n", "pgbench"}
 	b.logf("pgbench %s", strings.Join(args, " "))
+	av0, err := autovacuumRuns(ctx, b.cluster, "pgbench")
+	if err != nil {
+		return r, err
+	}
 	c0 := takeCPU()
 	out, err := b.pgbench(ctx, pgbench, args...)
 	r.CPU = c0.until(takeCPU())
+	if av1, aerr := autovacuumRuns(ctx, b.cluster, "pgbench"); aerr == nil {
+		r.Autovacuums = av1 - av0
+	}
 	// The bench idles meanwhile: its share is pgbench's, reaped into it.
 	if v, ok := r.CPU.CPUSeconds[benchName()]; ok {
 		delete(r.CPU.CPUSeconds, benchName())

@@ -92,6 +92,8 @@ func printReport(w io.Writer, r *Results) {
 	fmt.Fprintf(w, "  hall mix by action: %s\n", byActionText(r.Mix.ByAction))
 	fmt.Fprintf(w, "  CPU during the runs (share of all %d cores): pgbench %s; pickup %s; mix %s\n", m.CPUs, cpuText(p.CPU),
 		cpuText(s.CPU), cpuText(r.Mix.CPU))
+	fmt.Fprintf(w, "  autovacuum and autoanalyze runs that ended during each run: pgbench %d; pickup %d, receive %d, shelve %d, collect %d, mix %d (the set-up is vacuumed first, as pgbench -i does)\n",
+		p.Autovacuums, r.Scans.Autovacuums, r.Receive.Autovacuums, r.Shelve.Autovacuums, r.Collect.Autovacuums, r.Mix.Autovacuums)
 	fmt.Fprintf(w, "  CPU per pgbench transaction: %s\n", cpuPerOpText(s.CPUPerPgbenchTx))
 	fmt.Fprintf(w, "  CPU per pickup scan:         %s\n", cpuPerOpText(s.CPUPerScan))
 	fmt.Fprintf(w, "  CPU per mixed scan:          %s\n", cpuPerOpText(r.Mix.CPUPerScan))

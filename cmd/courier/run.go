@@ -26,7 +26,6 @@ import (
 	"github.com/changchun-gov/courier/internal/i18n"
 	"github.com/changchun-gov/courier/internal/jobs"
 	"github.com/changchun-gov/courier/internal/postgres"
-	"github.com/changchun-gov/courier/internal/schedule"
 	"github.com/changchun-gov/courier/internal/secrets"
 	svc "github.com/changchun-gov/courier/internal/service"
 	"github.com/changchun-gov/courier/labels"
@@ -360,7 +359,6 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	if err != nil {
 		return err
 	}
-	routes.Validate = func(spec string) error { _, err := schedule.Parse(spec); return err }
 	// Every instance sees every administrator's edit within seconds.
 	watcher := &postgres.Watcher{Pool: pool}
 	watcher.On(postgres.EntitySite, func(ctx context.Context) error { return ref.Reload(ctx, pool) })
@@ -375,11 +373,13 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	if err != nil {
 		return err
 	}
+	settings := &svc.Settings{Sites: ref, Store: &postgres.Settings{Pool: pool, Ref: ref, Now: now}, Slots: ledger,
+		Legs: routes, Schedules: ledger}
 	app, err := web.New(web.Deps{
 		Ledger: ledger, Parcels: parcels, Accounts: &svc.Accounts{Store: users, Sites: ref}, Ref: ref, Throttle: throttle, Labels: printer, Catalog: cat, Log: log,
 		Runs:      &jobs.Operations[pgx.Tx]{Store: ledger, Routes: routes, Sites: ref, Sched: sched, Closer: runs, Maker: runs},
-		Settings:  &postgres.Settings{Pool: pool, Ref: ref, Now: now},
-		Slots:     ledger,
+		Settings:  settings,
+		Slots:     settings,
 		Integrity: &jobs.Integrity[pgx.Tx]{Store: ledger, Sched: sched},
 		PublicURL: cfg.PublicURL, Version: version(), ProxyHeader: cfg.ProxyHeader, TrustedProxies: cfg.TrustedProxies,
 		TrackFree: cfg.TrackFree, TrackHard: cfg.TrackHard, Sleep: sleep,

@@ -2,12 +2,9 @@ package jobs
 
 import (
 	"context"
-	"encoding/json"
-	"strings"
 	"time"
 
 	"github.com/changchun-gov/courier/internal/apperr"
-	"github.com/changchun-gov/courier/internal/schedule"
 	"github.com/changchun-gov/courier/labels"
 	"github.com/changchun-gov/courier/shipment"
 	"github.com/changchun-gov/courier/tracking"
@@ -23,9 +20,7 @@ type OpsStore[TTx any] interface {
 	ManifestFor(ctx context.Context, a shipment.Actor, no string) (labels.Manifest, error)
 	BagLabelFor(ctx context.Context, a shipment.Actor, no string) (labels.BagLabel, error)
 	Calendar(ctx context.Context) (map[string]string, error)
-	SetCalendarDay(ctx context.Context, by shipment.Actor, day, kind, note string) error
 	JobSettings(ctx context.Context) ([]tracking.JobSetting, error)
-	SaveJobSetting(ctx context.Context, by shipment.Actor, s tracking.JobSetting) (tracking.JobSetting, error)
 	JobRuns(ctx context.Context, name string, limit int) ([]tracking.JobRun, error)
 }
 
@@ -34,7 +29,6 @@ type Routes interface {
 	LegLister
 	Leg(ctx context.Context, id int64) (shipment.Leg, error)
 	Path(ctx context.Context, from, to string) ([]string, error)
-	Save(ctx context.Context, by shipment.Actor, l shipment.Leg) (shipment.Leg, error)
 }
 
 // RunCloser closes a bag's check list (the service's use case).
@@ -73,7 +67,8 @@ type SiteKinds interface {
 
 // Operations answers the API's routes, consolidation runs, calendar and
 // scheduled jobs (web.Operations); making a run by hand and closing a check
-// list are the service's use cases.
+// list are the service's use cases, and so are the edits of legs, the
+// calendar and the jobs' settings (service.Settings).
 type Operations[TTx any] struct {
 	Store  OpsStore[TTx]
 	Closer RunCloser
@@ -94,10 +89,6 @@ func (o *Operations[TTx]) Path(ctx context.Context, from, to string) ([]string, 
 		}
 	}
 	return o.Routes.Path(ctx, from, to)
-}
-
-func (o *Operations[TTx]) SaveLeg(ctx context.Context, by shipment.Actor, l shipment.Leg) (shipment.Leg, error) {
-	return o.Routes.Save(ctx, by, l)
 }
 
 // RunLegNow makes the run of an active leg now, by hand (the service's use
@@ -130,13 +121,6 @@ func (o *Operations[TTx]) Calendar(ctx context.Context) (map[string]string, erro
 	return o.Store.Calendar(ctx)
 }
 
-func (o *Operations[TTx]) SetCalendarDay(ctx context.Context, by shipment.Actor, day, kind, note string) error {
-	if _, err := schedule.ParseDate(day); err != nil {
-		return err
-	}
-	return o.Store.SetCalendarDay(ctx, by, day, kind, strings.TrimSpace(note))
-}
-
 // Jobs lists the jobs' settings and every job's 20 newest runs.
 func (o *Operations[TTx]) Jobs(ctx context.Context) (tracking.JobsView, error) {
 	settings, err := o.Store.JobSettings(ctx)
@@ -148,14 +132,6 @@ func (o *Operations[TTx]) Jobs(ctx context.Context) (tracking.JobsView, error) {
 		return tracking.JobsView{}, err
 	}
 	return tracking.JobsView{Items: settings, RecentRuns: runs}, nil
-}
-
-func (o *Operations[TTx]) SaveJob(ctx context.Context, by shipment.Actor, name string, enabled bool, spec string, params []byte) (tracking.JobSetting, error) {
-	if _, err := schedule.Parse(spec); err != nil {
-		return tracking.JobSetting{}, err
-	}
-	return o.Store.SaveJobSetting(ctx, by, tracking.JobSetting{Name: name, Enabled: enabled, Schedule: spec,
-		Params: json.RawMessage(params)})
 }
 
 // JobRuns lists a job's newest runs. Errors: job.not_found.

@@ -37,18 +37,10 @@ type jobAudit struct {
 	Params   json.RawMessage `json:"params"`
 }
 
-// SaveJobSetting changes a job's settings, audited as by's. Errors:
-// job.not_found, job.params_invalid.
+// SaveJobSetting changes a job's settings, their parameters checked by
+// tracking.CheckJobParams (service.Settings.SaveJob), audited as by's.
+// Errors: job.not_found.
 func (l *Ledger) SaveJobSetting(ctx context.Context, by shipment.Actor, s tracking.JobSetting) (tracking.JobSetting, error) {
-	var p tracking.JobParams
-	dec := json.NewDecoder(bytesReader(s.Params))
-	dec.DisallowUnknownFields()
-	if len(s.Params) == 0 {
-		s.Params = json.RawMessage(`{}`)
-	} else if err := dec.Decode(&p); err != nil || p.FirstAfterDays < 0 || p.EveryDays < 0 || p.AfterDays < 0 ||
-		p.FirstAfterDays > 365 || p.EveryDays > 365 || p.AfterDays > 3650 {
-		return s, apperr.New(apperr.Invalid, "job.params_invalid").OnField("params")
-	}
 	now := l.now()
 	err := WithTx(ctx, l.Pool, func(tx pgx.Tx) error {
 		var before jobAudit

@@ -236,3 +236,10 @@ func (b *bundle) status(t *testing.T, waybill string) (shipment.Status, int) {
 func (b *bundle) accounts() *service.Accounts {
 	return &service.Accounts{Store: b.users, Sites: b.ledger.Ref}
 }
+
+// settings is the administration of sites, slots, legs, the calendar and
+// the jobs over b's stores, as the service wires it.
+func (b *bundle) settings() *service.Settings {
+	return &service.Settings{Sites: b.ledger.Ref, Store: &postgres.Settings{Pool: b.pool, Ref: b.ledger.Ref, Now: b.clock.Now},
+		Slots: b.ledger, Legs: b.routes, Schedules: b.ledger}
+}

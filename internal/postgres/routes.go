@@ -61,8 +61,6 @@ type Routes struct {
 	Pool *pgxpool.Pool
 	Ref  *RefData
 	Now  func() time.Time
-	// Validate checks a schedule expression (schedule.Parse).
-	Validate func(spec string) error
 
 	mu      sync.Mutex
 	legs    []shipment.Leg
@@ -121,28 +119,11 @@ func (r *Routes) Leg(ctx context.Context, id int64) (shipment.Leg, error) {
 	return l, translate(err, "route")
 }
 
-func (r *Routes) check(l shipment.Leg) error {
-	if err := shipment.ValidateLegs([]shipment.Leg{l}, r.Ref.SiteKind); err != nil {
-		return err
-	}
-	if l.SLAHours < 1 || l.SLAHours > 720 {
-		return apperr.New(apperr.Invalid, "route.sla_invalid").OnField("sla_hours")
-	}
-	if r.Validate != nil {
-		if err := r.Validate(l.Schedule); err != nil {
-			return withField(err, "schedule")
-		}
-	}
-	return nil
-}
-
-// Save creates a leg (ID 0) or changes one, audited as by's. Errors:
-// route.* and schedule.* (invalid), route.duplicate (conflict),
-// route.not_found. Deactivating a leg flags the parcels whose path needs it.
-func (r *Routes) Save(ctx context.Context, by shipment.Actor, l shipment.Leg) (shipment.Leg, error) {
-	if err := r.check(l); err != nil {
-		return l, err
-	}
+// SaveLeg creates a leg (ID 0) or changes one, checked by
+// service.Settings.SaveLeg, audited as by's. Errors: route.duplicate
+// (conflict), route.not_found. Deactivating a leg flags the parcels whose
+// path needs it.
+func (r *Routes) SaveLeg(ctx context.Context, by shipment.Actor, l shipment.Leg) (shipment.Leg, error) {
 	now := r.Now().UTC()
 	err := WithTx(ctx, r.Pool, func(tx pgx.Tx) error {
 		var err error

@@ -214,11 +214,12 @@ func scanSite(row pgx.Row) (shipment.Site, error) {
 	return s, err
 }
 
-// SaveSite changes a site's names, address, phone, hours, active flag and
-// hall settings, audited, and reloads this instance's reference data at
-// once (the others within seconds, through their Watcher). Errors:
-// site.not_found, the errors of shipment.SiteEdit.Apply.
-func (st *Settings) SaveSite(ctx context.Context, by shipment.Actor, code string, e shipment.SiteEdit) (shipment.Site, error) {
+// SaveSite locks a site, asks change for its names, address, phone, hours,
+// active flag and hall settings as they should be, writes them audited, and
+// reloads this instance's reference data at once (the others within
+// seconds, through their Watcher). Errors: site.not_found, those of change.
+func (st *Settings) SaveSite(ctx context.Context, by shipment.Actor, code string,
+	change func(cur shipment.Site) (shipment.Site, error)) (shipment.Site, error) {
 	var after shipment.Site
 	err := WithTx(ctx, st.Pool, func(tx pgx.Tx) error {
 		before, err := scanSite(tx.QueryRow(ctx, `SELECT `+siteCols+` FROM sites WHERE code = $1 FOR UPDATE`, code))
@@ -228,7 +229,7 @@ func (st *Settings) SaveSite(ctx context.Context, by shipment.Actor, code string
 		if err != nil {
 			return err
 		}
-		if after, err = e.Apply(before); err != nil {
+		if after, err = change(before); err != nil {
 			return err
 		}
 		var qs, qe string

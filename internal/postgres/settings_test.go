@@ -73,7 +73,7 @@ func TestAdminEditsAreAuditedOnce(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	admin := b.actors["admin"]
-	settings := &postgres.Settings{Pool: b.pool, Ref: b.ledger.Ref, Now: b.clock.Now}
+	settings := b.settings()
 	one := func(entity, key, action string) auditRow {
 		t.Helper()
 		rows := b.audit(t, entity, key)
@@ -111,20 +111,19 @@ func TestAdminEditsAreAuditedOnce(t *testing.T) {
 			return err
 		}},
 		{"DuplicateLeg", "route.duplicate", func() error {
-			_, err := b.routes.Save(b.ctx, admin, shipment.Leg{From: "D-SW", To: "CC-HUB", Schedule: "0 9 * * *", SLAHours: 24, Active: true})
+			_, err := settings.SaveLeg(b.ctx, admin, shipment.Leg{From: "D-SW", To: "CC-HUB", Schedule: "0 9 * * *", SLAHours: 24, Active: true})
 			return err
 		}},
 		{"UnknownLeg", "route.not_found", func() error {
-			_, err := b.routes.Save(b.ctx, admin, shipment.Leg{ID: 99999, From: "D-SW", To: "CC-HUB", Schedule: "0 9 * * *", SLAHours: 24, Active: true})
+			_, err := settings.SaveLeg(b.ctx, admin, shipment.Leg{ID: 99999, From: "D-SW", To: "CC-HUB", Schedule: "0 9 * * *", SLAHours: 24, Active: true})
 			return err
 		}},
 		{"UnknownJob", "job.not_found", func() error {
-			_, err := b.ledger.SaveJobSetting(b.ctx, admin, tracking.JobSetting{Name: "nope", Enabled: true, Schedule: "0 3 * * *"})
+			_, err := settings.SaveJob(b.ctx, admin, "nope", true, "0 3 * * *", nil)
 			return err
 		}},
 		{"BadJobParams", "job.params_invalid", func() error {
-			_, err := b.ledger.SaveJobSetting(b.ctx, admin, tracking.JobSetting{Name: tracking.JobPurge, Enabled: true, Schedule: "0 3 * * *",
-				Params: json.RawMessage(`{"after_days":-1}`)})
+			_, err := settings.SaveJob(b.ctx, admin, tracking.JobPurge, true, "0 3 * * *", []byte(`{"after_days":-1}`))
 			return err
 		}},
 		{"ExistingUser", "user.exists", func() error {
@@ -174,7 +173,7 @@ func TestAdminEditsAreAuditedOnce(t *testing.T) {
 	}
 
 	// A leg: created, then changed.
-	leg, err := b.routes.Save(b.ctx, admin, shipment.Leg{From: "ED-HALL", To: "NG-HALL", Schedule: "0 10 * * *", SLAHours: 24, Active: true})
+	leg, err := settings.SaveLeg(b.ctx, admin, shipment.Leg{From: "ED-HALL", To: "NG-HALL", Schedule: "0 10 * * *", SLAHours: 24, Active: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +182,7 @@ func TestAdminEditsAreAuditedOnce(t *testing.T) {
 		t.Fatalf("leg created: %+v", r)
 	}
 	leg.Schedule, leg.Active = "0 15 * * *", false
-	if _, err := b.routes.Save(b.ctx, admin, leg); err != nil {
+	if _, err := settings.SaveLeg(b.ctx, admin, leg); err != nil {
 		t.Fatal(err)
 	}
 	if r := one(postgres.EntityRoute, key, "update"); r.Before["schedule"] != "0 10 * * *" || r.After["schedule"] != "0 15 * * *" ||
@@ -193,7 +192,13 @@ func TestAdminEditsAreAuditedOnce(t *testing.T) {
 
 	// A calendar day: set, changed, removed.
 	for _, d := range []struct{ kind, note, action string }{{"closed", "元旦", "create"}, {"workday", "调休上班", "update"}, {"", "", "delete"}} {
-		if err := b.ledger.SetCalendarDay(b.ctx, admin, "2027-01-01", d.kind, d.note); err != nil {
+		var err error
+		if d.kind == "" {
+			err = settings.ClearCalendarDay(b.ctx, admin, "2027-01-01")
+		} else {
+			_, err = settings.SetCalendarDay(b.ctx, admin, "2027-01-01", d.kind, d.note)
+		}
+		if err != nil {
 			t.Fatal(err)
 		}
 		r := one(postgres.EntityCalendar, "2027-01-01", d.action)
@@ -202,13 +207,12 @@ func TestAdminEditsAreAuditedOnce(t *testing.T) {
 		}
 	}
 	// Removing a day that has no exception records nothing.
-	if err := b.ledger.SetCalendarDay(b.ctx, admin, "2027-01-01", "", ""); err != nil {
+	if err := settings.ClearCalendarDay(b.ctx, admin, "2027-01-01"); err != nil {
 		t.Fatal(err)
 	}
 
 	// A job's settings.
-	if _, err := b.ledger.SaveJobSetting(b.ctx, admin, tracking.JobSetting{Name: tracking.JobPurge, Enabled: false, Schedule: "0 4 * * *",
-		Params: json.RawMessage(`{"after_days":90}`)}); err != nil {
+	if _, err := settings.SaveJob(b.ctx, admin, tracking.JobPurge, false, "0 4 * * *", []byte(`{"after_days":90}`)); err != nil {
 		t.Fatal(err)
 	}
 	r = one(postgres.EntityJob, tracking.JobPurge, "update")
@@ -251,13 +255,13 @@ func TestAuditLogFiltersAndPages(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	admin := b.actors["admin"]
-	settings := &postgres.Settings{Pool: b.pool, Ref: b.ledger.Ref, Now: b.clock.Now}
+	settings := b.settings()
 	start := b.clock.Now()
 	for i, name := range []string{"一", "二", "三"} {
 		if _, err := settings.SaveSite(b.ctx, admin, "ED-HALL", shipment.SiteEdit{NoticeZH: ptr("公告" + name)}); err != nil {
 			t.Fatal(err)
 		}
-		if err := b.ledger.SetCalendarDay(b.ctx, admin, "2027-02-0"+itoa(i+1), "closed", "春节"); err != nil {
+		if _, err := settings.SetCalendarDay(b.ctx, admin, "2027-02-0"+itoa(i+1), "closed", "春节"); err != nil {
 			t.Fatal(err)
 		}
 		b.clock.Add(time.Hour)
@@ -334,13 +338,13 @@ func TestWatcherReloadsWhatAnotherInstanceChanged(t *testing.T) {
 	}
 
 	// Instance a edits a site and a leg; a user is disabled in an audited edit.
-	settingsA := &postgres.Settings{Pool: a.pool, Ref: a.ledger.Ref, Now: a.clock.Now}
+	settingsA := a.settings()
 	if _, err := settingsA.SaveSite(a.ctx, admin, "JY-HALL", shipment.SiteEdit{NameEN: ptr("Jingyue Service Center"), Active: ptr(false)}); err != nil {
 		t.Fatal(err)
 	}
 	leg := legs[0]
 	leg.SLAHours = 36
-	if _, err := a.routes.Save(a.ctx, admin, leg); err != nil {
+	if _, err := settingsA.SaveLeg(a.ctx, admin, leg); err != nil {
 		t.Fatal(err)
 	}
 	err = postgres.WithTx(a.ctx, a.pool, func(tx pgx.Tx) error {

@@ -8,7 +8,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/changchun-gov/courier/internal/apperr"
-	"github.com/changchun-gov/courier/labels"
 	"github.com/changchun-gov/courier/shipment"
 )
 
@@ -68,32 +67,8 @@ func setSlot(ctx context.Context, tx pgx.Tx, id int64, slot string) error {
 	return err
 }
 
-// hall returns the hall with code for a slot route: admins any, staff their
-// own.
-//
-// Errors: site.unknown (not found), site.wrong_kind (invalid),
-// site.not_yours (forbidden).
-func (l *Ledger) hall(a shipment.Actor, code string) (shipment.Site, error) {
-	s, ok := l.Ref.Site(code)
-	if !ok {
-		return s, apperr.New(apperr.NotFound, "site.unknown").With("site", code)
-	}
-	if s.Kind != shipment.SiteHall {
-		return s, apperr.New(apperr.Invalid, "site.wrong_kind").With("site", code)
-	}
-	if a.Role != shipment.RoleAdmin && a.Site != code {
-		return s, apperr.New(apperr.Forbidden, "site.not_yours").With("site", code)
-	}
-	return s, nil
-}
-
 // HallSlots returns a hall's slots, sorted, and its slot setting.
-//
-// Errors: those of hall.
-func (l *Ledger) HallSlots(ctx context.Context, a shipment.Actor, site string) (shipment.HallSlots, error) {
-	if _, err := l.hall(a, site); err != nil {
-		return shipment.HallSlots{}, err
-	}
+func (l *Ledger) HallSlots(ctx context.Context, site string) (shipment.HallSlots, error) {
 	return l.hallSlots(ctx, l.Pool, site)
 }
 
@@ -119,22 +94,13 @@ func (l *Ledger) hallSlots(ctx context.Context, q interface {
 	return shipment.HallSlots{Site: site, SlotRequired: hs.SlotRequired, Slots: slots}, nil
 }
 
-// SetHallSlots replaces a hall's list of slots and its slot setting (admins).
-// A slot that a ready parcel (or one reported from the shelf) stands in
+// ReplaceHallSlots replaces a hall's list of slots and its slot setting
+// with in, normalised (service.Settings.SetHallSlots), audited as a's. A
+// slot that a ready parcel (or one reported from the shelf) stands in
 // cannot be removed: move the parcels first.
 //
-// Errors: those of hall and of shipment.HallSlots.Normalize; slot.in_use
-// (conflict).
-func (l *Ledger) SetHallSlots(ctx context.Context, a shipment.Actor, site string, in shipment.HallSlots) (shipment.HallSlots, error) {
-	if a.Role != shipment.RoleAdmin {
-		return shipment.HallSlots{}, apperr.New(apperr.Forbidden, "auth.forbidden")
-	}
-	if _, err := l.hall(a, site); err != nil {
-		return shipment.HallSlots{}, err
-	}
-	if err := in.Normalize(); err != nil {
-		return shipment.HallSlots{}, err
-	}
+// Errors: slot.in_use (conflict).
+func (l *Ledger) ReplaceHallSlots(ctx context.Context, a shipment.Actor, site string, in shipment.HallSlots) (shipment.HallSlots, error) {
 	now := l.now()
 	var out shipment.HallSlots
 	err := WithTx(ctx, l.Pool, func(tx pgx.Tx) error {
@@ -196,26 +162,9 @@ func (l *Ledger) SetHallSlots(ctx context.Context, a shipment.Actor, site string
 	return out, nil
 }
 
-// SlotLabel returns the label of one of a hall's slots.
-//
-// Errors: those of hall; slot.invalid, slot.mistyped (invalid), slot.unknown
-// (not found).
-func (l *Ledger) SlotLabel(ctx context.Context, a shipment.Actor, site, raw string) (labels.SlotLabel, error) {
-	h, err := l.hall(a, site)
-	if err != nil {
-		return labels.SlotLabel{}, err
-	}
-	slot, err := shipment.ParseSlot(raw)
-	if err != nil {
-		return labels.SlotLabel{}, err
-	}
+// HasSlot reports whether the hall keeps slot.
+func (l *Ledger) HasSlot(ctx context.Context, site, slot string) (bool, error) {
 	var known bool
-	if err := l.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM slots WHERE site_code = $1 AND code = $2)`,
-		site, slot).Scan(&known); err != nil {
-		return labels.SlotLabel{}, translate(err, "site")
-	}
-	if !known {
-		return labels.SlotLabel{}, apperr.New(apperr.NotFound, "slot.unknown").With("slot", slot).With("site", site)
-	}
-	return labels.SlotLabel{Slot: slot, Hall: labels.Place{Code: h.Code, Name: h.NameZH}}, nil
+	err := l.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM slots WHERE site_code = $1 AND code = $2)`, site, slot).Scan(&known)
+	return known, translate(err, "site")
 }

@@ -23,7 +23,7 @@ func (b *bundle) arrived(t *testing.T) string {
 
 func (b *bundle) setSlots(t *testing.T, site string, required bool, slots ...string) shipment.HallSlots {
 	t.Helper()
-	h, err := b.ledger.SetHallSlots(b.ctx, b.actors["admin"], site, shipment.HallSlots{SlotRequired: required, Slots: slots})
+	h, err := b.settings().SetHallSlots(b.ctx, b.actors["admin"], site, shipment.HallSlots{SlotRequired: required, Slots: slots})
 	if err != nil {
 		t.Fatalf("set slots of %s: %v", site, err)
 	}
@@ -158,11 +158,11 @@ func TestShelveTakesTheSlot(t *testing.T) {
 	}
 
 	// A slot a parcel stands in cannot be removed from the list.
-	_, err = b.ledger.SetHallSlots(b.ctx, b.actors["admin"], "CC-WIN", shipment.HallSlots{SlotRequired: true, Slots: []string{"A-03-2"}})
+	_, err = b.settings().SetHallSlots(b.ctx, b.actors["admin"], "CC-WIN", shipment.HallSlots{SlotRequired: true, Slots: []string{"A-03-2"}})
 	if apperr.CodeOf(err) != "slot.in_use" || apperr.KindOf(err) != apperr.Conflict {
 		t.Fatalf("removing a used slot: %v", err)
 	}
-	if h, _ := b.ledger.HallSlots(b.ctx, b.actors["staff"], "CC-WIN"); !slices.Equal(h.Slots, []string{"A-03-2", "B-01"}) {
+	if h, _ := b.settings().HallSlots(b.ctx, b.actors["staff"], "CC-WIN"); !slices.Equal(h.Slots, []string{"A-03-2", "B-01"}) {
 		t.Fatalf("a refused edit changed the list: %+v", h)
 	}
 
@@ -223,13 +223,13 @@ func TestHallSlotsEdits(t *testing.T) {
 		{"admin", "CC-WIN", shipment.HallSlots{SlotRequired: true}, "slot.required_without_slots", apperr.Invalid},
 		{"admin", "CC-WIN", shipment.HallSlots{Slots: make([]string, shipment.MaxHallSlots+1)}, "slot.too_many", apperr.Invalid},
 	} {
-		_, err := b.ledger.SetHallSlots(b.ctx, b.actors[c.who], c.site, c.in)
+		_, err := b.settings().SetHallSlots(b.ctx, b.actors[c.who], c.site, c.in)
 		if apperr.CodeOf(err) != c.code || apperr.KindOf(err) != c.kind {
 			t.Errorf("%s sets %s %v: %v, want %s", c.who, c.site, c.in, err, c.code)
 		}
 	}
 	if e := apperr.As(func() error {
-		_, err := b.ledger.SetHallSlots(b.ctx, b.actors["admin"], "CC-WIN", shipment.HallSlots{Slots: []string{"A-1", "A_2"}})
+		_, err := b.settings().SetHallSlots(b.ctx, b.actors["admin"], "CC-WIN", shipment.HallSlots{Slots: []string{"A-1", "A_2"}})
 		return err
 	}()); e == nil || e.Field != "slots[1]" {
 		t.Errorf("field of a bad slot: %+v", e)
@@ -247,18 +247,18 @@ func TestHallSlotsEdits(t *testing.T) {
 		!strings.Contains(before, `"slots": []`) || !strings.Contains(after, `"slots": ["A-1", "A-2"]`) || by != b.actors["admin"].Username {
 		t.Fatalf("slots audit: %s → %s by %s (%v)", before, after, by, err)
 	}
-	if _, err := b.ledger.HallSlots(b.ctx, b.actors["staffNG"], "CC-WIN"); apperr.CodeOf(err) != "site.not_yours" {
+	if _, err := b.settings().HallSlots(b.ctx, b.actors["staffNG"], "CC-WIN"); apperr.CodeOf(err) != "site.not_yours" {
 		t.Errorf("another hall's staff: %v", err)
 	}
-	h, err := b.ledger.HallSlots(b.ctx, b.actors["staff"], "CC-WIN")
+	h, err := b.settings().HallSlots(b.ctx, b.actors["staff"], "CC-WIN")
 	if err != nil || h.SlotRequired || !slices.Equal(h.Slots, []string{"A-1", "A-2"}) || h.Site != "CC-WIN" {
 		t.Fatalf("hall slots: %+v %v", h, err)
 	}
-	l, err := b.ledger.SlotLabel(b.ctx, b.actors["staff"], "CC-WIN", "a-2")
+	l, err := b.settings().SlotLabel(b.ctx, b.actors["staff"], "CC-WIN", "a-2")
 	if err != nil || l.Slot != "A-2" || !strings.Contains(l.Hall.Name, "长春市政务服务中心") {
 		t.Fatalf("slot label: %+v %v", l, err)
 	}
-	if _, err := b.ledger.SlotLabel(b.ctx, b.actors["staff"], "CC-WIN", "B-9"); apperr.CodeOf(err) != "slot.unknown" || apperr.KindOf(err) != apperr.NotFound {
+	if _, err := b.settings().SlotLabel(b.ctx, b.actors["staff"], "CC-WIN", "B-9"); apperr.CodeOf(err) != "slot.unknown" || apperr.KindOf(err) != apperr.NotFound {
 		t.Errorf("label of an unknown slot: %v", err)
 	}
 }

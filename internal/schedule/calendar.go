@@ -3,7 +3,9 @@ package schedule
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/changchun-gov/courier/internal/apperr"
 )
@@ -23,6 +25,28 @@ const (
 
 // Valid reports whether k is one of the known kinds.
 func (k DayKind) Valid() bool { return k == Closed || k == Workday }
+
+// MaxNoteRunes is the longest note a calendar day may carry ("国庆节").
+const MaxNoteRunes = 100
+
+// CheckDayEdit checks an administrator's edit of the calendar: the day, its
+// kind (Closed or Workday) and its note, which it returns trimmed.
+//
+// Errors: calendar.date_invalid, calendar.kind_unknown,
+// parcel.text_too_long (invalid).
+func CheckDayEdit(day string, kind DayKind, note string) (string, error) {
+	if _, err := ParseDate(day); err != nil {
+		return "", err
+	}
+	if !kind.Valid() {
+		return "", apperr.New(apperr.Invalid, "calendar.kind_unknown").OnField("kind").With("kind", string(kind)).With("date", day)
+	}
+	note = strings.TrimSpace(note)
+	if utf8.RuneCountInString(note) > MaxNoteRunes {
+		return "", apperr.New(apperr.Invalid, "parcel.text_too_long").OnField("note").With("field", "note")
+	}
+	return note, nil
+}
 
 // dateLayout is the one accepted spelling of a Date: "2026-10-01".
 const dateLayout = "2006-01-02"
