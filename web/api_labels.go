@@ -9,15 +9,7 @@ import (
 
 	"github.com/changchun-gov/courier/internal/apperr"
 	"github.com/changchun-gov/courier/labels"
-	"github.com/changchun-gov/courier/shipment"
 	"github.com/changchun-gov/courier/tracking"
-)
-
-// Label layouts: one 100 × 150 mm page per label for label printers, or
-// four labels per A4 sheet (scaled to A6, with cut marks).
-const (
-	layoutLabel = "label"
-	layoutA4    = "a4"
 )
 
 // printRequest asks for a print run of labels.
@@ -34,9 +26,9 @@ func (s *server) render(layout string, ls []labels.Label) ([]byte, labels.Flags,
 	var flags labels.Flags
 	var err error
 	switch layout {
-	case "", layoutLabel:
+	case "", labels.LayoutLabel:
 		flags, err = s.Labels.Batch(&b, ls)
-	case layoutA4:
+	case labels.LayoutA4:
 		flags, err = s.Labels.Sheet(&b, ls)
 	default:
 		return nil, nil, apperr.New(apperr.Invalid, "label.layout_unknown").OnField("layout").With("layout", layout)
@@ -66,11 +58,11 @@ func (s *server) viewLabel(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ls, err := s.Ledger.LabelsFor(c.UserContext(), actor(c), []string{no})
+	l, err := s.PrintRuns.Label(c.UserContext(), actor(c), no)
 	if err != nil {
 		return err
 	}
-	pdf, flags, err := s.render(c.Query("layout"), ls)
+	pdf, flags, err := s.render(c.Query("layout"), []labels.Label{l})
 	if err != nil {
 		return err
 	}
@@ -78,59 +70,24 @@ func (s *server) viewLabel(c *fiber.Ctx) error {
 }
 
 // printLabels prints a batch, in the order asked, and records a
-// label_printed event on every parcel in it. Nothing is recorded unless the
-// whole PDF was made, and no PDF is sent unless every event was recorded.
+// label_printed event on every parcel in it (service.Labels.Print): nothing
+// is recorded unless the whole PDF was made, and no PDF is sent unless
+// every event was recorded.
 func (s *server) printLabels(c *fiber.Ctx) error {
 	var r printRequest
 	if err := decode(c, &r); err != nil {
 		return err
 	}
-	if len(r.WaybillNos) == 0 {
-		return apperr.New(apperr.Invalid, labels.CodeBatchEmpty).OnField("waybill_nos")
-	}
-	if len(r.WaybillNos) > labels.MaxBatch {
-		return apperr.New(apperr.Invalid, labels.CodeBatchTooLarge).OnField("waybill_nos").
-			With("count", len(r.WaybillNos)).With("max", labels.MaxBatch)
-	}
-	numbers := make([]string, len(r.WaybillNos))
-	var bad []string
-	for i, raw := range r.WaybillNos {
-		code, err := shipment.ParseCode(raw)
-		if err != nil || code.Kind != shipment.KindParcel {
-			bad = append(bad, truncateRunes(raw, 40))
-			continue
-		}
-		numbers[i] = code.Number
-	}
-	if len(bad) > 0 {
-		return apperr.New(apperr.Invalid, "label.invalid_items").OnField("waybill_nos").
-			With("items", strings.Join(bad, "、")).With("numbers", bad)
-	}
-	ctx := c.UserContext()
-	a := actor(c)
-	ls, err := s.Ledger.LabelsFor(ctx, a, numbers)
-	if err != nil {
+	var pdf []byte
+	var flags labels.Flags
+	err := s.PrintRuns.Print(c.UserContext(), actor(c), r.WaybillNos, r.Layout, func(layout string, ls []labels.Label) error {
+		var err error
+		pdf, flags, err = s.render(layout, ls)
 		return err
-	}
-	layout := r.Layout
-	if layout == "" {
-		layout = layoutLabel
-	}
-	pdf, flags, err := s.render(layout, ls)
+	})
 	if err != nil {
-		return err
-	}
-	if err := s.Ledger.RecordPrinted(ctx, a, numbers, layout); err != nil {
 		return err
 	}
 	name := "labels-" + tracking.Local(time.Now()).Format("20060102-150405") + ".pdf"
 	return sendPDF(c, name, pdf, flags)
-}
-
-func truncateRunes(s string, n int) string {
-	r := []rune(s)
-	if len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
 }

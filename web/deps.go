@@ -29,11 +29,17 @@ type Parcels interface {
 	List(ctx context.Context, a shipment.Actor, f tracking.Filter) (tracking.Page[tracking.ParcelView], error)
 }
 
-// Ledger reads parcels' messages and prints their labels.
+// Ledger reads parcels' messages.
 type Ledger interface {
 	Messages(ctx context.Context, waybill string, limit int) ([]tracking.OutboxEntry, error)
-	LabelsFor(ctx context.Context, a shipment.Actor, numbers []string) ([]labels.Label, error)
-	RecordPrinted(ctx context.Context, a shipment.Actor, numbers []string, layout string) error
+}
+
+// PrintRuns makes waybill labels (service.Labels): one to look at, or a
+// print run recorded on every parcel in it once render drew it.
+type PrintRuns interface {
+	Label(ctx context.Context, a shipment.Actor, number string) (labels.Label, error)
+	Print(ctx context.Context, a shipment.Actor, raw []string, layout string,
+		render func(layout string, ls []labels.Label) error) error
 }
 
 // Accounts keeps users and their tokens.
@@ -112,6 +118,7 @@ type Integrity interface {
 type Deps struct {
 	Ledger    Ledger
 	Parcels   Parcels
+	PrintRuns PrintRuns
 	Accounts  Accounts
 	Ref       Reference
 	Throttle  Throttle

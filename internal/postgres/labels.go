@@ -4,102 +4,36 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/changchun-gov/courier/internal/apperr"
-	"github.com/changchun-gov/courier/labels"
+	"github.com/changchun-gov/courier/internal/service"
 	"github.com/changchun-gov/courier/shipment"
 )
 
-// LabelsFor reads what the labels of the given parcels show, in the order
-// asked. Every number must exist and be the actor's to print; the error
-// names every offending number.
-//
-// Errors: label.unknown_items (not found), label.forbidden_items
-// (forbidden), label.purged_items (invalid: personal data already purged).
-func (l *Ledger) LabelsFor(ctx context.Context, a shipment.Actor, numbers []string) ([]labels.Label, error) {
+// LabelParcels reads the parcels with the given numbers and their
+// recipients' particulars, by number, for their labels
+// (service.Labels.LabelsFor).
+func (l *Ledger) LabelParcels(ctx context.Context, numbers []string) (map[string]service.LabelParcel, error) {
 	rows, err := l.Pool.Query(ctx, `SELECT `+parcelCols+`, coalesce(pp.name, ''), coalesce(pp.phone, ''),
 		pp.address, coalesce(pp.purged_at IS NOT NULL, false)
 		FROM parcels p LEFT JOIN parcel_people pp ON pp.parcel_id = p.id WHERE p.waybill_no = ANY($1)`, numbers)
 	if err != nil {
 		return nil, translate(err, "parcel")
 	}
-	type row struct {
-		p      *shipment.Parcel
-		name   string
-		phone  string
-		addr   *shipment.Address
-		purged bool
-	}
-	found := map[string]row{}
+	defer rows.Close()
+	found := map[string]service.LabelParcel{}
 	for rows.Next() {
-		var r row
-		p, err := scanParcel(rows, &r.name, &r.phone, &r.addr, &r.purged)
-		if err != nil {
-			rows.Close()
+		var r service.LabelParcel
+		if r.Parcel, err = scanParcel(rows, &r.Name, &r.Phone, &r.Address, &r.Purged); err != nil {
 			return nil, translate(err, "parcel")
 		}
-		r.p = p
-		found[p.WaybillNo] = r
+		found[r.Parcel.WaybillNo] = r
 	}
 	if err := rows.Err(); err != nil {
 		return nil, translate(err, "parcel")
 	}
-	var unknown, forbidden, purged []string
-	out := make([]labels.Label, 0, len(numbers))
-	for _, no := range numbers {
-		r, ok := found[no]
-		switch {
-		case !ok:
-			unknown = append(unknown, no)
-			continue
-		case !a.CanSee(r.p):
-			forbidden = append(forbidden, no)
-			continue
-		case r.purged || r.name == "":
-			purged = append(purged, no)
-			continue
-		}
-		out = append(out, l.label(r.p, r.name, r.phone, r.addr))
-	}
-	switch {
-	case len(unknown) > 0:
-		return nil, apperr.New(apperr.NotFound, "label.unknown_items").With("items", strings.Join(unknown, "、")).With("numbers", unknown)
-	case len(forbidden) > 0:
-		return nil, apperr.New(apperr.Forbidden, "label.forbidden_items").With("items", strings.Join(forbidden, "、")).With("numbers", forbidden)
-	case len(purged) > 0:
-		return nil, apperr.New(apperr.Invalid, "label.purged_items").With("items", strings.Join(purged, "、")).With("numbers", purged)
-	}
-	return out, nil
-}
-
-func (l *Ledger) label(p *shipment.Parcel, name, phone string, addr *shipment.Address) labels.Label {
-	place := func(code string) labels.Place {
-		s, _ := l.Ref.Site(code)
-		return labels.Place{Code: code, Name: s.NameZH}
-	}
-	lb := labels.Label{WaybillNo: p.WaybillNo, Kind: p.Kind, Origin: place(p.OriginSite), RecipientName: name,
-		Phone: phone, RegisteredAt: p.CreatedAt}
-	if p.DestKind == shipment.DestAddress {
-		lb.Express = true
-		if addr != nil {
-			lb.Address = *addr
-		}
-	} else {
-		lb.Destination = place(p.DestSite)
-		if s, ok := l.Ref.Site(p.DestSite); ok && len(s.Windows) > 0 {
-			lb.Window = strings.TrimSpace(s.Windows[0].No + " " + s.Windows[0].Name)
-		}
-	}
-	if ct, ok := l.Ref.CertType(p.CertType); ok {
-		lb.CertType = ct.NameZH
-	}
-	if next := p.NextSite(); next != "" {
-		lb.Leg = p.CurrentSite() + " → " + next
-	}
-	return lb
+	return found, nil
 }
 
 // printedEvents appends a label_printed event to each parcel of u.

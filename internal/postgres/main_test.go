@@ -237,6 +237,9 @@ func (b *bundle) accounts() *service.Accounts {
 	return &service.Accounts{Store: b.users, Sites: b.ledger.Ref}
 }
 
+// labels prints b's parcels' labels, as the service wires it.
+func (b *bundle) labels() *service.Labels { return &service.Labels{Store: b.ledger, Ref: b.ledger.Ref} }
+
 // settings is the administration of sites, slots, legs, the calendar and
 // the jobs over b's stores, as the service wires it.
 func (b *bundle) settings() *service.Settings {

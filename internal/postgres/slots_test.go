@@ -298,7 +298,7 @@ func TestSlotNeverPublic(t *testing.T) {
 		}
 		leaks("track with tail "+tail, st)
 	}
-	ls, err := b.ledger.LabelsFor(b.ctx, b.actors["staff"], []string{no})
+	ls, err := b.labels().LabelsFor(b.ctx, b.actors["staff"], []string{no})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -229,3 +229,5 @@ func TestCheckJobParamsKeepsWhatWasSent(t *testing.T) {
 		t.Fatalf("an array: %v", err)
 	}
 }
+
+func (refSites) CertType(string) (shipment.CertType, bool) { return shipment.CertType{}, false }
