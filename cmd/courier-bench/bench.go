@@ -152,12 +152,19 @@ func (b *bench) measure(ctx context.Context) (*Results, error) {
 		if err != nil {
 			return scanResult{}, err
 		}
+		w0, err := walStats(ctx, b.cluster)
+		if err != nil {
+			return scanResult{}, err
+		}
 		r, err := runScans(ctx, b.service.addr, src, o.clients, o.duration)
 		if err != nil {
 			return r, err
 		}
 		if av1, aerr := autovacuumRuns(ctx, b.cluster, "courier"); aerr == nil {
 			r.Autovacuums = av1 - av0
+		}
+		if w1, werr := walStats(ctx, b.cluster); werr == nil {
+			r.WAL = w1.minus(w0)
 		}
 		r.Name = name
 		r.judge(res.Pgbench, target)

@@ -117,6 +117,27 @@ func autovacuumRuns(ctx context.Context, cl *embeddedpg.Cluster, db string) (int
 	return n, err
 }
 
+// walUse is what the cluster wrote to its WAL (pg_stat_wal), in all or
+// between two readings.
+type walUse struct {
+	Records int64 `json:"records"`
+	FPI     int64 `json:"full_page_images"`
+	Bytes   int64 `json:"bytes"`
+}
+
+func (w walUse) minus(o walUse) walUse {
+	return walUse{Records: w.Records - o.Records, FPI: w.FPI - o.FPI, Bytes: w.Bytes - o.Bytes}
+}
+
+// walStats reads the cluster's WAL counters.
+func walStats(ctx context.Context, cl *embeddedpg.Cluster) (walUse, error) {
+	var w walUse
+	err := withConn(ctx, cl.DSN(), func(conn *pgx.Conn) error {
+		return conn.QueryRow(ctx, `SELECT wal_records, wal_fpi, wal_bytes::bigint FROM pg_stat_wal`).Scan(&w.Records, &w.FPI, &w.Bytes)
+	})
+	return w, err
+}
+
 func withConn(ctx context.Context, dsn string, fn func(*pgx.Conn) error) error {
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
@@ -139,6 +160,7 @@ type pgbenchResult struct {
 	Failed       int64   `json:"failed_transactions"`
 	CPU          cpuUse  `json:"cpu"`
 	Autovacuums  int64   `json:"autovacuums"` // autovacuum and autoanalyze runs that ended during the run
+	WAL          walUse  `json:"wal"`
 	Output       string  `json:"-"`
 }
 
@@ -174,11 +196,18 @@ func (b *bench) runPgbench(ctx context.Context) (pgbenchResult, error) {
 	if err != nil {
 		return r, err
 	}
+	w0, err := walStats(ctx, b.cluster)
+	if err != nil {
+		return r, err
+	}
 	c0 := takeCPU()
 	out, err := b.pgbench(ctx, pgbench, args...)
 	r.CPU = c0.until(takeCPU())
 	if av1, aerr := autovacuumRuns(ctx, b.cluster, "pgbench"); aerr == nil {
 		r.Autovacuums = av1 - av0
+	}
+	if w1, werr := walStats(ctx, b.cluster); werr == nil {
+		r.WAL = w1.minus(w0)
 	}
 	// The bench idles meanwhile: its share is pgbench's, reaped into it.
 	if v, ok := r.CPU.CPUSeconds[benchName()]; ok {

@@ -110,6 +110,7 @@ type scanResult struct {
 	ParcelsExhausted bool               `json:"parcels_exhausted"`
 	CPU              cpuUse             `json:"cpu"`
 	Autovacuums      int64              `json:"autovacuums"` // autovacuum and autoanalyze runs that ended during the run
+	WAL              walUse             `json:"wal"`
 	PgbenchTPS       float64            `json:"pgbench_tps"`
 	CPUPerScan       map[string]float64 `json:"cpu_us_per_scan"`
 	CPUPerPgbenchTx  map[string]float64 `json:"cpu_us_per_pgbench_tx"`

@@ -94,6 +94,15 @@ func printReport(w io.Writer, r *Results) {
 		cpuText(s.CPU), cpuText(r.Mix.CPU))
 	fmt.Fprintf(w, "  autovacuum and autoanalyze runs that ended during each run: pgbench %d; pickup %d, receive %d, shelve %d, collect %d, mix %d (the set-up is vacuumed first, as pgbench -i does)\n",
 		p.Autovacuums, r.Scans.Autovacuums, r.Receive.Autovacuums, r.Shelve.Autovacuums, r.Collect.Autovacuums, r.Mix.Autovacuums)
+	perOp := func(u walUse, n int64) string {
+		if n <= 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.0f bytes, %.1f records, %.2f full-page images", float64(u.Bytes)/float64(n),
+			float64(u.Records)/float64(n), float64(u.FPI)/float64(n))
+	}
+	fmt.Fprintf(w, "  WAL per pgbench transaction: %s; per pickup: %s; per mixed scan: %s\n", perOp(p.WAL, p.Transactions),
+		perOp(s.WAL, s.OK), perOp(r.Mix.WAL, r.Mix.OK))
 	fmt.Fprintf(w, "  CPU per pgbench transaction: %s\n", cpuPerOpText(s.CPUPerPgbenchTx))
 	fmt.Fprintf(w, "  CPU per pickup scan:         %s\n", cpuPerOpText(s.CPUPerScan))
 	fmt.Fprintf(w, "  CPU per mixed scan:          %s\n", cpuPerOpText(r.Mix.CPUPerScan))
