@@ -367,7 +367,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	if _, err := watcher.Check(ctx); err != nil {
 		return err
 	}
-	runs := &svc.Runs[tracking.CloseResult]{Store: ledger, Now: now,
+	runs := &svc.Runs[tracking.CloseResult]{Store: ledger, Reader: ledger, Ref: ref, Now: now,
 		Maker: &jobs.Booked[pgx.Tx]{Store: ledger, Routes: routes, Sched: sched}}
 	printer, err := labels.NewRenderer(labels.Options{PublicURL: cfg.PublicURL})
 	if err != nil {
@@ -377,7 +377,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		Legs: routes, Schedules: ledger}
 	app, err := web.New(web.Deps{
 		Ledger: ledger, Parcels: parcels, PrintRuns: &svc.Labels{Store: ledger, Ref: ref}, Accounts: &svc.Accounts{Store: users, Sites: ref}, Ref: ref, Throttle: throttle, Labels: printer, Catalog: cat, Log: log,
-		Runs:      &jobs.Operations[pgx.Tx]{Store: ledger, Routes: routes, Sites: ref, Sched: sched, Closer: runs, Maker: runs},
+		Runs:      &jobs.Operations[pgx.Tx]{Store: ledger, Routes: routes, Sites: ref, Sched: sched, Closer: runs, Reader: runs, Maker: runs},
 		Settings:  settings,
 		Slots:     settings,
 		Integrity: &jobs.Integrity[pgx.Tx]{Store: ledger, Sched: sched},

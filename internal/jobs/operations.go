@@ -15,10 +15,6 @@ import (
 type OpsStore[TTx any] interface {
 	RunMaker[TTx]
 	JobStore
-	Runs(ctx context.Context, a shipment.Actor, f tracking.RunFilter) ([]tracking.RunView, error)
-	Run(ctx context.Context, a shipment.Actor, no string) (*tracking.RunView, error)
-	ManifestFor(ctx context.Context, a shipment.Actor, no string) (labels.Manifest, error)
-	BagLabelFor(ctx context.Context, a shipment.Actor, no string) (labels.BagLabel, error)
 	Calendar(ctx context.Context) (map[string]string, error)
 	JobSettings(ctx context.Context) ([]tracking.JobSetting, error)
 	JobRuns(ctx context.Context, name string, limit int) ([]tracking.JobRun, error)
@@ -34,6 +30,15 @@ type Routes interface {
 // RunCloser closes a bag's check list (the service's use case).
 type RunCloser interface {
 	CloseRun(ctx context.Context, a shipment.Actor, no string) (tracking.CloseResult, error)
+}
+
+// RunReader lists and shows runs, their manifests and bag labels (the
+// service's use cases).
+type RunReader interface {
+	List(ctx context.Context, a shipment.Actor, site, status string, limit int) ([]tracking.RunView, error)
+	Run(ctx context.Context, a shipment.Actor, no string) (*tracking.RunView, error)
+	Manifest(ctx context.Context, a shipment.Actor, no string) (labels.Manifest, error)
+	BagLabel(ctx context.Context, a shipment.Actor, no string) (labels.BagLabel, error)
 }
 
 // RunMakerNow makes a leg's run by hand (the service's use case).
@@ -72,6 +77,7 @@ type SiteKinds interface {
 type Operations[TTx any] struct {
 	Store  OpsStore[TTx]
 	Closer RunCloser
+	Reader RunReader
 	Maker  RunMakerNow
 	Routes Routes
 	Sites  SiteKinds
@@ -98,11 +104,11 @@ func (o *Operations[TTx]) RunLegNow(ctx context.Context, a shipment.Actor, id in
 }
 
 func (o *Operations[TTx]) Runs(ctx context.Context, a shipment.Actor, site, status string, limit int) ([]tracking.RunView, error) {
-	return o.Store.Runs(ctx, a, tracking.RunFilter{Site: site, Status: status, Limit: limit})
+	return o.Reader.List(ctx, a, site, status, limit)
 }
 
 func (o *Operations[TTx]) Run(ctx context.Context, a shipment.Actor, no string) (*tracking.RunView, error) {
-	return o.Store.Run(ctx, a, no)
+	return o.Reader.Run(ctx, a, no)
 }
 
 func (o *Operations[TTx]) CloseRun(ctx context.Context, a shipment.Actor, no string) (tracking.CloseResult, error) {
@@ -110,11 +116,11 @@ func (o *Operations[TTx]) CloseRun(ctx context.Context, a shipment.Actor, no str
 }
 
 func (o *Operations[TTx]) Manifest(ctx context.Context, a shipment.Actor, no string) (labels.Manifest, error) {
-	return o.Store.ManifestFor(ctx, a, no)
+	return o.Reader.Manifest(ctx, a, no)
 }
 
 func (o *Operations[TTx]) BagLabel(ctx context.Context, a shipment.Actor, no string) (labels.BagLabel, error) {
-	return o.Store.BagLabelFor(ctx, a, no)
+	return o.Reader.BagLabel(ctx, a, no)
 }
 
 func (o *Operations[TTx]) Calendar(ctx context.Context) (map[string]string, error) {

@@ -184,7 +184,7 @@ func (b *bundle) svc() *service.Parcels {
 
 // runs is the service closing check lists over the bundle's ledger.
 func (b *bundle) runs() *service.Runs[tracking.CloseResult] {
-	return &service.Runs[tracking.CloseResult]{Store: b.ledger, Now: b.ledger.Now}
+	return &service.Runs[tracking.CloseResult]{Store: b.ledger, Reader: b.ledger, Ref: b.ledger.Ref, Now: b.ledger.Now}
 }
 
 // parcelsOf is the service over a ledger, with the ledger's keys, clock

@@ -379,19 +379,12 @@ func (l *Ledger) strings(ctx context.Context, tx pgx.Tx, sql string, args ...any
 	return out, err
 }
 
-// Runs lists runs, newest first: for clerks and staff those from or to
-// their site.
-func (l *Ledger) Runs(ctx context.Context, a shipment.Actor, f tracking.RunFilter) ([]tracking.RunView, error) {
-	if f.Limit <= 0 || f.Limit > 200 {
-		f.Limit = 50
-	}
-	site := f.Site
-	if a.Role.HasSite() {
-		site = a.Site
-	}
+// ListRuns lists runs, newest first: from or to f.Site when set, in
+// f.Status when set, at most f.Limit (service.Runs.List decides them).
+func (l *Ledger) ListRuns(ctx context.Context, f tracking.RunFilter) ([]tracking.RunView, error) {
 	rows, err := l.Pool.Query(ctx, `SELECT `+runCols+` FROM runs r
 		WHERE ($1 = '' OR r.from_site = $1 OR r.to_site = $1) AND ($2 = '' OR r.status = $2)
-		ORDER BY r.id DESC LIMIT $3`, site, f.Status, f.Limit)
+		ORDER BY r.id DESC LIMIT $3`, f.Site, f.Status, f.Limit)
 	if err != nil {
 		return nil, translate(err, "run")
 	}
@@ -408,27 +401,18 @@ func (l *Ledger) Runs(ctx context.Context, a shipment.Actor, f tracking.RunFilte
 	return out, translate(err, "run")
 }
 
-// Run returns a run with its items, extras and booking.
-// Errors: run.not_found, scan.other_site.
-func (l *Ledger) Run(ctx context.Context, a shipment.Actor, no string) (*tracking.RunView, error) {
-	code, err := shipment.ParseCode(no)
-	if err != nil {
-		return nil, err
-	}
-	if code.Kind == shipment.KindParcel {
-		return nil, apperr.New(apperr.Invalid, "run.not_run")
-	}
-	r, err := l.runByCode(ctx, l.Pool, code, false)
-	if err != nil {
-		return nil, err
-	}
-	if !a.MayActOnRun(r.FromSite, r.ToSite) {
-		return nil, apperr.New(apperr.Forbidden, "scan.other_site").With("site", a.Site)
-	}
+// RunByCode reads the run a run or bag number names. Errors:
+// run.not_found.
+func (l *Ledger) RunByCode(ctx context.Context, code shipment.Code) (*tracking.RunView, error) {
+	return l.runByCode(ctx, l.Pool, code, false)
+}
+
+// RunDetail adds a run's items, extras and booking to r.
+func (l *Ledger) RunDetail(ctx context.Context, r *tracking.RunView) error {
 	rows, err := l.Pool.Query(ctx, `SELECT p.waybill_no, p.status, ri.seen_at, ri.outcome FROM run_items ri
 		JOIN parcels p ON p.id = ri.parcel_id WHERE ri.run_id = $1 ORDER BY p.waybill_no`, r.ID)
 	if err != nil {
-		return nil, translate(err, "run")
+		return translate(err, "run")
 	}
 	r.Items, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (tracking.RunItem, error) {
 		var it tracking.RunItem
@@ -437,15 +421,15 @@ func (l *Ledger) Run(ctx context.Context, a shipment.Actor, no string) (*trackin
 		return it, err
 	})
 	if err != nil {
-		return nil, translate(err, "run")
+		return translate(err, "run")
 	}
 	extras, err := l.Pool.Query(ctx, `SELECT p.waybill_no FROM run_extras x JOIN parcels p ON p.id = x.parcel_id
 		WHERE x.run_id = $1 ORDER BY 1`, r.ID)
 	if err != nil {
-		return nil, translate(err, "run")
+		return translate(err, "run")
 	}
 	if r.Extras, err = pgx.CollectRows(extras, pgx.RowTo[string]); err != nil {
-		return nil, translate(err, "run")
+		return translate(err, "run")
 	}
 	var b tracking.RunBookingStatus
 	err = l.Pool.QueryRow(ctx, `SELECT carrier, status, carrier_ref, booked_at, last_error FROM bookings WHERE run_id = $1`, r.ID).
@@ -454,29 +438,21 @@ func (l *Ledger) Run(ctx context.Context, a shipment.Actor, no string) (*trackin
 		b.BookedAt = tracking.LocalPtr(b.BookedAt)
 		r.Booking = &b
 	} else if !errors.Is(err, pgx.ErrNoRows) {
-		return nil, translate(err, "run")
+		return translate(err, "run")
 	}
-	return r, nil
+	return nil
 }
 
-// ManifestFor is the handover manifest of a run, for labels.Manifest.
-func (l *Ledger) ManifestFor(ctx context.Context, a shipment.Actor, no string) (labels.Manifest, error) {
-	r, err := l.Run(ctx, a, no)
-	if err != nil {
-		return labels.Manifest{}, err
-	}
-	from, _ := l.Ref.Site(r.FromSite)
-	to, _ := l.Ref.Site(r.ToSite)
-	m := labels.Manifest{RunNo: r.RunNo, BagNo: r.BagNo, SealNo: r.SealNo, CreatedAt: r.CreatedAt,
-		Origin: labels.Place{Code: from.Code, Name: from.NameZH}, Destination: labels.Place{Code: to.Code, Name: to.NameZH},
-		Route: r.FromSite + " → " + r.ToSite}
+// ManifestParcels lists the parcels of a run for its manifest, by waybill
+// number, with their certificate types' names.
+func (l *Ledger) ManifestParcels(ctx context.Context, runID int64) ([]labels.ManifestParcel, error) {
 	rows, err := l.Pool.Query(ctx, `SELECT p.waybill_no, p.kind, coalesce(p.cert_type, ''), coalesce(pp.name, '')
 		FROM run_items ri JOIN parcels p ON p.id = ri.parcel_id LEFT JOIN parcel_people pp ON pp.parcel_id = p.id
-		WHERE ri.run_id = $1 ORDER BY p.waybill_no`, r.ID)
+		WHERE ri.run_id = $1 ORDER BY p.waybill_no`, runID)
 	if err != nil {
-		return m, translate(err, "run")
+		return nil, translate(err, "run")
 	}
-	m.Parcels, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (labels.ManifestParcel, error) {
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (labels.ManifestParcel, error) {
 		var mp labels.ManifestParcel
 		var ct string
 		err := row.Scan(&mp.WaybillNo, &mp.Kind, &ct, &mp.RecipientName)
@@ -485,20 +461,7 @@ func (l *Ledger) ManifestFor(ctx context.Context, a shipment.Actor, no string) (
 		}
 		return mp, err
 	})
-	return m, translate(err, "run")
-}
-
-// BagLabelFor is the label of a run's bag.
-func (l *Ledger) BagLabelFor(ctx context.Context, a shipment.Actor, no string) (labels.BagLabel, error) {
-	r, err := l.Run(ctx, a, no)
-	if err != nil {
-		return labels.BagLabel{}, err
-	}
-	from, _ := l.Ref.Site(r.FromSite)
-	to, _ := l.Ref.Site(r.ToSite)
-	return labels.BagLabel{BagNo: r.BagNo, RunNo: r.RunNo, SealNo: r.SealNo, Parcels: r.ParcelCount, SealedAt: r.CreatedAt,
-		Origin: labels.Place{Code: from.Code, Name: from.NameZH}, Destination: labels.Place{Code: to.Code, Name: to.NameZH},
-		Route: r.FromSite + " → " + r.ToSite}, nil
+	return out, translate(err, "run")
 }
 
 // RunBooking is what the carrier needs to book a run's pickup.

@@ -136,7 +136,7 @@ func TestHubJourneyThroughRuns(t *testing.T) {
 	if err != nil || next == nil || next.ParcelCount != 3 {
 		t.Fatalf("next leg: %+v %v", next, err)
 	}
-	detail, err := b.ledger.Run(b.ctx, b.actors["admin"], next.BagNo)
+	detail, err := b.runs().Run(b.ctx, b.actors["admin"], next.BagNo)
 	if err != nil || len(detail.Items) != 3 || detail.Booking == nil || detail.Booking.Status != "pending" {
 		t.Fatalf("detail: %+v %v", detail, err)
 	}

@@ -3,9 +3,11 @@ package service
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/changchun-gov/courier/internal/apperr"
+	"github.com/changchun-gov/courier/labels"
 	"github.com/changchun-gov/courier/shipment"
 	"github.com/changchun-gov/courier/tracking"
 )
@@ -30,11 +32,119 @@ type RunMakeStore interface {
 	MakeRun(ctx context.Context, leg shipment.Leg, slot time.Time, madeBy string) (*tracking.RunView, error)
 }
 
-// Runs makes consolidation runs by hand and closes their check lists.
+// RunReadStore reads consolidation runs.
+type RunReadStore interface {
+	// ListRuns lists runs, newest first, as f says.
+	ListRuns(ctx context.Context, f tracking.RunFilter) ([]tracking.RunView, error)
+	// RunByCode reads the run a run or bag number names. Errors:
+	// run.not_found.
+	RunByCode(ctx context.Context, code shipment.Code) (*tracking.RunView, error)
+	// RunDetail adds a run's items, extras and booking to r.
+	RunDetail(ctx context.Context, r *tracking.RunView) error
+	// ManifestParcels lists a run's parcels for its manifest.
+	ManifestParcels(ctx context.Context, runID int64) ([]labels.ManifestParcel, error)
+}
+
+// Runs lists and shows consolidation runs with their manifests and bag
+// labels, makes them by hand and closes their check lists.
 type Runs[R any] struct {
-	Store RunStore[R]
-	Maker RunMakeStore
-	Now   func() time.Time
+	Store  RunStore[R]
+	Maker  RunMakeStore
+	Reader RunReadStore
+	Ref    labels.Places
+	Now    func() time.Time
+}
+
+// Run statuses, as lists filter by them.
+var RunStatuses = []string{"sealed", "picked_up", "arrived", "closed"}
+
+// Bounds of a list of runs.
+const (
+	DefaultRunList = 50
+	MaxRunList     = 200
+)
+
+// List lists runs, newest first: clerks, staff and hall leads see those
+// from or to their own site, whatever site they ask for.
+//
+// Errors: request.bad_query (invalid: a status or limit out of range).
+func (s *Runs[R]) List(ctx context.Context, a shipment.Actor, site, status string, limit int) ([]tracking.RunView, error) {
+	if status != "" && !slices.Contains(RunStatuses, status) {
+		return nil, apperr.New(apperr.Invalid, "request.bad_query").OnField("status").With("field", "status")
+	}
+	switch {
+	case limit == 0:
+		limit = DefaultRunList
+	case limit < 1 || limit > MaxRunList:
+		return nil, apperr.New(apperr.Invalid, "request.bad_query").OnField("limit").With("field", "limit")
+	}
+	if a.Role.HasSite() {
+		site = a.Site
+	}
+	return s.Reader.ListRuns(ctx, tracking.RunFilter{Site: site, Status: status, Limit: limit})
+}
+
+// Run shows a run with its items, extras and booking to those who may act
+// on it (shipment.Actor.MayActOnRun).
+//
+// Errors: code.* and run.not_run (invalid); run.not_found; scan.other_site
+// (forbidden).
+func (s *Runs[R]) Run(ctx context.Context, a shipment.Actor, no string) (*tracking.RunView, error) {
+	code, err := runCode(no)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.Reader.RunByCode(ctx, code)
+	if err != nil {
+		return nil, err
+	}
+	if !a.MayActOnRun(r.FromSite, r.ToSite) {
+		return nil, apperr.New(apperr.Forbidden, "scan.other_site").With("site", a.Site)
+	}
+	if err := s.Reader.RunDetail(ctx, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Manifest is the handover manifest of a run. Errors: those of Run.
+func (s *Runs[R]) Manifest(ctx context.Context, a shipment.Actor, no string) (labels.Manifest, error) {
+	r, err := s.Run(ctx, a, no)
+	if err != nil {
+		return labels.Manifest{}, err
+	}
+	m := labels.Manifest{RunNo: r.RunNo, BagNo: r.BagNo, SealNo: r.SealNo, CreatedAt: r.CreatedAt,
+		Origin: s.place(r.FromSite), Destination: s.place(r.ToSite), Route: r.FromSite + " → " + r.ToSite}
+	m.Parcels, err = s.Reader.ManifestParcels(ctx, r.ID)
+	return m, err
+}
+
+// BagLabel is the label of a run's bag. Errors: those of Run.
+func (s *Runs[R]) BagLabel(ctx context.Context, a shipment.Actor, no string) (labels.BagLabel, error) {
+	r, err := s.Run(ctx, a, no)
+	if err != nil {
+		return labels.BagLabel{}, err
+	}
+	return labels.BagLabel{BagNo: r.BagNo, RunNo: r.RunNo, SealNo: r.SealNo, Parcels: r.ParcelCount, SealedAt: r.CreatedAt,
+		Origin: s.place(r.FromSite), Destination: s.place(r.ToSite), Route: r.FromSite + " → " + r.ToSite}, nil
+}
+
+func (s *Runs[R]) place(code string) labels.Place {
+	site, _ := s.Ref.Site(code)
+	return labels.Place{Code: code, Name: site.NameZH}
+}
+
+// runCode reads a run's or its bag's number. Errors: code.* and run.not_run
+// (invalid).
+func runCode(no string) (shipment.Code, error) {
+	code, err := shipment.ParseCode(no)
+	if err != nil {
+		return code, err
+	}
+	if code.Kind == shipment.KindParcel {
+		return code, apperr.New(apperr.Invalid, "run.not_run")
+	}
+	return code, nil
 }
 
 // MakeRunNow makes the run of an active leg now, by hand: what waits for the
@@ -72,12 +182,9 @@ func (s *Runs[R]) MakeRunNow(ctx context.Context, a shipment.Actor, legID int64)
 // (forbidden); run.closed, run.not_arrived (conflict).
 func (s *Runs[R]) CloseRun(ctx context.Context, a shipment.Actor, no string) (R, error) {
 	var none R
-	code, err := shipment.ParseCode(no)
+	code, err := runCode(no)
 	if err != nil {
 		return none, err
-	}
-	if code.Kind == shipment.KindParcel {
-		return none, apperr.New(apperr.Invalid, "run.not_run")
 	}
 	return s.Store.CloseRun(ctx, code, a, clock(s.Now).Truncate(time.Microsecond), func(r Run) error { return mayClose(a, r) })
 }

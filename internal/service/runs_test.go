@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/changchun-gov/courier/internal/apperr"
+	"github.com/changchun-gov/courier/labels"
 	"github.com/changchun-gov/courier/shipment"
 	"github.com/changchun-gov/courier/tracking"
 )
@@ -92,5 +93,72 @@ func TestMakeRunNow(t *testing.T) {
 		if c.m.leg.Active && (!c.m.slot.Equal(now.Truncate(time.Microsecond)) || c.m.madeBy != "admin:admin") {
 			t.Errorf("made for slot %v by %q", c.m.slot, c.m.madeBy)
 		}
+	}
+}
+
+type runReader struct {
+	run      tracking.RunView
+	filter   tracking.RunFilter
+	detailed bool
+}
+
+func (r *runReader) ListRuns(_ context.Context, f tracking.RunFilter) ([]tracking.RunView, error) {
+	r.filter = f
+	return []tracking.RunView{r.run}, nil
+}
+func (r *runReader) RunByCode(context.Context, shipment.Code) (*tracking.RunView, error) {
+	v := r.run
+	return &v, nil
+}
+func (r *runReader) RunDetail(_ context.Context, v *tracking.RunView) error {
+	r.detailed = true
+	v.Extras = []string{}
+	return nil
+}
+func (r *runReader) ManifestParcels(context.Context, int64) ([]labels.ManifestParcel, error) {
+	return []labels.ManifestParcel{{WaybillNo: shipment.NewNumber(shipment.KindParcel)}}, nil
+}
+
+// Site-bound roles list their own site's runs whatever they ask for; a
+// run is shown, with its manifest and bag label, only to those who may act
+// on it, and nothing more of it is read for anyone else.
+func TestRunReads(t *testing.T) {
+	rr := &runReader{run: tracking.RunView{ID: 3, RunNo: shipment.NewNumber(shipment.KindRun), FromSite: "D-SW", ToSite: "CC-HUB"}}
+	s := &Runs[tracking.CloseResult]{Reader: rr, Ref: refSites{"D-SW": {Code: "D-SW", NameZH: "长春市商务局"}}}
+	clerk := shipment.Actor{ID: 7, Role: shipment.RoleClerk, Site: "D-SW"}
+	other := shipment.Actor{ID: 8, Role: shipment.RoleStaff, Site: "NG-HALL"}
+	admin := shipment.Actor{ID: 1, Role: shipment.RoleAdmin}
+	ctx := context.Background()
+
+	if _, err := s.List(ctx, other, "D-SW", "", 0); err != nil || rr.filter.Site != "NG-HALL" || rr.filter.Limit != DefaultRunList {
+		t.Fatalf("staff's list: %+v, %v", rr.filter, err)
+	}
+	if _, err := s.List(ctx, admin, "D-SW", "arrived", 10); err != nil || rr.filter != (tracking.RunFilter{Site: "D-SW", Status: "arrived", Limit: 10}) {
+		t.Fatalf("admin's list: %+v, %v", rr.filter, err)
+	}
+	for _, c := range []struct {
+		status string
+		limit  int
+	}{{"lost", 10}, {"", 201}, {"", -1}} {
+		if _, err := s.List(ctx, admin, "", c.status, c.limit); apperr.CodeOf(err) != "request.bad_query" {
+			t.Errorf("list %+v: %v", c, err)
+		}
+	}
+
+	if _, err := s.Run(ctx, other, rr.run.RunNo); apperr.CodeOf(err) != "scan.other_site" || rr.detailed {
+		t.Fatalf("another site's run: %v (detail read: %v)", err, rr.detailed)
+	}
+	if _, err := s.Manifest(ctx, other, rr.run.RunNo); apperr.CodeOf(err) != "scan.other_site" {
+		t.Fatalf("another site's manifest: %v", err)
+	}
+	if _, err := s.Run(ctx, clerk, shipment.NewNumber(shipment.KindParcel)); apperr.CodeOf(err) != "run.not_run" {
+		t.Fatalf("a parcel's number: %v", err)
+	}
+	m, err := s.Manifest(ctx, clerk, rr.run.RunNo)
+	if err != nil || m.Origin.Name != "长春市商务局" || len(m.Parcels) != 1 || m.Route != "D-SW → CC-HUB" {
+		t.Fatalf("manifest: %+v, %v", m, err)
+	}
+	if bl, err := s.BagLabel(ctx, clerk, rr.run.RunNo); err != nil || bl.RunNo != rr.run.RunNo || bl.Origin.Code != "D-SW" {
+		t.Fatalf("bag label: %+v, %v", bl, err)
 	}
 }
