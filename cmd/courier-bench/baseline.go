@@ -116,7 +116,7 @@ type baselineProcess struct {
 
 // startBaselineProcess copies this executable into dir as baselineComm and
 // runs it as baseline B over dsn.
-func startBaselineProcess(dir, dsn string) (*baselineProcess, error) {
+func startBaselineProcess(dir, dsn string, procs int) (*baselineProcess, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -126,7 +126,7 @@ func startBaselineProcess(dir, dsn string) (*baselineProcess, error) {
 		return nil, err
 	}
 	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), baselineEnv+"="+dsn)
+	cmd.Env = append(serverEnv(procs), baselineEnv+"="+dsn)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

@@ -42,9 +42,10 @@ func (b *bench) prepareHall(ctx context.Context, a *api, adminTok string) (stage
 
 // bench holds what one run started, so cleanup can stop it in reverse order.
 type bench struct {
-	opts     options
-	progress io.Writer
-	began    time.Time
+	opts       options
+	pgbenchBin string // pgbench, found by runPgbench
+	progress   io.Writer
+	began      time.Time
 
 	workDir  string // /var/tmp/courier-bench-*: cluster, binary, logs
 	extraDir string // a ReachableDir fallback to remove as well, if one was used
@@ -69,7 +70,7 @@ func (b *bench) measure(ctx context.Context) (*Results, error) {
 	res := &Results{
 		Machine: machineInfo(),
 		Config: configInfo{Clients: o.clients, DurationS: o.duration.Seconds(), TrackConns: o.trackConns,
-			Parcels: o.parcels, Rounds: o.rounds, WarmupS: o.warmup.Seconds()},
+			Parcels: o.parcels, Rounds: o.rounds, WarmupS: o.warmup.Seconds(), ServerProcs: o.serverProcs},
 		Started: time.Now().UTC().Format(time.RFC3339),
 	}
 
@@ -103,7 +104,7 @@ func (b *bench) measure(ctx context.Context) (*Results, error) {
 		return nil, err
 	}
 	b.logf("starting the courier service")
-	b.service, err = startService(ctx, bin, b.workDir, b.cluster.ConnString("courier"))
+	b.service, err = startService(ctx, bin, b.workDir, b.cluster.ConnString("courier"), o.serverProcs)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +144,7 @@ func (b *bench) measure(ctx context.Context) (*Results, error) {
 	// Scans: each action on its own parcels, one after another along the
 	// journey (the parcels a phase moved are the next phase's), then the
 	// hall's mix on fresh parcels. Every phase starts from a checkpoint.
-	phase := func(name string, src scanSource, target float64) (scanResult, error) {
+	phase := func(name string, src scanSource, target float64, pg pgbenchResult) (scanResult, error) {
 		if err := checkpoint(ctx, b.cluster); err != nil {
 			return scanResult{}, err
 		}
@@ -167,35 +168,60 @@ func (b *bench) measure(ctx context.Context) (*Results, error) {
 			r.WAL = w1.minus(w0)
 		}
 		r.Name = name
-		r.judge(res.Pgbench, target)
+		r.judge(pg, target)
 		b.logf("  %s: %d ok in %.1fs = %.0f/s (%d errors, %d repeats); CPU %s; %d autovacuum runs", name, r.OK,
 			r.Seconds, r.PerSec, r.Errors, r.Repeats, cpuText(r.CPU), r.Autovacuums)
 		return r, nil
 	}
-	moved := waybills
+	// Pickups, the target, in rounds, each after a round of pgbench (the
+	// first is the one above): the machine's pace drifts, so each pickup
+	// round is compared with the pgbench round just before it, and the
+	// median round is the figure.
+	pool := waybills
+	var moved []string
+	for round := 1; round <= o.rounds; round++ {
+		pg := res.Pgbench
+		if round > 1 {
+			if pg, err = b.pgbenchRound(ctx, res.Pgbench); err != nil {
+				return nil, err
+			}
+		}
+		res.PgbenchRounds = append(res.PgbenchRounds, pg.TPS)
+		src, applied := oneAction(pool, courierTok, "pickup", benchOrigin, "")
+		r, err := phase(fmt.Sprintf("pickup %d/%d", round, o.rounds), src, scanRatioTarget, pg)
+		if err != nil {
+			return nil, err
+		}
+		r.Name = "pickup"
+		res.PickupRounds = append(res.PickupRounds, r)
+		pool = pool[min(r.ParcelsUsed, len(pool)):]
+		moved = append(moved, applied()...)
+	}
+	res.Scans = medianRound(res.PickupRounds)
+	// The other actions are compared with the median pgbench round.
+	pgMedian := res.Pgbench
+	pgMedian.TPS = median(res.PgbenchRounds)
 	for _, a := range []struct {
 		action, token, site, extra string
 		target                     float64
 		dst                        *scanResult
 	}{
-		{"pickup", courierTok, benchOrigin, "", scanRatioTarget, &res.Scans},
 		{"receive", staffTok, benchHall, "", 0, &res.Receive},
 		{"shelve", staffTok, benchHall, st.shelveExtra, 0, &res.Shelve},
 		{"collect", staffTok, benchHall, st.collectExtra, 0, &res.Collect},
 	} {
 		src, applied := oneAction(moved, a.token, a.action, a.site, a.extra)
-		if *a.dst, err = phase(a.action, src, a.target); err != nil {
+		if *a.dst, err = phase(a.action, src, a.target, pgMedian); err != nil {
 			return nil, err
 		}
 		moved = applied()
 	}
-	if res.Mix, err = phase("hall mix", hallMix(mixWaybills, courierTok, staffTok, st), mixRatioTarget); err != nil {
+	if res.Mix, err = phase("hall mix", hallMix(mixWaybills, courierTok, staffTok, st), mixRatioTarget, pgMedian); err != nil {
 		return nil, err
 	}
-	scans := res.Scans
 
 	// Track.
-	b.baseline, err = startBaselineProcess(b.workDir, b.cluster.ConnString("courier"))
+	b.baseline, err = startBaselineProcess(b.workDir, b.cluster.ConnString("courier"), o.serverProcs)
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +233,7 @@ func (b *bench) measure(ctx context.Context) (*Results, error) {
 		return nil, err
 	}
 	if o.profile {
-		if res.Profile, err = b.profile(ctx, waybills, waybills[scans.ParcelsUsed:], courierTok); err != nil {
+		if res.Profile, err = b.profile(ctx, waybills, pool, courierTok); err != nil {
 			return nil, fmt.Errorf("profile: %w", err)
 		}
 		if err := b.service.alive(); err != nil {

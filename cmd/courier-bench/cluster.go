@@ -187,6 +187,14 @@ func (b *bench) runPgbench(ctx context.Context) (pgbenchResult, error) {
 		return r, err
 	}
 	r.InitS = time.Since(start).Seconds()
+	b.pgbenchBin = pgbench
+	return b.pgbenchRound(ctx, r)
+}
+
+// pgbenchRound runs one timed round of pgbench on its database (made by
+// runPgbench), from a checkpoint, with r's settings.
+func (b *bench) pgbenchRound(ctx context.Context, r pgbenchResult) (pgbenchResult, error) {
+	pgbench := b.pgbenchBin
 	if err := checkpoint(ctx, b.cluster); err != nil {
 		return r, err
 	}

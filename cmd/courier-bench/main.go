@@ -63,6 +63,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime"
 	"syscall"
 	"time"
 )
@@ -86,6 +87,7 @@ type options struct {
 	runsLegs    int
 	runsWorkers int
 	runsExplain bool
+	serverProcs int
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -95,8 +97,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.clients, "clients", 8, "concurrent clients for pgbench and for the scan run")
 	fs.DurationVar(&o.duration, "duration", 15*time.Second, "length of each timed run (pgbench rounds it up to whole seconds)")
 	fs.IntVar(&o.trackConns, "track-conns", 64, "concurrent keep-alive connections for the track runs")
-	fs.IntVar(&o.parcels, "parcels", 0, "parcels to register before the scan run, each scan using a fresh one; 0: 6000 per second of -duration (twice that with -profile)")
-	fs.IntVar(&o.rounds, "rounds", 2, "track rounds per target, alternating baseline and service; medians are reported")
+	fs.IntVar(&o.parcels, "parcels", 0, "parcels to register before the scan runs, each scan using a fresh one; 0: 3000 per second of -duration for each pickup round (-rounds, one more with -profile)")
+	fs.IntVar(&o.serverProcs, "server-procs", 0, "GOMAXPROCS of the two Go servers, the courier and the bare baseline (0: Go's default, every core); the load generator keeps its own")
+	fs.IntVar(&o.rounds, "rounds", 2, "rounds per target: pickup rounds each after a pgbench round, track rounds alternating baseline and service; medians are reported")
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "untimed load before each track round")
 	fs.BoolVar(&o.keep, "keep", false, "keep the data directory (cluster, courier binary and logs)")
 	fs.StringVar(&o.out, "out", "", "also write the figures as JSON to this file")
@@ -140,11 +143,13 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("-rounds must be from 1 to 20")
 	case o.warmup < 0:
 		return o, fmt.Errorf("-warmup must not be negative")
+	case o.serverProcs < 0 || o.serverProcs > runtime.NumCPU():
+		return o, fmt.Errorf("-server-procs must be from 0 to the number of cores (%d)", runtime.NumCPU())
 	}
 	if o.parcels == 0 {
-		o.parcels = autoParcelsPerSecond * int((o.duration+time.Second-1)/time.Second)
+		o.parcels = autoParcelsPerSecond * int((o.duration+time.Second-1)/time.Second) * o.rounds
 		if o.profile {
-			o.parcels *= 2
+			o.parcels += autoParcelsPerSecond * int((o.duration+time.Second-1)/time.Second)
 		}
 	}
 	if o.profile {
@@ -155,11 +160,13 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	return o, nil
 }
 
-// autoParcelsPerSecond sizes the default -parcels: comfortably above the
-// scan rate of a small machine (about 2,000/s on two cores), so the scan
-// run lasts its whole -duration. Were they to run out, the rate is still
-// measured over the time they lasted, and the report says so.
-const autoParcelsPerSecond = 6000
+// autoParcelsPerSecond sizes the default -parcels, per second of each
+// pickup round (-rounds of them, one more with -profile): comfortably above
+// the scan rate of a small machine (about 2,000/s on two cores), so each
+// round lasts its whole -duration. The later actions move the parcels the
+// pickups moved. Were they to run out, the rate is still measured over the
+// time they lasted, and the report says so.
+const autoParcelsPerSecond = 3000
 
 func main() {
 	if dsn := os.Getenv(baselineEnv); dsn != "" {

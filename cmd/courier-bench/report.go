@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 )
@@ -17,14 +18,18 @@ type Results struct {
 	Config       configInfo         `json:"config"`
 	Pgbench      pgbenchResult      `json:"pgbench"`
 	Registration registrationResult `json:"registration"`
-	Scans        scanResult         `json:"scans"` // pickup: the target
-	Receive      scanResult         `json:"receive"`
-	Shelve       scanResult         `json:"shelve"`
-	Collect      scanResult         `json:"collect"`
-	Mix          scanResult         `json:"hall_mix"`
-	Track        trackResult        `json:"track"`
-	Profile      []profileRun       `json:"profile,omitempty"`
-	Pass         bool               `json:"pass"`
+	Scans        scanResult         `json:"scans"` // pickup, the median round: the target
+	// PickupRounds are every pickup round, each judged against the pgbench
+	// round just before it (PgbenchRounds, TPS; the first is Pgbench).
+	PickupRounds  []scanResult `json:"pickup_rounds"`
+	PgbenchRounds []float64    `json:"pgbench_rounds_tps"`
+	Receive       scanResult   `json:"receive"`
+	Shelve        scanResult   `json:"shelve"`
+	Collect       scanResult   `json:"collect"`
+	Mix           scanResult   `json:"hall_mix"`
+	Track         trackResult  `json:"track"`
+	Profile       []profileRun `json:"profile,omitempty"`
+	Pass          bool         `json:"pass"`
 }
 
 type machine struct {
@@ -50,6 +55,8 @@ type configInfo struct {
 	Parcels    int     `json:"parcels"`
 	Rounds     int     `json:"rounds"`
 	WarmupS    float64 `json:"warmup_s"`
+	// GOMAXPROCS of the courier and the bare baseline; 0: Go's default.
+	ServerProcs int `json:"server_procs"`
 }
 
 func machineInfo() machine {
@@ -72,6 +79,11 @@ func printReport(w io.Writer, r *Results) {
 		m.CPUs, m.GOMAXPROCS, m.GoVersion, m.OS, m.Arch, m.PostgreSQL, m.FSType, m.ClusterDir)
 	fmt.Fprintf(w, "durability: fsync=%s synchronous_commit=%s full_page_writes=%s; load generators share the same cores\n",
 		m.Fsync, m.SynchronousCommit, m.FullPageWrites)
+	procs := "Go's default (every core)"
+	if r.Config.ServerProcs > 0 {
+		procs = strconv.Itoa(r.Config.ServerProcs)
+	}
+	fmt.Fprintf(w, "Go servers (the courier, the bare baseline): GOMAXPROCS %s; PostgreSQL, pgbench and the load generator use every core\n", procs)
 	fmt.Fprintf(w, "background load before the run: %.0f%% of the CPU\n", m.BackgroundPct)
 
 	p, s := r.Pgbench, r.Scans
@@ -89,6 +101,14 @@ func printReport(w io.Writer, r *Results) {
 			target, verdict, x.P50Ms, x.P99Ms, x.OK, x.Seconds, x.Repeats, x.Errors)
 	}
 	tw.Flush()
+	if len(r.PickupRounds) > 1 {
+		parts := make([]string, len(r.PickupRounds))
+		for i, x := range r.PickupRounds {
+			parts[i] = fmt.Sprintf("%.0f TPS → %.0f pickups/s = %.2f", x.PgbenchTPS, x.PerSec, x.Ratio)
+		}
+		fmt.Fprintf(w, "  pickup rounds, each after its pgbench round: %s; the row above is the median round (of two, the lower); the other actions are compared with the median pgbench round, %.0f TPS\n",
+			strings.Join(parts, "; "), median(r.PgbenchRounds))
+	}
 	fmt.Fprintf(w, "  hall mix by action: %s\n", byActionText(r.Mix.ByAction))
 	fmt.Fprintf(w, "  CPU during the runs (share of all %d cores): pgbench %s; pickup %s; mix %s\n", m.CPUs, cpuText(p.CPU),
 		cpuText(s.CPU), cpuText(r.Mix.CPU))

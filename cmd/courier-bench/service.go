@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -81,7 +82,7 @@ type service struct {
 // startService starts the courier binary on databaseURL with fresh keys and
 // a fresh admin password, and returns once it prints its listening line and
 // /readyz answers 200.
-func startService(ctx context.Context, bin, workDir, databaseURL string) (*service, error) {
+func startService(ctx context.Context, bin, workDir, databaseURL string, procs int) (*service, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -120,7 +121,7 @@ func startService(ctx context.Context, bin, workDir, databaseURL string) (*servi
 		"COURIER_DATA_DIR=" + filepath.Join(workDir, "courier-data"),
 	}
 	// Our environment minus any configuration of the service's own.
-	for _, kv := range os.Environ() {
+	for _, kv := range serverEnv(procs) {
 		if !strings.HasPrefix(kv, "COURIER_") && !strings.HasPrefix(kv, "DATABASE_") {
 			env = append(env, kv)
 		}
@@ -359,4 +360,19 @@ func truncate(b []byte, n int) string {
 		return string(b[:n]) + "…"
 	}
 	return string(b)
+}
+
+// serverEnv is this process's environment for a Go server it starts, with
+// GOMAXPROCS set to procs (Go's default when 0).
+func serverEnv(procs int) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GOMAXPROCS=") {
+			env = append(env, kv)
+		}
+	}
+	if procs > 0 {
+		env = append(env, "GOMAXPROCS="+strconv.Itoa(procs))
+	}
+	return env
 }

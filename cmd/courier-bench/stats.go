@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"slices"
 	"time"
 )
@@ -48,3 +49,15 @@ func median(v []float64) float64 {
 
 // ms is d in milliseconds.
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// medianRound is the round whose ratio is the median of rounds' (of two,
+// the lower: a target is met only when both rounds meet it or the lower
+// does).
+func medianRound(rounds []scanResult) scanResult {
+	if len(rounds) == 0 {
+		return scanResult{}
+	}
+	s := slices.Clone(rounds)
+	slices.SortFunc(s, func(a, b scanResult) int { return cmp.Compare(a.Ratio, b.Ratio) })
+	return s[(len(s)-1)/2]
+}
