@@ -182,3 +182,19 @@ type AuditFilter struct {
 	Cursor   string
 	Limit    int
 }
+
+var auditEntityRe = regexp.MustCompile(`^[a-z][a-z_]{1,31}$`)
+
+// Check checks a filter as a request gives it: an entity's name is lower
+// case letters and underscores; a time range does not end before it starts.
+//
+// Errors: request.bad_query (invalid).
+func (f AuditFilter) Check() error {
+	if f.Entity != "" && !auditEntityRe.MatchString(f.Entity) {
+		return apperr.New(apperr.Invalid, "request.bad_query").OnField("entity").With("field", "entity")
+	}
+	if f.From != nil && f.To != nil && f.To.Before(*f.From) {
+		return apperr.New(apperr.Invalid, "request.bad_query").OnField("to").With("field", "to")
+	}
+	return nil
+}

@@ -72,3 +72,23 @@ func TestSiteEditApply(t *testing.T) {
 		t.Errorf("a notice of 200 characters: %v", err)
 	}
 }
+
+func TestAuditFilterCheck(t *testing.T) {
+	from := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	to := from.Add(-time.Hour)
+	for name, c := range map[string]struct {
+		f    AuditFilter
+		code string
+	}{
+		"all":              {AuditFilter{}, ""},
+		"an entity":        {AuditFilter{Entity: "hall_slots"}, ""},
+		"not an entity":    {AuditFilter{Entity: "Site;"}, "request.bad_query"},
+		"a range":          {AuditFilter{From: &to, To: &from}, ""},
+		"a range reversed": {AuditFilter{From: &from, To: &to}, "request.bad_query"},
+	} {
+		err := c.f.Check()
+		if (err == nil) != (c.code == "") || (err != nil && apperr.CodeOf(err) != c.code) {
+			t.Errorf("%s: %v, want %q", name, err, c.code)
+		}
+	}
+}

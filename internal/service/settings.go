@@ -82,8 +82,12 @@ func (s *Settings) SaveSite(ctx context.Context, by shipment.Actor, code string,
 	return s.Store.SaveSite(ctx, by, code, e.Apply)
 }
 
-// Audit lists the audit log, newest first.
+// Audit lists the audit log, newest first. Errors: those of
+// shipment.AuditFilter.Check; request.bad_cursor (invalid).
 func (s *Settings) Audit(ctx context.Context, f shipment.AuditFilter) (tracking.Page[shipment.AuditEntry], error) {
+	if err := f.Check(); err != nil {
+		return tracking.Page[shipment.AuditEntry]{Items: []shipment.AuditEntry{}}, err
+	}
 	return s.Store.Audit(ctx, f)
 }
 
