@@ -99,13 +99,13 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.trackConns, "track-conns", 64, "concurrent keep-alive connections for the track runs")
 	fs.IntVar(&o.parcels, "parcels", 0, "parcels to register before the scan runs, each scan using a fresh one; 0: 3000 per second of -duration for each pickup round (-rounds, one more with -profile)")
 	fs.IntVar(&o.serverProcs, "server-procs", 0, "GOMAXPROCS of the two Go servers, the courier and the bare baseline (0: Go's default, every core); the load generator keeps its own")
-	fs.IntVar(&o.rounds, "rounds", 2, "rounds per target: pickup rounds each after a pgbench round, track rounds alternating baseline and service; medians are reported")
+	fs.IntVar(&o.rounds, "rounds", 3, "rounds per target: pickup rounds each after a pgbench round, track rounds alternating baseline and service; medians are reported")
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "untimed load before each track round")
 	fs.BoolVar(&o.keep, "keep", false, "keep the data directory (cluster, courier binary and logs)")
 	fs.StringVar(&o.out, "out", "", "also write the figures as JSON to this file")
 	fs.BoolVar(&o.strict, "strict", false, "exit with status 3 when a target is missed")
 	fs.BoolVar(&o.profile, "profile", false, "after the measured runs, repeat a service track round and a scan run under `perf record -a` and summarise where the CPU went")
-	fs.BoolVar(&o.runs, "runs", false, "instead: time making the runs of one slot (ledger.MakeRun per leg) against plain set-based SQL (runs.go); -rounds defaults to 3")
+	fs.BoolVar(&o.runs, "runs", false, "instead: time making the runs of one slot (ledger.MakeRun per leg) against plain set-based SQL (runs.go)")
 	fs.IntVar(&o.runsParcels, "runs-parcels", 100000, "-runs: waiting parcels")
 	fs.IntVar(&o.runsLegs, "runs-legs", 50, "-runs: legs the parcels wait for, one run each")
 	fs.IntVar(&o.runsWorkers, "runs-workers", jobs.RunWorkers, "-runs: workers of jobs.MakeRuns, as the scheduler uses (the target applies to this variant)")
@@ -119,11 +119,6 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, err
 	}
 	if o.runs {
-		roundsSet := false
-		fs.Visit(func(f *flag.Flag) { roundsSet = roundsSet || f.Name == "rounds" })
-		if !roundsSet {
-			o.rounds = 3
-		}
 		if err := checkRunsFlags(o); err != nil {
 			return o, err
 		}

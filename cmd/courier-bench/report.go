@@ -106,7 +106,7 @@ func printReport(w io.Writer, r *Results) {
 		for i, x := range r.PickupRounds {
 			parts[i] = fmt.Sprintf("%.0f TPS → %.0f pickups/s = %.2f", x.PgbenchTPS, x.PerSec, x.Ratio)
 		}
-		fmt.Fprintf(w, "  pickup rounds, each after its pgbench round: %s; the row above is the median round (of two, the lower); the other actions are compared with the median pgbench round, %.0f TPS\n",
+		fmt.Fprintf(w, "  pickup rounds, each after its pgbench round: %s; the row above is the median round (of an even number, the lower middle); the other actions are compared with the median pgbench round, %.0f TPS\n",
 			strings.Join(parts, "; "), median(r.PgbenchRounds))
 	}
 	fmt.Fprintf(w, "  hall mix by action: %s\n", byActionText(r.Mix.ByAction))
