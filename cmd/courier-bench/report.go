@@ -23,13 +23,16 @@ type Results struct {
 	// round just before it (PgbenchRounds, TPS; the first is Pgbench).
 	PickupRounds  []scanResult `json:"pickup_rounds"`
 	PgbenchRounds []float64    `json:"pgbench_rounds_tps"`
-	Receive       scanResult   `json:"receive"`
-	Shelve        scanResult   `json:"shelve"`
-	Collect       scanResult   `json:"collect"`
-	Mix           scanResult   `json:"hall_mix"`
-	Track         trackResult  `json:"track"`
-	Profile       []profileRun `json:"profile,omitempty"`
-	Pass          bool         `json:"pass"`
+	// MixPgbench is the pgbench round run right before the mix, which the
+	// mix is judged against.
+	MixPgbench pgbenchResult `json:"mix_pgbench"`
+	Receive    scanResult    `json:"receive"`
+	Shelve     scanResult    `json:"shelve"`
+	Collect    scanResult    `json:"collect"`
+	Mix        scanResult    `json:"hall_mix"`
+	Track      trackResult   `json:"track"`
+	Profile    []profileRun  `json:"profile,omitempty"`
+	Pass       bool          `json:"pass"`
 }
 
 type machine struct {
@@ -106,8 +109,12 @@ func printReport(w io.Writer, r *Results) {
 		for i, x := range r.PickupRounds {
 			parts[i] = fmt.Sprintf("%.0f TPS → %.0f pickups/s = %.2f", x.PgbenchTPS, x.PerSec, x.Ratio)
 		}
-		fmt.Fprintf(w, "  pickup rounds, each after its pgbench round: %s; the row above is the median round (of an even number, the lower middle); the other actions are compared with the median pgbench round, %.0f TPS\n",
-			strings.Join(parts, "; "), median(r.PgbenchRounds))
+		which := "the median round"
+		if len(parts)%2 == 0 {
+			which += " (of an even number, the lower middle)"
+		}
+		fmt.Fprintf(w, "  pickup rounds, each after its pgbench round: %s; the row above is %s. Receive, shelve and collect are compared with the median pgbench round, %.0f TPS; the mix with a pgbench round of its own just before it, %.0f TPS\n",
+			strings.Join(parts, "; "), which, median(r.PgbenchRounds), r.MixPgbench.TPS)
 	}
 	fmt.Fprintf(w, "  hall mix by action: %s\n", byActionText(r.Mix.ByAction))
 	fmt.Fprintf(w, "  CPU during the runs (share of all %d cores): pgbench %s; pickup %s; mix %s\n", m.CPUs, cpuText(p.CPU),
