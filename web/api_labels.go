@@ -22,16 +22,16 @@ func (s *server) render(layout string, ls []labels.Label) ([]byte, labels.Flags,
 	if s.Labels == nil {
 		return nil, nil, apperr.New(apperr.Unavailable, "service.unavailable")
 	}
+	layout, err := labels.CheckLayout(layout)
+	if err != nil {
+		return nil, nil, err
+	}
 	var b bytes.Buffer
 	var flags labels.Flags
-	var err error
-	switch layout {
-	case "", labels.LayoutLabel:
-		flags, err = s.Labels.Batch(&b, ls)
-	case labels.LayoutA4:
+	if layout == labels.LayoutA4 {
 		flags, err = s.Labels.Sheet(&b, ls)
-	default:
-		return nil, nil, apperr.New(apperr.Invalid, "label.layout_unknown").OnField("layout").With("layout", layout)
+	} else {
+		flags, err = s.Labels.Batch(&b, ls)
 	}
 	return b.Bytes(), flags, err
 }
