@@ -155,3 +155,26 @@ func ApplyUserChange(cur User, ch UserChange, otherAdmins int, siteKind func(str
 	}
 	return out, nil
 }
+
+// SignIn is an account as a sign-in finds it once the password matched.
+type SignIn struct {
+	Disabled   bool // the account is disabled
+	MustChange bool // its password was reset: the next sign-in sets a new one
+}
+
+// DecideSignIn decides a sign-in whose password matched: a disabled account
+// is refused; after a reset the request must carry a new password; a new
+// password given is to be set (checked by CheckPassword where it is set).
+//
+// Errors: auth.user_disabled, auth.password_change_required (forbidden).
+func DecideSignIn(s SignIn, newPassword string) (setPassword bool, err error) {
+	switch {
+	case s.Disabled:
+		return false, apperr.New(apperr.Forbidden, "auth.user_disabled")
+	case newPassword != "":
+		return true, nil
+	case s.MustChange:
+		return false, apperr.New(apperr.Forbidden, "auth.password_change_required").OnField("new_password")
+	}
+	return false, nil
+}

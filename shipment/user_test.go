@@ -73,3 +73,27 @@ func TestCheckNewUser(t *testing.T) {
 		}
 	}
 }
+
+// A sign-in whose password matched goes on unless the account is disabled;
+// after a reset it must set a new password; a disabled account is refused
+// even with one.
+func TestDecideSignIn(t *testing.T) {
+	for name, c := range map[string]struct {
+		in      SignIn
+		newPass string
+		set     bool
+		code    string
+	}{
+		"plain":                  {SignIn{}, "", false, ""},
+		"with a new password":    {SignIn{}, "new-password-1", true, ""},
+		"after a reset, none":    {SignIn{MustChange: true}, "", false, "auth.password_change_required"},
+		"after a reset, one":     {SignIn{MustChange: true}, "new-password-1", true, ""},
+		"disabled":               {SignIn{Disabled: true}, "", false, "auth.user_disabled"},
+		"disabled, new password": {SignIn{Disabled: true, MustChange: true}, "new-password-1", false, "auth.user_disabled"},
+	} {
+		set, err := DecideSignIn(c.in, c.newPass)
+		if set != c.set || (err == nil) != (c.code == "") || (err != nil && apperr.CodeOf(err) != c.code) {
+			t.Errorf("%s: %v, %v; want %v, %q", name, set, err, c.set, c.code)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/changchun-gov/courier/internal/apperr"
 	"github.com/changchun-gov/courier/internal/postgres"
+	"github.com/changchun-gov/courier/internal/service"
 	"github.com/changchun-gov/courier/shipment"
 	"github.com/changchun-gov/courier/tracking"
 )
@@ -329,7 +330,7 @@ func TestWatcherReloadsWhatAnotherInstanceChanged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, _, err := usersB.IssueToken(a.ctx, "u-courier", "password-123456", "")
+	tok, _, err := (&service.Accounts{Store: usersB}).IssueToken(a.ctx, "u-courier", "password-123456", "")
 	if err != nil {
 		t.Fatal(err)
 	}

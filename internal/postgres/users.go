@@ -139,14 +139,16 @@ func (u *Users) DummyHash() []byte {
 	return u.dummy
 }
 
-// IssueToken checks a username and password and returns a new bearer token.
-// After a password reset the request must carry newPassword, which becomes
-// the password (checked by the policy); it may be given at any sign-in.
+// IssueToken checks a username and password and, once the password
+// matched, asks decide (shipment.DecideSignIn) whether the sign-in goes on
+// and whether newPassword becomes the password (checked by the policy);
+// then it returns a new bearer token.
 //
-// Errors: auth.bad_credentials (unauthorized); auth.user_disabled,
-// auth.password_change_required (forbidden, only after the password
-// matched); the codes of shipment.CheckPassword on new_password.
-func (u *Users) IssueToken(ctx context.Context, username, password, newPassword string) (token string, expires time.Time, err error) {
+// Errors: auth.bad_credentials (unauthorized); those of decide (only after
+// the password matched); the codes of shipment.CheckPassword on
+// new_password.
+func (u *Users) IssueToken(ctx context.Context, username, password, newPassword string,
+	decide func(shipment.SignIn) (setPassword bool, err error)) (token string, expires time.Time, err error) {
 	var id int64
 	var hash string
 	var disabled, mustChange bool
@@ -164,10 +166,11 @@ func (u *Users) IssueToken(ctx context.Context, username, password, newPassword 
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
 		return "", time.Time{}, apperr.New(apperr.Unauthorized, "auth.bad_credentials")
 	}
-	if disabled {
-		return "", time.Time{}, apperr.New(apperr.Forbidden, "auth.user_disabled")
+	setNew, err := decide(shipment.SignIn{Disabled: disabled, MustChange: mustChange})
+	if err != nil {
+		return "", time.Time{}, err
 	}
-	if newPassword != "" {
+	if setNew {
 		if err := u.setPassword(ctx, id, name, hash, newPassword, "new_password"); err != nil {
 			return "", time.Time{}, err
 		}
@@ -176,8 +179,6 @@ func (u *Users) IssueToken(ctx context.Context, username, password, newPassword 
 		if err := u.revokeAll(ctx, u.Pool, id, nil); err != nil {
 			return "", time.Time{}, err
 		}
-	} else if mustChange {
-		return "", time.Time{}, apperr.New(apperr.Forbidden, "auth.password_change_required").OnField("new_password")
 	}
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {

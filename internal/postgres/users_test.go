@@ -8,6 +8,7 @@ import (
 
 	"github.com/changchun-gov/courier/internal/apperr"
 	"github.com/changchun-gov/courier/internal/postgres"
+	"github.com/changchun-gov/courier/internal/service"
 	"github.com/changchun-gov/courier/shipment"
 )
 
@@ -22,7 +23,7 @@ func TestDummyHashUsesTheConfiguredCost(t *testing.T) {
 		if err != nil || got != cost {
 			t.Fatalf("dummy hash cost %d (%v), want %d", got, err, cost)
 		}
-		if _, _, err := u.IssueToken(b.ctx, "nobody-here", "some-password", ""); apperr.CodeOf(err) != "auth.bad_credentials" {
+		if _, _, err := (&service.Accounts{Store: u}).IssueToken(b.ctx, "nobody-here", "some-password", ""); apperr.CodeOf(err) != "auth.bad_credentials" {
 			t.Fatalf("unknown user: %v", err)
 		}
 	}

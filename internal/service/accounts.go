@@ -23,7 +23,12 @@ type AccountStore interface {
 	UpdateUser(ctx context.Context, by shipment.Actor, username string, lockAdmins bool,
 		change func(cur shipment.User, otherAdmins int) (shipment.User, error)) (shipment.User, error)
 	List(ctx context.Context) ([]shipment.User, error)
-	IssueToken(ctx context.Context, username, password, newPassword string) (string, time.Time, error)
+	// IssueToken checks a username and password and, once the password
+	// matched, asks decide whether the sign-in goes on and whether
+	// newPassword becomes the password; then it issues a token. Errors:
+	// auth.bad_credentials, those of decide.
+	IssueToken(ctx context.Context, username, password, newPassword string,
+		decide func(shipment.SignIn) (setPassword bool, err error)) (string, time.Time, error)
 	ActorByToken(ctx context.Context, token string) (shipment.Actor, error)
 	RevokeToken(ctx context.Context, token string) error
 	ResetPassword(ctx context.Context, by shipment.Actor, username string) (string, error)
@@ -73,7 +78,9 @@ func (s *Accounts) Update(ctx context.Context, by shipment.Actor, username strin
 // reset it must be), checked by shipment.CheckPassword once the password
 // matched (so a wrong password is told before a weak new one).
 func (s *Accounts) IssueToken(ctx context.Context, username, password, newPassword string) (string, time.Time, error) {
-	return s.Store.IssueToken(ctx, username, password, newPassword)
+	return s.Store.IssueToken(ctx, username, password, newPassword, func(in shipment.SignIn) (bool, error) {
+		return shipment.DecideSignIn(in, newPassword)
+	})
 }
 
 // ChangePassword sets the actor's own password once the current one
