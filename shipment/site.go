@@ -127,3 +127,18 @@ func HallFor(a Actor, code string, site func(code string) (Site, bool)) (Site, e
 	}
 	return s, nil
 }
+
+// CheckShelfSlot checks the slot a shelve or reslot at hall puts a parcel
+// in, given what the hall keeps: a slot where the hall requires one
+// (required), and one of the hall's (known; ignored without a slot).
+//
+// Errors (invalid, on the field slot): slot.required, slot.unknown.
+func CheckShelfSlot(hall, slot string, required, known bool) error {
+	switch {
+	case slot == "" && required:
+		return apperr.New(apperr.Invalid, "slot.required").OnField("slot").With("site", hall)
+	case slot != "" && !known:
+		return apperr.New(apperr.Invalid, "slot.unknown").OnField("slot").With("slot", slot).With("site", hall)
+	}
+	return nil
+}

@@ -122,3 +122,21 @@ func TestDecideReslot(t *testing.T) {
 	_, err = Decide(ready(), Command{Action: ActShelve, Actor: decAdmin, Now: decT0.Add(time.Second), Slot: "C-03"})
 	decWantErr(t, err, apperr.Conflict, "state.not_allowed")
 }
+
+func TestCheckShelfSlot(t *testing.T) {
+	for name, c := range map[string]struct {
+		slot            string
+		required, known bool
+		code            string
+	}{
+		"none, none needed":   {"", false, false, ""},
+		"none, one required":  {"", true, false, "slot.required"},
+		"one of the hall's":   {"A-01", true, true, ""},
+		"not one of the hall": {"A-09", false, false, "slot.unknown"},
+	} {
+		err := CheckShelfSlot("CC-WIN", c.slot, c.required, c.known)
+		if (err == nil) != (c.code == "") || (err != nil && apperr.CodeOf(err) != c.code) {
+			t.Errorf("%s: %v, want %q", name, err, c.code)
+		}
+	}
+}

@@ -131,15 +131,19 @@ func (l *Ledger) ApplyScan(ctx context.Context, w service.ScanWrite) (int, error
 		}
 		return seq, err
 	}
-	if !w.CheckOff && !w.Slot && w.Ready == nil && w.Proxy == nil && w.TellOrigin == "" {
+	if !w.CheckOff && w.Slot == nil && w.Ready == nil && w.Proxy == nil && w.TellOrigin == "" {
 		seq, err := apply(l.Pool, false, nil, nil)
 		return seq, scanErr(err)
 	}
 	var seq int
 	var message *outboxMessage
 	write := func(tx pgx.Tx) error {
-		if w.Slot {
-			if err := l.checkSlot(ctx, tx, o.Site, req.Slot); err != nil {
+		if w.Slot != nil {
+			required, known, err := slotFacts(ctx, tx, o.Site, req.Slot)
+			if err != nil {
+				return err
+			}
+			if err := w.Slot(required, known); err != nil {
 				return err
 			}
 		}
@@ -173,7 +177,7 @@ func (l *Ledger) ApplyScan(ctx context.Context, w service.ScanWrite) (int, error
 				return err
 			}
 		}
-		if w.Slot {
+		if w.Slot != nil {
 			if err := setSlot(ctx, tx, p.ID, req.Slot); err != nil {
 				return err
 			}

@@ -32,29 +32,20 @@ func hallSettings(ctx context.Context, q querier, site string) (HallSettings, er
 	return h, nil
 }
 
-// checkSlot checks the slot of a shelve or reslot at site: required where the
-// hall says so, and one of the hall's. The slot's row is share-locked, so a
-// concurrent edit of the list that removes it waits for this scan and then
-// sees the parcel in it.
-//
-// Errors (apperr.Invalid): slot.required, slot.unknown.
-func (l *Ledger) checkSlot(ctx context.Context, tx pgx.Tx, site, slot string) error {
+// slotFacts reads what a hall keeps for a shelve or reslot's slot: whether
+// it requires one, and whether slot is one of its own. The slot's row is
+// share-locked, so a concurrent edit of the list that removes it waits for
+// this scan and then sees the parcel in it.
+func slotFacts(ctx context.Context, tx pgx.Tx, site, slot string) (required, known bool, err error) {
 	if slot == "" {
 		hs, err := hallSettings(ctx, tx, site)
-		if err != nil {
-			return err
-		}
-		if hs.SlotRequired {
-			return apperr.New(apperr.Invalid, "slot.required").OnField("slot").With("site", site)
-		}
-		return nil
+		return hs.SlotRequired, false, err
 	}
-	var ok bool
-	err := tx.QueryRow(ctx, `SELECT true FROM slots WHERE site_code = $1 AND code = $2 FOR SHARE`, site, slot).Scan(&ok)
+	err = tx.QueryRow(ctx, `SELECT true FROM slots WHERE site_code = $1 AND code = $2 FOR SHARE`, site, slot).Scan(&known)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return apperr.New(apperr.Invalid, "slot.unknown").OnField("slot").With("slot", slot).With("site", site)
+		return false, false, nil
 	}
-	return err
+	return false, known, err
 }
 
 // setSlot keeps the slot on the parcel, after the statement that applied the

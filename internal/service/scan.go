@@ -94,9 +94,10 @@ type ScanWrite struct {
 	// CheckOff: a receive ticks the parcel off its bag's check list, or
 	// notes it as extra on the lists open at the site.
 	CheckOff bool
-	// Slot: a shelve or reslot checks the slot is one the hall has (or
-	// that the hall needs none) and puts the parcel in it.
-	Slot bool
+	// Slot: a shelve or reslot puts the parcel in its slot once the store,
+	// having read what the hall keeps (under lock), heard from Slot that
+	// the slot may be used (shipment.CheckShelfSlot). Nil: no slot step.
+	Slot func(required, known bool) error
 	// Ready: a shelve draws a collection code free at the hall, holds the
 	// parcel until then and tells the holder (the code added to the
 	// message's params as "code").
@@ -340,7 +341,16 @@ func DecideScan(p *shipment.Parcel, cmd shipment.Command, req tracking.ScanReque
 	}
 	return ScanWrite{Parcel: p, Outcome: o, Actor: a, Req: req, Now: cmd.Now, Fingerprint: fingerprint,
 		Answer: tracking.Answer(p, o, req, number, cmd.Now), Detail: tracking.EventDetail(p, o, req),
-		CheckOff: req.Action == shipment.ActReceive, Slot: req.Action.TakesSlot()}, nil, nil
+		CheckOff: req.Action == shipment.ActReceive, Slot: slotCheck(req, o.Site)}, nil, nil
+}
+
+// slotCheck is the slot rule of a shelve or reslot at site, nil for any
+// other action.
+func slotCheck(req tracking.ScanRequest, site string) func(required, known bool) error {
+	if !req.Action.TakesSlot() {
+		return nil
+	}
+	return func(required, known bool) error { return shipment.CheckShelfSlot(site, req.Slot, required, known) }
 }
 
 func deref(r *tracking.ScanResult) tracking.ScanResult {
