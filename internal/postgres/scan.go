@@ -84,8 +84,9 @@ var applyStmt = `WITH u AS (
 		code_hash = CASE WHEN $11 THEN $13 ELSE code_hash END,
 		journey_ended_at = CASE WHEN $14 THEN $8 ELSE journey_ended_at END,
 		last_progress_at = $8,
-		-- Off the shelf: collected, returned, … (a shelve or reslot sets the slot after).
-		slot = CASE WHEN $3 IN ('ready', 'exception') THEN slot END,
+		-- Into the slot a shelve or reslot names ($26, checked in the same
+		-- transaction); off the shelf when collected, returned, ….
+		slot = CASE WHEN $26::text <> '' THEN $26::text WHEN $3 IN ('ready', 'exception') THEN slot END,
 		-- Leaving the run: received, or taken out of the normal way by an exception.
 		current_run = CASE WHEN $9 IN (` + leaveRunSQL + `) THEN NULL ELSE current_run END,
 		run_sealed = CASE WHEN $9 IN (` + leaveRunSQL + `) THEN false ELSE run_sealed END,
@@ -121,11 +122,15 @@ func (l *Ledger) ApplyScan(ctx context.Context, w service.ScanWrite) (int, error
 		actor = &w.Actor.ID
 	}
 	body, _ := json.Marshal(w.Answer)
+	slot := ""
+	if w.Slot != nil {
+		slot = req.Slot
+	}
 	apply := func(q querier, shelved bool, holdUntil *time.Time, codeHash []byte) (int, error) {
 		var seq int
 		err := q.QueryRow(ctx, applyStmt, p.ID, p.Version, o.To, string(o.PrevStatus), o.Path, o.PathIdx, o.LegMoving,
 			w.Now, req.Action, o.Site, shelved, holdUntil, codeHash, o.To.Final(), o.From, actor, w.Actor.Role,
-			req.Source, req.Device, req.ScanID, req.ScannedAt, req.Reason, w.Detail, w.Fingerprint, body).Scan(&seq)
+			req.Source, req.Device, req.ScanID, req.ScannedAt, req.Reason, w.Detail, w.Fingerprint, body, slot).Scan(&seq)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return 0, apperr.New(apperr.Conflict, "parcel.conflict").Wrap(service.ErrLostRace)
 		}
@@ -174,11 +179,6 @@ func (l *Ledger) ApplyScan(ctx context.Context, w service.ScanWrite) (int, error
 		}
 		if w.CheckOff {
 			if err := l.checkOff(ctx, tx, p, o.Site, w.Now); err != nil {
-				return err
-			}
-		}
-		if w.Slot != nil {
-			if err := setSlot(ctx, tx, p.ID, req.Slot); err != nil {
 				return err
 			}
 		}

@@ -48,16 +48,6 @@ func slotFacts(ctx context.Context, tx pgx.Tx, site, slot string) (required, kno
 	return false, known, err
 }
 
-// setSlot keeps the slot on the parcel, after the statement that applied the
-// shelve or reslot under the version check.
-func setSlot(ctx context.Context, tx pgx.Tx, id int64, slot string) error {
-	if slot == "" {
-		return nil
-	}
-	_, err := tx.Exec(ctx, `UPDATE parcels SET slot = $2 WHERE id = $1`, id, slot)
-	return err
-}
-
 // HallSlots returns a hall's slots, sorted, and its slot setting.
 func (l *Ledger) HallSlots(ctx context.Context, site string) (shipment.HallSlots, error) {
 	return l.hallSlots(ctx, l.Pool, site)
