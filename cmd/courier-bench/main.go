@@ -97,7 +97,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.clients, "clients", 8, "concurrent clients for pgbench and for the scan run")
 	fs.DurationVar(&o.duration, "duration", 15*time.Second, "length of each timed run (pgbench rounds it up to whole seconds)")
 	fs.IntVar(&o.trackConns, "track-conns", 64, "concurrent keep-alive connections for the track runs")
-	fs.IntVar(&o.parcels, "parcels", 0, "parcels to register before the scan runs, each scan using a fresh one; 0: 2000 per second of -duration for each pickup round (-rounds, one more with -profile)")
+	fs.IntVar(&o.parcels, "parcels", 0, "parcels to register before the scan runs, each scan using a fresh one; 0: 2500 per second of -duration for each pickup round (-rounds, one more with -profile)")
 	fs.IntVar(&o.serverProcs, "server-procs", 0, "GOMAXPROCS of the two Go servers, the courier and the bare baseline (0: Go's default, every core); the load generator keeps its own")
 	fs.IntVar(&o.rounds, "rounds", 3, "rounds per target: pickup rounds each after a pgbench round, track rounds alternating baseline and service; medians are reported")
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "untimed load before each track round")
@@ -158,10 +158,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 // autoParcelsPerSecond sizes the default -parcels, per second of each
 // pickup round (-rounds of them, one more with -profile): the rounds share
 // the parcels, which is enough for three rounds at the rates seen on two
-// cores (1,300 to 2,700 pickups a second). The later actions move the
+// cores (1,300 to 2,700 pickups a second; at 2,000 a third round ran out). The later actions move the
 // parcels the pickups moved. A round that runs out is measured over the
 // time it lasted, and the report says so.
-const autoParcelsPerSecond = 2000
+const autoParcelsPerSecond = 2500
 
 func main() {
 	if dsn := os.Getenv(baselineEnv); dsn != "" {
