@@ -157,10 +157,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 
 // autoParcelsPerSecond sizes the default -parcels, per second of each
 // pickup round (-rounds of them, one more with -profile): the rounds share
-// the parcels, which is enough for three rounds at the rates seen on two
-// cores (1,300 to 2,700 pickups a second; at 2,000 a third round ran out). The later actions move the
-// parcels the pickups moved. A round that runs out is measured over the
-// time it lasted, and the report says so.
+// the parcels, enough for three rounds at the rates seen on two cores
+// (1,300 to 2,700 pickups a second; at 2,000 a fast third round ran out).
+// The later actions move the parcels the pickups moved. A round that runs
+// out is measured over the time it lasted, and the report says so.
 const autoParcelsPerSecond = 2500
 
 func main() {
