@@ -7,7 +7,6 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -137,5 +136,3 @@ func withField(err error, field string) error {
 	}
 	return err
 }
-
-func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }

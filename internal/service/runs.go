@@ -90,6 +90,19 @@ func (s *Runs[R]) List(ctx context.Context, a shipment.Actor, site, status strin
 // Errors: code.* and run.not_run (invalid); run.not_found; scan.other_site
 // (forbidden).
 func (s *Runs[R]) Run(ctx context.Context, a shipment.Actor, no string) (*tracking.RunView, error) {
+	r, err := s.visible(ctx, a, no)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Reader.RunDetail(ctx, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// visible reads the run no names, without its items, for those who may act
+// on it. Errors: those of Run.
+func (s *Runs[R]) visible(ctx context.Context, a shipment.Actor, no string) (*tracking.RunView, error) {
 	code, err := runCode(no)
 	if err != nil {
 		return nil, err
@@ -101,15 +114,12 @@ func (s *Runs[R]) Run(ctx context.Context, a shipment.Actor, no string) (*tracki
 	if !a.MayActOnRun(r.FromSite, r.ToSite) {
 		return nil, apperr.New(apperr.Forbidden, "scan.other_site").With("site", a.Site)
 	}
-	if err := s.Reader.RunDetail(ctx, r); err != nil {
-		return nil, err
-	}
 	return r, nil
 }
 
 // Manifest is the handover manifest of a run. Errors: those of Run.
 func (s *Runs[R]) Manifest(ctx context.Context, a shipment.Actor, no string) (labels.Manifest, error) {
-	r, err := s.Run(ctx, a, no)
+	r, err := s.visible(ctx, a, no)
 	if err != nil {
 		return labels.Manifest{}, err
 	}
@@ -121,7 +131,7 @@ func (s *Runs[R]) Manifest(ctx context.Context, a shipment.Actor, no string) (la
 
 // BagLabel is the label of a run's bag. Errors: those of Run.
 func (s *Runs[R]) BagLabel(ctx context.Context, a shipment.Actor, no string) (labels.BagLabel, error) {
-	r, err := s.Run(ctx, a, no)
+	r, err := s.visible(ctx, a, no)
 	if err != nil {
 		return labels.BagLabel{}, err
 	}

@@ -161,4 +161,10 @@ func TestRunReads(t *testing.T) {
 	if bl, err := s.BagLabel(ctx, clerk, rr.run.RunNo); err != nil || bl.RunNo != rr.run.RunNo || bl.Origin.Code != "D-SW" {
 		t.Fatalf("bag label: %+v, %v", bl, err)
 	}
+	if rr.detailed {
+		t.Fatal("a manifest or a bag label read the run's items, extras and booking too")
+	}
+	if _, err := s.Run(ctx, clerk, rr.run.RunNo); err != nil || !rr.detailed {
+		t.Fatalf("the run itself: %v (detail read: %v)", err, rr.detailed)
+	}
 }

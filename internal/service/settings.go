@@ -54,8 +54,8 @@ type ScheduleStore interface {
 
 // SiteLookup answers the sites from the reference data.
 type SiteLookup interface {
+	SiteKinds
 	Site(code string) (shipment.Site, bool)
-	SiteKind(code string) (shipment.SiteKind, bool)
 }
 
 // Settings is the administration of the city's settings — sites, the
