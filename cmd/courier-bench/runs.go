@@ -433,7 +433,16 @@ func createBaselineTables(ctx context.Context, pool *pgxpool.Pool) error {
 				return fmt.Errorf("baseline table b_%s: %w", t, err)
 			}
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO b_parcels OVERRIDING SYSTEM VALUE SELECT * FROM parcels ORDER BY id`); err != nil {
+		// The stored columns only: the generated ones (migration 00015)
+		// are computed again by b_parcels, as LIKE … INCLUDING ALL copies
+		// their expressions.
+		var cols string
+		if err := tx.QueryRow(ctx, `SELECT string_agg(quote_ident(column_name), ', ' ORDER BY ordinal_position)
+			FROM information_schema.columns
+			WHERE table_schema = current_schema() AND table_name = 'parcels' AND is_generated = 'NEVER'`).Scan(&cols); err != nil {
+			return fmt.Errorf("parcels columns: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO b_parcels OVERRIDING SYSTEM VALUE (`+cols+`) SELECT `+cols+` FROM parcels ORDER BY id`); err != nil {
 			return fmt.Errorf("copy parcels: %w", err)
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO b_events SELECT * FROM events ORDER BY parcel_id, seq`); err != nil {
@@ -480,29 +489,29 @@ func warmAndCheckpoint(ctx context.Context, conn *pgx.Conn, prefix string) error
 
 // baselineStmts write, for every leg of the slot at once, the rows MakeRun
 // writes: $1 slot, $2 now, $3 the leg ids (each uses the first few). They select the parcels waiting
-// for each leg with the same predicate as the service (that of the
+// for each leg by the same generated columns as the service (those of the
 // parcels_waiting index), and take nothing from transition_rules.
 var baselineStmts = []string{
 	`INSERT INTO b_runs (run_no, bag_no, seal_no, leg_id, from_site, to_site, slot, status, parcel_count, created_at)
 	SELECT 'RB' || lpad(l.id::text, 14, '0'), 'BB' || lpad(l.id::text, 14, '0'), 'FQ' || lpad(l.id::text, 10, '0'),
 		l.id, l.from_site, l.to_site, $1, 'sealed', w.n, $2
 	FROM legs l JOIN (
-		SELECT p.path[p.path_idx + 1] AS f, p.path[p.path_idx + 2] AS t, count(*) AS n FROM b_parcels p
-		WHERE p.current_run IS NULL AND p.status IN ('registered', 'arrived', 'returning') AND NOT p.leg_moving
-		  AND NOT p.path_broken
+		SELECT p.wait_from AS f, p.wait_to AS t, count(*) AS n FROM b_parcels p
+		WHERE p.wait_from IS NOT NULL AND p.status IN ('registered', 'arrived', 'returning') AND NOT p.leg_moving
+	  AND NOT p.path_broken
 		GROUP BY 1, 2) w ON w.f = l.from_site AND w.t = l.to_site
 	WHERE l.id = ANY($3::bigint[])`,
 	`INSERT INTO b_run_slots (leg_id, slot, run_id, parcels, made_by, created_at)
 	SELECT r.leg_id, r.slot, r.id, r.parcel_count, 'bench', $2 FROM b_runs r WHERE r.slot = $1`,
 	`INSERT INTO b_run_items (run_id, parcel_id)
-	SELECT r.id, p.id FROM b_parcels p JOIN b_runs r ON r.from_site = p.path[p.path_idx + 1] AND r.to_site = p.path[p.path_idx + 2]
-	WHERE r.slot = $1 AND p.current_run IS NULL AND p.status IN ('registered', 'arrived', 'returning') AND NOT p.leg_moving
+	SELECT r.id, p.id FROM b_parcels p JOIN b_runs r ON r.from_site = p.wait_from AND r.to_site = p.wait_to
+	WHERE r.slot = $1 AND p.wait_from IS NOT NULL AND p.status IN ('registered', 'arrived', 'returning') AND NOT p.leg_moving
 	  AND NOT p.path_broken`,
 	`UPDATE b_parcels p SET status = 'awaiting_pickup', current_run = r.id, run_sealed = true, version = version + 1,
 		event_seq = event_seq + 1, updated_at = $2, last_action = 'book', last_site = r.from_site, last_at = $2
 	FROM b_runs r
-	WHERE r.slot = $1 AND r.from_site = p.path[p.path_idx + 1] AND r.to_site = p.path[p.path_idx + 2]
-	  AND p.current_run IS NULL AND p.status IN ('registered', 'arrived', 'returning') AND NOT p.leg_moving
+	WHERE r.slot = $1 AND r.from_site = p.wait_from AND r.to_site = p.wait_to
+	  AND p.wait_from IS NOT NULL AND p.status IN ('registered', 'arrived', 'returning') AND NOT p.leg_moving
 	  AND NOT p.path_broken`,
 	`INSERT INTO b_events (parcel_id, seq, action, status_before, status_after, site_code, actor_role, source,
 		server_time, run_id, bag_id, leg_id)

@@ -40,7 +40,7 @@ func (l *Ledger) freeCode(ctx context.Context, q querier, hall string) (string, 
 		// Held by a ready parcel, or by one reported from the shelf that
 		// may return to it (the index parcels_ready_code covers both).
 		if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM parcels
-			WHERE status IN ('ready', 'exception') AND path[path_idx + 1] = $1 AND code_hash = $2)`, hall, l.codeHash(hall, code)).Scan(&taken); err != nil {
+			WHERE code_site = $1 AND code_hash = $2)`, hall, l.codeHash(hall, code)).Scan(&taken); err != nil {
 			return "", fmt.Errorf("ledger: collection code: %w", err)
 		}
 		if !taken {
@@ -56,7 +56,7 @@ func (l *Ledger) ReadyByCode(ctx context.Context, a shipment.Actor, hall, code s
 	var pr personRow
 	rows, err := l.Pool.Query(ctx, `SELECT `+parcelCols+`, `+personCols+`
 		FROM parcels p LEFT JOIN parcel_people pp ON pp.parcel_id = p.id
-		WHERE p.status = 'ready' AND p.path[p.path_idx + 1] = $1 AND p.code_hash = $2`, hall, l.codeHash(hall, code))
+		WHERE p.code_site = $1 AND p.code_hash = $2 AND p.status = 'ready'`, hall, l.codeHash(hall, code))
 	if err != nil {
 		return nil, translate(err, "parcel")
 	}

@@ -161,8 +161,8 @@ func (l *Ledger) RemindReady(ctx context.Context, firstAfter, every time.Duratio
 	var reminded []string
 	for batch := 0; batch < 50; batch++ {
 		rows, err := l.Pool.Query(ctx, `SELECT p.id, p.waybill_no, coalesce(p.cert_type, ''), p.path[p.path_idx + 1], p.hold_until
-			FROM parcels p WHERE p.status = 'ready' AND p.ready_since <= $1
-			  AND (p.reminded_at IS NULL OR p.reminded_at <= $2) ORDER BY p.ready_since LIMIT 200`,
+			FROM parcels p WHERE p.ready_at <= $1
+			  AND (p.reminded_at IS NULL OR p.reminded_at <= $2) ORDER BY p.ready_at LIMIT 200`,
 			now.Add(-firstAfter), now.Add(-every))
 		if err != nil {
 			return rep, err
@@ -242,7 +242,7 @@ func (l *Ledger) RemindReady(ctx context.Context, firstAfter, every time.Duratio
 // ExpiredReady lists the parcels held past their hold-until date at now,
 // the longest overdue first, at most limit.
 func (l *Ledger) ExpiredReady(ctx context.Context, now time.Time, limit int) ([]string, error) {
-	rows, err := l.Pool.Query(ctx, `SELECT waybill_no FROM parcels WHERE status = 'ready' AND hold_until < $1
+	rows, err := l.Pool.Query(ctx, `SELECT waybill_no FROM parcels WHERE ready_at IS NOT NULL AND hold_until < $1
 		ORDER BY hold_until LIMIT $2`, now, limit)
 	if err != nil {
 		return nil, translate(err, "parcel")

@@ -31,8 +31,10 @@ type RunHook = func(ctx context.Context, tx pgx.Tx, id int64) error
 // locked by a scan at this instant are skipped and wait for the next run.
 var MakeRunSQL = `WITH w AS (
 	SELECT p.id, p.status FROM parcels p
-	WHERE p.path[p.path_idx + 1] = $2 AND p.path[p.path_idx + 2] = $3
-	  AND p.current_run IS NULL AND p.status IN ('registered', 'awaiting_pickup', 'arrived', 'returning') AND NOT p.leg_moving
+	-- The leg is next and the parcel in no run (migration 00015), and it
+	-- waits: in a state a run takes from, not moving.
+	WHERE p.wait_from = $2 AND p.wait_to = $3
+	  AND p.status IN ('registered', 'awaiting_pickup', 'arrived', 'returning') AND NOT p.leg_moving
 	  AND NOT p.path_broken
 	ORDER BY p.id FOR UPDATE SKIP LOCKED),
 t AS (
