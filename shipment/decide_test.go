@@ -1182,3 +1182,19 @@ func TestCancelOnlyBeforeCollection(t *testing.T) {
 		t.Fatalf("cancel at the hub: %v", err)
 	}
 }
+
+// A scan station offers each role the actions the table gives it.
+func TestActionsForARole(t *testing.T) {
+	t.Parallel()
+	among := []Action{ActReceive, ActShelve, ActPickup, ActDispatch, ActReport}
+	for role, want := range map[Role][]Action{
+		RoleStaff:   {ActReceive, ActShelve, ActReport},
+		RoleCourier: {ActPickup, ActDispatch, ActReport},
+		RoleClerk:   {ActReceive, ActReport},
+		RoleAdmin:   among,
+	} {
+		if got := ActionsFor(role, among); !slices.Equal(got, want) {
+			t.Errorf("%s: %v, want %v", role, got, want)
+		}
+	}
+}

@@ -265,3 +265,23 @@ func ruleFor(a Action, from, to Status) (Rule, bool) {
 	}
 	return Rule{}, false
 }
+
+// ActionsFor keeps, of among, the actions the role may take on some parcel
+// (by the action table; an administrator may take every one), in order.
+func ActionsFor(role Role, among []Action) []Action {
+	var out []Action
+	for _, a := range among {
+		for _, r := range Rules {
+			if r.Action == a && (role == RoleAdmin || slices.Contains(r.Roles, role)) {
+				out = append(out, a)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// NeedsReason tells whether an action is taken with a reason (Reasons).
+func NeedsReason(a Action) bool {
+	return a == ActReport || a == ActFail || a == ActReturn
+}

@@ -50,6 +50,10 @@ type Accounts interface {
 	// (required after a reset).
 	IssueToken(ctx context.Context, username, password, newPassword string) (string, time.Time, error)
 	ActorByToken(ctx context.Context, token string) (shipment.Actor, error)
+	// StartSession signs a browser in as IssueToken does; ActorBySession
+	// resolves its session (RevokeToken ends it).
+	StartSession(ctx context.Context, username, password, newPassword string) (string, time.Time, error)
+	ActorBySession(ctx context.Context, token string) (shipment.Actor, error)
 	RevokeToken(ctx context.Context, token string) error
 	// Update disables, enables, or changes the role and site of a user.
 	Update(ctx context.Context, by shipment.Actor, username string, ch shipment.UserChange) (shipment.User, error)

@@ -115,11 +115,17 @@ func (s *server) errorHandler(c *fiber.Ctx, err error) error {
 		// The public pages: /t/{waybill} and the private link /s/{token}.
 		return s.renderTrackError(c, status, body.Error.Message)
 	}
+	if isPage(c.Path()) {
+		return s.renderPageError(c, status, body.Error.Message)
+	}
 	return c.Status(status).JSON(body)
 }
 
 func (s *server) lang(c *fiber.Ctx) string {
 	if l := c.Query("lang"); l != "" {
+		return i18n.Lang(l)
+	}
+	if l := c.Cookies(langCookie); l != "" {
 		return i18n.Lang(l)
 	}
 	h := c.Get(fiber.HeaderAcceptLanguage)

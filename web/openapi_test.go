@@ -786,6 +786,12 @@ func (roleAccounts) ChangePassword(context.Context, shipment.Actor, string, stri
 	return errors.New("not implemented")
 }
 func (roleAccounts) RevokeToken(context.Context, string) error { return nil }
+func (roleAccounts) StartSession(context.Context, string, string, string) (string, time.Time, error) {
+	return "", time.Time{}, errors.New("not implemented")
+}
+func (roleAccounts) ActorBySession(context.Context, string) (shipment.Actor, error) {
+	return shipment.Actor{}, apperr.New(apperr.Unauthorized, "auth.session_ended")
+}
 func (roleAccounts) ActorByToken(_ context.Context, tok string) (shipment.Actor, error) {
 	r := shipment.Role(tok)
 	if !r.Valid() {

@@ -22,6 +22,8 @@ func (s *server) routes(app *fiber.App) {
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
 	app.Get("/api/openapi.json", s.openapi)
+	// The staff pages and what their scripts call (pages.go).
+	s.pageRoutes(app)
 
 	// Public: no login. Routing is case-insensitive, so /T/ (upper-case QR text) works too.
 	app.Get("/t/:waybill", s.trackPage)

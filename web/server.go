@@ -28,9 +28,14 @@ const BodyLimit = 256 << 10
 
 type server struct {
 	Deps
-	log *slog.Logger
-	cat *i18n.Catalog
-	tpl *templates
+	log   *slog.Logger
+	cat   *i18n.Catalog
+	tpl   *templates
+	pages pageTemplates
+	// assets are the pages' static files; secureCookies is set when the
+	// service is reached over HTTPS (COURIER_PUBLIC_URL).
+	assets        *assets
+	secureCookies bool
 
 	texts map[string]map[string]string // language → key → text, for keys without arguments
 	langs sync.Map                     // Accept-Language header → language
@@ -91,11 +96,16 @@ func New(d Deps) (*fiber.App, error) {
 			}
 		}
 	}
-	tpl, err := parseTemplates()
+	as, err := loadAssets()
 	if err != nil {
 		return nil, err
 	}
-	s := &server{Deps: d, log: d.Log, cat: d.Catalog, tpl: tpl, texts: map[string]map[string]string{}}
+	tpl, pages, err := parseTemplates(as)
+	if err != nil {
+		return nil, err
+	}
+	s := &server{Deps: d, log: d.Log, cat: d.Catalog, tpl: tpl, pages: pages, assets: as,
+		secureCookies: strings.HasPrefix(strings.ToLower(d.PublicURL), "https://"), texts: map[string]map[string]string{}}
 	for _, lang := range []string{i18n.Chinese, i18n.English} {
 		m := map[string]string{}
 		for _, k := range d.Catalog.Keys() {

@@ -12,7 +12,7 @@ import (
 	"github.com/changchun-gov/courier/tracking"
 )
 
-//go:embed templates/*.html
+//go:embed templates/*.html templates/pages/*.html
 var templateFS embed.FS
 
 // templates are parsed once at start; a template that does not parse stops
@@ -21,9 +21,10 @@ type templates struct {
 	track *template.Template
 }
 
-func parseTemplates() (*templates, error) {
+func parseTemplates(a *assets) (*templates, pageTemplates, error) {
 	funcs := template.FuncMap{
-		"t": func(tr func(string) string, key string) string { return tr(key) },
+		"asset": a.URL,
+		"t":     func(tr func(string) string, key string) string { return tr(key) },
 		"when": func(t *time.Time) string {
 			if t == nil {
 				return ""
@@ -40,9 +41,13 @@ func parseTemplates() (*templates, error) {
 	}
 	tr, err := template.New("track.html").Funcs(funcs).ParseFS(templateFS, "templates/track.html")
 	if err != nil {
-		return nil, fmt.Errorf("web: templates: %w", err)
+		return nil, nil, fmt.Errorf("web: templates: %w", err)
 	}
-	return &templates{track: tr}, nil
+	pages, err := parsePages(funcs)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &templates{track: tr}, pages, nil
 }
 
 type trackPageData struct {

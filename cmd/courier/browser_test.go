@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,10 +14,39 @@ import (
 	"github.com/changchun-gov/courier/shipment"
 )
 
-// browser starts a headless Chromium for one test. Under CI=true a missing
-// Chromium is a set-up error; elsewhere the test is skipped with the reason.
+// The package's one headless Chromium, started by the first test that
+// needs it; each test gets a tab of its own.
+var shared struct {
+	once sync.Once
+	ctx  context.Context // the browser's
+	err  string          // why there is none
+}
+
+// browser opens a tab in the package's headless Chromium for one test,
+// with a phone's screen (414 × 900). Under CI=true a missing Chromium is a
+// set-up error; elsewhere the test is skipped with the reason.
 func browser(t *testing.T) context.Context {
 	t.Helper()
+	shared.once.Do(startBrowser)
+	if shared.ctx == nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(shared.err)
+		}
+		t.Skip(shared.err)
+	}
+	ctx, cancel := chromedp.NewContext(shared.ctx)
+	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(func() {
+		cancelT()
+		cancel()
+	})
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(414, 900)); err != nil {
+		t.Fatal(err)
+	}
+	return ctx
+}
+
+func startBrowser() {
 	path := ""
 	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"} {
 		if _, err := os.Stat(p); err == nil {
@@ -30,23 +60,37 @@ func browser(t *testing.T) context.Context {
 		}
 	}
 	if path == "" {
-		msg := "headless Chromium is needed: apt-get install chromium fonts-wqy-microhei"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		shared.err = "headless Chromium is needed: apt-get install chromium fonts-wqy-microhei"
+		return
+	}
+	dir, err := os.MkdirTemp("", "courier-chromium-")
+	if err != nil {
+		shared.err = err.Error()
+		return
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox,
 		chromedp.DisableGPU, chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-quic", true),
-		chromedp.WindowSize(414, 900), chromedp.UserDataDir(t.TempDir()),
-		// A citizen's phone asks for Chinese.
+		chromedp.WindowSize(1280, 900), chromedp.UserDataDir(dir),
+		// Staff and citizens ask for Chinese.
 		chromedp.Flag("lang", "zh-CN"), chromedp.Flag("accept-lang", "zh-CN,zh"))
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
-	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(func() { cancelT(); cancel(); cancelA() })
-	return ctx
+	if err := chromedp.Do(ctx); err != nil { // starts the browser
+		cancel()
+		cancelA()
+		shared.err = "headless Chromium did not start: " + err.Error()
+		return
+	}
+	shared.ctx = ctx
+	stopBrowser = func() {
+		cancel()
+		cancelA()
+		_ = os.RemoveAll(dir)
+	}
 }
+
+// stopBrowser ends the shared browser (TestMain calls it).
+var stopBrowser = func() {}
 
 // The public track page as a citizen sees it on a phone: status and hall
 // first; the phone tail opens the masked detail; English on request.
@@ -151,7 +195,9 @@ const legibleJS = `(() => {
 		const cs = getComputedStyle(el);
 		const ownText = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim() !== '');
 		if (ownText && parseFloat(cs.fontSize) < 16) bad.push(el.tagName + ' text ' + cs.fontSize + ': ' + el.textContent.trim().slice(0, 20));
-		if (/^(A|BUTTON|INPUT)$/.test(el.tagName) && (r.height < 44 || r.width < 44)) bad.push(el.tagName + ' target ' + Math.round(r.width) + 'x' + Math.round(r.height));
+		// A radio button or check box is touched through its label.
+		const box = /^(radio|checkbox)$/.test(el.type) && el.closest('label') ? el.closest('label').getBoundingClientRect() : r;
+		if (/^(A|BUTTON|INPUT|SELECT)$/.test(el.tagName) && (box.height < 44 || box.width < 44)) bad.push(el.tagName + ' target ' + Math.round(box.width) + 'x' + Math.round(box.height));
 	}
 	return bad;
 })()`

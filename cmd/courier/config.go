@@ -19,23 +19,25 @@ import (
 // Config is the service's configuration, read from the environment once and
 // validated at start.
 type Config struct {
-	DatabaseURL    string
-	DataDir        string
-	Addr           string
-	PublicURL      string
-	Migrate        bool
-	AdminPassword  string
-	IDHashKey      []byte
-	DataKey        []byte
-	LogLevel       string
-	LogFormat      string
-	TokenTTL       time.Duration
-	DBMaxConns     int32
-	PasswordCost   int
-	ProxyHeader    string
-	TrustedProxies []string
-	TrackFree      int
-	TrackHard      int
+	DatabaseURL   string
+	DataDir       string
+	Addr          string
+	PublicURL     string
+	Migrate       bool
+	AdminPassword string
+	IDHashKey     []byte
+	DataKey       []byte
+	LogLevel      string
+	LogFormat     string
+	TokenTTL      time.Duration
+	// A browser session's absolute and idle ends.
+	SessionMax, SessionIdle time.Duration
+	DBMaxConns              int32
+	PasswordCost            int
+	ProxyHeader             string
+	TrustedProxies          []string
+	TrackFree               int
+	TrackHard               int
 	// Scheduler runs the consolidation runs and jobs on this instance.
 	Scheduler bool
 	// DurableEmbedded is false only for test clusters.
@@ -66,6 +68,8 @@ var EnvVars = []envVar{
 	{"COURIER_LOG_LEVEL", "info", "debug, info, warn or error."},
 	{"COURIER_LOG_FORMAT", "text", "text or json."},
 	{"COURIER_TOKEN_TTL", "12h", "Lifetime of an API token (Go duration)."},
+	{"COURIER_SESSION_MAX", "12h", "A staff page session ends this long after sign-in, however busy (Go duration, 1h–24h)."},
+	{"COURIER_SESSION_IDLE", "2h", "A staff page session ends after this long without use (Go duration, 5m up to COURIER_SESSION_MAX)."},
 	{"COURIER_DB_MAX_CONNS", "16", "Largest database pool."},
 	{"COURIER_PASSWORD_COST", "10", "bcrypt cost (4–14) of stored passwords; the check of an unknown username uses the same cost, so its answer takes as long. Each step doubles the time of a sign-in. Existing hashes keep their cost until the password changes."},
 	{"COURIER_PROXY_HEADER", "(unset)", "Header carrying the client address behind a load balancer, e.g. X-Real-IP (set by the balancer, not the client). Unset: the peer address. Needs COURIER_TRUSTED_PROXIES."},
@@ -96,7 +100,7 @@ func secret(env getenv, name string) (string, error) {
 
 func loadConfig(env getenv) (*Config, error) {
 	c := &Config{Addr: ":8080", PublicURL: "http://localhost:8080", DataDir: "var", LogLevel: "info",
-		LogFormat: "text", TokenTTL: 12 * time.Hour, DBMaxConns: 16, PasswordCost: 10, TrackFree: 10, TrackHard: 60,
+		LogFormat: "text", TokenTTL: 12 * time.Hour, SessionMax: 12 * time.Hour, SessionIdle: 2 * time.Hour, DBMaxConns: 16, PasswordCost: 10, TrackFree: 10, TrackHard: 60,
 		DurableEmbedded: true}
 	var errs []error
 	bad := func(name, why string) { errs = append(errs, fmt.Errorf("%s: %s", name, why)) }
@@ -196,6 +200,26 @@ func loadConfig(env getenv) (*Config, error) {
 			c.TokenTTL = d
 		}
 	}
+	for _, d := range []struct {
+		name   string
+		dst    *time.Duration
+		lo, hi time.Duration
+		want   string
+	}{
+		{"COURIER_SESSION_MAX", &c.SessionMax, time.Hour, 24 * time.Hour, "want a duration between 1h and 24h, e.g. 12h"},
+		{"COURIER_SESSION_IDLE", &c.SessionIdle, 5 * time.Minute, 24 * time.Hour, "want a duration between 5m and COURIER_SESSION_MAX, e.g. 2h"},
+	} {
+		if v := env(d.name); v != "" {
+			if x, err := time.ParseDuration(v); err != nil || x < d.lo || x > d.hi {
+				bad(d.name, d.want)
+			} else {
+				*d.dst = x
+			}
+		}
+	}
+	if c.SessionIdle > c.SessionMax {
+		bad("COURIER_SESSION_IDLE", "want a duration between 5m and COURIER_SESSION_MAX, e.g. 2h")
+	}
 	intVar := func(name string, dst *int, lo, hi int) {
 		if v := env(name); v != "" {
 			n, err := strconv.Atoi(v)
@@ -260,7 +284,8 @@ func (c *Config) Redacted() map[string]string {
 		"COURIER_PUBLIC_URL": c.PublicURL, "COURIER_MIGRATE": strconv.FormatBool(c.Migrate),
 		"COURIER_ADMIN_PASSWORD": hide(c.AdminPassword != ""), "COURIER_ID_HASH_KEY": hide(c.IDHashKey != nil),
 		"COURIER_DATA_KEY": hide(c.DataKey != nil), "COURIER_DIGEST_KEY": hide(c.DigestKey != nil), "COURIER_LOG_LEVEL": c.LogLevel, "COURIER_LOG_FORMAT": c.LogFormat,
-		"COURIER_TOKEN_TTL": c.TokenTTL.String(), "COURIER_DB_MAX_CONNS": strconv.Itoa(int(c.DBMaxConns)),
+		"COURIER_TOKEN_TTL": c.TokenTTL.String(), "COURIER_SESSION_MAX": c.SessionMax.String(),
+		"COURIER_SESSION_IDLE": c.SessionIdle.String(), "COURIER_DB_MAX_CONNS": strconv.Itoa(int(c.DBMaxConns)),
 		"COURIER_PASSWORD_COST": strconv.Itoa(c.PasswordCost),
 		"COURIER_PROXY_HEADER":  c.ProxyHeader, "COURIER_TRUSTED_PROXIES": strings.Join(c.TrustedProxies, ","), "COURIER_TRACK_FREE_FAILURES": strconv.Itoa(c.TrackFree),
 		"COURIER_TRACK_MAX_FAILURES": strconv.Itoa(c.TrackHard), "COURIER_SCHEDULER": strconv.FormatBool(c.Scheduler),

@@ -25,7 +25,9 @@ import (
 
 func TestMain(m *testing.M) {
 	pgtest.Configure(postgres.PrepareTemplate(false))
-	os.Exit(pgtest.Main(m))
+	code := pgtest.Main(m)
+	stopBrowser()
+	os.Exit(code)
 }
 
 // lockedBuffer is an io.Writer safe for the service's goroutines.

@@ -376,7 +376,8 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	settings := &svc.Settings{Sites: ref, Store: &postgres.Settings{Pool: pool, Ref: ref, Now: now}, Slots: ledger,
 		Legs: routes, Schedules: ledger}
 	app, err := web.New(web.Deps{
-		Ledger: ledger, Parcels: parcels, PrintRuns: &svc.Labels{Store: ledger, Ref: ref}, Accounts: &svc.Accounts{Store: users, Sites: ref}, Ref: ref, Throttle: throttle, Labels: printer, Catalog: cat, Log: log,
+		Ledger: ledger, Parcels: parcels, PrintRuns: &svc.Labels{Store: ledger, Ref: ref}, Accounts: &svc.Accounts{Store: users, Sites: ref,
+			SessionLife: cfg.SessionMax, SessionIdle: cfg.SessionIdle}, Ref: ref, Throttle: throttle, Labels: printer, Catalog: cat, Log: log,
 		Runs:      &jobs.Operations[pgx.Tx]{Store: ledger, Routes: routes, Sites: ref, Sched: sched, Closer: runs, Reader: runs, Maker: runs},
 		Settings:  settings,
 		Slots:     settings,

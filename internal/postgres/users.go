@@ -149,47 +149,87 @@ func (u *Users) DummyHash() []byte {
 // new_password.
 func (u *Users) IssueToken(ctx context.Context, username, password, newPassword string,
 	decide func(shipment.SignIn) (setPassword bool, err error)) (token string, expires time.Time, err error) {
+	id, err := u.signIn(ctx, username, password, newPassword, decide)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return u.newToken(ctx, id, apiTokenPrefix, u.TokenTTL, 0)
+}
+
+// StartSession signs in as IssueToken does and returns a browser session:
+// a token (prefix ccs_, never taken as a bearer token) that ends at
+// expires, or after idle without use, whichever is first.
+func (u *Users) StartSession(ctx context.Context, username, password, newPassword string, life, idle time.Duration,
+	decide func(shipment.SignIn) (setPassword bool, err error)) (token string, expires time.Time, err error) {
+	id, err := u.signIn(ctx, username, password, newPassword, decide)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return u.newToken(ctx, id, sessionPrefix, life, idle)
+}
+
+// The prefixes of the two kinds of token.
+const (
+	apiTokenPrefix = "cct_"
+	sessionPrefix  = "ccs_"
+)
+
+// signIn checks the password and decide, and sets the new password when
+// decide says so; it returns the user's id.
+func (u *Users) signIn(ctx context.Context, username, password, newPassword string,
+	decide func(shipment.SignIn) (setPassword bool, err error)) (int64, error) {
 	var id int64
 	var hash string
 	var disabled, mustChange bool
 	name := strings.ToLower(strings.TrimSpace(username))
-	err = u.Pool.QueryRow(ctx, `SELECT id, password_hash, disabled, must_change_password FROM users WHERE username = $1`,
+	err := u.Pool.QueryRow(ctx, `SELECT id, password_hash, disabled, must_change_password FROM users WHERE username = $1`,
 		name).Scan(&id, &hash, &disabled, &mustChange)
 	if errors.Is(err, pgx.ErrNoRows) {
 		// Spend the same time as a real check, so timing tells nothing.
 		_ = bcrypt.CompareHashAndPassword(u.DummyHash(), []byte(password))
-		return "", time.Time{}, apperr.New(apperr.Unauthorized, "auth.bad_credentials")
+		return 0, apperr.New(apperr.Unauthorized, "auth.bad_credentials")
 	}
 	if err != nil {
-		return "", time.Time{}, translate(err, "user")
+		return 0, translate(err, "user")
 	}
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
-		return "", time.Time{}, apperr.New(apperr.Unauthorized, "auth.bad_credentials")
+		return 0, apperr.New(apperr.Unauthorized, "auth.bad_credentials")
 	}
 	setNew, err := decide(shipment.SignIn{Disabled: disabled, MustChange: mustChange})
 	if err != nil {
-		return "", time.Time{}, err
+		return 0, err
 	}
 	if setNew {
 		if err := u.setPassword(ctx, id, name, hash, newPassword, "new_password"); err != nil {
-			return "", time.Time{}, err
+			return 0, err
 		}
 		// A new password ends every token of the old one, as a change
 		// through PUT /me/password does.
 		if err := u.revokeAll(ctx, u.Pool, id, nil); err != nil {
-			return "", time.Time{}, err
+			return 0, err
 		}
 	}
+	return id, nil
+}
+
+// newToken stores a new token of the user, valid for life, and when idle
+// is set, only until idle passes without use.
+func (u *Users) newToken(ctx context.Context, id int64, prefix string, life, idle time.Duration) (string, time.Time, error) {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		return "", time.Time{}, err
 	}
-	token = "cct_" + base64.RawURLEncoding.EncodeToString(b)
+	token := prefix + base64.RawURLEncoding.EncodeToString(b)
 	now := u.Now().UTC()
-	expires = now.Add(u.TokenTTL)
+	expires := now.Add(life)
+	var idleUntil *time.Time
+	if idle > 0 {
+		t := now.Add(idle)
+		idleUntil = &t
+	}
 	sum := sha256.Sum256([]byte(token))
-	if _, err := u.Pool.Exec(ctx, `INSERT INTO api_tokens (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
-		sum[:], id, now, expires); err != nil {
+	if _, err := u.Pool.Exec(ctx, `INSERT INTO api_tokens (token_hash, user_id, created_at, expires_at, idle_until)
+		VALUES ($1, $2, $3, $4, $5)`, sum[:], id, now, expires, idleUntil); err != nil {
 		return "", time.Time{}, translate(err, "token")
 	}
 	return token, expires, nil
@@ -389,7 +429,23 @@ type cachedActor struct {
 // ActorByToken resolves a bearer token. Errors: auth.token_invalid,
 // auth.user_disabled (unauthorized).
 func (u *Users) ActorByToken(ctx context.Context, token string) (shipment.Actor, error) {
-	if !strings.HasPrefix(token, "cct_") || len(token) > 100 {
+	return u.actor(ctx, token, apiTokenPrefix, 0)
+}
+
+// ActorBySession resolves a browser session and keeps it for idle more
+// (written at most every TokenCacheTTL by an instance). Errors:
+// auth.session_ended (unauthorized: expired, idle too long, signed out or
+// ended by an administrator), auth.user_disabled.
+func (u *Users) ActorBySession(ctx context.Context, token string, idle time.Duration) (shipment.Actor, error) {
+	a, err := u.actor(ctx, token, sessionPrefix, idle)
+	if apperr.CodeOf(err) == "auth.token_invalid" {
+		return a, apperr.New(apperr.Unauthorized, "auth.session_ended")
+	}
+	return a, err
+}
+
+func (u *Users) actor(ctx context.Context, token, prefix string, idle time.Duration) (shipment.Actor, error) {
+	if !strings.HasPrefix(token, prefix) || len(token) > 100 {
 		return shipment.Actor{}, apperr.New(apperr.Unauthorized, "auth.token_invalid")
 	}
 	sum := sha256.Sum256([]byte(token))
@@ -400,7 +456,7 @@ func (u *Users) ActorByToken(ctx context.Context, token string) (shipment.Actor,
 		}
 		u.cache.Delete(sum)
 	}
-	a, err := u.actorByHash(ctx, sum[:])
+	a, err := u.actorByHash(ctx, sum[:], idle)
 	if err != nil {
 		return a, err
 	}
@@ -412,14 +468,24 @@ func (u *Users) ActorByToken(ctx context.Context, token string) (shipment.Actor,
 	return a, nil
 }
 
-func (u *Users) actorByHash(ctx context.Context, sum []byte) (shipment.Actor, error) {
+// actorByHash reads the token's user; with idle set (a session), only
+// while the session has not been idle that long, and moving it on.
+func (u *Users) actorByHash(ctx context.Context, sum []byte, idle time.Duration) (shipment.Actor, error) {
 	var a shipment.Actor
 	var site *string
 	var disabled bool
-	err := u.Pool.QueryRow(ctx, `SELECT u.id, u.username, u.role, u.site_code, u.departments, u.disabled
+	now := u.Now().UTC()
+	q, args := `SELECT u.id, u.username, u.role, u.site_code, u.departments, u.disabled
 		FROM api_tokens t JOIN users u ON u.id = t.user_id
-		WHERE t.token_hash = $1 AND t.expires_at > $2`, sum, u.Now().UTC()).
-		Scan(&a.ID, &a.Username, &a.Role, &site, &a.Departments, &disabled)
+		WHERE t.token_hash = $1 AND t.expires_at > $2 AND t.idle_until IS NULL`, []any{sum, now}
+	if idle > 0 {
+		q, args = `WITH t AS (
+			UPDATE api_tokens SET idle_until = least($3, expires_at)
+			WHERE token_hash = $1 AND expires_at > $2 AND idle_until > $2 RETURNING user_id)
+		SELECT u.id, u.username, u.role, u.site_code, u.departments, u.disabled FROM t JOIN users u ON u.id = t.user_id`,
+			[]any{sum, now, now.Add(idle)}
+	}
+	err := u.Pool.QueryRow(ctx, q, args...).Scan(&a.ID, &a.Username, &a.Role, &site, &a.Departments, &disabled)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return shipment.Actor{}, apperr.New(apperr.Unauthorized, "auth.token_invalid")
 	}

@@ -30,6 +30,13 @@ type AccountStore interface {
 	IssueToken(ctx context.Context, username, password, newPassword string,
 		decide func(shipment.SignIn) (setPassword bool, err error)) (string, time.Time, error)
 	ActorByToken(ctx context.Context, token string) (shipment.Actor, error)
+	// StartSession is IssueToken for a browser: a session token that ends
+	// after life, or after idle without use.
+	StartSession(ctx context.Context, username, password, newPassword string, life, idle time.Duration,
+		decide func(shipment.SignIn) (setPassword bool, err error)) (string, time.Time, error)
+	// ActorBySession resolves a session and keeps it for idle more.
+	// Errors: auth.session_ended, auth.user_disabled.
+	ActorBySession(ctx context.Context, token string, idle time.Duration) (shipment.Actor, error)
 	RevokeToken(ctx context.Context, token string) error
 	ResetPassword(ctx context.Context, by shipment.Actor, username string) (string, error)
 	ChangePassword(ctx context.Context, a shipment.Actor, keepToken, current, password string) error
@@ -48,6 +55,42 @@ type SiteKinds interface {
 type Accounts struct {
 	Store AccountStore
 	Sites SiteKinds
+	// A browser session ends SessionLife after sign-in, or after
+	// SessionIdle without use (DefaultSessionLife, DefaultSessionIdle when
+	// zero).
+	SessionLife, SessionIdle time.Duration
+}
+
+// The default lengths of a browser session: a long shift with its breaks,
+// and a lunch hour away from the counter.
+const (
+	DefaultSessionLife = 12 * time.Hour
+	DefaultSessionIdle = 2 * time.Hour
+)
+
+func (s *Accounts) sessionLengths() (life, idle time.Duration) {
+	life, idle = s.SessionLife, s.SessionIdle
+	if life <= 0 {
+		life = DefaultSessionLife
+	}
+	if idle <= 0 {
+		idle = DefaultSessionIdle
+	}
+	return life, min(idle, life)
+}
+
+// StartSession signs in a browser, with the rules of IssueToken.
+func (s *Accounts) StartSession(ctx context.Context, username, password, newPassword string) (string, time.Time, error) {
+	life, idle := s.sessionLengths()
+	return s.Store.StartSession(ctx, username, password, newPassword, life, idle, func(in shipment.SignIn) (bool, error) {
+		return shipment.DecideSignIn(in, newPassword)
+	})
+}
+
+// ActorBySession resolves a browser session and keeps it alive.
+func (s *Accounts) ActorBySession(ctx context.Context, token string) (shipment.Actor, error) {
+	_, idle := s.sessionLengths()
+	return s.Store.ActorBySession(ctx, token, idle)
 }
 
 // CreateBy adds an account. Errors: user.* and site.unknown (invalid),

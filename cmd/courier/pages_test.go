@@ -1,0 +1,227 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/chromedp"
+)
+
+// shot keeps a screenshot of the page when COURIER_SCREENSHOTS names a
+// directory, and always when the test has failed (into the test's
+// temporary directory, named in the log).
+func shot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("COURIER_SCREENSHOTS")
+	if dir == "" && !t.Failed() {
+		return
+	}
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	b, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	p := dir + "/" + name + ".png"
+	if err := os.WriteFile(p, b, 0o644); err == nil {
+		t.Logf("screenshot: %s", p)
+	}
+}
+
+// noSideways fails when the page is wider than the screen (it would
+// scroll sideways on a 360 px phone).
+func noSideways(t *testing.T, ctx context.Context, page string) {
+	t.Helper()
+	w, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth - document.documentElement.clientWidth`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w > 0 {
+		t.Errorf("%s scrolls sideways by %d px", page, w)
+	}
+}
+
+// firstKind is how the newest scan shows: done, repeat or refused.
+func firstKind(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	k, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#results li').dataset.kind`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(sel))
+	if err != nil {
+		t.Fatalf("%s: %v", sel, err)
+	}
+	return s
+}
+
+// The window staff's day starts at the sign-in page and goes on at the scan
+// station: a wrong password keeps the username and says why beside the
+// field; the right one opens the page first asked for; scans typed by a
+// wedge scanner (keys, then Enter), once behind a Chinese input method,
+// show at once with their result; a repeat counts once; an unknown code
+// goes to the exceptions; signing out ends the session. At 360 px nothing
+// scrolls sideways.
+func TestScanStationInChromium(t *testing.T) {
+	t.Parallel()
+	// The browser reaches the service over plain http: its cookies are
+	// not Secure then.
+	s := boot(t, map[string]string{"COURIER_PUBLIC_URL": "http://localhost:8080"})
+	tok := s.users()
+	var nos []string
+	for range 2 {
+		no := s.must(201, "POST", "/api/v1/parcels", tok["clerk"], parcelBody("13912345678")).str("waybill_no")
+		if r := s.scan(tok["courier"], no, "pickup", ""); r.Status != 200 {
+			t.Fatalf("pickup: %s", r.Body)
+		}
+		nos = append(nos, no)
+	}
+	ctx := browser(t)
+	defer shot(t, ctx, "scan-station-last")
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(360, 800)); err != nil {
+		t.Fatal(err)
+	}
+
+	// Not signed in: the scan station sends the browser to sign in, and back.
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.base+"/scan"), chromedp.WaitVisible("#login-form")); err != nil {
+		t.Fatal(err)
+	}
+	loc, _ := chromedp.Run(ctx, chromedp.Location())
+	if u, err := url.Parse(loc); err != nil || u.Path != "/login" || u.Query().Get("next") != "/scan" {
+		t.Fatalf("not signed in, /scan went to %s", loc)
+	}
+	legible(t, ctx, "sign-in page")
+	noSideways(t, ctx, "sign-in page")
+	shot(t, ctx, "login-360")
+
+	if err := chromedp.Do(ctx, chromedp.SendKeys("#username", "u-staff"), chromedp.SendKeys("#password", "wrong-password"),
+		chromedp.Click("#sign-in"), chromedp.WaitVisible("#password-error")); err != nil {
+		t.Fatal(err)
+	}
+	if msg := text(t, ctx, "#password-error"); msg != "用户名或密码错误" {
+		t.Fatalf("wrong password says %q", msg)
+	}
+	if v, _ := chromedp.Run(ctx, chromedp.Value("#username")); v != "u-staff" {
+		t.Fatalf("the username typed is not kept: %q", v)
+	}
+	if err := chromedp.Do(ctx, chromedp.SendKeys("#password", "password-staff-1"), chromedp.Click("#sign-in"),
+		chromedp.WaitVisible("#scan-form")); err != nil {
+		t.Fatal(err)
+	}
+	if who := text(t, ctx, "#who"); who != "u-staff" {
+		t.Fatalf("signed in as %q", who)
+	}
+	legible(t, ctx, "scan station")
+	noSideways(t, ctx, "scan station")
+
+	// The first action the staff may take is chosen: receive.
+	checked, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('input[name=action]:checked').value`))
+	if checked != "receive" {
+		t.Fatalf("action chosen at first: %q", checked)
+	}
+	// A receive asks neither for a slot nor for a reason.
+	shown, _ := chromedp.Run(ctx, chromedp.Evaluate[[]bool](`['slot-row', 'reason-row'].map(id => document.getElementById(id).offsetParent !== null)`))
+	if len(shown) != 2 || shown[0] || shown[1] {
+		t.Fatalf("receive shows the slot and reason fields: %v", shown)
+	}
+	focused := func() string {
+		id, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement && document.activeElement.id`))
+		return id
+	}
+	if f := focused(); f != "code" {
+		t.Fatalf("the scan field has no focus (%q has)", f)
+	}
+
+	// A wedge scanner: the code's keys, then Enter.
+	if err := chromedp.Do(ctx, chromedp.KeyEvent(nos[0]+"\r"), chromedp.WaitVisible("#results li")); err != nil {
+		t.Fatal(err)
+	}
+	first := text(t, ctx, "#results li:first-child")
+	kind := firstKind(t, ctx)
+	if kind != "done" || !strings.Contains(first, nos[0]) || !strings.Contains(first, "已到达") {
+		t.Fatalf("first scan shows %q (%s)", first, kind)
+	}
+	if n := text(t, ctx, "#count"); n != "1" {
+		t.Fatalf("count after one scan: %s", n)
+	}
+	if f := focused(); f != "code" {
+		t.Fatalf("after a scan the focus is on %q", f)
+	}
+	// The same label again: a repeat, not counted.
+	if err := chromedp.Do(ctx, chromedp.KeyEvent(nos[0]+"\r"),
+		chromedp.WaitVisible(`#results li:nth-child(2)`)); err != nil {
+		t.Fatal(err)
+	}
+	kind = firstKind(t, ctx)
+	if kind != "repeat" {
+		t.Fatalf("a second receive of the same parcel shows as %q", kind)
+	}
+
+	// Behind a Chinese input method: the scanner's keys arrive as a
+	// composition, ended with the whole text, then Enter.
+	if _, err := chromedp.Call(ctx, input.ImeSetComposition, input.ImeSetCompositionParams{Text: "cp", SelectionStart: 2, SelectionEnd: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, input.InsertText, input.InsertTextParams{Text: nos[1]}); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.KeyEvent("\r"), chromedp.WaitVisible(`#results li:nth-child(3)`)); err != nil {
+		t.Fatal(err)
+	}
+	first = text(t, ctx, "#results li:first-child")
+	kind = firstKind(t, ctx)
+	if kind != "done" || !strings.Contains(first, nos[1]) {
+		t.Fatalf("the scan behind an input method shows %q (%s)", first, kind)
+	}
+	if banner, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`!document.getElementById('ime-banner').hidden`)); !banner {
+		t.Fatal("no banner asks to switch the input method")
+	}
+	if n := text(t, ctx, "#count"); n != "2" {
+		t.Fatalf("count after two parcels: %s", n)
+	}
+
+	// Something that is not one of our codes: to the exceptions list.
+	if err := chromedp.Do(ctx, chromedp.KeyEvent("HELLO123\r"), chromedp.WaitVisible("#exceptions li")); err != nil {
+		t.Fatal(err)
+	}
+	if msg := text(t, ctx, "#exceptions li:first-child"); !strings.Contains(msg, "HELLO123") || !strings.Contains(msg, "条码") {
+		t.Fatalf("unknown code shows %q", msg)
+	}
+	legible(t, ctx, "scan station with results")
+	noSideways(t, ctx, "scan station with results")
+	shot(t, ctx, "scan-360")
+
+	// A script's call without the page's CSRF token is refused.
+	cookies, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.cookie`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// HttpOnly: the page's scripts see none of our cookies.
+	if cookies != "" {
+		t.Fatalf("cookies readable by scripts: %q", cookies)
+	}
+	status, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`(async () => (await fetch('/app/api/scans', {method: 'POST',
+		headers: {'Content-Type': 'application/json'}, body: JSON.stringify({code: 'x', action: 'receive', scan_id: 'csrf-1'})})).status)()`,
+		chromedp.EvalAwaitPromise))
+	if status != http.StatusForbidden {
+		t.Fatalf("a call without the CSRF token answered %d, want 403", status)
+	}
+
+	// Sign out: back at the sign-in page, and the scan station asks again.
+	if err := chromedp.Do(ctx, chromedp.Click("#logout"), chromedp.WaitVisible("#login-form"),
+		chromedp.Navigate(s.base+"/scan"), chromedp.WaitVisible("#login-form")); err != nil {
+		t.Fatal(err)
+	}
+}
