@@ -78,9 +78,15 @@ func (s *server) printLabels(c *fiber.Ctx) error {
 	if err := decode(c, &r); err != nil {
 		return err
 	}
+	return s.printPDF(c, r.WaybillNos, r.Layout)
+}
+
+// printPDF prints the labels of a print run (recorded on every parcel in
+// it) and answers the PDF: for the API and the desk's print form.
+func (s *server) printPDF(c *fiber.Ctx, numbers []string, layout string) error {
 	var pdf []byte
 	var flags labels.Flags
-	err := s.PrintRuns.Print(c.UserContext(), actor(c), r.WaybillNos, r.Layout, func(layout string, ls []labels.Label) error {
+	err := s.PrintRuns.Print(c.UserContext(), actor(c), numbers, layout, func(layout string, ls []labels.Label) error {
 		var err error
 		pdf, flags, err = s.render(layout, ls)
 		return err

@@ -21,6 +21,9 @@ import (
 // cases every surface calls.
 type Parcels interface {
 	Register(ctx context.Context, a shipment.Actor, r shipment.Registration, src shipment.Source) (tracking.ParcelView, error)
+	// CheckRegistration checks as Register would and returns the path,
+	// writing nothing.
+	CheckRegistration(ctx context.Context, a shipment.Actor, r shipment.Registration) ([]string, error)
 	Scan(ctx context.Context, a shipment.Actor, req tracking.ScanRequest) (tracking.ScanResult, error)
 	Track(ctx context.Context, waybill, phoneTail, lang string, t func(key string) string) (tracking.PublicStatus, bool, error)
 	TrackByLink(ctx context.Context, token, lang string, t func(key string) string) (tracking.PublicStatus, error)

@@ -72,6 +72,7 @@ var menu = []struct {
 	roles     []shipment.Role
 }{
 	{"/", "page.home", shipment.Roles},
+	{"/desk/new", "page.desk_new", deskRoles},
 	{"/scan", "page.scan", scanners},
 }
 
@@ -296,9 +297,14 @@ func (s *server) pageRoutes(app *fiber.App) {
 	app.Post("/logout", page(s.session(false), s.logout)...)
 	app.Get("/", page(s.session(true), s.homePage)...)
 	app.Get("/scan", page(s.session(true), pageAllow(scanners...), s.scanPage)...)
+	app.Get("/desk/new", page(s.session(true), pageAllow(deskRoles...), s.deskNewPage)...)
+	app.Post("/desk/new", page(s.session(true), pageAllow(deskRoles...), s.deskRegister)...)
+	app.Get("/desk/parcels/:waybill", page(s.session(true), pageAllow(siteStaff...), s.deskParcel)...)
+	app.Post("/desk/print", page(s.session(true), pageAllow(siteStaff...), s.deskPrint)...)
 	// What the pages' scripts call: the API's handlers, on the session.
 	calls := app.Group("/app/api", s.bounded, s.session(true), s.checkCSRF)
 	calls.Post("/scans", allow(scanners...), s.scan)
+	calls.Post("/parcels/check", allow(deskRoles...), s.deskCheck)
 }
 
 func (s *server) loginPage(c *fiber.Ctx) error {

@@ -35,12 +35,14 @@ func TestPagesUseOnlyKeysTheCatalogsHave(t *testing.T) {
 		t.Fatal(err)
 	}
 	goKey := regexp.MustCompile(`(?:\.T\(|view\(c, |Key: |, )"((?:page|scan|auth)\.[a-z_]+)"`)
-	src, err := os.ReadFile("pages.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range goKey.FindAllStringSubmatch(string(src), -1) {
-		keys[m[1]] = "pages.go"
+	for _, f := range []string{"pages.go", "desk.go"} {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range goKey.FindAllStringSubmatch(string(src), -1) {
+			keys[m[1]] = f
+		}
 	}
 	for _, m := range menu {
 		keys[m.key] = "menu"

@@ -15,6 +15,9 @@ var (
 	siteStaff  = []shipment.Role{shipment.RoleAdmin, shipment.RoleClerk, shipment.RoleStaff, shipment.RoleHallLead}
 	printers   = []shipment.Role{shipment.RoleAdmin, shipment.RoleClerk, shipment.RoleStaff, shipment.RoleHallLead, shipment.RoleAPIClient}
 	hallStaff  = []shipment.Role{shipment.RoleAdmin, shipment.RoleStaff, shipment.RoleHallLead}
+	// deskRoles register at a desk: a department's clerks, a hall's staff
+	// (application materials), the administrators.
+	deskRoles = []shipment.Role{shipment.RoleAdmin, shipment.RoleClerk, shipment.RoleStaff, shipment.RoleHallLead}
 )
 
 // routes lists every route, grouped: health, the public surface, the JSON API.

@@ -225,3 +225,102 @@ func TestScanStationInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// changed tells the page a select's value changed (SetValue does not).
+func changed(t *testing.T, ctx context.Context, sel string) {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('`+sel+`').dispatchEvent(new Event('change', {bubbles: true}))`)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// poll waits until the expression is true in the page.
+func poll(t *testing.T, ctx context.Context, expr string) {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr)); err != nil {
+		t.Fatalf("waiting for %s: %v", expr, err)
+	}
+}
+
+// signIn signs a tab in through the sign-in page.
+func signIn(t *testing.T, ctx context.Context, base, user, password string) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/login"), chromedp.WaitVisible("#login-form"),
+		chromedp.SendKeys("#username", user), chromedp.SendKeys("#password", password), chromedp.Click("#sign-in"),
+		chromedp.WaitVisible("#who")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A department clerk registers a certificate at the desk: the form says
+// what is wrong as they type (the service's own rules) and shows the
+// route; saving opens the parcel with its label to print; the same form
+// sent again makes no second parcel.
+func TestDeskRegistersInChromium(t *testing.T) {
+	t.Parallel()
+	s := boot(t, map[string]string{"COURIER_PUBLIC_URL": "http://localhost:8080"})
+	s.users()
+	ctx := browser(t)
+	defer shot(t, ctx, "desk-last")
+	signIn(t, ctx, s.base, "u-clerk", "password-clerk-1")
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.base+"/desk/new"), chromedp.WaitVisible("#register-form"),
+		chromedp.SetValue("#dest_site", "ED-HALL")); err != nil {
+		t.Fatal(err)
+	}
+	changed(t, ctx, "#dest_site")
+	poll(t, ctx, `document.getElementById('path').textContent.includes('→')`)
+	if route := text(t, ctx, "#path"); !strings.Contains(route, "→") || !strings.Contains(route, "二道") {
+		t.Fatalf("route shown: %q", route)
+	}
+	// A phone number that is none: said beside the phone field (the
+	// fields above it filled in, in the form's order).
+	if err := chromedp.Do(ctx, chromedp.SetValue("#cert_type", "business_licence")); err != nil {
+		t.Fatal(err)
+	}
+	changed(t, ctx, "#cert_type")
+	if err := chromedp.Do(ctx, chromedp.SendKeys("#application_no", "SW-2026-DESK-1"), chromedp.SendKeys("#name", "王小明"),
+		chromedp.SendKeys("#phone", "1391234"),
+		chromedp.WaitVisible(`.live-error[data-field="phone"]`)); err != nil {
+		t.Fatal(err)
+	}
+	if msg := text(t, ctx, `.live-error[data-field="phone"]`); !strings.Contains(msg, "手机") {
+		t.Fatalf("phone error: %q", msg)
+	}
+	if err := chromedp.Do(ctx, chromedp.SendKeys("#phone", "5678"), chromedp.SendKeys("#id_number", "11010519491231002X")); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, ctx, `!document.querySelector('.live-error')`)
+	legible(t, ctx, "desk registration")
+	noSideways(t, ctx, "desk registration")
+	shot(t, ctx, "desk-new-414")
+	if err := chromedp.Do(ctx, chromedp.Click("#register"), chromedp.WaitVisible("#waybill")); err != nil {
+		t.Fatal(err)
+	}
+	no := text(t, ctx, "#waybill")
+	if st := text(t, ctx, "#status"); st != "已登记" || !strings.HasPrefix(no, "CP") {
+		t.Fatalf("registered %q: %q", no, st)
+	}
+	legible(t, ctx, "parcel page")
+	// The label prints as a PDF.
+	pdf, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(async () => {
+		const r = await fetch('/desk/print', {method: 'POST', body: new FormData(document.getElementById('print-form'))});
+		return r.headers.get('Content-Type') + ' ' + (await r.text()).slice(0, 5);
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil || pdf != "application/pdf %PDF-" {
+		t.Fatalf("print: %q %v", pdf, err)
+	}
+	// The same form sent again (a reload, a second click): the same
+	// parcel, no second one.
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.base+"/desk/new"), chromedp.WaitVisible("#register-form"),
+		chromedp.SetValue("#dest_site", "ED-HALL"), chromedp.SetValue("#application_no", "SW-2026-DESK-1"),
+		chromedp.SetValue("#name", "王小明"), chromedp.SetValue("#phone", "13912345678"), chromedp.SetValue("#cert_type", "business_licence"),
+		chromedp.SetValue("#id_number", "11010519491231002X")); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click("#register"), chromedp.WaitVisible("#waybill")); err != nil {
+		t.Fatal(err)
+	}
+	if again := text(t, ctx, "#waybill"); again != no {
+		t.Fatalf("the same form again made %s, first %s", again, no)
+	}
+}

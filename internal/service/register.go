@@ -51,23 +51,11 @@ type RegisterWrite struct {
 // validation codes of shipment.Registration.Normalize and of the route
 // (invalid); parcel.application_no_taken (conflict).
 func (s *Parcels) Register(ctx context.Context, a shipment.Actor, r shipment.Registration, src shipment.Source) (tracking.ParcelView, error) {
-	if !shipment.MayTake(a.Role, shipment.ActRegister) {
-		return tracking.ParcelView{}, apperr.New(apperr.Forbidden, "action.role_forbidden").With("action", "register")
-	}
-	if err := r.Normalize(s.Ref.SiteKind, s.Ref.HasCertType); err != nil {
+	path, err := s.checkRegistration(ctx, a, &r)
+	if err != nil {
 		return tracking.ParcelView{}, err
 	}
-	if !a.MayRegisterAt(r.OriginSite) {
-		return tracking.ParcelView{}, apperr.New(apperr.Forbidden, "parcel.dept_not_yours").OnField("origin_site").With("site", r.OriginSite)
-	}
 	now := s.now()
-	path := shipment.InitialPath(&r)
-	if s.Routes != nil && r.Destination.Kind != shipment.DestAddress {
-		var err error
-		if path, err = s.Routes.Path(ctx, r.OriginSite, r.Destination.Site); err != nil {
-			return tracking.ParcelView{}, withField(err, "destination.site")
-		}
-	}
 	b, _ := json.Marshal(&r)
 	regHash := s.Keys.Hash("registration", string(b))
 	v, err := s.Store.Register(ctx, RegisterWrite{Actor: a, Reg: &r, Source: src, Path: path, Now: now, RegHash: regHash})
@@ -84,4 +72,33 @@ func (s *Parcels) Register(ctx context.Context, a shipment.Actor, r shipment.Reg
 	}
 	v.Existing = true
 	return v, nil
+}
+
+// CheckRegistration checks a registration as Register would, writing
+// nothing, and returns the path the parcel would take (the desk's form
+// shows it as the clerk types). Errors: those of Register before it writes.
+func (s *Parcels) CheckRegistration(ctx context.Context, a shipment.Actor, r shipment.Registration) ([]string, error) {
+	return s.checkRegistration(ctx, a, &r)
+}
+
+// checkRegistration normalises r and checks who may register it and
+// where it can go; it returns its path.
+func (s *Parcels) checkRegistration(ctx context.Context, a shipment.Actor, r *shipment.Registration) ([]string, error) {
+	if !shipment.MayTake(a.Role, shipment.ActRegister) {
+		return nil, apperr.New(apperr.Forbidden, "action.role_forbidden").With("action", "register")
+	}
+	if err := r.Normalize(s.Ref.SiteKind, s.Ref.HasCertType); err != nil {
+		return nil, err
+	}
+	if !a.MayRegisterAt(r.OriginSite) {
+		return nil, apperr.New(apperr.Forbidden, "parcel.dept_not_yours").OnField("origin_site").With("site", r.OriginSite)
+	}
+	path := shipment.InitialPath(r)
+	if s.Routes != nil && r.Destination.Kind != shipment.DestAddress {
+		var err error
+		if path, err = s.Routes.Path(ctx, r.OriginSite, r.Destination.Site); err != nil {
+			return nil, withField(err, "destination.site")
+		}
+	}
+	return path, nil
 }

@@ -1,0 +1,217 @@
+package web
+
+import (
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/changchun-gov/courier/internal/apperr"
+	"github.com/changchun-gov/courier/shipment"
+	"github.com/changchun-gov/courier/tracking"
+)
+
+// The department desk: register a parcel with a form that the service
+// checks as the clerk types (the same rules as on saving), then print its
+// label.
+
+// deskFields maps the registration's fields (as the core names them in its
+// errors) to the form's inputs.
+var deskFields = map[string]string{
+	"kind": "kind", "origin_site": "origin_site", "destination.site": "dest_site", "destination.kind": "dest_site",
+	"applicant.type": "applicant_type", "applicant.name": "name", "applicant.contact_name": "contact_name",
+	"applicant.phone": "phone", "applicant.id_type": "id_type", "applicant.id_number": "id_number",
+	"certificate.type": "cert_type", "certificate.number": "cert_no", "certificate.issuing_department": "cert_type",
+	"application_no": "application_no", "notes": "notes",
+}
+
+// deskForm is the registration form's inputs.
+var deskForm = []string{"kind", "origin_site", "dest_site", "applicant_type", "name", "contact_name", "phone",
+	"id_type", "id_number", "cert_type", "cert_no", "application_no", "notes"}
+
+// registration reads the form (or the live check's JSON of the same
+// names) into a registration from the actor's own site.
+func registration(a shipment.Actor, get func(string) string) shipment.Registration {
+	r := shipment.Registration{
+		Kind:       shipment.Kind(get("kind")),
+		OriginSite: a.Site,
+		Applicant: shipment.Applicant{Type: shipment.ApplicantType(get("applicant_type")), Name: get("name"),
+			ContactName: get("contact_name"), Phone: get("phone"), IDType: shipment.IDType(get("id_type")),
+			IDNumber: get("id_number")},
+		ApplicationNo: get("application_no"),
+		Notes:         get("notes"),
+	}
+	if a.Role == shipment.RoleAdmin || r.OriginSite == "" {
+		r.OriginSite = get("origin_site")
+	}
+	if r.Kind == "" {
+		r.Kind = shipment.KindCertificate
+	}
+	r.Destination = shipment.Destination{Kind: shipment.DestHall, Site: get("dest_site")}
+	if r.Kind == shipment.KindMaterials {
+		r.Destination.Kind = shipment.DestDepartment
+	} else {
+		r.Certificate = &shipment.Certificate{Type: get("cert_type"), Number: get("cert_no")}
+	}
+	return r
+}
+
+type deskChoice struct{ Code, Text string }
+
+type deskData struct {
+	Kind                 shipment.Kind
+	Origins, Dests       []deskChoice
+	CertTypes, IDTypes   []deskChoice
+	ApplicantTypes       []deskChoice
+	ChooseOrigin, Saving bool
+}
+
+func (s *server) deskData(v pageView, a shipment.Actor) deskData {
+	d := deskData{Kind: shipment.KindCertificate, ChooseOrigin: a.Role == shipment.RoleAdmin || a.Site == ""}
+	if k, ok := s.Ref.Site(a.Site); ok && k.Kind != shipment.SiteDepartment {
+		d.Kind = shipment.KindMaterials // a hall sends application materials to a department
+	}
+	if v.Form["kind"] != "" {
+		d.Kind = shipment.Kind(v.Form["kind"])
+	}
+	name := func(st shipment.Site) string {
+		if v.Lang == "en" && st.NameEN != "" {
+			return st.NameEN
+		}
+		return st.NameZH
+	}
+	for _, st := range s.Ref.Sites() {
+		switch {
+		case d.Kind == shipment.KindCertificate && st.Kind == shipment.SiteHall,
+			d.Kind == shipment.KindMaterials && st.Kind == shipment.SiteDepartment:
+			d.Dests = append(d.Dests, deskChoice{st.Code, name(st)})
+		}
+		if d.ChooseOrigin && ((d.Kind == shipment.KindCertificate) == (st.Kind == shipment.SiteDepartment)) && st.Kind != shipment.SiteHub {
+			d.Origins = append(d.Origins, deskChoice{st.Code, name(st)})
+		}
+	}
+	for _, ct := range s.Ref.CertTypes() {
+		n := ct.NameZH
+		if v.Lang == "en" && ct.NameEN != "" {
+			n = ct.NameEN
+		}
+		d.CertTypes = append(d.CertTypes, deskChoice{ct.Code, n})
+	}
+	for _, t := range shipment.IDTypes {
+		d.IDTypes = append(d.IDTypes, deskChoice{string(t), v.T("id_type." + string(t))})
+	}
+	for _, t := range []string{"natural", "legal"} {
+		d.ApplicantTypes = append(d.ApplicantTypes, deskChoice{t, v.T("applicant_type." + t)})
+	}
+	return d
+}
+
+func (s *server) deskNewPage(c *fiber.Ctx) error {
+	v := s.view(c, "page.desk_new")
+	v.Form["applicant_type"], v.Form["id_type"] = "natural", string(shipment.IDResident)
+	v.Data = s.deskData(v, actor(c))
+	return s.renderPage(c, fiber.StatusOK, "desk_new", v)
+}
+
+// deskRegister saves the form. The application number is required here:
+// the same form sent twice (a double click, a reload) finds the parcel the
+// first made (the core's unique application number) and makes no second.
+func (s *server) deskRegister(c *fiber.Ctx) error {
+	v := s.view(c, "page.desk_new")
+	for _, f := range deskForm {
+		v.Form[f] = strings.TrimSpace(c.FormValue(f))
+	}
+	a := actor(c)
+	fail := func(err error) error {
+		ae := apperr.As(err)
+		if ae == nil {
+			return err
+		}
+		v.Errors[deskFields[ae.Field]] = s.cat.T(v.Lang, ae.Code, s.readable(v.Lang, ae.Args))
+		v.Data = s.deskData(v, a)
+		return s.renderPage(c, statusOf[ae.Kind], "desk_new", v)
+	}
+	if v.Form["application_no"] == "" {
+		return fail(apperr.New(apperr.Invalid, "page.application_no_required").OnField("application_no"))
+	}
+	p, err := s.Parcels.Register(c.UserContext(), a, registration(a, func(k string) string { return v.Form[k] }), shipment.SourceWeb)
+	if err != nil {
+		return fail(err)
+	}
+	return c.Redirect("/desk/parcels/"+p.WaybillNo, fiber.StatusSeeOther)
+}
+
+// deskCheck is the form's live check: the same rules as saving (the first
+// problem, named by the form's input), and the path the parcel would take,
+// in site names, as soon as its destination is chosen.
+func (s *server) deskCheck(c *fiber.Ctx) error {
+	var in map[string]string
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	a := actor(c)
+	r := registration(a, func(k string) string { return strings.TrimSpace(in[k]) })
+	path, err := s.Parcels.CheckRegistration(c.UserContext(), a, r)
+	out := fiber.Map{"path_names": []string{}}
+	if err != nil {
+		ae := apperr.As(err)
+		if ae == nil {
+			return err
+		}
+		lang := s.lang(c)
+		out["error"] = ErrorDetail{Code: ae.Code, Message: s.cat.T(lang, ae.Code, s.readable(lang, ae.Args)),
+			Field: deskFields[ae.Field]}
+		if s.Runs != nil && r.Destination.Site != "" && r.OriginSite != "" && deskFields[ae.Field] != "dest_site" {
+			path, _ = s.Runs.Path(c.UserContext(), r.OriginSite, r.Destination.Site)
+		}
+	}
+	out["path_names"] = s.siteNames(s.lang(c), path)
+	return c.JSON(out)
+}
+
+// siteNames names sites in the reader's language.
+func (s *server) siteNames(lang string, codes []string) []string {
+	names := make([]string, len(codes))
+	for i, code := range codes {
+		names[i] = code
+		if st, ok := s.Ref.Site(code); ok {
+			names[i] = st.NameZH
+			if lang == "en" && st.NameEN != "" {
+				names[i] = st.NameEN
+			}
+		}
+	}
+	return names
+}
+
+type parcelPageData struct {
+	Parcel tracking.ParcelView
+	Path   []string
+}
+
+// deskParcel shows a parcel as its desk sees it, with the label to print.
+func (s *server) deskParcel(c *fiber.Ctx) error {
+	no, err := waybillParam(c)
+	if err != nil {
+		return err
+	}
+	p, err := s.Parcels.Get(c.UserContext(), actor(c), no)
+	if err != nil {
+		return err
+	}
+	v := s.view(c, "page.parcel")
+	s.localise(c, &p)
+	v.Data = parcelPageData{Parcel: p, Path: s.siteNames(v.Lang, p.Path)}
+	return s.renderPage(c, fiber.StatusOK, "parcel", v)
+}
+
+// deskPrint prints the labels named in the form (one or many), as a print
+// run recorded on each parcel, and answers the PDF.
+func (s *server) deskPrint(c *fiber.Ctx) error {
+	var nos []string
+	for _, f := range strings.FieldsFunc(c.FormValue("waybill_nos"), func(r rune) bool {
+		return r == ',' || r == '\n' || r == '\r' || r == ' ' || r == '\t'
+	}) {
+		nos = append(nos, f)
+	}
+	return s.printPDF(c, nos, c.FormValue("layout"))
+}
