@@ -74,6 +74,7 @@ var menu = []struct {
 	{"/", "page.home", shipment.Roles},
 	{"/desk/new", "page.desk_new", deskRoles},
 	{"/scan", "page.scan", scanners},
+	{"/counter", "page.counter", hallStaff},
 }
 
 // pageTemplates parses the layout and each page once, at start.
@@ -297,6 +298,8 @@ func (s *server) pageRoutes(app *fiber.App) {
 	app.Post("/logout", page(s.session(false), s.logout)...)
 	app.Get("/", page(s.session(true), s.homePage)...)
 	app.Get("/scan", page(s.session(true), pageAllow(scanners...), s.scanPage)...)
+	app.Get("/counter", page(s.session(true), pageAllow(hallStaff...), s.counterPage)...)
+	app.Post("/counter/collect", page(s.session(true), pageAllow(hallStaff...), s.counterCollect)...)
 	app.Get("/desk/new", page(s.session(true), pageAllow(deskRoles...), s.deskNewPage)...)
 	app.Post("/desk/new", page(s.session(true), pageAllow(deskRoles...), s.deskRegister)...)
 	app.Get("/desk/parcels/:waybill", page(s.session(true), pageAllow(siteStaff...), s.deskParcel)...)

@@ -15,7 +15,7 @@ import (
 )
 
 // The package's one headless Chromium, started by the first test that
-// needs it; each test gets a tab of its own.
+// needs it; each test gets a tab in a browser context of its own.
 var shared struct {
 	once sync.Once
 	ctx  context.Context // the browser's
@@ -34,7 +34,10 @@ func browser(t *testing.T) context.Context {
 		}
 		t.Skip(shared.err)
 	}
-	ctx, cancel := chromedp.NewContext(shared.ctx)
+	// A browser context of its own (as a private window): tests that
+	// run at once sign in to services on the same host, and cookies do
+	// not tell ports apart.
+	ctx, cancel := chromedp.NewContext(shared.ctx, chromedp.WithNewBrowserContext())
 	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
 	t.Cleanup(func() {
 		cancelT()

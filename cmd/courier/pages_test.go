@@ -324,3 +324,72 @@ func TestDeskRegistersInChromium(t *testing.T) {
 		t.Fatalf("the same form again made %s, first %s", again, no)
 	}
 }
+
+// At the handover counter the staff scan the citizen's label, see what the
+// holder must bring, and hand over against the holder's ID number: a wrong
+// number is said beside the form and hands nothing over; a proxy collects
+// with their own name, ID number and authorisation.
+func TestHandoverCounterInChromium(t *testing.T) {
+	t.Parallel()
+	s := boot(t, map[string]string{"COURIER_PUBLIC_URL": "http://localhost:8080"})
+	tok := s.users()
+	var nos []string
+	for range 2 {
+		no := s.must(201, "POST", "/api/v1/parcels", tok["clerk"], parcelBody("13912345678")).str("waybill_no")
+		for _, st := range []struct{ who, action string }{{"courier", "pickup"}, {"staff", "receive"}, {"staff", "shelve"}} {
+			if r := s.scan(tok[st.who], no, st.action, ""); r.Status != 200 {
+				t.Fatalf("%s: %s", st.action, r.Body)
+			}
+		}
+		nos = append(nos, no)
+	}
+	ctx := browser(t)
+	defer shot(t, ctx, "counter-last")
+	signIn(t, ctx, s.base, "u-staff", "password-staff-1")
+	find := func(no string) {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.Navigate(s.base+"/counter"), chromedp.WaitVisible("#q"),
+			chromedp.SendKeys("#q", no+"\r"), chromedp.WaitVisible(".collect-form")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	find(nos[0])
+	if bring := text(t, ctx, ".bring"); bring == "" {
+		t.Fatalf("what to bring: %q", bring)
+	}
+	legible(t, ctx, "counter")
+	noSideways(t, ctx, "counter")
+	shot(t, ctx, "counter-414")
+	// The wrong ID number: said, nothing handed over.
+	if err := chromedp.Do(ctx, chromedp.SendKeys(`input[name="id_number"]`, "110105199003071239"),
+		chromedp.Click("button.collect"), chromedp.WaitVisible(".collect-form .field-error")); err != nil {
+		t.Fatal(err)
+	}
+	if msg := text(t, ctx, ".collect-form .field-error"); !strings.Contains(msg, "证件") {
+		t.Fatalf("wrong ID number says %q", msg)
+	}
+	if st := s.must(200, "GET", "/api/v1/parcels/"+nos[0], tok["staff"], nil).str("status"); st != "ready" {
+		t.Fatalf("after a wrong ID number the parcel is %s", st)
+	}
+	if err := chromedp.Do(ctx, chromedp.SetValue(`input[name="id_number"]`, "11010519491231002X"),
+		chromedp.Click("button.collect"), chromedp.WaitVisible("#handed-over")); err != nil {
+		t.Fatal(err)
+	}
+	if st := text(t, ctx, "#done-status"); st != "已领取" {
+		t.Fatalf("handed over: %q", st)
+	}
+	// A proxy.
+	find(nos[1])
+	if err := chromedp.Do(ctx, chromedp.Click(".proxy-toggle"), chromedp.SendKeys(`input[name="id_number"]`, "11010519491231002X"),
+		chromedp.SendKeys(`input[name="proxy_name"]`, "李四"), chromedp.SendKeys(`input[name="proxy_id_number"]`, "220102198506154564"),
+		chromedp.SendKeys(`input[name="authorisation"]`, "WT-2026-001"),
+		chromedp.Click("button.collect"), chromedp.WaitVisible("#handed-over")); err != nil {
+		t.Fatal(err)
+	}
+	if st := text(t, ctx, "#done-status"); st != "已领取" {
+		t.Fatalf("handed to a proxy: %q", st)
+	}
+	if st := s.must(200, "GET", "/api/v1/parcels/"+nos[1], tok["staff"], nil).str("status"); st != "collected" {
+		t.Fatalf("after the proxy's handover the parcel is %s", st)
+	}
+}

@@ -1,0 +1,133 @@
+package web
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/changchun-gov/courier/internal/apperr"
+	"github.com/changchun-gov/courier/shipment"
+	"github.com/changchun-gov/courier/tracking"
+)
+
+// The handover counter: find the citizen's parcels by a label scan, the
+// collection code alone, or the application number; show the slot in large
+// type and what the holder must bring; hand over against the collection
+// code or the holder's ID number, or to a proxy. Every step is the
+// service's (List, Get, Scan with collect), as the API's.
+
+var sixDigits = regexp.MustCompile(`^[0-9]{6}$`)
+
+type counterParcel struct {
+	tracking.ParcelView
+	CertName, Bring string
+	// ByCode: found by its collection code, which then is the check.
+	ByCode bool
+	ScanID string
+}
+
+type counterData struct {
+	Query   string
+	Parcels []counterParcel
+	Done    *tracking.ItemResult
+	// The parcel a failed handover was for (its form shows the error).
+	Failed string
+}
+
+func (s *server) counterPage(c *fiber.Ctx) error {
+	return s.renderCounter(c, fiber.StatusOK, counterData{Query: strings.TrimSpace(c.Query("q"))}, nil)
+}
+
+// renderCounter finds what the query names and shows it, with an error
+// (from the lookup or a handover) beside the form it belongs to.
+func (s *server) renderCounter(c *fiber.Ctx, status int, d counterData, failed error) error {
+	v := s.view(c, "page.counter")
+	a := actor(c)
+	if failed != nil {
+		ae := apperr.As(failed)
+		if ae == nil {
+			return failed
+		}
+		status = statusOf[ae.Kind]
+		v.Errors[d.Failed] = s.cat.T(v.Lang, ae.Code, s.readable(v.Lang, ae.Args))
+	}
+	if d.Query != "" {
+		found, err := s.counterFind(c, a, d.Query)
+		if ae := apperr.As(err); ae != nil {
+			v.Errors["q"] = s.cat.T(v.Lang, ae.Code, s.readable(v.Lang, ae.Args))
+			if status == fiber.StatusOK {
+				status = statusOf[ae.Kind]
+			}
+		} else if err != nil {
+			return err
+		}
+		for _, p := range found {
+			s.localise(c, &p)
+			cp := counterParcel{ParcelView: p, ByCode: sixDigits.MatchString(d.Query), ScanID: "counter-" + randomToken()}
+			for _, ct := range s.Ref.CertTypes() {
+				if ct.Code == p.CertType {
+					cp.CertName, cp.Bring = ct.NameZH, ct.BringZH
+					if v.Lang == "en" {
+						cp.CertName, cp.Bring = ct.NameEN, ct.BringEN
+					}
+				}
+			}
+			d.Parcels = append(d.Parcels, cp)
+		}
+		if len(found) == 0 && v.Errors["q"] == "" {
+			v.Errors["q"] = v.T("counter.nothing")
+		}
+	}
+	v.Form["q"] = d.Query
+	for _, f := range []string{"collection_code", "id_number", "proxy_name", "proxy_id_type", "proxy_id_number", "authorisation", "proxy"} {
+		v.Form[f] = strings.TrimSpace(c.FormValue(f))
+	}
+	if v.Form["proxy_id_type"] == "" {
+		v.Form["proxy_id_type"] = string(shipment.IDResident)
+	}
+	v.Data = d
+	return s.renderPage(c, status, "counter", v)
+}
+
+// counterFind: a six-digit collection code at the staff's hall; otherwise
+// a label's code (waybill) or an application number.
+func (s *server) counterFind(c *fiber.Ctx, a shipment.Actor, q string) ([]tracking.ParcelView, error) {
+	ctx := c.UserContext()
+	if sixDigits.MatchString(q) {
+		page, err := s.Parcels.List(ctx, a, tracking.Filter{Site: a.Site, CollectionCode: q})
+		return page.Items, err
+	}
+	if code, err := shipment.ParseCode(q); err == nil && code.Kind == shipment.KindParcel {
+		p, err := s.Parcels.Get(ctx, a, code.Number)
+		if err != nil {
+			return nil, err
+		}
+		return []tracking.ParcelView{p}, nil
+	}
+	page, err := s.Parcels.List(ctx, a, tracking.Filter{Site: a.Site, Text: q, Limit: 20})
+	return page.Items, err
+}
+
+// counterCollect hands a parcel over. The form's scan id makes a second
+// submit of the same form a repeat, never a second handover.
+func (s *server) counterCollect(c *fiber.Ctx) error {
+	d := counterData{Query: strings.TrimSpace(c.FormValue("q")), Failed: c.FormValue("waybill_no")}
+	req := tracking.ScanRequest{Code: c.FormValue("waybill_no"), Action: shipment.ActCollect, ScanID: c.FormValue("scan_id"),
+		Source: shipment.SourceWeb, CollectionCode: strings.TrimSpace(c.FormValue("collection_code")),
+		IDNumber: strings.TrimSpace(c.FormValue("id_number"))}
+	if c.FormValue("proxy") == "1" {
+		req.Proxy = &tracking.Proxy{Name: strings.TrimSpace(c.FormValue("proxy_name")),
+			IDType: shipment.IDType(c.FormValue("proxy_id_type")), IDNumber: strings.TrimSpace(c.FormValue("proxy_id_number")),
+			Authorisation: strings.TrimSpace(c.FormValue("authorisation"))}
+	}
+	res, err := s.Parcels.Scan(c.UserContext(), actor(c), req)
+	if err != nil {
+		return s.renderCounter(c, fiber.StatusOK, d, err)
+	}
+	v := s.view(c, "page.counter")
+	it := res.Items[0]
+	it.StatusText = v.T("status." + string(it.Status))
+	v.Data = counterData{Done: &it}
+	return s.renderPage(c, fiber.StatusOK, "counter", v)
+}
