@@ -215,3 +215,43 @@ func (s *server) deskPrint(c *fiber.Ctx) error {
 	}
 	return s.printPDF(c, nos, c.FormValue("layout"))
 }
+
+type listPageData struct {
+	Statuses []deskChoice
+	Items    []tracking.ParcelView
+	Next     string // the next page's address, "" on the last
+	Paths    map[string]string
+}
+
+// deskList lists the parcels the user may see, newest first, by status
+// and search (waybill, application number, name or phone tail), a page at
+// a time by key (the core's cursor), as the API's list does.
+func (s *server) deskList(c *fiber.Ctx) error {
+	v := s.view(c, "page.parcels")
+	v.Form["status"], v.Form["q"] = c.Query("status"), strings.TrimSpace(c.Query("q"))
+	d := listPageData{Paths: map[string]string{}}
+	for _, st := range shipment.Statuses {
+		d.Statuses = append(d.Statuses, deskChoice{string(st), v.T("status." + string(st))})
+	}
+	page, err := s.Parcels.List(c.UserContext(), actor(c), tracking.Filter{Status: shipment.Status(v.Form["status"]),
+		Text: v.Form["q"], Cursor: c.Query("cursor"), Limit: 50})
+	status := fiber.StatusOK
+	if ae := apperr.As(err); ae != nil {
+		v.Errors[""] = s.cat.T(v.Lang, ae.Code, s.readable(v.Lang, ae.Args))
+		status = statusOf[ae.Kind]
+	} else if err != nil {
+		return err
+	}
+	for i := range page.Items {
+		s.localise(c, &page.Items[i])
+		d.Paths[page.Items[i].WaybillNo] = strings.Join(s.siteNames(v.Lang, []string{page.Items[i].DestSite}), "")
+	}
+	d.Items = page.Items
+	if page.NextCursor != "" {
+		q := c.Context().QueryArgs()
+		q.Set("cursor", page.NextCursor)
+		d.Next = "/desk/parcels?" + string(q.QueryString())
+	}
+	v.Data = d
+	return s.renderPage(c, status, "parcels", v)
+}

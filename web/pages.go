@@ -73,6 +73,7 @@ var menu = []struct {
 }{
 	{"/", "page.home", shipment.Roles},
 	{"/desk/new", "page.desk_new", deskRoles},
+	{"/desk/parcels", "page.parcels", siteStaff},
 	{"/scan", "page.scan", scanners},
 	{"/counter", "page.counter", hallStaff},
 }
@@ -302,6 +303,7 @@ func (s *server) pageRoutes(app *fiber.App) {
 	app.Post("/counter/collect", page(s.session(true), pageAllow(hallStaff...), s.counterCollect)...)
 	app.Get("/desk/new", page(s.session(true), pageAllow(deskRoles...), s.deskNewPage)...)
 	app.Post("/desk/new", page(s.session(true), pageAllow(deskRoles...), s.deskRegister)...)
+	app.Get("/desk/parcels", page(s.session(true), pageAllow(siteStaff...), s.deskList)...)
 	app.Get("/desk/parcels/:waybill", page(s.session(true), pageAllow(siteStaff...), s.deskParcel)...)
 	app.Post("/desk/print", page(s.session(true), pageAllow(siteStaff...), s.deskPrint)...)
 	// What the pages' scripts call: the API's handlers, on the session.

@@ -323,6 +323,17 @@ func TestDeskRegistersInChromium(t *testing.T) {
 	if again := text(t, ctx, "#waybill"); again != no {
 		t.Fatalf("the same form again made %s, first %s", again, no)
 	}
+	// The desk's list finds it by its application number, once.
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.base+"/desk/parcels"), chromedp.WaitVisible("#list-form"),
+		chromedp.SendKeys("#q", "SW-2026-DESK-1\r"), chromedp.WaitVisible("#parcel-list")); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#parcel-list li .no')].map(a => a.textContent)`))
+	if len(rows) != 1 || rows[0] != no {
+		t.Fatalf("the list by application number: %v, want [%s]", rows, no)
+	}
+	legible(t, ctx, "parcel list")
+	noSideways(t, ctx, "parcel list")
 }
 
 // At the handover counter the staff scan the citizen's label, see what the
