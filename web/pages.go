@@ -310,6 +310,9 @@ func (s *server) pageRoutes(app *fiber.App) {
 	calls := app.Group("/app/api", s.bounded, s.session(true), s.checkCSRF)
 	calls.Post("/scans", allow(scanners...), s.scan)
 	calls.Post("/parcels/check", allow(deskRoles...), s.deskCheck)
+	if s.Runs != nil {
+		calls.Post("/runs/:no/close", allow(siteStaff...), s.closeRun)
+	}
 }
 
 func (s *server) loginPage(c *fiber.Ctx) error {

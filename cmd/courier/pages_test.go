@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -402,5 +404,78 @@ func TestHandoverCounterInChromium(t *testing.T) {
 	}
 	if st := s.must(200, "GET", "/api/v1/parcels/"+nos[1], tok["staff"], nil).str("status"); st != "collected" {
 		t.Fatalf("after the proxy's handover the parcel is %s", st)
+	}
+}
+
+// A bag arrives at the hall: scanning it opens its check list; each
+// parcel scanned is received and ticked off; a parcel of no bag shows as
+// extra; closing the list reports the missing one.
+func TestBagReceiveInChromium(t *testing.T) {
+	t.Parallel()
+	s := boot(t, map[string]string{"COURIER_PUBLIC_URL": "http://localhost:8080"})
+	tok := s.users()
+	var nos []string
+	for range 2 {
+		nos = append(nos, s.must(201, "POST", "/api/v1/parcels", tok["clerk"], parcelBody("13912345678")).str("waybill_no"))
+	}
+	run := s.must(201, "POST", fmt.Sprintf("/api/v1/routes/%d/run", s.legIDs(tok["admin"])["D-SW>CC-WIN"]), tok["admin"], nil)
+	bag := run.str("bag_no")
+	s.must(200, "POST", "/api/v1/scans", tok["courier"], map[string]any{"code": bag, "action": "pickup", "scan_id": scanID()})
+	// A parcel that came outside the bag.
+	loose := s.must(201, "POST", "/api/v1/parcels", tok["clerk"], parcelBody("13912345678")).str("waybill_no")
+	if r := s.scan(tok["courier"], loose, "pickup", ""); r.Status != 200 {
+		t.Fatalf("pickup: %s", r.Body)
+	}
+
+	ctx := browser(t)
+	defer shot(t, ctx, "bag-last")
+	signIn(t, ctx, s.base, "u-staff", "password-staff-1")
+	scanCode := func(code string, rows int) {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.SendKeys("#code", code+"\r"),
+			chromedp.WaitVisible(fmt.Sprintf("#results li:nth-child(%d)", rows))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.base+"/scan?action=receive"), chromedp.WaitVisible("#code")); err != nil {
+		t.Fatal(err)
+	}
+	scanCode(bag, 1)
+	if err := chromedp.Do(ctx, chromedp.WaitVisible("#bag")); err != nil {
+		t.Fatal(err)
+	}
+	counts := func() string {
+		return text(t, ctx, "#bag-expected") + "/" + text(t, ctx, "#bag-scanned") + "/" + text(t, ctx, "#bag-missing") + "/" + text(t, ctx, "#bag-extra")
+	}
+	if c := counts(); c != "2/0/2/0" {
+		t.Fatalf("bag opened: expected/scanned/missing/extra %s", c)
+	}
+	scanCode(nos[0], 2)
+	scanCode(loose, 3)
+	if c := counts(); c != "2/1/1/1" {
+		t.Fatalf("after one of the bag and one loose: %s", c)
+	}
+	legible(t, ctx, "bag check list")
+	noSideways(t, ctx, "bag check list")
+	shot(t, ctx, "bag-414")
+	if err := chromedp.Do(ctx, chromedp.Click("#bag-close")); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, ctx, `document.getElementById('bag-result').textContent !== ''`)
+	if msg := text(t, ctx, "#bag-result"); !strings.Contains(msg, "1") || !strings.Contains(msg, "未到") {
+		t.Fatalf("closing says %q", msg)
+	}
+	kinds, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#bag-list li')].map(li => li.dataset.kind + ':' + li.textContent)`))
+	want := []string{"scanned:" + nos[0] + "已扫", "missing:" + nos[1] + "未到", "extra:" + loose + "多出"}
+	slices.Sort(kinds)
+	slices.Sort(want)
+	if !slices.Equal(kinds, want) {
+		t.Fatalf("check list after closing:\n got %v\nwant %v", kinds, want)
+	}
+	if st := s.must(200, "GET", "/api/v1/parcels/"+nos[1], tok["staff"], nil).str("status"); st != "exception" {
+		t.Fatalf("the missing parcel is %s after closing, want exception", st)
+	}
+	if st := s.must(200, "GET", "/api/v1/parcels/"+nos[0], tok["staff"], nil).str("status"); st != "arrived" {
+		t.Fatalf("the scanned parcel is %s, want arrived", st)
 	}
 }

@@ -105,9 +105,16 @@
       return r.json().then(function (j) { return { ok: r.ok, status: r.status, body: j }; });
     }).then(function (r) {
       if (r.status === 401) { location.href = '/login?why=auth.session_ended&next=' + encodeURIComponent(location.pathname); return; }
+      if (r.ok && (r.body.kind === 'bag' || r.body.kind === 'run')) {
+        if (a.value === 'receive') openBag(r.body);
+        show(results, r.body.repeat ? 'repeat' : 'done', code, (r.body.items || []).length + ' · ' + form.dataset.done);
+        beep(r.body.repeat ? 'repeat' : 'done');
+        return;
+      }
       if (r.ok) {
         var it = r.body.items && r.body.items[0] || {};
         var rep = r.body.repeat;
+        if (bag && a.value === 'receive') tick(it.waybill_no || code);
         show(results, rep ? 'repeat' : 'done', it.waybill_no || code, (rep ? form.dataset.repeat : form.dataset.done) + ' · ' + (it.status_text || ''));
         if (!rep) { done++; count.textContent = done; }
         beep(rep ? 'repeat' : 'done');
@@ -123,6 +130,79 @@
       beep('refused');
     });
   }
+
+  // A bag received: its check list (expected, scanned, missing, extra),
+  // each parcel scanned after it ticked off; closing it reports the
+  // missing ones (the run's close, as the API's).
+  var bag = null;
+  var bagList = document.getElementById('bag-list');
+  var bagBox = document.getElementById('bag');
+  var rowClass = { expected: '', scanned: 'done', missing: 'refused', extra: 'repeat' };
+  // state sets a check-list row's colour and its words (not colour alone).
+  function state(li, kind) {
+    li.className = rowClass[kind];
+    li.dataset.kind = kind;
+    li.lastChild.textContent = bagBox.dataset[kind];
+  }
+  function row(no, kind) {
+    var li = document.createElement('li');
+    li.dataset.waybill = no;
+    li.innerHTML = '<span class="no"></span><span></span>';
+    li.firstChild.textContent = no;
+    state(li, kind);
+    bagList.appendChild(li);
+  }
+  function openBag(res) {
+    bag = { code: res.code, expected: {}, scanned: {}, extra: {} };
+    bagList.textContent = '';
+    (res.items || []).forEach(function (it) {
+      bag.expected[it.waybill_no] = true;
+      row(it.waybill_no, 'expected');
+    });
+    document.getElementById('bag-no').textContent = res.code;
+    document.getElementById('bag-result').textContent = '';
+    document.getElementById('bag-close').disabled = false;
+    bagBox.hidden = false;
+    counts();
+  }
+  function tick(no) {
+    if (bag.expected[no]) {
+      bag.scanned[no] = true;
+      var li = bagList.querySelector('li[data-waybill="' + no + '"]');
+      if (li) state(li, 'scanned');
+    } else if (!bag.extra[no]) {
+      bag.extra[no] = true;
+      row(no, 'extra');
+    }
+    counts();
+  }
+  function counts() {
+    var n = function (o) { return Object.keys(o).length; };
+    document.getElementById('bag-expected').textContent = n(bag.expected);
+    document.getElementById('bag-scanned').textContent = n(bag.scanned);
+    document.getElementById('bag-missing').textContent = n(bag.expected) - n(bag.scanned);
+    document.getElementById('bag-extra').textContent = n(bag.extra);
+  }
+  document.getElementById('bag-close').addEventListener('click', function () {
+    if (!bag) return;
+    var b = this;
+    b.disabled = true;
+    fetch('/app/api/runs/' + encodeURIComponent(bag.code) + '/close', {
+      method: 'POST', credentials: 'same-origin', headers: { 'X-CSRF-Token': csrf }
+    }).then(function (r) { return r.json().then(function (j) { return { ok: r.ok, body: j }; }); })
+      .then(function (r) {
+        var out = document.getElementById('bag-result');
+        if (!r.ok) { out.textContent = r.body.error && r.body.error.message || form.dataset.failed; b.disabled = false; return; }
+        (r.body.missing || []).forEach(function (no) {
+          var li = bagList.querySelector('li[data-waybill="' + no + '"]');
+          if (li) state(li, 'missing');
+        });
+        out.textContent = bagBox.dataset.closed
+          .replace('{received}', (r.body.received || []).length).replace('{missing}', (r.body.missing || []).length);
+        bag = null;
+        input.focus();
+      }).catch(function () { b.disabled = false; });
+  });
 
   function show(list, kind, code, text) {
     var li = document.createElement('li');
