@@ -40,6 +40,8 @@ type Config struct {
 	TrackHard               int
 	// Scheduler runs the consolidation runs and jobs on this instance.
 	Scheduler bool
+	// Demo fills in a demo day on the embedded default's first start.
+	Demo bool
 	// DurableEmbedded is false only for test clusters.
 	DurableEmbedded bool
 	// DatabaseOwnerURL connects as the owner of the tables, for migrations.
@@ -60,6 +62,7 @@ var EnvVars = []envVar{
 	{"COURIER_DATA_DIR", "./var", "Where the embedded cluster, its log and the generated secrets live."},
 	{"COURIER_ADDR", ":8080", "HTTP listen address."},
 	{"COURIER_PUBLIC_URL", "http://localhost:8080", "The address citizens reach the service at; label QR codes point to <COURIER_PUBLIC_URL>/t/<waybill>, private links are <COURIER_PUBLIC_URL>/s/<token>."},
+	{"COURIER_DEMO", "1 on the embedded database's first start", "0: no demo day. On the embedded default's first start the service fills in a demo day (users for each role with one printed password, parcels in every state, a run with its bag); never on DATABASE_URL."},
 	{"COURIER_MIGRATE", "0 (1 on the embedded database)", "1: apply pending migrations at start. On DATABASE_URL the service otherwise refuses a schema that is behind."},
 	{"COURIER_ADMIN_PASSWORD", "(generated, printed once)", "Password for the `admin` user when it is first created. COURIER_ADMIN_PASSWORD_FILE names a file holding it."},
 	{"COURIER_ID_HASH_KEY", "(generated into COURIER_DATA_DIR on the embedded database; required with DATABASE_URL)", "32-byte key (64 hex digits or base64) for the keyed hash of ID numbers and collection codes. COURIER_ID_HASH_KEY_FILE names a file."},
@@ -101,7 +104,7 @@ func secret(env getenv, name string) (string, error) {
 func loadConfig(env getenv) (*Config, error) {
 	c := &Config{Addr: ":8080", PublicURL: "http://localhost:8080", DataDir: "var", LogLevel: "info",
 		LogFormat: "text", TokenTTL: 12 * time.Hour, SessionMax: 12 * time.Hour, SessionIdle: 2 * time.Hour, DBMaxConns: 16, PasswordCost: 10, TrackFree: 10, TrackHard: 60,
-		DurableEmbedded: true}
+		DurableEmbedded: true, Demo: true}
 	var errs []error
 	bad := func(name, why string) { errs = append(errs, fmt.Errorf("%s: %s", name, why)) }
 	var err error
@@ -130,6 +133,13 @@ func loadConfig(env getenv) (*Config, error) {
 	}
 	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("COURIER_PUBLIC_URL", "want an absolute http(s) URL, e.g. https://zwfw.changchun.gov.cn")
+	}
+	switch env("COURIER_DEMO") {
+	case "", "1":
+	case "0":
+		c.Demo = false
+	default:
+		bad("COURIER_DEMO", "want 0 or 1")
 	}
 	switch env("COURIER_MIGRATE") {
 	case "", "0", "false":
@@ -281,7 +291,7 @@ func (c *Config) Redacted() map[string]string {
 	}
 	return map[string]string{
 		"DATABASE_URL": db, "DATABASE_OWNER_URL": owner, "COURIER_DATA_DIR": c.DataDir, "COURIER_ADDR": c.Addr,
-		"COURIER_PUBLIC_URL": c.PublicURL, "COURIER_MIGRATE": strconv.FormatBool(c.Migrate),
+		"COURIER_PUBLIC_URL": c.PublicURL, "COURIER_MIGRATE": strconv.FormatBool(c.Migrate), "COURIER_DEMO": strconv.FormatBool(c.Demo),
 		"COURIER_ADMIN_PASSWORD": hide(c.AdminPassword != ""), "COURIER_ID_HASH_KEY": hide(c.IDHashKey != nil),
 		"COURIER_DATA_KEY": hide(c.DataKey != nil), "COURIER_DIGEST_KEY": hide(c.DigestKey != nil), "COURIER_LOG_LEVEL": c.LogLevel, "COURIER_LOG_FORMAT": c.LogFormat,
 		"COURIER_TOKEN_TTL": c.TokenTTL.String(), "COURIER_SESSION_MAX": c.SessionMax.String(),

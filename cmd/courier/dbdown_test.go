@@ -96,7 +96,7 @@ func TestEmbeddedPostgresKilledUnderScans(t *testing.T) {
 	t.Parallel()
 	dir := tempDir(t)
 	data := filepath.Join(dir, "var")
-	s := bootEnv(t, map[string]string{"COURIER_DATA_DIR": data, "COURIER_ADDR": "127.0.0.1:0",
+	s := bootEnv(t, map[string]string{"COURIER_DATA_DIR": data, "COURIER_DEMO": "0", "COURIER_ADDR": "127.0.0.1:0",
 		"COURIER_PASSWORD_COST": "4", "COURIER_ADMIN_PASSWORD": adminPassword, "COURIER_LOG_LEVEL": "warn",
 		"COURIER_SCHEDULER": "off"})
 	tok := s.users()

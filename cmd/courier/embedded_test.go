@@ -88,6 +88,24 @@ func TestEmbeddedDefault(t *testing.T) {
 		t.Fatalf("no generated admin password printed:\n%s", s.stdout.String())
 	}
 	tok := s.login("admin", m[1])
+	// The first start filled in a demo day and said where to sign in.
+	dm := regexp.MustCompile(`demo day filled in .* password (demo-\S+)`).FindStringSubmatch(s.stdout.String())
+	if dm == nil {
+		t.Fatalf("no demo day announced:\n%s", s.stdout.String())
+	}
+	demo := s.login("demo-staff", dm[1])
+	states := map[string]int{}
+	for _, it := range s.must(200, "GET", "/api/v1/parcels?limit=200", tok, nil).JSON["items"].([]any) {
+		states[it.(map[string]any)["status"].(string)]++
+	}
+	for _, st := range []string{"registered", "in_transit", "arrived", "ready", "collected", "exception"} {
+		if states[st] == 0 {
+			t.Errorf("the demo day has no parcel %s: %v", st, states)
+		}
+	}
+	if runs := s.must(200, "GET", "/api/v1/runs", demo, nil).JSON["items"].([]any); len(runs) == 0 {
+		t.Error("the demo day has no run")
+	}
 	no := s.must(201, "POST", "/api/v1/parcels", tok, parcelBody("13912345678")).str("waybill_no")
 
 	// Password authentication: the generated passwords are kept with the
@@ -152,8 +170,8 @@ func TestEmbeddedDefault(t *testing.T) {
 
 	// A second start finds everything as it was.
 	s2 := bootEnv(t, env)
-	if strings.Contains(s2.stdout.String(), "created user") {
-		t.Fatal("admin created again on restart")
+	if strings.Contains(s2.stdout.String(), "created user") || strings.Contains(s2.stdout.String(), "demo day") {
+		t.Fatal("admin or demo day created again on restart")
 	}
 	tok = s2.login("admin", m[1])
 	got := s2.must(200, "GET", "/api/v1/parcels/"+no, tok, nil)
@@ -181,7 +199,7 @@ func TestEmbeddedDefaultPrivateParent(t *testing.T) {
 		t.Fatal(err)
 	}
 	data := filepath.Join(private, "var")
-	env := map[string]string{"COURIER_DATA_DIR": data, "COURIER_ADDR": "127.0.0.1:0", "COURIER_PASSWORD_COST": "4",
+	env := map[string]string{"COURIER_DATA_DIR": data, "COURIER_DEMO": "0", "COURIER_ADDR": "127.0.0.1:0", "COURIER_PASSWORD_COST": "4",
 		"COURIER_ADMIN_PASSWORD": adminPassword}
 	s := bootEnv(t, env)
 	s.must(200, "GET", "/readyz", "", nil)
@@ -206,7 +224,7 @@ func TestKilledServiceLeavesNoPostgres(t *testing.T) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), "COURIER_DATA_DIR="+filepath.Join(dir, "var"), "COURIER_ADDR=127.0.0.1:0",
+	cmd.Env = append(os.Environ(), "COURIER_DATA_DIR="+filepath.Join(dir, "var"), "COURIER_ADDR=127.0.0.1:0", "COURIER_DEMO=0",
 		"COURIER_ADMIN_PASSWORD="+adminPassword, "DATABASE_URL=", "COURIER_PASSWORD_COST=4")
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -54,7 +54,7 @@ func TestLostSecretsFileIsRefused(t *testing.T) {
 	t.Parallel()
 	dir := tempDir(t)
 	data := filepath.Join(dir, "var")
-	env := map[string]string{"COURIER_DATA_DIR": data, "COURIER_ADDR": "127.0.0.1:0", "COURIER_PASSWORD_COST": "4",
+	env := map[string]string{"COURIER_DATA_DIR": data, "COURIER_DEMO": "0", "COURIER_ADDR": "127.0.0.1:0", "COURIER_PASSWORD_COST": "4",
 		"COURIER_ADMIN_PASSWORD": adminPassword}
 	s := bootEnv(t, env)
 	tok := s.login("admin", adminPassword)

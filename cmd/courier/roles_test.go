@@ -112,7 +112,7 @@ func TestEmbeddedClusterOfAnOlderReleaseIsSwitched(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	s := bootEnv(t, map[string]string{"COURIER_DATA_DIR": data, "COURIER_ADDR": "127.0.0.1:0", "COURIER_PASSWORD_COST": "4",
+	s := bootEnv(t, map[string]string{"COURIER_DATA_DIR": data, "COURIER_DEMO": "0", "COURIER_ADDR": "127.0.0.1:0", "COURIER_PASSWORD_COST": "4",
 		"COURIER_ADMIN_PASSWORD": adminPassword, "COURIER_TEST_CLUSTER": "1"})
 	tok := s.login("admin", adminPassword)
 	s.must(201, "POST", "/api/v1/parcels", tok, parcelBody("13912345678"))
