@@ -40,6 +40,9 @@ type Config struct {
 	TrackHard               int
 	// Scheduler runs the consolidation runs and jobs on this instance.
 	Scheduler bool
+	// TLSCert and TLSKey name the files of the certificate and key the
+	// service serves HTTPS with (both or neither).
+	TLSCert, TLSKey string
 	// Demo fills in a demo day on the embedded default's first start.
 	Demo bool
 	// DurableEmbedded is false only for test clusters.
@@ -61,6 +64,8 @@ var EnvVars = []envVar{
 	{"DATABASE_OWNER_URL", "(unset)", "Connection string of the tables' owner, for migrations (`courier migrate up`, COURIER_MIGRATE=1); only with DATABASE_URL, whose role the service refuses when it is a superuser or the owner. DATABASE_OWNER_URL_FILE names a file holding it."},
 	{"COURIER_DATA_DIR", "./var", "Where the embedded cluster, its log and the generated secrets live."},
 	{"COURIER_ADDR", ":8080", "HTTP listen address."},
+	{"COURIER_TLS_CERT_FILE", "(unset: plain HTTP)", "PEM certificate (with its chain) the service serves HTTPS with, on COURIER_ADDR; set COURIER_TLS_KEY_FILE too. Camera scanning and the offline scan station need HTTPS away from localhost."},
+	{"COURIER_TLS_KEY_FILE", "(unset)", "PEM private key of COURIER_TLS_CERT_FILE."},
 	{"COURIER_PUBLIC_URL", "http://localhost:8080", "The address citizens reach the service at; label QR codes point to <COURIER_PUBLIC_URL>/t/<waybill>, private links are <COURIER_PUBLIC_URL>/s/<token>."},
 	{"COURIER_DEMO", "1 on the embedded database's first start", "0: no demo day. On the embedded default's first start the service fills in a demo day (users for each role with one printed password, parcels in every state, a run with its bag); never on DATABASE_URL."},
 	{"COURIER_MIGRATE", "0 (1 on the embedded database)", "1: apply pending migrations at start. On DATABASE_URL the service otherwise refuses a schema that is behind."},
@@ -133,6 +138,10 @@ func loadConfig(env getenv) (*Config, error) {
 	}
 	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("COURIER_PUBLIC_URL", "want an absolute http(s) URL, e.g. https://zwfw.changchun.gov.cn")
+	}
+	c.TLSCert, c.TLSKey = env("COURIER_TLS_CERT_FILE"), env("COURIER_TLS_KEY_FILE")
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		bad("COURIER_TLS_CERT_FILE/COURIER_TLS_KEY_FILE", "set both or neither")
 	}
 	switch env("COURIER_DEMO") {
 	case "", "1":
@@ -292,6 +301,7 @@ func (c *Config) Redacted() map[string]string {
 	return map[string]string{
 		"DATABASE_URL": db, "DATABASE_OWNER_URL": owner, "COURIER_DATA_DIR": c.DataDir, "COURIER_ADDR": c.Addr,
 		"COURIER_PUBLIC_URL": c.PublicURL, "COURIER_MIGRATE": strconv.FormatBool(c.Migrate), "COURIER_DEMO": strconv.FormatBool(c.Demo),
+		"COURIER_TLS_CERT_FILE": c.TLSCert, "COURIER_TLS_KEY_FILE": c.TLSKey,
 		"COURIER_ADMIN_PASSWORD": hide(c.AdminPassword != ""), "COURIER_ID_HASH_KEY": hide(c.IDHashKey != nil),
 		"COURIER_DATA_KEY": hide(c.DataKey != nil), "COURIER_DIGEST_KEY": hide(c.DigestKey != nil), "COURIER_LOG_LEVEL": c.LogLevel, "COURIER_LOG_FORMAT": c.LogFormat,
 		"COURIER_TOKEN_TTL": c.TokenTTL.String(), "COURIER_SESSION_MAX": c.SessionMax.String(),

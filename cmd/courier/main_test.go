@@ -97,7 +97,7 @@ func bootHooks(t *testing.T, extra map[string]string, h *testHooks) *service {
 	return bootEnvHooks(t, env, h)
 }
 
-var listenRe = regexp.MustCompile(`listening on (http://\S+)`)
+var listenRe = regexp.MustCompile(`listening on (https?://\S+)`)
 
 func bootEnv(t *testing.T, env map[string]string) *service {
 	t.Helper()

@@ -12,6 +12,8 @@ import (
 
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
+
+	"github.com/changchun-gov/courier/shipment"
 )
 
 // shot keeps a screenshot of the page when COURIER_SCREENSHOTS names a
@@ -219,6 +221,26 @@ func TestScanStationInChromium(t *testing.T) {
 		chromedp.EvalAwaitPromise))
 	if status != http.StatusForbidden {
 		t.Fatalf("a call without the CSRF token answered %d, want 403", status)
+	}
+
+	// The language switch: English on request, kept, and back.
+	if err := chromedp.Do(ctx, chromedp.Click("#lang"), chromedp.WaitVisible("#scan-form")); err != nil {
+		t.Fatal(err)
+	}
+	if h := text(t, ctx, "h1"); h != "Scan station" {
+		t.Fatalf("after switching to English the title is %q", h)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.base+"/"), chromedp.WaitVisible("h1")); err != nil {
+		t.Fatal(err)
+	}
+	if h := text(t, ctx, "h1"); h != "Home" {
+		t.Fatalf("English is not kept: the home page says %q", h)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click("#lang"), chromedp.WaitVisible("h1")); err != nil {
+		t.Fatal(err)
+	}
+	if h := text(t, ctx, "h1"); h != "首页" {
+		t.Fatalf("back to Chinese, the home page says %q", h)
 	}
 
 	// Sign out: back at the sign-in page, and the scan station asks again.
@@ -478,4 +500,60 @@ func TestBagReceiveInChromium(t *testing.T) {
 	if st := s.must(200, "GET", "/api/v1/parcels/"+nos[0], tok["staff"], nil).str("status"); st != "arrived" {
 		t.Fatalf("the scanned parcel is %s, want arrived", st)
 	}
+}
+
+// Shelving at a hall whose slots are required: without a slot the scan is
+// refused with the reason; a slot label's scan sets the slot, kept for the
+// parcels shelved after it.
+func TestShelveWithASlotInChromium(t *testing.T) {
+	t.Parallel()
+	s := boot(t, map[string]string{"COURIER_PUBLIC_URL": "http://localhost:8080"})
+	tok := s.users()
+	s.must(200, "PUT", "/api/v1/sites/CC-WIN/slots", tok["admin"], map[string]any{"slot_required": true, "slots": []string{"A-01", "A-02"}})
+	var nos []string
+	for range 2 {
+		no := s.must(201, "POST", "/api/v1/parcels", tok["clerk"], parcelBody("13912345678")).str("waybill_no")
+		for _, st := range []struct{ who, action string }{{"courier", "pickup"}, {"staff", "receive"}} {
+			if r := s.scan(tok[st.who], no, st.action, ""); r.Status != 200 {
+				t.Fatalf("%s: %s", st.action, r.Body)
+			}
+		}
+		nos = append(nos, no)
+	}
+	label, err := shipment.SlotCode("A-02")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := browser(t)
+	defer shot(t, ctx, "shelve-last")
+	signIn(t, ctx, s.base, "u-staff", "password-staff-1")
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.base+"/scan?action=shelve"), chromedp.WaitVisible("#slot"),
+		chromedp.SendKeys("#code", nos[0]+"\r"), chromedp.WaitVisible("#results li")); err != nil {
+		t.Fatal(err)
+	}
+	if k := firstKind(t, ctx); k != "refused" {
+		t.Fatalf("a shelve without a slot shows as %s", k)
+	}
+	if msg := text(t, ctx, "#results li:first-child"); !strings.Contains(msg, "货位") {
+		t.Fatalf("a shelve without a slot says %q", msg)
+	}
+	if err := chromedp.Do(ctx, chromedp.SendKeys("#code", label+"\r"), chromedp.WaitVisible("#results li:nth-child(2)")); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := chromedp.Run(ctx, chromedp.Value("#slot")); v != label {
+		t.Fatalf("the slot label's scan set the slot to %q", v)
+	}
+	for i, no := range nos {
+		if err := chromedp.Do(ctx, chromedp.SendKeys("#code", no+"\r"),
+			chromedp.WaitVisible(fmt.Sprintf("#results li:nth-child(%d)", 3+i))); err != nil {
+			t.Fatal(err)
+		}
+		if k := firstKind(t, ctx); k != "done" {
+			t.Fatalf("shelving %s shows as %s: %s", no, k, text(t, ctx, "#results li:first-child"))
+		}
+		if slot := s.must(200, "GET", "/api/v1/parcels/"+no, tok["staff"], nil).str("slot"); slot != "A-02" {
+			t.Fatalf("%s stands in %q, want A-02", no, slot)
+		}
+	}
+	legible(t, ctx, "shelving")
 }

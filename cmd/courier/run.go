@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -416,6 +417,18 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	scheme := "http"
+	if cfg.TLSCert != "" {
+		// HTTPS served by the service itself (the camera and the offline
+		// scan station need a secure context away from localhost).
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("COURIER_TLS_CERT_FILE/COURIER_TLS_KEY_FILE: %w", err)
+		}
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+		scheme = "https"
+	}
 	// No SMS gateway exists yet (a later issue brings one): SMS stay queued,
 	// marked no_gateway, and nothing is called sent.
 	outbox := &delivery.Worker{Outbox: ledger, Delivery: tracking.Delivery{Render: delivery.RenderSMS(cat)}, Kick: kick, Log: log}
@@ -460,7 +473,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- app.Listener(ln) }()
 	log.Info("courier listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL, "startup", time.Since(started).Round(time.Millisecond))
-	fmt.Fprintf(stdout, "courier: listening on http://%s\n", ln.Addr().String())
+	fmt.Fprintf(stdout, "courier: listening on %s://%s\n", scheme, ln.Addr().String())
 
 	select {
 	case <-ctx.Done():
