@@ -121,6 +121,12 @@ type Integrity interface {
 	VerifyRun(ctx context.Context, id int64) (tracking.VerifyRun, error)
 }
 
+// Hall is a hall's work on its shelves (service.Hall).
+type Hall interface {
+	Shelf(ctx context.Context, a shipment.Actor, site string) (all, returning []tracking.ShelfItem, err error)
+	Stocktake(ctx context.Context, a shipment.Actor, site string, seen []tracking.Seen) (tracking.StocktakeResult, error)
+}
+
 // Deps is everything the handlers need.
 type Deps struct {
 	Ledger    Ledger
@@ -133,6 +139,7 @@ type Deps struct {
 	Settings  Settings
 	Slots     Slots
 	Integrity Integrity
+	Hall      Hall
 	Labels    *labels.Renderer
 	Catalog   *i18n.Catalog
 	Log       *slog.Logger

@@ -76,6 +76,7 @@ var menu = []struct {
 	{"/desk/parcels", "page.parcels", siteStaff},
 	{"/scan", "page.scan", scanners},
 	{"/counter", "page.counter", hallStaff},
+	{"/hall", "page.hall", hallStaff},
 }
 
 // pageTemplates parses the layout and each page once, at start.
@@ -301,6 +302,9 @@ func (s *server) pageRoutes(app *fiber.App) {
 	app.Get("/scan", page(s.session(true), pageAllow(scanners...), s.scanPage)...)
 	app.Get("/counter", page(s.session(true), pageAllow(hallStaff...), s.counterPage)...)
 	app.Post("/counter/collect", page(s.session(true), pageAllow(hallStaff...), s.counterCollect)...)
+	if s.Hall != nil {
+		app.Get("/hall", page(s.session(true), pageAllow(hallStaff...), s.hallPage)...)
+	}
 	app.Get("/desk/new", page(s.session(true), pageAllow(deskRoles...), s.deskNewPage)...)
 	app.Post("/desk/new", page(s.session(true), pageAllow(deskRoles...), s.deskRegister)...)
 	app.Get("/desk/parcels", page(s.session(true), pageAllow(siteStaff...), s.deskList)...)
@@ -312,6 +316,9 @@ func (s *server) pageRoutes(app *fiber.App) {
 	calls.Post("/parcels/check", allow(deskRoles...), s.deskCheck)
 	if s.Runs != nil {
 		calls.Post("/runs/:no/close", allow(siteStaff...), s.closeRun)
+	}
+	if s.Hall != nil {
+		calls.Post("/stocktakes", allow(hallStaff...), s.stocktake)
 	}
 }
 

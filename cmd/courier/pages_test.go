@@ -557,3 +557,60 @@ func TestShelveWithASlotInChromium(t *testing.T) {
 	}
 	legible(t, ctx, "shelving")
 }
+
+// The hall's shelves: a parcel going back to its department is listed to
+// pull; a stocktake slot by slot finds the one missing, the one that should
+// not be there and the one in the wrong slot.
+func TestStocktakeInChromium(t *testing.T) {
+	t.Parallel()
+	s := boot(t, map[string]string{"COURIER_PUBLIC_URL": "http://localhost:8080"})
+	tok := s.users()
+	s.must(200, "PUT", "/api/v1/sites/CC-WIN/slots", tok["admin"], map[string]any{"slot_required": true, "slots": []string{"A-01", "A-02"}})
+	shelved := func(slot string) string {
+		no := s.must(201, "POST", "/api/v1/parcels", tok["clerk"], parcelBody("13912345678")).str("waybill_no")
+		for _, st := range []struct{ who, action string }{{"courier", "pickup"}, {"staff", "receive"}} {
+			if r := s.scan(tok[st.who], no, st.action, ""); r.Status != 200 {
+				t.Fatalf("%s: %s", st.action, r.Body)
+			}
+		}
+		if r := s.scan(tok["staff"], no, "shelve", "", "slot", slot); r.Status != 200 {
+			t.Fatalf("shelve: %s", r.Body)
+		}
+		return no
+	}
+	p1, p2, p3, back := shelved("A-01"), shelved("A-01"), shelved("A-02"), shelved("A-02")
+	if r := s.scan(tok["staff"], back, "return", "", "reason", "uncollected"); r.Status != 200 {
+		t.Fatalf("return: %s", r.Body)
+	}
+	foreign := s.must(201, "POST", "/api/v1/parcels", tok["clerk"], parcelBody("13912345678")).str("waybill_no")
+	a01, _ := shipment.SlotCode("A-01")
+	a02, _ := shipment.SlotCode("A-02")
+
+	ctx := browser(t)
+	defer shot(t, ctx, "stocktake-last")
+	signIn(t, ctx, s.base, "u-staff", "password-staff-1")
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.base+"/hall"), chromedp.WaitVisible("#stocktake")); err != nil {
+		t.Fatal(err)
+	}
+	if got := text(t, ctx, "#returning"); !strings.Contains(got, back) {
+		t.Fatalf("the parcels to pull: %q, want %s", got, back)
+	}
+	for _, c := range []string{a01, p1, p3, foreign, a02, back} {
+		if err := chromedp.Do(ctx, chromedp.SendKeys("#st-code", c+"\r")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	poll(t, ctx, `document.getElementById('st-count').textContent === '4'`)
+	if err := chromedp.Do(ctx, chromedp.Click("#st-finish"), chromedp.WaitVisible("#st-result")); err != nil {
+		t.Fatal(err)
+	}
+	for sel, want := range map[string]string{"#st-missing": p2, "#st-unexpected": foreign, "#st-misplaced": p3} {
+		got, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('`+sel+` .no')].map(e => e.textContent)`))
+		if len(got) != 1 || got[0] != want {
+			t.Errorf("%s: %v, want [%s]", sel, got, want)
+		}
+	}
+	legible(t, ctx, "stocktake")
+	noSideways(t, ctx, "stocktake")
+	shot(t, ctx, "stocktake-414")
+}

@@ -1,0 +1,38 @@
+package postgres_test
+
+import (
+	"testing"
+
+	"github.com/changchun-gov/courier/internal/apperr"
+	"github.com/changchun-gov/courier/internal/service"
+	"github.com/changchun-gov/courier/shipment"
+	"github.com/changchun-gov/courier/tracking"
+)
+
+// A stocktake is reconciled against the hall's shelves as stored and kept;
+// another hall's staff may not take this hall's.
+func TestStocktakeIsKept(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.setSlots(t, "CC-WIN", true, "A-01")
+	on := b.arrived(t)
+	b.mustScan(t, "staff", on, shipment.ActShelve, "", shipment.Ready, func(r *tracking.ScanRequest) { r.Slot = "A-01" })
+	missing := b.arrived(t)
+	b.mustScan(t, "staff", missing, shipment.ActShelve, "", shipment.Ready, func(r *tracking.ScanRequest) { r.Slot = "A-01" })
+	hall := &service.Hall{Store: b.ledger, Ref: b.ledger.Ref, Now: b.clock.Now}
+	r, err := hall.Stocktake(b.ctx, b.actors["staff"], "", []tracking.Seen{{Code: on, Slot: "A-01"}, {Code: "NOT-A-CODE"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ID == 0 || r.Expected != 2 || len(r.Missing) != 1 || r.Missing[0].WaybillNo != missing ||
+		len(r.Unexpected) != 1 || r.Unexpected[0] != "NOT-A-CODE" {
+		t.Fatalf("stocktake %+v", r)
+	}
+	if n := b.countRows(t, `SELECT count(*) FROM stocktakes WHERE id = $1 AND site_code = 'CC-WIN' AND result->'missing'->0->>'waybill_no' = $2`,
+		r.ID, missing); n != 1 {
+		t.Fatalf("stocktake kept %d times", n)
+	}
+	if _, err := hall.Stocktake(b.ctx, b.actors["staffNG"], "CC-WIN", nil); apperr.CodeOf(err) != "auth.forbidden" {
+		t.Fatalf("another hall's staff: %v", err)
+	}
+}
