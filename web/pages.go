@@ -279,7 +279,7 @@ func safeNext(next string) string {
 // not the API, a script's call or the public pages.
 func isPage(p string) bool {
 	p = strings.ToLower(p)
-	for _, pre := range []string{"/api/", "/app/api/", "/t/", "/s/", "/static/", "/healthz", "/readyz"} {
+	for _, pre := range []string{"/api/", "/app/api/", "/t/", "/s/", "/static/", "/sw.js", "/healthz", "/readyz"} {
 		if strings.HasPrefix(p, pre) {
 			return false
 		}
@@ -291,6 +291,7 @@ func isPage(p string) bool {
 // group with handlers on the empty prefix would run them for the API too.)
 func (s *server) pageRoutes(app *fiber.App) {
 	app.Get("/static/:name", s.static)
+	app.Get("/sw.js", s.serviceWorker)
 	page := func(h ...fiber.Handler) []fiber.Handler {
 		return append([]fiber.Handler{s.bounded, s.checkCSRF}, h...)
 	}
@@ -313,6 +314,7 @@ func (s *server) pageRoutes(app *fiber.App) {
 	// What the pages' scripts call: the API's handlers, on the session.
 	calls := app.Group("/app/api", s.bounded, s.session(true), s.checkCSRF)
 	calls.Post("/scans", allow(scanners...), s.scan)
+	calls.Get("/me", s.me)
 	calls.Post("/parcels/check", allow(deskRoles...), s.deskCheck)
 	if s.Runs != nil {
 		calls.Post("/runs/:no/close", allow(siteStaff...), s.closeRun)

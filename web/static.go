@@ -86,3 +86,17 @@ func (s *server) static(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, f.typ)
 	return c.Send(f.body)
 }
+
+// serviceWorker serves the scan station's service worker at the root, so
+// that its scope covers the pages (it is never cached long: a new release
+// must replace it).
+func (s *server) serviceWorker(c *fiber.Ctx) error {
+	body, err := staticFS.ReadFile("static/sw.js")
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-cache")
+	c.Set(fiber.HeaderContentType, "text/javascript; charset=utf-8")
+	c.Set("Service-Worker-Allowed", "/")
+	return c.Send(body)
+}

@@ -10,7 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/changchun-gov/courier/shipment"
@@ -613,4 +615,77 @@ func TestStocktakeInChromium(t *testing.T) {
 	legible(t, ctx, "stocktake")
 	noSideways(t, ctx, "stocktake")
 	shot(t, ctx, "stocktake-414")
+}
+
+// offline switches the tab's network off or on (navigator.onLine, the
+// online and offline events, and every fetch, the service worker's too).
+func offline(t *testing.T, ctx context.Context, off bool) {
+	t.Helper()
+	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
+		t.Fatal(err)
+	}
+	// Sent as a map: this Chromium wants the top-level "offline" that
+	// cdproto's params lack.
+	byRule := cdp.Command[map[string]any, cdp.Empty]{Method: network.CommandEmulateNetworkConditionsByRule}
+	if _, err := chromedp.Call(ctx, byRule, map[string]any{"offline": off, "emulateOfflineServiceWorker": off,
+		"matchedNetworkConditions": []map[string]any{{"urlPattern": "", "latency": 0, "downloadThroughput": -1,
+			"uploadThroughput": -1, "offline": off}}}); err != nil {
+		t.Fatalf("network conditions: %v", err)
+	}
+	// The state last: its online event finds the network back.
+	if _, err := chromedp.Call(ctx, network.OverrideNetworkState, network.OverrideNetworkStateParams{Offline: off,
+		DownloadThroughput: -1, UploadThroughput: -1}); err != nil {
+		t.Fatalf("network state: %v", err)
+	}
+}
+
+// A scan made with the network off is kept in the browser and counted as
+// waiting; the station reloads without network (its service worker); when
+// the network returns the scan is sent, once.
+func TestOfflineScanInChromium(t *testing.T) {
+	t.Parallel()
+	s := boot(t, map[string]string{"COURIER_PUBLIC_URL": "http://localhost:8080"})
+	tok := s.users()
+	no := s.must(201, "POST", "/api/v1/parcels", tok["clerk"], parcelBody("13912345678")).str("waybill_no")
+	if r := s.scan(tok["courier"], no, "pickup", ""); r.Status != 200 {
+		t.Fatalf("pickup: %s", r.Body)
+	}
+	ctx := browser(t)
+	defer shot(t, ctx, "offline-last")
+	signIn(t, ctx, s.base, "u-staff", "password-staff-1")
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.base+"/scan"), chromedp.WaitVisible("#code")); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, ctx, `navigator.serviceWorker && navigator.serviceWorker.controller !== null`)
+
+	offline(t, ctx, true)
+	if err := chromedp.Do(ctx, chromedp.SendKeys("#code", no+"\r"), chromedp.WaitVisible("#pending")); err != nil {
+		t.Fatal(err)
+	}
+	if n := text(t, ctx, "#pending-count"); n != "1" {
+		t.Fatalf("waiting scans: %s", n)
+	}
+	// The station loads with no network, and still knows what waits.
+	if err := chromedp.Do(ctx, chromedp.Reload(), chromedp.WaitVisible("#scan-form")); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, ctx, `document.getElementById('pending-count').textContent === '1'`)
+	if st := s.must(200, "GET", "/api/v1/parcels/"+no, tok["staff"], nil).str("status"); st != "in_transit" {
+		t.Fatalf("offline, the parcel is already %s", st)
+	}
+	shot(t, ctx, "offline-414")
+	offline(t, ctx, false)
+	poll(t, ctx, `document.getElementById('pending').hidden && document.querySelector('#results li[data-kind="done"]') !== null`)
+	if st := s.must(200, "GET", "/api/v1/parcels/"+no, tok["staff"], nil).str("status"); st != "arrived" {
+		t.Fatalf("after reconnecting the parcel is %s", st)
+	}
+	receives := 0
+	for _, e := range s.must(200, "GET", "/api/v1/parcels/"+no+"/events", tok["staff"], nil).JSON["items"].([]any) {
+		if e.(map[string]any)["action"] == "receive" {
+			receives++
+		}
+	}
+	if receives != 1 {
+		t.Fatalf("the offline scan was recorded %d times", receives)
+	}
 }

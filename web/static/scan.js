@@ -126,9 +126,104 @@
       if (where === exceptions) { refused++; exceptionCount.textContent = refused; }
       beep('refused');
     }).catch(function () {
-      show(results, 'refused', code, form.dataset.offline);
-      beep('refused');
+      // No network: kept in the browser, sent when it returns.
+      enqueue(body);
+      show(results, 'repeat', code, form.dataset.queued);
+      beep('repeat');
     });
+  }
+
+  // Offline scans. A scan the network did not carry is kept in IndexedDB
+  // with its scan id and the user who made it, and sent in order when the
+  // network returns, only while that user is signed in here; its scan id
+  // makes a scan that did reach the server count once. Nothing personal is
+  // kept: the code, the action, the slot or reason.
+  var who = (document.getElementById('who') || {}).textContent || '';
+  var pendingBox = document.getElementById('pending');
+  var dbp = null;
+  function db() {
+    if (!dbp) {
+      dbp = new Promise(function (ok, fail) {
+        var r = indexedDB.open('courier-scans', 1);
+        r.onupgradeneeded = function () { r.result.createObjectStore('queue', { keyPath: 'id', autoIncrement: true }); };
+        r.onsuccess = function () { ok(r.result); };
+        r.onerror = function () { fail(r.error); };
+      });
+    }
+    return dbp;
+  }
+  function tx(mode, fn) {
+    return db().then(function (d) {
+      return new Promise(function (ok, fail) {
+        var t = d.transaction('queue', mode);
+        var out = fn(t.objectStore('queue'));
+        t.oncomplete = function () { ok(out && out.result); };
+        t.onerror = function () { fail(t.error); };
+      });
+    });
+  }
+  function enqueue(body) {
+    tx('readwrite', function (st) { return st.add({ user: who, body: body, at: Date.now() }); }).then(pending);
+  }
+  function mine() {
+    return tx('readonly', function (st) { return st.getAll(); }).then(function (all) {
+      return (all || []).filter(function (e) { return e.user === who; });
+    });
+  }
+  function pending() {
+    return mine().then(function (list) {
+      pendingBox.hidden = list.length === 0;
+      document.getElementById('pending-count').textContent = list.length;
+      return list;
+    });
+  }
+  var flushing = false;
+  function flush() {
+    if (flushing || !who) return;
+    flushing = true;
+    // Only for the user who made them: the session must be theirs (the
+    // page may have come from the cache).
+    mine().then(function (list) {
+      if (!list.length) { flushing = false; return; }
+      return fetch('/app/api/me', { credentials: 'same-origin' }).then(function (r) {
+        return r.ok ? r.json() : {};
+      }).then(function (me) {
+        if (me.username !== who) { flushing = false; return; }
+        send(list);
+      });
+    }).catch(function () { flushing = false; });
+  }
+  function send(list) {
+    (function next(list) {
+      if (!list.length) { flushing = false; pending(); return; }
+      var e = list[0];
+      fetch('/app/api/scans', {
+        method: 'POST', credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
+        body: JSON.stringify(e.body)
+      }).then(function (r) {
+        return r.json().then(function (j) { return { ok: r.ok, status: r.status, body: j }; });
+      }).then(function (r) {
+        if (r.status === 401 || r.status === 403) { flushing = false; return; } // signed out: kept for later
+        var it = r.ok && r.body.items && r.body.items[0] || {};
+        if (r.ok) {
+          show(results, r.body.repeat ? 'repeat' : 'done', it.waybill_no || e.body.code,
+            (r.body.repeat ? form.dataset.repeat : form.dataset.done) + ' · ' + (it.status_text || ''));
+          if (!r.body.repeat) { done++; count.textContent = done; }
+        } else {
+          // A replayed scan that no longer fits: refused, with its reason.
+          show(results, 'refused', e.body.code, r.body.error && r.body.error.message || form.dataset.failed);
+        }
+        return tx('readwrite', function (st) { return st.delete(e.id); }).then(function () { list.shift(); next(list); });
+      }).catch(function () { flushing = false; pending(); });
+    })(list);
+  }
+  window.addEventListener('online', flush);
+  // The online event, and a look every few seconds (an event can be missed).
+  setInterval(flush, 3000);
+  pending().then(flush);
+  if ('serviceWorker' in navigator) {
+    navigator.serviceWorker.register('/sw.js').catch(function () { /* no offline loading */ });
   }
 
   // A bag received: its check list (expected, scanned, missing, extra),
