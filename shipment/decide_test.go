@@ -1186,12 +1186,13 @@ func TestCancelOnlyBeforeCollection(t *testing.T) {
 // A scan station offers each role the actions the table gives it.
 func TestActionsForARole(t *testing.T) {
 	t.Parallel()
-	among := []Action{ActReceive, ActShelve, ActPickup, ActDispatch, ActReport}
+	among := []Action{ActReceive, ActShelve, ActPickup, ActDispatch, ActReport, ActCorrect}
 	for role, want := range map[Role][]Action{
-		RoleStaff:   {ActReceive, ActShelve, ActReport},
-		RoleCourier: {ActPickup, ActDispatch, ActReport},
-		RoleClerk:   {ActReceive, ActReport},
-		RoleAdmin:   among,
+		RoleStaff:    {ActReceive, ActShelve, ActReport},
+		RoleHallLead: {ActReceive, ActShelve, ActReport, ActCorrect},
+		RoleCourier:  {ActPickup, ActDispatch, ActReport},
+		RoleClerk:    {ActReceive, ActReport},
+		RoleAdmin:    among,
 	} {
 		if got := ActionsFor(role, among); !slices.Equal(got, want) {
 			t.Errorf("%s: %v, want %v", role, got, want)

@@ -415,17 +415,22 @@ func (s *server) renderPageError(c *fiber.Ctx, status int, msg string) error {
 }
 
 // The actions a scan station offers, in the order of a hall's day; each
-// role sees those the action table gives it.
+// role sees those the action table gives it (a hall lead also corrects
+// and resolves).
 var stationActions = []shipment.Action{shipment.ActReceive, shipment.ActShelve, shipment.ActReslot, shipment.ActPickup,
-	shipment.ActDispatch, shipment.ActReport, shipment.ActReturn}
+	shipment.ActDispatch, shipment.ActReport, shipment.ActReturn, shipment.ActResolve, shipment.ActCorrect}
 
 type scanChoice struct {
-	Code, Text            string
-	Checked, Reason, Slot bool
+	Code, Text string
+	Checked    bool
+	// Reason is which list of reasons the action takes: "report" (the
+	// reasons of report, fail and return), "correct", or none.
+	Reason           string
+	Slot, Resolution bool
 }
 
 type scanPageData struct {
-	Actions, Reasons []scanChoice
+	Actions, Reasons, CorrectionReasons, Resolutions []scanChoice
 }
 
 func (s *server) scanPage(c *fiber.Ctx) error {
@@ -433,12 +438,24 @@ func (s *server) scanPage(c *fiber.Ctx) error {
 	want := shipment.Action(c.Query("action"))
 	var d scanPageData
 	for i, a := range shipment.ActionsFor(actor(c).Role, stationActions) {
-		d.Actions = append(d.Actions, scanChoice{Code: string(a), Text: v.T("action." + string(a)),
-			Checked: a == want || (want == "" && i == 0), Reason: shipment.NeedsReason(a),
-			Slot: a == shipment.ActShelve || a == shipment.ActReslot})
+		ch := scanChoice{Code: string(a), Text: v.T("action." + string(a)), Checked: a == want || (want == "" && i == 0),
+			Slot: a == shipment.ActShelve || a == shipment.ActReslot, Resolution: a == shipment.ActResolve}
+		switch {
+		case a == shipment.ActCorrect:
+			ch.Reason = "correct"
+		case shipment.NeedsReason(a):
+			ch.Reason = "report"
+		}
+		d.Actions = append(d.Actions, ch)
 	}
 	for _, r := range shipment.Reasons {
 		d.Reasons = append(d.Reasons, scanChoice{Code: r, Text: v.T("reason." + r)})
+	}
+	for _, r := range shipment.CorrectionReasons {
+		d.CorrectionReasons = append(d.CorrectionReasons, scanChoice{Code: r, Text: v.T("reason." + r)})
+	}
+	for _, r := range []shipment.Resolution{shipment.ResolveRestore, shipment.ResolveReroute, shipment.ResolveReturn} {
+		d.Resolutions = append(d.Resolutions, scanChoice{Code: string(r), Text: v.T("resolution." + string(r))})
 	}
 	v.Data = d
 	return s.renderPage(c, fiber.StatusOK, "scan", v)

@@ -689,3 +689,50 @@ func TestOfflineScanInChromium(t *testing.T) {
 		t.Fatalf("the offline scan was recorded %d times", receives)
 	}
 }
+
+// A hall lead puts right at the scan station: a receive made by mistake is
+// corrected (with a reason), an exception resolved back to its state.
+func TestHallLeadCorrectsAndResolvesInChromium(t *testing.T) {
+	t.Parallel()
+	s := boot(t, map[string]string{"COURIER_PUBLIC_URL": "http://localhost:8080"})
+	tok := s.users()
+	var nos []string
+	for range 2 {
+		no := s.must(201, "POST", "/api/v1/parcels", tok["clerk"], parcelBody("13912345678")).str("waybill_no")
+		for _, st := range []struct{ who, action string }{{"courier", "pickup"}, {"staff", "receive"}} {
+			if r := s.scan(tok[st.who], no, st.action, ""); r.Status != 200 {
+				t.Fatalf("%s: %s", st.action, r.Body)
+			}
+		}
+		nos = append(nos, no)
+	}
+	if r := s.scan(tok["staff"], nos[1], "report", "", "reason", "damaged"); r.Status != 200 {
+		t.Fatalf("report: %s", r.Body)
+	}
+	ctx := browser(t)
+	defer shot(t, ctx, "lead-last")
+	signIn(t, ctx, s.base, "u-lead", "password-lead-1")
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.base+"/scan?action=correct"), chromedp.WaitVisible("#correct-reason"),
+		chromedp.SetValue("#correct-reason", "wrong_parcel"), chromedp.SendKeys("#code", nos[0]+"\r"),
+		chromedp.WaitVisible("#results li")); err != nil {
+		t.Fatal(err)
+	}
+	if k := firstKind(t, ctx); k != "done" {
+		t.Fatalf("the correction shows as %s: %s", k, text(t, ctx, "#results li:first-child"))
+	}
+	if st := s.must(200, "GET", "/api/v1/parcels/"+nos[0], tok["staff"], nil).str("status"); st != "in_transit" {
+		t.Fatalf("after the correction the parcel is %s, want in_transit", st)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.base+"/scan?action=resolve"), chromedp.WaitVisible("#resolution"),
+		chromedp.SetValue("#resolution", "restore"), chromedp.SendKeys("#code", nos[1]+"\r"),
+		chromedp.WaitVisible("#results li")); err != nil {
+		t.Fatal(err)
+	}
+	if k := firstKind(t, ctx); k != "done" {
+		t.Fatalf("the resolution shows as %s: %s", k, text(t, ctx, "#results li:first-child"))
+	}
+	if st := s.must(200, "GET", "/api/v1/parcels/"+nos[1], tok["staff"], nil).str("status"); st != "arrived" {
+		t.Fatalf("after the resolution the parcel is %s, want arrived", st)
+	}
+	legible(t, ctx, "a hall lead's scan station")
+}

@@ -27,7 +27,9 @@
   function showFields() {
     var a = action();
     document.getElementById('slot-row').hidden = !(a && a.dataset.slot);
-    document.getElementById('reason-row').hidden = !(a && a.dataset.reason);
+    document.getElementById('reason-row').hidden = !(a && a.dataset.reason === 'report');
+    document.getElementById('correct-row').hidden = !(a && a.dataset.reason === 'correct');
+    document.getElementById('resolution-row').hidden = !(a && a.dataset.resolution);
   }
   form.addEventListener('change', function (e) {
     if (e.target.name === 'action') { showFields(); input.focus(); }
@@ -96,7 +98,9 @@
     }
     var body = { code: code, action: a.value, scan_id: scanID(), source: 'scan' };
     if (a.dataset.slot && slot.value) body.slot = slot.value.trim();
-    if (a.dataset.reason && reason.value) body.reason = reason.value;
+    if (a.dataset.reason === 'report' && reason.value) body.reason = reason.value;
+    if (a.dataset.reason === 'correct') body.reason = document.getElementById('correct-reason').value;
+    if (a.dataset.resolution) body.resolution = document.getElementById('resolution').value;
     fetch('/app/api/scans', {
       method: 'POST', credentials: 'same-origin',
       headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
