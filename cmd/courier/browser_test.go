@@ -1,15 +1,19 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"image/color"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	qrcode "github.com/skip2/go-qrcode"
 
 	"github.com/changchun-gov/courier/shipment"
 )
@@ -71,11 +75,20 @@ func startBrowser() {
 		shared.err = err.Error()
 		return
 	}
+	// The fake camera plays a label's QR code (of cameraWaybill).
+	cameraWaybill = shipment.NewNumber(shipment.KindParcel)
+	video := filepath.Join(dir, "label.y4m")
+	if err := writeQRVideo(video, "HTTP://LOCALHOST:8080/T/"+cameraWaybill); err != nil {
+		shared.err = "fake camera: " + err.Error()
+		return
+	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox,
 		chromedp.DisableGPU, chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-quic", true),
 		chromedp.WindowSize(1280, 900), chromedp.UserDataDir(dir),
 		// Staff and citizens ask for Chinese.
-		chromedp.Flag("lang", "zh-CN"), chromedp.Flag("accept-lang", "zh-CN,zh"))
+		chromedp.Flag("lang", "zh-CN"), chromedp.Flag("accept-lang", "zh-CN,zh"),
+		chromedp.Flag("use-fake-ui-for-media-stream", true), chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.Flag("use-file-for-fake-video-capture", video))
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
 	if err := chromedp.Do(ctx); err != nil { // starts the browser
@@ -90,6 +103,43 @@ func startBrowser() {
 		cancelA()
 		_ = os.RemoveAll(dir)
 	}
+}
+
+// cameraWaybill is the waybill number of the QR code the fake camera shows.
+var cameraWaybill string
+
+// writeQRVideo writes a y4m video (what Chromium's fake camera plays) of a
+// QR code of text: 640 × 480 grey frames.
+func writeQRVideo(path, text string) error {
+	q, err := qrcode.New(text, qrcode.Medium)
+	if err != nil {
+		return err
+	}
+	img := q.Image(400)
+	const w, h = 640, 480
+	y := make([]byte, w*h)
+	for i := range y {
+		y[i] = 255
+	}
+	b := img.Bounds()
+	for py := 0; py < b.Dy(); py++ {
+		for px := 0; px < b.Dx(); px++ {
+			g := color.GrayModel.Convert(img.At(b.Min.X+px, b.Min.Y+py)).(color.Gray)
+			y[(py+40)*w+px+120] = g.Y
+		}
+	}
+	chroma := make([]byte, w*h/2) // U and V, each a quarter, all neutral
+	for i := range chroma {
+		chroma[i] = 128
+	}
+	var out bytes.Buffer
+	out.WriteString("YUV4MPEG2 W640 H480 F10:1 Ip A1:1 C420jpeg\n")
+	for range 10 {
+		out.WriteString("FRAME\n")
+		out.Write(y)
+		out.Write(chroma)
+	}
+	return os.WriteFile(path, out.Bytes(), 0o644)
 }
 
 // stopBrowser ends the shared browser (TestMain calls it).

@@ -736,3 +736,30 @@ func TestHallLeadCorrectsAndResolvesInChromium(t *testing.T) {
 	}
 	legible(t, ctx, "a hall lead's scan station")
 }
+
+// A phone's camera reads a label's QR code (Chromium's fake camera plays
+// one, read by the vendored polyfill and its WebAssembly, served by us) and
+// the number goes to the service as a scan: this one is of no parcel of
+// this database, so the answer says it was not found.
+func TestCameraScanInChromium(t *testing.T) {
+	t.Parallel()
+	s := boot(t, map[string]string{"COURIER_PUBLIC_URL": "http://localhost:8080"})
+	s.users()
+	ctx := browser(t)
+	defer shot(t, ctx, "camera-last")
+	signIn(t, ctx, s.base, "u-staff", "password-staff-1")
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.base+"/scan"), chromedp.WaitVisible("#camera"),
+		chromedp.Click("#camera")); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, ctx, `[...document.querySelectorAll('#results li, #exceptions li')].some(li => li.textContent.includes('`+cameraWaybill+`'))`)
+	got, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll('#results li, #exceptions li')].map(li => li.textContent).join(' | ')`))
+	if !strings.Contains(got, "不存在") {
+		t.Fatalf("the camera's scan answered %q", got)
+	}
+	// The polyfill's WebAssembly came from our server.
+	wasm, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`performance.getEntriesByType('resource').some(e => e.name.startsWith(location.origin + '/static/') && e.name.endsWith('.wasm'))`))
+	if !wasm {
+		t.Fatal("the barcode reader's WebAssembly was not loaded from /static/")
+	}
+}
