@@ -12,6 +12,9 @@ import (
 type hallPageData struct {
 	Returning []tracking.ShelfItem
 	OnShelf   int
+	// The hall's slots, each with its printable label.
+	Site  string
+	Slots []string
 }
 
 func (s *server) hallPage(c *fiber.Ctx) error {
@@ -20,7 +23,17 @@ func (s *server) hallPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v.Data = hallPageData{Returning: returning, OnShelf: len(all)}
+	d := hallPageData{Returning: returning, OnShelf: len(all)}
+	if s.Slots != nil {
+		site := c.Query("site")
+		if site == "" {
+			site = actor(c).Site
+		}
+		if h, err := s.Slots.HallSlots(c.UserContext(), actor(c), site); err == nil {
+			d.Site, d.Slots = h.Site, h.Slots
+		}
+	}
+	v.Data = d
 	return s.renderPage(c, fiber.StatusOK, "hall", v)
 }
 

@@ -322,6 +322,9 @@ func (s *server) pageRoutes(app *fiber.App) {
 	if s.Hall != nil {
 		calls.Post("/stocktakes", allow(hallStaff...), s.stocktake)
 	}
+	if s.Slots != nil {
+		calls.Get("/sites/:code/slots/:slot/label.pdf", allow(hallStaff...), s.slotLabel)
+	}
 }
 
 func (s *server) loginPage(c *fiber.Ctx) error {

@@ -614,6 +614,14 @@ func TestStocktakeInChromium(t *testing.T) {
 	}
 	legible(t, ctx, "stocktake")
 	noSideways(t, ctx, "stocktake")
+	// The slots' labels print from the same page.
+	pdf, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(async () => {
+		const r = await fetch(document.querySelector('#slots a').href);
+		return r.headers.get('Content-Type') + ' ' + (await r.text()).slice(0, 5);
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil || pdf != "application/pdf %PDF-" {
+		t.Fatalf("slot label: %q %v", pdf, err)
+	}
 	shot(t, ctx, "stocktake-414")
 }
 
