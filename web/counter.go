@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"regexp"
 	"strings"
 
@@ -130,4 +131,26 @@ func (s *server) counterCollect(c *fiber.Ctx) error {
 	it.StatusText = v.T("status." + string(it.Status))
 	v.Data = counterData{Done: &it}
 	return s.renderPage(c, fiber.StatusOK, "counter", v)
+}
+
+// counterReceipt prints a collected parcel's receipt (回执), masked as
+// labels are.
+func (s *server) counterReceipt(c *fiber.Ctx) error {
+	no, err := waybillParam(c)
+	if err != nil {
+		return err
+	}
+	rc, err := s.PrintRuns.Receipt(c.UserContext(), actor(c), no)
+	if err != nil {
+		return err
+	}
+	if s.Labels == nil {
+		return apperr.New(apperr.Unavailable, "service.unavailable")
+	}
+	var b bytes.Buffer
+	flags, err := s.Labels.Receipt(&b, rc)
+	if err != nil {
+		return err
+	}
+	return sendPDF(c, "receipt-"+no+".pdf", b.Bytes(), flags)
 }

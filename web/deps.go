@@ -43,6 +43,8 @@ type PrintRuns interface {
 	Label(ctx context.Context, a shipment.Actor, number string) (labels.Label, error)
 	Print(ctx context.Context, a shipment.Actor, raw []string, layout string,
 		render func(layout string, ls []labels.Label) error) error
+	// Receipt is a collected parcel's handover receipt.
+	Receipt(ctx context.Context, a shipment.Actor, number string) (labels.Receipt, error)
 }
 
 // Accounts keeps users and their tokens.

@@ -303,6 +303,7 @@ func (s *server) pageRoutes(app *fiber.App) {
 	app.Get("/scan", page(s.session(true), pageAllow(scanners...), s.scanPage)...)
 	app.Get("/counter", page(s.session(true), pageAllow(hallStaff...), s.counterPage)...)
 	app.Post("/counter/collect", page(s.session(true), pageAllow(hallStaff...), s.counterCollect)...)
+	app.Get("/counter/receipt/:waybill", page(s.session(true), pageAllow(hallStaff...), s.counterReceipt)...)
 	if s.Hall != nil {
 		app.Get("/hall", page(s.session(true), pageAllow(hallStaff...), s.hallPage)...)
 	}

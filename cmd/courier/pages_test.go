@@ -429,6 +429,14 @@ func TestHandoverCounterInChromium(t *testing.T) {
 	if st := s.must(200, "GET", "/api/v1/parcels/"+nos[1], tok["staff"], nil).str("status"); st != "collected" {
 		t.Fatalf("after the proxy's handover the parcel is %s", st)
 	}
+	// The receipt prints as a PDF.
+	pdf, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(async () => {
+		const r = await fetch(document.getElementById('receipt').href);
+		return r.headers.get('Content-Type') + ' ' + (await r.text()).slice(0, 5);
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil || pdf != "application/pdf %PDF-" {
+		t.Fatalf("receipt: %q %v", pdf, err)
+	}
 }
 
 // A bag arrives at the hall: scanning it opens its check list; each

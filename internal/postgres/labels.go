@@ -16,7 +16,8 @@ import (
 // (service.Labels.LabelsFor).
 func (l *Ledger) LabelParcels(ctx context.Context, numbers []string) (map[string]service.LabelParcel, error) {
 	rows, err := l.Pool.Query(ctx, `SELECT `+parcelCols+`, coalesce(pp.name, ''), coalesce(pp.phone, ''),
-		pp.address, coalesce(pp.purged_at IS NOT NULL, false)
+		pp.address, coalesce(pp.purged_at IS NOT NULL, false),
+		EXISTS (SELECT 1 FROM handover_people h WHERE h.parcel_id = p.id)
 		FROM parcels p LEFT JOIN parcel_people pp ON pp.parcel_id = p.id WHERE p.waybill_no = ANY($1)`, numbers)
 	if err != nil {
 		return nil, translate(err, "parcel")
@@ -25,7 +26,7 @@ func (l *Ledger) LabelParcels(ctx context.Context, numbers []string) (map[string
 	found := map[string]service.LabelParcel{}
 	for rows.Next() {
 		var r service.LabelParcel
-		if r.Parcel, err = scanParcel(rows, &r.Name, &r.Phone, &r.Address, &r.Purged); err != nil {
+		if r.Parcel, err = scanParcel(rows, &r.Name, &r.Phone, &r.Address, &r.Purged, &r.Proxy); err != nil {
 			return nil, translate(err, "parcel")
 		}
 		found[r.Parcel.WaybillNo] = r

@@ -320,6 +320,21 @@ func TestCollectByHolderIDWithProxy(t *testing.T) {
 	if err := b.pool.QueryRow(b.ctx, `SELECT name FROM handover_people`).Scan(&name); err != nil || name != "李四" {
 		t.Fatalf("proxy not recorded: %q %v", name, err)
 	}
+	// Its receipt says a proxy collected it, for the hall's staff.
+	rc, err := b.labels().Receipt(b.ctx, b.actors["staff"], no)
+	if err != nil || !rc.ByProxy || rc.WaybillNo != no || rc.Staff != b.actors["staff"].Username || rc.Hall.Code != "CC-WIN" {
+		t.Fatalf("receipt %+v %v", rc, err)
+	}
+}
+
+// A receipt is for a collected parcel only.
+func TestNoReceiptBeforeCollection(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	no := b.register(t, certReg()).WaybillNo
+	if _, err := b.labels().Receipt(b.ctx, b.actors["staff"], no); apperr.CodeOf(err) != "receipt.not_collected" {
+		t.Fatalf("receipt before collection: %v", err)
+	}
 }
 
 func TestScanRefusalsChangeNothing(t *testing.T) {

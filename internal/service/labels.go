@@ -7,6 +7,7 @@ import (
 	"github.com/changchun-gov/courier/internal/apperr"
 	"github.com/changchun-gov/courier/labels"
 	"github.com/changchun-gov/courier/shipment"
+	"github.com/changchun-gov/courier/tracking"
 )
 
 // LabelParcel is what a parcel's label is made of: the parcel, and its
@@ -17,6 +18,8 @@ type LabelParcel struct {
 	Phone   string
 	Address *shipment.Address
 	Purged  bool
+	// Proxy: a proxy collected it (handover_people).
+	Proxy bool
 }
 
 // LabelStore reads the parcels to label and records a print run.
@@ -111,4 +114,29 @@ func (s *Labels) Print(ctx context.Context, a shipment.Actor, raw []string, layo
 		return err
 	}
 	return s.Store.RecordPrinted(ctx, a, numbers, layout)
+}
+
+// Receipt is the handover receipt of a collected parcel, for the staff of
+// the hall that handed it over (and admins), as a label would show it.
+//
+// Errors: those of LabelsFor; receipt.not_collected (conflict).
+func (s *Labels) Receipt(ctx context.Context, a shipment.Actor, number string) (labels.Receipt, error) {
+	found, err := s.Store.LabelParcels(ctx, []string{number})
+	if err != nil {
+		return labels.Receipt{}, err
+	}
+	r, ok := found[number]
+	switch {
+	case !ok:
+		return labels.Receipt{}, apperr.New(apperr.NotFound, "label.unknown_items").With("items", number).With("numbers", []string{number})
+	case !a.CanSee(r.Parcel):
+		return labels.Receipt{}, apperr.New(apperr.Forbidden, "label.forbidden_items").With("items", number).With("numbers", []string{number})
+	case r.Parcel.Status != shipment.Collected:
+		return labels.Receipt{}, apperr.New(apperr.Conflict, "receipt.not_collected").With("waybill_no", number)
+	case r.Purged || r.Name == "":
+		return labels.Receipt{}, apperr.New(apperr.Invalid, "label.purged_items").With("items", number).With("numbers", []string{number})
+	}
+	l := labels.ForParcel(r.Parcel, r.Name, r.Phone, r.Address, s.Ref)
+	return labels.Receipt{WaybillNo: l.WaybillNo, CertType: l.CertType, Holder: l.RecipientName, Hall: l.Destination,
+		Window: l.Window, CollectedAt: tracking.Local(r.Parcel.LastAt), ByProxy: r.Proxy, Staff: a.Username}, nil
 }
