@@ -88,6 +88,10 @@ type options struct {
 	runsWorkers int
 	runsExplain bool
 	serverProcs int
+	// -station: the scan station in a browser under other clients' scans.
+	station        bool
+	stationClients int
+	stationScans   int
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -109,6 +113,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.runsParcels, "runs-parcels", 100000, "-runs: waiting parcels")
 	fs.IntVar(&o.runsLegs, "runs-legs", 50, "-runs: legs the parcels wait for, one run each")
 	fs.IntVar(&o.runsWorkers, "runs-workers", jobs.RunWorkers, "-runs: workers of jobs.MakeRuns, as the scheduler uses (the target applies to this variant)")
+	fs.BoolVar(&o.station, "station", false, "instead: the scan station's scan-to-feedback time in headless Chromium while -station-clients scan through the API once a second each (station.go)")
+	fs.IntVar(&o.stationClients, "station-clients", 64, "-station: API clients scanning once a second each")
+	fs.IntVar(&o.stationScans, "station-scans", 300, "-station: scans made in the browser (at most 500)")
 	fs.BoolVar(&o.runsExplain, "runs-explain", false, "-runs: also print EXPLAIN (ANALYZE, BUFFERS, WAL) of the service's and the baseline's statements")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: go run ./cmd/courier-bench [flags]\n\n"+
@@ -138,6 +145,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("-rounds must be from 1 to 20")
 	case o.warmup < 0:
 		return o, fmt.Errorf("-warmup must not be negative")
+	case o.station && (o.stationClients < 0 || o.stationClients > 1000 || o.stationScans < 1 || o.stationScans > 500):
+		return o, fmt.Errorf("-station-clients must be from 0 to 1000, -station-scans from 1 to 500")
 	case o.serverProcs < 0 || o.serverProcs > runtime.NumCPU():
 		return o, fmt.Errorf("-server-procs must be from 0 to the number of cores (%d)", runtime.NumCPU())
 	}
@@ -190,7 +199,12 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) int {
 		pass    bool
 		err     error
 	)
-	if o.runs {
+	if o.station {
+		var res *stationResult
+		if res, err = b.measureStation(ctx); res != nil {
+			report, figures, pass = func(w io.Writer) { printStationReport(w, res) }, res, res.Pass
+		}
+	} else if o.runs {
 		var res *runsResult
 		if res, err = b.measureRuns(ctx); res != nil {
 			report, figures, pass = func(w io.Writer) { printRunsReport(w, res) }, res, res.Pass

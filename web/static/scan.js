@@ -96,6 +96,14 @@
       beep('slot');
       return;
     }
+    var t0 = performance.now();
+    // The time from the scan to its answer on the screen, for the bench
+    // (courier-bench -station) and anyone curious: the newest 500.
+    var shown = function () {
+      var ts = window.courierScanTimes = window.courierScanTimes || [];
+      ts.push(performance.now() - t0);
+      if (ts.length > 500) ts.shift();
+    };
     var body = { code: code, action: a.value, scan_id: scanID(), source: 'scan' };
     if (a.dataset.slot && slot.value) body.slot = slot.value.trim();
     if (a.dataset.reason === 'report' && reason.value) body.reason = reason.value;
@@ -121,12 +129,14 @@
         if (bag && a.value === 'receive') tick(it.waybill_no || code);
         show(results, rep ? 'repeat' : 'done', it.waybill_no || code, (rep ? form.dataset.repeat : form.dataset.done) + ' · ' + (it.status_text || ''));
         if (!rep) { done++; count.textContent = done; }
+        shown();
         beep(rep ? 'repeat' : 'done');
         return;
       }
       var msg = r.body.error && r.body.error.message || form.dataset.failed;
       var where = /^code\.|not_found/.test(r.body.error && r.body.error.code || '') ? exceptions : results;
       show(where, 'refused', code, msg);
+      shown();
       if (where === exceptions) { refused++; exceptionCount.textContent = refused; }
       beep('refused');
     }).catch(function () {
