@@ -779,3 +779,29 @@ func TestCameraScanInChromium(t *testing.T) {
 		t.Fatal("the barcode reader's WebAssembly was not loaded from /static/")
 	}
 }
+
+// Every staff page at a 360 px phone: nothing scrolls sideways, text and
+// targets are legible (an admin sees every page of the menu).
+func TestEveryPageFitsA360pxPhone(t *testing.T) {
+	t.Parallel()
+	s := boot(t, map[string]string{"COURIER_PUBLIC_URL": "http://localhost:8080"})
+	tok := s.users()
+	no := s.must(201, "POST", "/api/v1/parcels", tok["clerk"], parcelBody("13912345678")).str("waybill_no")
+	ctx := browser(t)
+	defer shot(t, ctx, "layout-last")
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(360, 740)); err != nil {
+		t.Fatal(err)
+	}
+	signIn(t, ctx, s.base, "u-staff", "password-staff-1")
+	menu, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('nav.menu a')].map(a => a.getAttribute('href'))`))
+	if err != nil || len(menu) < 5 {
+		t.Fatalf("the staff's menu: %v %v", menu, err)
+	}
+	for _, p := range append(menu, "/desk/parcels/"+no, "/counter?q="+no, "/login?why=auth.session_ended") {
+		if err := chromedp.Do(ctx, chromedp.Navigate(s.base+p), chromedp.WaitVisible("h1")); err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		noSideways(t, ctx, p)
+		legible(t, ctx, p)
+	}
+}
