@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -20,6 +21,9 @@ import (
 
 var sixDigits = regexp.MustCompile(`^[0-9]{6}$`)
 
+// windowCookie keeps the window a counter's browser sits at.
+const windowCookie = "cc_window"
+
 type counterParcel struct {
 	tracking.ParcelView
 	CertName, Bring string
@@ -29,6 +33,9 @@ type counterParcel struct {
 }
 
 type counterData struct {
+	// Windows are the hall's windows; the collection records the one
+	// chosen (as the scan's device, "window:<no>").
+	Windows []shipment.Window
 	Query   string
 	Parcels []counterParcel
 	Done    *tracking.ItemResult
@@ -80,9 +87,15 @@ func (s *server) renderCounter(c *fiber.Ctx, status int, d counterData, failed e
 			v.Errors["q"] = v.T("counter.nothing")
 		}
 	}
+	if st, ok := s.Ref.Site(a.Site); ok {
+		d.Windows = st.Windows
+	}
 	v.Form["q"] = d.Query
-	for _, f := range []string{"collection_code", "id_number", "proxy_name", "proxy_id_type", "proxy_id_number", "authorisation", "proxy"} {
+	for _, f := range []string{"collection_code", "id_number", "proxy_name", "proxy_id_type", "proxy_id_number", "authorisation", "proxy", "window"} {
 		v.Form[f] = strings.TrimSpace(c.FormValue(f))
+	}
+	if v.Form["window"] == "" {
+		v.Form["window"] = c.Cookies(windowCookie) // the window this browser sits at
 	}
 	if v.Form["proxy_id_type"] == "" {
 		v.Form["proxy_id_type"] = string(shipment.IDResident)
@@ -117,6 +130,10 @@ func (s *server) counterCollect(c *fiber.Ctx) error {
 	req := tracking.ScanRequest{Code: c.FormValue("waybill_no"), Action: shipment.ActCollect, ScanID: c.FormValue("scan_id"),
 		Source: shipment.SourceWeb, CollectionCode: strings.TrimSpace(c.FormValue("collection_code")),
 		IDNumber: strings.TrimSpace(c.FormValue("id_number"))}
+	if w := strings.TrimSpace(c.FormValue("window")); w != "" && len(w) <= 16 {
+		req.Device = "window:" + w
+		s.setCookie(c, windowCookie, w, time.Now().AddDate(0, 0, 30))
+	}
 	if c.FormValue("proxy") == "1" {
 		req.Proxy = &tracking.Proxy{Name: strings.TrimSpace(c.FormValue("proxy_name")),
 			IDType: shipment.IDType(c.FormValue("proxy_id_type")), IDNumber: strings.TrimSpace(c.FormValue("proxy_id_number")),

@@ -397,6 +397,10 @@ func TestHandoverCounterInChromium(t *testing.T) {
 	legible(t, ctx, "counter")
 	noSideways(t, ctx, "counter")
 	shot(t, ctx, "counter-414")
+	// The window this counter sits at.
+	if err := chromedp.Do(ctx, chromedp.SetValue("select.window", "A02")); err != nil {
+		t.Fatal(err)
+	}
 	// The wrong ID number: said, nothing handed over.
 	if err := chromedp.Do(ctx, chromedp.SendKeys(`input[name="id_number"]`, "110105199003071239"),
 		chromedp.Click("button.collect"), chromedp.WaitVisible(".collect-form .field-error")); err != nil {
@@ -415,8 +419,20 @@ func TestHandoverCounterInChromium(t *testing.T) {
 	if st := text(t, ctx, "#done-status"); st != "已领取" {
 		t.Fatalf("handed over: %q", st)
 	}
-	// A proxy.
+	var device string
+	for _, e := range s.must(200, "GET", "/api/v1/parcels/"+nos[0]+"/events", tok["staff"], nil).JSON["items"].([]any) {
+		if m := e.(map[string]any); m["action"] == "collect" {
+			device, _ = m["device"].(string)
+		}
+	}
+	if device != "window:A02" {
+		t.Fatalf("the collection records the window as %q", device)
+	}
+	// A proxy, at the same window (kept).
 	find(nos[1])
+	if w, _ := chromedp.Run(ctx, chromedp.Value("select.window")); w != "A02" {
+		t.Fatalf("the next handover's window is %q, want A02 kept", w)
+	}
 	if err := chromedp.Do(ctx, chromedp.Click(".proxy-toggle"), chromedp.SendKeys(`input[name="id_number"]`, "11010519491231002X"),
 		chromedp.SendKeys(`input[name="proxy_name"]`, "李四"), chromedp.SendKeys(`input[name="proxy_id_number"]`, "220102198506154564"),
 		chromedp.SendKeys(`input[name="authorisation"]`, "WT-2026-001"),
