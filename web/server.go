@@ -23,8 +23,31 @@ import (
 	"github.com/changchun-gov/courier/shipment"
 )
 
-// BodyLimit is the largest request body accepted.
-const BodyLimit = 256 << 10
+// BodyLimit is the largest request body a route accepts unless
+// bodyLimits gives it more; MaxBodyLimit the largest of all (the server
+// reads no more).
+const (
+	BodyLimit    = 256 << 10
+	MaxBodyLimit = 2 << 20
+)
+
+// bodyLimits are the routes that take more than BodyLimit, by path: a
+// stocktake of a large hall (up to service.MaxStocktakeScans codes).
+var bodyLimits = map[string]int{
+	"/app/api/stocktakes": MaxBodyLimit,
+}
+
+// limitBody refuses a body over its route's limit (413 request.too_large).
+func limitBody(c *fiber.Ctx) error {
+	limit, ok := bodyLimits[c.Path()]
+	if !ok {
+		limit = BodyLimit
+	}
+	if len(c.Request().Body()) > limit {
+		return fiber.ErrRequestEntityTooLarge
+	}
+	return c.Next()
+}
 
 type server struct {
 	Deps
@@ -118,7 +141,7 @@ func New(d Deps) (*fiber.App, error) {
 	app := fiber.New(fiber.Config{
 		AppName:                 "courier",
 		DisableStartupMessage:   true,
-		BodyLimit:               BodyLimit,
+		BodyLimit:               MaxBodyLimit,
 		ReadTimeout:             20 * time.Second,
 		WriteTimeout:            20 * time.Second,
 		IdleTimeout:             75 * time.Second,
@@ -134,6 +157,7 @@ func New(d Deps) (*fiber.App, error) {
 	})
 	app.Use(recover.New(recover.Config{EnableStackTrace: false}))
 	app.Use(s.headers)
+	app.Use(limitBody)
 	s.routes(app)
 	return app, nil
 }

@@ -390,6 +390,17 @@ func TestHandoverCounterInChromium(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	public := func(no string) string {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.Navigate(s.base+"/t/"+no), chromedp.WaitVisible("#status")); err != nil {
+			t.Fatal(err)
+		}
+		return text(t, ctx, "#status")
+	}
+	// The citizen's public page before the handover…
+	if st := public(nos[0]); st != "待领取" {
+		t.Fatalf("the public page before the handover: %q", st)
+	}
 	find(nos[0])
 	if bring := text(t, ctx, ".bring"); bring == "" {
 		t.Fatalf("what to bring: %q", bring)
@@ -427,6 +438,10 @@ func TestHandoverCounterInChromium(t *testing.T) {
 	}
 	if device != "window:A02" {
 		t.Fatalf("the collection records the window as %q", device)
+	}
+	// …and after it.
+	if st := public(nos[0]); st != "已领取" {
+		t.Fatalf("the public page after the handover: %q", st)
 	}
 	// A proxy, at the same window (kept).
 	find(nos[1])
@@ -819,5 +834,33 @@ func TestEveryPageFitsA360pxPhone(t *testing.T) {
 		}
 		noSideways(t, ctx, p)
 		legible(t, ctx, p)
+	}
+}
+
+// Body limits per route: a stocktake of a large hall (20,000 codes, about
+// 1 MB) is taken; the same size to a JSON route is refused with 413.
+func TestBodyLimitsPerRoute(t *testing.T) {
+	t.Parallel()
+	s := boot(t, map[string]string{"COURIER_PUBLIC_URL": "http://localhost:8080"})
+	tok := s.users()
+	ctx := browser(t)
+	signIn(t, ctx, s.base, "u-staff", "password-staff-1")
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.base+"/hall"), chromedp.WaitVisible("#stocktake")); err != nil {
+		t.Fatal(err)
+	}
+	status, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(async () => {
+		const seen = [];
+		for (let i = 0; i < 20000; i++) seen.push({code: 'CP' + String(i).padStart(14, '0'), slot: 'A-01-02'});
+		const body = JSON.stringify({seen});
+		const r = await fetch('/app/api/stocktakes', {method: 'POST', headers: {'Content-Type': 'application/json',
+			'X-CSRF-Token': document.querySelector('meta[name=csrf-token]').content}, body});
+		return r.status + ' ' + body.length;
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil || !strings.HasPrefix(status, "200 ") {
+		t.Fatalf("a large stocktake: %q %v", status, err)
+	}
+	big := `{"notes": "` + strings.Repeat("x", 300<<10) + `"}`
+	if r := s.do("POST", "/api/v1/parcels", tok["clerk"], big); r.Status != 413 || !strings.Contains(string(r.Body), "request.too_large") {
+		t.Fatalf("a 300 KB registration: %d %s", r.Status, truncateBody(r.Body))
 	}
 }
