@@ -12,8 +12,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -22,6 +20,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/valyala/fasthttp"
+
+	"github.com/changchun-gov/courier/internal/chromium"
 )
 
 const stationTargetP95 = 100 * time.Millisecond
@@ -89,19 +89,9 @@ func (b *bench) measureStation(ctx context.Context) (*stationResult, error) {
 	}
 	bgParcels, mine := waybills[:bg], waybills[bg:]
 
-	path := ""
-	for _, p := range []string{"/usr/bin/chromium", "/usr/lib/chromium/chromium", "/usr/bin/google-chrome"} {
-		if _, err := os.Stat(p); err == nil {
-			path = p
-			break
-		}
-	}
-	if path == "" {
-		if p, err := exec.LookPath("chromium"); err == nil {
-			path = p
-		} else {
-			return nil, fmt.Errorf("-station needs headless Chromium (apt-get install chromium)")
-		}
+	path, err := chromium.Path()
+	if err != nil {
+		return nil, fmt.Errorf("-station: %w", err)
 	}
 	actx, cancelA := chromedp.NewExecAllocator(ctx, append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path),
 		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.Flag("disable-component-update", true),

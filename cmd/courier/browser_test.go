@@ -5,7 +5,6 @@ import (
 	"context"
 	"image/color"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 	qrcode "github.com/skip2/go-qrcode"
 
+	"github.com/changchun-gov/courier/internal/chromium"
 	"github.com/changchun-gov/courier/shipment"
 )
 
@@ -54,20 +54,9 @@ func browser(t *testing.T) context.Context {
 }
 
 func startBrowser() {
-	path := ""
-	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"} {
-		if _, err := os.Stat(p); err == nil {
-			path = p
-			break
-		}
-	}
-	if path == "" {
-		if p, err := exec.LookPath("chromium"); err == nil {
-			path = p
-		}
-	}
-	if path == "" {
-		shared.err = "headless Chromium is needed: apt-get install chromium fonts-wqy-microhei"
+	path, err := chromium.Path()
+	if err != nil {
+		shared.err = err.Error()
 		return
 	}
 	dir, err := os.MkdirTemp("", "courier-chromium-")

@@ -54,6 +54,24 @@ func noSideways(t *testing.T, ctx context.Context, page string) {
 	}
 }
 
+// walk registers a certificate for CC-WIN (by D-SW's clerk) and takes it
+// through actions, each by its usual hand: pickup by the courier, the
+// others by CC-WIN's staff.
+func (s *service) walk(tok map[string]string, actions ...string) string {
+	s.t.Helper()
+	no := s.must(201, "POST", "/api/v1/parcels", tok["clerk"], parcelBody("13912345678")).str("waybill_no")
+	for _, a := range actions {
+		who := "staff"
+		if a == "pickup" {
+			who = "courier"
+		}
+		if r := s.scan(tok[who], no, a, ""); r.Status != 200 {
+			s.t.Fatalf("%s: %s", a, r.Body)
+		}
+	}
+	return no
+}
+
 // firstKind is how the newest scan shows: done, repeat or refused.
 func firstKind(t *testing.T, ctx context.Context) string {
 	t.Helper()
@@ -86,14 +104,7 @@ func TestScanStationInChromium(t *testing.T) {
 	// not Secure then.
 	s := boot(t, map[string]string{"COURIER_PUBLIC_URL": "http://localhost:8080"})
 	tok := s.users()
-	var nos []string
-	for range 2 {
-		no := s.must(201, "POST", "/api/v1/parcels", tok["clerk"], parcelBody("13912345678")).str("waybill_no")
-		if r := s.scan(tok["courier"], no, "pickup", ""); r.Status != 200 {
-			t.Fatalf("pickup: %s", r.Body)
-		}
-		nos = append(nos, no)
-	}
+	nos := []string{s.walk(tok, "pickup"), s.walk(tok, "pickup")}
 	ctx := browser(t)
 	defer shot(t, ctx, "scan-station-last")
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(360, 800)); err != nil {
@@ -370,16 +381,7 @@ func TestHandoverCounterInChromium(t *testing.T) {
 	t.Parallel()
 	s := boot(t, map[string]string{"COURIER_PUBLIC_URL": "http://localhost:8080"})
 	tok := s.users()
-	var nos []string
-	for range 2 {
-		no := s.must(201, "POST", "/api/v1/parcels", tok["clerk"], parcelBody("13912345678")).str("waybill_no")
-		for _, st := range []struct{ who, action string }{{"courier", "pickup"}, {"staff", "receive"}, {"staff", "shelve"}} {
-			if r := s.scan(tok[st.who], no, st.action, ""); r.Status != 200 {
-				t.Fatalf("%s: %s", st.action, r.Body)
-			}
-		}
-		nos = append(nos, no)
-	}
+	nos := []string{s.walk(tok, "pickup", "receive", "shelve"), s.walk(tok, "pickup", "receive", "shelve")}
 	ctx := browser(t)
 	defer shot(t, ctx, "counter-last")
 	signIn(t, ctx, s.base, "u-staff", "password-staff-1")
@@ -485,10 +487,7 @@ func TestBagReceiveInChromium(t *testing.T) {
 	bag := run.str("bag_no")
 	s.must(200, "POST", "/api/v1/scans", tok["courier"], map[string]any{"code": bag, "action": "pickup", "scan_id": scanID()})
 	// A parcel that came outside the bag.
-	loose := s.must(201, "POST", "/api/v1/parcels", tok["clerk"], parcelBody("13912345678")).str("waybill_no")
-	if r := s.scan(tok["courier"], loose, "pickup", ""); r.Status != 200 {
-		t.Fatalf("pickup: %s", r.Body)
-	}
+	loose := s.walk(tok, "pickup")
 
 	ctx := browser(t)
 	defer shot(t, ctx, "bag-last")
@@ -551,16 +550,7 @@ func TestShelveWithASlotInChromium(t *testing.T) {
 	s := boot(t, map[string]string{"COURIER_PUBLIC_URL": "http://localhost:8080"})
 	tok := s.users()
 	s.must(200, "PUT", "/api/v1/sites/CC-WIN/slots", tok["admin"], map[string]any{"slot_required": true, "slots": []string{"A-01", "A-02"}})
-	var nos []string
-	for range 2 {
-		no := s.must(201, "POST", "/api/v1/parcels", tok["clerk"], parcelBody("13912345678")).str("waybill_no")
-		for _, st := range []struct{ who, action string }{{"courier", "pickup"}, {"staff", "receive"}} {
-			if r := s.scan(tok[st.who], no, st.action, ""); r.Status != 200 {
-				t.Fatalf("%s: %s", st.action, r.Body)
-			}
-		}
-		nos = append(nos, no)
-	}
+	nos := []string{s.walk(tok, "pickup", "receive"), s.walk(tok, "pickup", "receive")}
 	label, err := shipment.SlotCode("A-02")
 	if err != nil {
 		t.Fatal(err)
@@ -608,12 +598,7 @@ func TestStocktakeInChromium(t *testing.T) {
 	tok := s.users()
 	s.must(200, "PUT", "/api/v1/sites/CC-WIN/slots", tok["admin"], map[string]any{"slot_required": true, "slots": []string{"A-01", "A-02"}})
 	shelved := func(slot string) string {
-		no := s.must(201, "POST", "/api/v1/parcels", tok["clerk"], parcelBody("13912345678")).str("waybill_no")
-		for _, st := range []struct{ who, action string }{{"courier", "pickup"}, {"staff", "receive"}} {
-			if r := s.scan(tok[st.who], no, st.action, ""); r.Status != 200 {
-				t.Fatalf("%s: %s", st.action, r.Body)
-			}
-		}
+		no := s.walk(tok, "pickup", "receive")
 		if r := s.scan(tok["staff"], no, "shelve", "", "slot", slot); r.Status != 200 {
 			t.Fatalf("shelve: %s", r.Body)
 		}
@@ -693,10 +678,7 @@ func TestOfflineScanInChromium(t *testing.T) {
 	t.Parallel()
 	s := boot(t, map[string]string{"COURIER_PUBLIC_URL": "http://localhost:8080"})
 	tok := s.users()
-	no := s.must(201, "POST", "/api/v1/parcels", tok["clerk"], parcelBody("13912345678")).str("waybill_no")
-	if r := s.scan(tok["courier"], no, "pickup", ""); r.Status != 200 {
-		t.Fatalf("pickup: %s", r.Body)
-	}
+	no := s.walk(tok, "pickup")
 	ctx := browser(t)
 	defer shot(t, ctx, "offline-last")
 	signIn(t, ctx, s.base, "u-staff", "password-staff-1")
@@ -743,16 +725,7 @@ func TestHallLeadCorrectsAndResolvesInChromium(t *testing.T) {
 	t.Parallel()
 	s := boot(t, map[string]string{"COURIER_PUBLIC_URL": "http://localhost:8080"})
 	tok := s.users()
-	var nos []string
-	for range 2 {
-		no := s.must(201, "POST", "/api/v1/parcels", tok["clerk"], parcelBody("13912345678")).str("waybill_no")
-		for _, st := range []struct{ who, action string }{{"courier", "pickup"}, {"staff", "receive"}} {
-			if r := s.scan(tok[st.who], no, st.action, ""); r.Status != 200 {
-				t.Fatalf("%s: %s", st.action, r.Body)
-			}
-		}
-		nos = append(nos, no)
-	}
+	nos := []string{s.walk(tok, "pickup", "receive"), s.walk(tok, "pickup", "receive")}
 	if r := s.scan(tok["staff"], nos[1], "report", "", "reason", "damaged"); r.Status != 200 {
 		t.Fatalf("report: %s", r.Body)
 	}
