@@ -73,12 +73,10 @@ func (s *server) renderCounter(c *fiber.Ctx, status int, d counterData, failed e
 		for _, p := range found {
 			s.localise(c, &p)
 			cp := counterParcel{ParcelView: p, ByCode: sixDigits.MatchString(d.Query), ScanID: "counter-" + randomToken()}
-			for _, ct := range s.Ref.CertTypes() {
-				if ct.Code == p.CertType {
-					cp.CertName, cp.Bring = ct.NameZH, ct.BringZH
-					if v.Lang == "en" {
-						cp.CertName, cp.Bring = ct.NameEN, ct.BringEN
-					}
+			if ct, ok := s.Ref.CertType(p.CertType); ok {
+				cp.CertName, cp.Bring = ct.NameZH, ct.BringZH
+				if v.Lang == "en" {
+					cp.CertName, cp.Bring = ct.NameEN, ct.BringEN
 				}
 			}
 			d.Parcels = append(d.Parcels, cp)

@@ -72,6 +72,7 @@ type Accounts interface {
 type Reference interface {
 	Site(code string) (shipment.Site, bool)
 	Sites() []shipment.Site
+	CertType(code string) (shipment.CertType, bool)
 	CertTypes() []shipment.CertType
 }
 

@@ -207,12 +207,9 @@ func (s *server) deskParcel(c *fiber.Ctx) error {
 // deskPrint prints the labels named in the form (one or many), as a print
 // run recorded on each parcel, and answers the PDF.
 func (s *server) deskPrint(c *fiber.Ctx) error {
-	var nos []string
-	for _, f := range strings.FieldsFunc(c.FormValue("waybill_nos"), func(r rune) bool {
+	nos := strings.FieldsFunc(c.FormValue("waybill_nos"), func(r rune) bool {
 		return r == ',' || r == '\n' || r == '\r' || r == ' ' || r == '\t'
-	}) {
-		nos = append(nos, f)
-	}
+	})
 	return s.printPDF(c, nos, c.FormValue("layout"))
 }
 

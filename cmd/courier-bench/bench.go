@@ -80,13 +80,8 @@ func (b *bench) measure(ctx context.Context) (*Results, error) {
 	}
 
 	// Build first: compiling must not overlap any timed run.
-	modRoot, err := moduleRoot(ctx)
+	bin, err := b.buildFromTree(ctx)
 	if err != nil {
-		return nil, err
-	}
-	bin := filepath.Join(b.workDir, "courier")
-	b.logf("building %s from %s", bin, modRoot)
-	if err := buildCourier(ctx, modRoot, bin); err != nil {
 		return nil, err
 	}
 

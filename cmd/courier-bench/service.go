@@ -41,6 +41,19 @@ func moduleRoot(ctx context.Context) (string, error) {
 	return filepath.Dir(gomod), nil
 }
 
+// buildFromTree compiles the courier from this working tree into the
+// bench's work directory and returns the binary. Done first: compiling
+// must not overlap any timed run.
+func (b *bench) buildFromTree(ctx context.Context) (string, error) {
+	modRoot, err := moduleRoot(ctx)
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(b.workDir, "courier")
+	b.logf("building %s from %s", bin, modRoot)
+	return bin, buildCourier(ctx, modRoot, bin)
+}
+
 // buildCourier compiles ./cmd/courier of the module in modRoot to out.
 func buildCourier(ctx context.Context, modRoot, out string) error {
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./cmd/courier")

@@ -46,13 +46,9 @@ func (b *bench) measureStation(ctx context.Context) (*stationResult, error) {
 	if _, err := b.prepare(ctx); err != nil {
 		return nil, err
 	}
-	modRoot, err := moduleRoot(ctx)
+	// Build first: compiling must not overlap any timed run.
+	bin, err := b.buildFromTree(ctx)
 	if err != nil {
-		return nil, err
-	}
-	bin := filepath.Join(b.workDir, "courier")
-	b.logf("building %s from %s", bin, modRoot)
-	if err := buildCourier(ctx, modRoot, bin); err != nil {
 		return nil, err
 	}
 	if err := b.startCluster(ctx, &Results{}); err != nil {
