@@ -14,46 +14,9 @@ import (
 // checks as the clerk types (the same rules as on saving), then print its
 // label.
 
-// deskFields maps the registration's fields (as the core names them in its
-// errors) to the form's inputs.
-var deskFields = map[string]string{
-	"kind": "kind", "origin_site": "origin_site", "destination.site": "dest_site", "destination.kind": "dest_site",
-	"applicant.type": "applicant_type", "applicant.name": "name", "applicant.contact_name": "contact_name",
-	"applicant.phone": "phone", "applicant.id_type": "id_type", "applicant.id_number": "id_number",
-	"certificate.type": "cert_type", "certificate.number": "cert_no", "certificate.issuing_department": "cert_type",
-	"application_no": "application_no", "notes": "notes",
-}
-
 // deskForm is the registration form's inputs.
 var deskForm = []string{"kind", "origin_site", "dest_site", "applicant_type", "name", "contact_name", "phone",
 	"id_type", "id_number", "cert_type", "cert_no", "application_no", "notes"}
-
-// registration reads the form (or the live check's JSON of the same
-// names) into a registration from the actor's own site.
-func registration(a shipment.Actor, get func(string) string) shipment.Registration {
-	r := shipment.Registration{
-		Kind:       shipment.Kind(get("kind")),
-		OriginSite: a.Site,
-		Applicant: shipment.Applicant{Type: shipment.ApplicantType(get("applicant_type")), Name: get("name"),
-			ContactName: get("contact_name"), Phone: get("phone"), IDType: shipment.IDType(get("id_type")),
-			IDNumber: get("id_number")},
-		ApplicationNo: get("application_no"),
-		Notes:         get("notes"),
-	}
-	if a.Role == shipment.RoleAdmin || r.OriginSite == "" {
-		r.OriginSite = get("origin_site")
-	}
-	if r.Kind == "" {
-		r.Kind = shipment.KindCertificate
-	}
-	r.Destination = shipment.Destination{Kind: shipment.DestHall, Site: get("dest_site")}
-	if r.Kind == shipment.KindMaterials {
-		r.Destination.Kind = shipment.DestDepartment
-	} else {
-		r.Certificate = &shipment.Certificate{Type: get("cert_type"), Number: get("cert_no")}
-	}
-	return r
-}
 
 type deskChoice struct{ Code, Text string }
 
@@ -126,14 +89,14 @@ func (s *server) deskRegister(c *fiber.Ctx) error {
 		if ae == nil {
 			return err
 		}
-		v.Errors[deskFields[ae.Field]] = s.cat.T(v.Lang, ae.Code, s.readable(v.Lang, ae.Args))
+		v.Errors[shipment.FormField(ae.Field)] = s.cat.T(v.Lang, ae.Code, s.readable(v.Lang, ae.Args))
 		v.Data = s.deskData(v, a)
 		return s.renderPage(c, statusOf[ae.Kind], "desk_new", v)
 	}
 	if v.Form["application_no"] == "" {
 		return fail(apperr.New(apperr.Invalid, "page.application_no_required").OnField("application_no"))
 	}
-	p, err := s.Parcels.Register(c.UserContext(), a, registration(a, func(k string) string { return v.Form[k] }), shipment.SourceWeb)
+	p, err := s.Parcels.Register(c.UserContext(), a, shipment.RegistrationFrom(a, "", func(k string) string { return v.Form[k] }), shipment.SourceWeb)
 	if err != nil {
 		return fail(err)
 	}
@@ -149,7 +112,7 @@ func (s *server) deskCheck(c *fiber.Ctx) error {
 		return err
 	}
 	a := actor(c)
-	r := registration(a, func(k string) string { return strings.TrimSpace(in[k]) })
+	r := shipment.RegistrationFrom(a, "", func(k string) string { return strings.TrimSpace(in[k]) })
 	path, err := s.Parcels.CheckRegistration(c.UserContext(), a, r)
 	out := fiber.Map{"path_names": []string{}}
 	if err != nil {
@@ -159,8 +122,8 @@ func (s *server) deskCheck(c *fiber.Ctx) error {
 		}
 		lang := s.lang(c)
 		out["error"] = ErrorDetail{Code: ae.Code, Message: s.cat.T(lang, ae.Code, s.readable(lang, ae.Args)),
-			Field: deskFields[ae.Field]}
-		if s.Runs != nil && r.Destination.Site != "" && r.OriginSite != "" && deskFields[ae.Field] != "dest_site" {
+			Field: shipment.FormField(ae.Field)}
+		if s.Runs != nil && r.Destination.Site != "" && r.OriginSite != "" && shipment.FormField(ae.Field) != "dest_site" {
 			path, _ = s.Runs.Path(c.UserContext(), r.OriginSite, r.Destination.Site)
 		}
 	}

@@ -3,7 +3,6 @@ package service
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"time"
 
@@ -56,8 +55,7 @@ func (s *Parcels) Register(ctx context.Context, a shipment.Actor, r shipment.Reg
 		return tracking.ParcelView{}, err
 	}
 	now := s.now()
-	b, _ := json.Marshal(&r)
-	regHash := s.Keys.Hash("registration", string(b))
+	regHash := s.regHash(&r)
 	v, err := s.Store.Register(ctx, RegisterWrite{Actor: a, Reg: &r, Source: src, Path: path, Now: now, RegHash: regHash})
 	if !errors.Is(err, ErrApplicationTaken) {
 		return v, err
