@@ -125,6 +125,14 @@ type Integrity interface {
 }
 
 // Hall is a hall's work on its shelves (service.Hall).
+// Imports previews and registers bulk imports (service.Imports).
+type Imports interface {
+	Preview(ctx context.Context, a shipment.Actor, fileName string, data []byte) (tracking.ImportPreview, error)
+	Get(ctx context.Context, a shipment.Actor, id string) (tracking.ImportPreview, error)
+	Commit(ctx context.Context, a shipment.Actor, id, choice string) (tracking.ImportPreview, error)
+	Template(a shipment.Actor, format string) (string, []byte, error)
+}
+
 type Hall interface {
 	Shelf(ctx context.Context, a shipment.Actor, site string) (all, returning []tracking.ShelfItem, err error)
 	Stocktake(ctx context.Context, a shipment.Actor, site string, seen []tracking.Seen) (tracking.StocktakeResult, error)
@@ -143,6 +151,7 @@ type Deps struct {
 	Slots     Slots
 	Integrity Integrity
 	Hall      Hall
+	Imports   Imports
 	Labels    *labels.Renderer
 	Catalog   *i18n.Catalog
 	Log       *slog.Logger

@@ -73,6 +73,7 @@ var menu = []struct {
 }{
 	{"/", "page.home", shipment.Roles},
 	{"/desk/new", "page.desk_new", deskRoles},
+	{"/desk/import", "page.desk_import", deskRoles},
 	{"/desk/parcels", "page.parcels", siteStaff},
 	{"/scan", "page.scan", scanners},
 	{"/counter", "page.counter", hallStaff},
@@ -312,6 +313,13 @@ func (s *server) pageRoutes(app *fiber.App) {
 	app.Get("/desk/parcels", page(s.session(true), pageAllow(siteStaff...), s.deskList)...)
 	app.Get("/desk/parcels/:waybill", page(s.session(true), pageAllow(siteStaff...), s.deskParcel)...)
 	app.Post("/desk/print", page(s.session(true), pageAllow(siteStaff...), s.deskPrint)...)
+	if s.Imports != nil {
+		app.Get("/desk/import", page(s.session(true), pageAllow(deskRoles...), s.importUploadPage)...)
+		app.Post("/desk/import", page(s.session(true), pageAllow(deskRoles...), s.importUpload)...)
+		app.Get("/desk/import/template/:format", page(s.session(true), pageAllow(deskRoles...), s.importTemplate)...)
+		app.Get("/desk/import/:id", page(s.session(true), pageAllow(deskRoles...), s.importPreview)...)
+		app.Post("/desk/import/:id", page(s.session(true), pageAllow(deskRoles...), s.importChoose)...)
+	}
 	// What the pages' scripts call: the API's handlers, on the session.
 	calls := app.Group("/app/api", s.bounded, s.session(true), s.checkCSRF)
 	calls.Post("/scans", allow(scanners...), s.scan)

@@ -28,13 +28,15 @@ import (
 // reads no more).
 const (
 	BodyLimit    = 256 << 10
-	MaxBodyLimit = 2 << 20
+	MaxBodyLimit = ImportBodyLimit + 64<<10
 )
 
 // bodyLimits are the routes that take more than BodyLimit, by path: a
-// stocktake of a large hall (up to service.MaxStocktakeScans codes).
+// stocktake of a large hall (up to service.MaxStocktakeScans codes), a
+// spreadsheet to import (with its form's other fields).
 var bodyLimits = map[string]int{
-	"/app/api/stocktakes": MaxBodyLimit,
+	"/app/api/stocktakes": 2 << 20,
+	"/desk/import":        MaxBodyLimit,
 }
 
 // limitBody refuses a body over its route's limit (413 request.too_large).

@@ -14,7 +14,10 @@ import (
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"golang.org/x/text/encoding/simplifiedchinese"
 
+	svc "github.com/changchun-gov/courier/internal/service"
+	"github.com/changchun-gov/courier/internal/sheet"
 	"github.com/changchun-gov/courier/shipment"
 )
 
@@ -381,6 +384,81 @@ func TestDeskRegistersInChromium(t *testing.T) {
 	}
 	legible(t, ctx, "parcel list")
 	noSideways(t, ctx, "parcel list")
+}
+
+// A clerk imports the approval platform's export (a GBK CSV): the preview
+// lists the refused row and why, the good rows are registered and their
+// labels print as one batch; the same file again registers nothing new.
+func TestDeskImportsInChromium(t *testing.T) {
+	t.Parallel()
+	s := boot(t, map[string]string{"COURIER_PUBLIC_URL": "http://localhost:8080"})
+	s.users()
+	hdr, _ := svc.ImportTemplate(shipment.KindCertificate)
+	csv, err := simplifiedchinese.GBK.NewEncoder().Bytes(sheet.CSV(hdr, [][]string{
+		{"SW-IMP-1", "营业执照", "", "个人", "王小明", "", "13912345678", "居民身份证", "11010519491231002X", "二道区政务服务中心", ""},
+		{"SW-IMP-2", "营业执照", "", "个人", "李四", "", "13812345678", "居民身份证", "11010519491231002X", "CC-WIN", ""},
+		{"SW-IMP-3", "营业执照", "", "个人", "赵五", "", "1381234", "居民身份证", "11010519491231002X", "CC-WIN", ""},
+	})[3:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := t.TempDir() + "/审批导出.csv"
+	if err := os.WriteFile(file, csv, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx := browser(t)
+	defer shot(t, ctx, "import-last")
+	signIn(t, ctx, s.base, "u-clerk", "password-clerk-1")
+	upload := func() {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.Navigate(s.base+"/desk/import"), chromedp.WaitVisible("#upload-form"),
+			chromedp.SetUploadFiles("#file", []string{file}), chromedp.Click("#upload"), chromedp.WaitVisible("#choice-form")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	upload()
+	if g, r := text(t, ctx, "#good-count"), text(t, ctx, "#refused-count"); g != "2" || r != "1" {
+		t.Fatalf("preview: %s good, %s refused", g, r)
+	}
+	if why := text(t, ctx, "#refused li"); !strings.Contains(why, "第4行") || !strings.Contains(why, "手机号码") {
+		t.Fatalf("the refused row: %q", why)
+	}
+	if good := text(t, ctx, "#good"); strings.Contains(good, "王小明") || !strings.Contains(good, "二道区") {
+		t.Fatalf("the good rows (names masked, routes named): %q", good)
+	}
+	legible(t, ctx, "import preview")
+	noSideways(t, ctx, "import preview")
+	shot(t, ctx, "import-preview")
+	if err := chromedp.Do(ctx, chromedp.Click("#do-import"), chromedp.WaitVisible("#import-result")); err != nil {
+		t.Fatal(err)
+	}
+	if n := text(t, ctx, "#created-count"); n != "2" {
+		t.Fatalf("%s registered, want 2", n)
+	}
+	legible(t, ctx, "import result")
+	shot(t, ctx, "import-result")
+	pdf, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(async () => {
+		const f = new FormData(document.getElementById('print-form'));
+		const r = await fetch('/desk/print', {method: 'POST', body: f});
+		return f.get('waybill_nos').split(' ').length + ' ' + r.headers.get('Content-Type') + ' ' + (await r.text()).slice(0, 5);
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil || pdf != "2 application/pdf %PDF-" {
+		t.Fatalf("the batch's labels: %q %v", pdf, err)
+	}
+	// The same file again: both rows found registered, nothing to import.
+	upload()
+	if e, g := text(t, ctx, "#existing-count"), text(t, ctx, "#good-count"); e != "2" || g != "0" {
+		t.Fatalf("the same file again: %s existing, %s good", e, g)
+	}
+	poll(t, ctx, `!document.getElementById('do-import')`)
+	tpl, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(async () => {
+		const r = await fetch('/desk/import/template/xlsx');
+		const b = new Uint8Array(await r.arrayBuffer());
+		return r.status + ' ' + String.fromCharCode(b[0], b[1]);
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil || tpl != "200 PK" {
+		t.Fatalf("the XLSX template: %q %v", tpl, err)
+	}
 }
 
 // At the handover counter the staff scan the citizen's label, see what the

@@ -384,6 +384,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		Slots:     settings,
 		Integrity: &jobs.Integrity[pgx.Tx]{Store: ledger, Sched: sched},
 		Hall:      &svc.Hall{Store: ledger, Ref: ref, Now: now},
+		Imports:   &svc.Imports{Parcels: parcels, Store: ledger, Now: now, Sites: ref.Sites, CertTypes: ref.CertTypes},
 		PublicURL: cfg.PublicURL, Version: version(), ProxyHeader: cfg.ProxyHeader, TrustedProxies: cfg.TrustedProxies,
 		TrackFree: cfg.TrackFree, TrackHard: cfg.TrackHard, Sleep: sleep,
 		Unavailable: postgres.Unavailable,
