@@ -49,6 +49,10 @@
 //
 //	go run ./cmd/courier-bench -runs [-runs-parcels 100000] [-runs-legs 50] [-rounds 3] [-runs-workers 4] [-runs-explain]
 //
+// With -import it times a clerk's bulk import of an XLSX (imports.go):
+//
+//	go run ./cmd/courier-bench -import [-import-sizes 1000,5000,10000] [-rounds 3]
+//
 // The exit status is 0 when the measurements completed, even when a target
 // is missed; with -strict a missed target exits 3. Errors exit 1, an
 // interrupt 130.
@@ -92,6 +96,9 @@ type options struct {
 	station        bool
 	stationClients int
 	stationScans   int
+	// -import: a bulk import of an XLSX (imports.go).
+	importMode  bool
+	importSizes string
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -116,6 +123,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.station, "station", false, "instead: the scan station's scan-to-feedback time in headless Chromium while -station-clients scan through the API once a second each (station.go)")
 	fs.IntVar(&o.stationClients, "station-clients", 64, "-station: API clients scanning once a second each")
 	fs.IntVar(&o.stationScans, "station-scans", 300, "-station: scans made in the browser (at most 500)")
+	fs.BoolVar(&o.importMode, "import", false, "instead: time a clerk's bulk import of an XLSX, preview and commit, with the Go heap's peak (imports.go)")
+	fs.StringVar(&o.importSizes, "import-sizes", "1000,5000,10000", "-import: rows of the files imported, comma-separated")
 	fs.BoolVar(&o.runsExplain, "runs-explain", false, "-runs: also print EXPLAIN (ANALYZE, BUFFERS, WAL) of the service's and the baseline's statements")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: go run ./cmd/courier-bench [flags]\n\n"+
@@ -199,7 +208,12 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) int {
 		pass    bool
 		err     error
 	)
-	if o.station {
+	if o.importMode {
+		var res *importResult
+		if res, err = b.measureImport(ctx); res != nil {
+			report, figures, pass = func(w io.Writer) { printImportReport(w, res) }, res, res.Pass
+		}
+	} else if o.station {
 		var res *stationResult
 		if res, err = b.measureStation(ctx); res != nil {
 			report, figures, pass = func(w io.Writer) { printStationReport(w, res) }, res, res.Pass

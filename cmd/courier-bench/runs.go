@@ -846,13 +846,7 @@ func (b *bench) runsExplain(ctx context.Context, legs []shipment.Leg, slot time.
 
 // printRunsReport writes the -runs figures.
 func printRunsReport(w io.Writer, r *runsResult) {
-	m := r.Machine
-	fmt.Fprintf(w, "\ncourier-bench -runs — %s\n", r.Started)
-	fmt.Fprintf(w, "command: %s\n", r.Command)
-	fmt.Fprintf(w, "machine: %d CPUs (GOMAXPROCS %d), %s %s/%s; PostgreSQL %s on %s (%s)\n",
-		m.CPUs, m.GOMAXPROCS, m.GoVersion, m.OS, m.Arch, m.PostgreSQL, m.FSType, m.ClusterDir)
-	fmt.Fprintf(w, "durability: fsync=%s synchronous_commit=%s full_page_writes=%s\n", m.Fsync, m.SynchronousCommit, m.FullPageWrites)
-	fmt.Fprintf(w, "background load before the run: %.0f%% of the CPU\n", m.BackgroundPct)
+	printHeader(w, "-runs", r.Started, r.Command, r.Machine)
 	fmt.Fprintf(w, "data: %d waiting parcels (status registered, one register event each) round robin over %d legs "+
 		"(%d added to the reference legs), one slot; loaded set-based in %.1fs, template %.0f MB, copied per side in %.1fs (median)\n",
 		r.Parcels, r.Legs, r.AddedLegs, r.LoadSeconds, r.DBSizeMB, r.CopySeconds)

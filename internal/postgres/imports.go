@@ -78,10 +78,14 @@ func (l *Ledger) Import(ctx context.Context, id string, userID int64) (*service.
 // RegisteredNumbers answers, of nos, those the origin registered for the
 // kind, with their registrations' hashes.
 func (l *Ledger) RegisteredNumbers(ctx context.Context, origin string, kind shipment.Kind, nos []string) (map[string]service.Registered, error) {
+	// Planned for each call's numbers (an unnamed statement): the generic
+	// plan a cached statement falls back to after five calls walks all the
+	// origin's parcels for each number (26 s for 10,000 on 40,000 parcels).
 	rows, err := l.Pool.Query(ctx, `SELECT p.application_no, p.waybill_no, pp.reg_hash
-		FROM parcels p LEFT JOIN parcel_people pp ON pp.parcel_id = p.id
-		WHERE p.origin_site = $1 AND p.kind = $2 AND p.application_no = ANY($3::text[]) AND p.application_no <> ''`,
-		origin, kind, nos)
+		FROM (SELECT DISTINCT no FROM unnest($3::text[]) AS u (no) WHERE no <> '') u
+		JOIN parcels p ON p.origin_site = $1 AND p.kind = $2 AND p.application_no = u.no AND p.application_no <> ''
+		LEFT JOIN parcel_people pp ON pp.parcel_id = p.id`,
+		pgx.QueryExecModeExec, origin, kind, nos)
 	if err != nil {
 		return nil, translate(err, "parcel")
 	}
