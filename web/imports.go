@@ -17,7 +17,9 @@ import (
 // none; the result prints the batch's labels.
 
 // ImportBodyLimit is the largest file the import takes (a spreadsheet of
-// service.ImportMaxRows rows is well under it).
+// service.ImportMaxRows rows is well under it). The route takes bodies of
+// up to MaxBodyLimit, so that a larger file is refused on the form, beside
+// its field; the page's script refuses it before sending.
 const ImportBodyLimit = 10 << 20
 
 // importShown is how many good rows a preview lists (all are imported).
@@ -37,10 +39,13 @@ type importPageData struct {
 	Created    string // the new parcels' waybill numbers, for the print form
 	MoreRows   int    // good rows not listed
 	Importable bool
+	Max        int // the largest file taken, in bytes (the upload form)
 }
 
 func (s *server) importUploadPage(c *fiber.Ctx) error {
-	return s.renderPage(c, fiber.StatusOK, "desk_import", s.view(c, "page.desk_import"))
+	v := s.view(c, "page.desk_import")
+	v.Data = importPageData{Max: ImportBodyLimit}
+	return s.renderPage(c, fiber.StatusOK, "desk_import", v)
 }
 
 // importUpload reads the uploaded file into a preview and shows it.
@@ -51,6 +56,7 @@ func (s *server) importUpload(c *fiber.Ctx) error {
 			return err
 		}
 		v := s.view(c, "page.desk_import")
+		v.Data = importPageData{Max: ImportBodyLimit}
 		v.Errors["file"] = s.cat.T(v.Lang, ae.Code, s.readable(v.Lang, ae.Args))
 		return s.renderPage(c, statusOf[ae.Kind], "desk_import", v)
 	}
@@ -58,12 +64,15 @@ func (s *server) importUpload(c *fiber.Ctx) error {
 	if err != nil || fh.Size == 0 {
 		return fail(apperr.New(apperr.Invalid, "import.no_file").OnField("file"))
 	}
+	if fh.Size > ImportBodyLimit {
+		return fail(apperr.New(apperr.Invalid, "import.too_large").OnField("file"))
+	}
 	f, err := fh.Open()
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, ImportBodyLimit+1))
+	data, err := io.ReadAll(io.LimitReader(f, ImportBodyLimit))
 	if err != nil {
 		return err
 	}

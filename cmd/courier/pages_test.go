@@ -416,6 +416,42 @@ func TestDeskImportsInChromium(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Bad files are said beside the field, and register nothing: columns
+	// missing, an old .xls, a file over the limit (refused by the page
+	// before sending, and by the server when sent anyway).
+	dir := t.TempDir()
+	bad := map[string][]byte{"缺列.csv": []byte("申请人,手机号码\n王小明,13912345678\n"),
+		"旧版.xls": append([]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}, make([]byte, 512)...),
+		"太大.csv": make([]byte, 11<<20)}
+	for name, want := range map[string]string{"缺列.csv": "缺少必填列", "旧版.xls": "CSV 或 XLSX", "太大.csv": "超过 10 MB"} {
+		if err := os.WriteFile(dir+"/"+name, bad[name], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		sel := "#upload-form .field-error"
+		if name == "太大.csv" {
+			sel = "#file-size-error"
+		}
+		if err := chromedp.Do(ctx, chromedp.Navigate(s.base+"/desk/import"), chromedp.WaitVisible("#upload-form"),
+			chromedp.SetUploadFiles("#file", []string{dir + "/" + name}), chromedp.Click("#upload"), chromedp.WaitVisible(sel)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if msg := text(t, ctx, sel); !strings.Contains(msg, want) {
+			t.Fatalf("%s: %q, want %q", name, msg, want)
+		}
+	}
+	sent, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(async () => {
+		const f = new FormData(document.getElementById('upload-form'));
+		f.set('file', new Blob([new Uint8Array(11 << 20)]), 'big.csv');
+		const r = await fetch('/desk/import', {method: 'POST', body: f});
+		return r.status + ' ' + (await r.text()).includes('超过 10 MB');
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil || sent != "422 true" {
+		t.Fatalf("a file over the limit sent anyway: %q %v", sent, err)
+	}
+	legible(t, ctx, "import upload")
+	noSideways(t, ctx, "import upload")
+	shot(t, ctx, "import-upload")
+
 	upload()
 	if g, r := text(t, ctx, "#good-count"), text(t, ctx, "#refused-count"); g != "2" || r != "1" {
 		t.Fatalf("preview: %s good, %s refused", g, r)
