@@ -20,6 +20,23 @@ const (
 	ResolveReturn  Resolution = "return"  // back to the origin
 )
 
+// CancelReasons are why a parcel is cancelled before pickup.
+var CancelReasons = []string{
+	"applicant_withdrew",    // 申请人撤回
+	"registered_by_mistake", // 登记有误
+	"duplicate",             // 重复登记
+	"collected_in_person",   // 申请人已在部门现场领取
+	"other",
+}
+
+// ReasonsFor are the reasons an action accepts.
+func ReasonsFor(a Action) []string {
+	if a == ActCancel {
+		return CancelReasons
+	}
+	return Reasons
+}
+
 // Reasons are the codes accepted for report and fail (and return).
 var Reasons = []string{"damaged", "missing_from_bag", "misrouted", "delivery_failed",
 	"recipient_absent", "address_wrong", "refused", "lost", "uncollected", "other"}
@@ -126,7 +143,7 @@ func Decide(p *Parcel, c Command) (Outcome, error) {
 		if c.Reason == "" {
 			return apperr.New(apperr.Invalid, "reason.required").OnField("reason")
 		}
-		if !slices.Contains(Reasons, c.Reason) {
+		if !slices.Contains(ReasonsFor(a), c.Reason) {
 			return apperr.New(apperr.Invalid, "reason.unknown").OnField("reason").With("reason", c.Reason)
 		}
 		return nil
@@ -264,6 +281,9 @@ func Decide(p *Parcel, c Command) (Outcome, error) {
 		o.Path, o.LegMoving = returnPath(p, c.Route)
 		o.PathIdx = 0
 	case ActCancel:
+		if err := needReason(); err != nil {
+			return Outcome{}, err
+		}
 		if c.Actor.Role != RoleAdmin && c.Actor.ID != p.CreatedBy {
 			return Outcome{}, refuse(apperr.Forbidden, "cancel.not_owner", p, c)
 		}

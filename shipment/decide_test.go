@@ -109,6 +109,8 @@ func decPositioned(a Action, s Status) (*Parcel, Command) {
 	case ActFail:
 		p = decExpress()
 		c.Reason = "recipient_absent"
+	case ActCancel:
+		c.Reason = "applicant_withdrew"
 	case ActReport:
 		c.Reason = "damaged"
 		if s == Returning {
@@ -409,14 +411,14 @@ func TestDecideRoles(t *testing.T) {
 		t.Parallel()
 		for _, role := range []Role{RoleClerk, RoleStaff} {
 			p := decCert()
-			_, err := Decide(p, Command{Action: ActCancel, Actor: Actor{ID: decOwner + 1, Role: role, Site: "D-SW"}, Now: decT0})
+			_, err := Decide(p, Command{Action: ActCancel, Reason: "applicant_withdrew", Actor: Actor{ID: decOwner + 1, Role: role, Site: "D-SW"}, Now: decT0})
 			decWantErr(t, err, apperr.Forbidden, "cancel.not_owner")
 		}
 	})
 
 	t.Run("cancel/AdminNotOwnerOK", func(t *testing.T) {
 		t.Parallel()
-		o, err := Decide(decCert(), Command{Action: ActCancel, Actor: Actor{ID: decOwner + 1, Role: RoleAdmin}, Now: decT0})
+		o, err := Decide(decCert(), Command{Action: ActCancel, Reason: "applicant_withdrew", Actor: Actor{ID: decOwner + 1, Role: RoleAdmin}, Now: decT0})
 		if err != nil || o.To != Cancelled {
 			t.Fatalf("%+v, %v", o, err)
 		}
@@ -696,7 +698,7 @@ func TestDecideJourneys(t *testing.T) {
 		t.Parallel()
 		decJourney(t, decCert(), []decStep{
 			{name: "book", c: Command{Action: ActBook, Actor: clerkSW}, to: AwaitingPickup, site: "D-SW"},
-			{name: "cancel", c: Command{Action: ActCancel, Actor: clerkSW}, to: Cancelled, site: "D-SW"},
+			{name: "cancel", c: Command{Action: ActCancel, Reason: "applicant_withdrew", Actor: clerkSW}, to: Cancelled, site: "D-SW"},
 		})
 	})
 }
@@ -817,12 +819,16 @@ func TestDecideErrors(t *testing.T) {
 		{name: "ErrResolveReturnAtOrigin", p: with(decCert(), func(p *Parcel) { p.Status, p.PrevStatus = Exception, AwaitingPickup }),
 			c: Command{Action: ActResolve, Actor: decAdmin, Resolution: ResolveReturn}, kind: apperr.Conflict, code: "return.at_origin"},
 		{name: "ErrCancelRunSealed", p: with(decCert(), func(p *Parcel) { p.Status, p.RunSealed = AwaitingPickup, true }),
-			c: Command{Action: ActCancel, Actor: Actor{ID: decOwner, Role: RoleClerk, Site: "D-SW"}}, kind: apperr.Conflict, code: "cancel.run_sealed"},
+			c: Command{Action: ActCancel, Reason: "applicant_withdrew", Actor: Actor{ID: decOwner, Role: RoleClerk, Site: "D-SW"}}, kind: apperr.Conflict, code: "cancel.run_sealed"},
 		{name: "ErrCancelRunSealedAdmin", p: with(decCert(), func(p *Parcel) { p.Status, p.RunSealed = AwaitingPickup, true }),
-			c: Command{Action: ActCancel, Actor: decAdmin}, kind: apperr.Conflict, code: "cancel.run_sealed"},
-		{name: "ErrCancelNotOwner", p: decCert(), c: Command{Action: ActCancel, Actor: Actor{ID: 99, Role: RoleClerk, Site: "D-SW"}},
+			c: Command{Action: ActCancel, Reason: "applicant_withdrew", Actor: decAdmin}, kind: apperr.Conflict, code: "cancel.run_sealed"},
+		{name: "ErrCancelNotOwner", p: decCert(), c: Command{Action: ActCancel, Reason: "applicant_withdrew", Actor: Actor{ID: 99, Role: RoleClerk, Site: "D-SW"}},
 			kind: apperr.Forbidden, code: "cancel.not_owner"},
-		{name: "ErrCancelInTransit", p: with(decCert(), func(p *Parcel) { p.Status = InTransit }), c: Command{Action: ActCancel, Actor: decAdmin},
+		{name: "ErrCancelWithoutReason", p: decCert(), c: Command{Action: ActCancel, Actor: decAdmin},
+			kind: apperr.Invalid, code: "reason.required", field: "reason"},
+		{name: "ErrCancelWithReportReason", p: decCert(), c: Command{Action: ActCancel, Actor: decAdmin, Reason: "damaged"},
+			kind: apperr.Invalid, code: "reason.unknown", field: "reason"},
+		{name: "ErrCancelInTransit", p: with(decCert(), func(p *Parcel) { p.Status = InTransit }), c: Command{Action: ActCancel, Reason: "applicant_withdrew", Actor: decAdmin},
 			kind: apperr.Conflict, code: "state.not_allowed"},
 		{name: "ErrShelveAtHub", p: with(decViaHub(), func(p *Parcel) { p.Status, p.PathIdx = Arrived, 1 }),
 			c: Command{Action: ActShelve, Actor: Actor{ID: 21, Role: RoleStaff, Site: "CC-HUB"}}, kind: apperr.Conflict, code: "shelve.not_destination"},
@@ -1177,7 +1183,7 @@ func TestCancelOnlyBeforeCollection(t *testing.T) {
 	t.Parallel()
 	p := &Parcel{OriginSite: "D-SW", DestKind: DestHall, DestSite: "ED-HALL", Path: []string{"D-SW", "CC-HUB", "ED-HALL"},
 		PathIdx: 1, Status: AwaitingPickup}
-	_, err := Decide(p, Command{Action: ActCancel, Actor: Actor{Role: RoleAdmin}, Now: time.Now()})
+	_, err := Decide(p, Command{Action: ActCancel, Reason: "applicant_withdrew", Actor: Actor{Role: RoleAdmin}, Now: time.Now()})
 	if apperr.CodeOf(err) != "cancel.collected" {
 		t.Fatalf("cancel at the hub: %v", err)
 	}

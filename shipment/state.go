@@ -278,7 +278,7 @@ func ActionsFor(role Role, among []Action) []Action {
 	return out
 }
 
-// NeedsReason tells whether an action is taken with a reason (Reasons).
+// NeedsReason tells whether an action is taken with a reason (ReasonsFor).
 func NeedsReason(a Action) bool {
-	return a == ActReport || a == ActFail || a == ActReturn
+	return a == ActReport || a == ActFail || a == ActReturn || a == ActCancel
 }

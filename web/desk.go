@@ -149,6 +149,11 @@ func (s *server) siteNames(lang string, codes []string) []string {
 type parcelPageData struct {
 	Parcel tracking.ParcelView
 	Path   []string
+	// The cancel form, while the parcel waits for its pickup: its reasons
+	// and the scan id that makes a second submit a repeat.
+	CanCancel     bool
+	CancelReasons []deskChoice
+	ScanID        string
 }
 
 // deskParcel shows a parcel as its desk sees it, with the label to print.
@@ -161,10 +166,49 @@ func (s *server) deskParcel(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	return s.renderParcel(c, fiber.StatusOK, p, nil)
+}
+
+// renderParcel shows a parcel's page, with the error of a refused cancel.
+func (s *server) renderParcel(c *fiber.Ctx, status int, p tracking.ParcelView, err error) error {
 	v := s.view(c, "page.parcel")
 	s.localise(c, &p)
-	v.Data = parcelPageData{Parcel: p, Path: s.siteNames(v.Lang, p.Path)}
-	return s.renderPage(c, fiber.StatusOK, "parcel", v)
+	d := parcelPageData{Parcel: p, Path: s.siteNames(v.Lang, p.Path), ScanID: "desk-" + randomToken(),
+		CanCancel: p.Status == shipment.Registered || p.Status == shipment.AwaitingPickup}
+	for _, r := range shipment.CancelReasons {
+		d.CancelReasons = append(d.CancelReasons, deskChoice{r, v.T("reason." + r)})
+	}
+	if ae := apperr.As(err); ae != nil {
+		v.Errors["reason"] = s.cat.T(v.Lang, ae.Code, s.readable(v.Lang, ae.Args))
+		v.Form["reason"] = c.FormValue("reason")
+		status = statusOf[ae.Kind]
+	}
+	v.Data = d
+	return s.renderPage(c, status, "parcel", v)
+}
+
+// deskCancel cancels a parcel before its pickup, with a reason: the
+// core's cancel (its creator or an admin, not once a sealed run holds
+// it), recorded as an event like any scan.
+func (s *server) deskCancel(c *fiber.Ctx) error {
+	no, err := waybillParam(c)
+	if err != nil {
+		return err
+	}
+	a := actor(c)
+	_, serr := s.Parcels.Scan(c.UserContext(), a, tracking.ScanRequest{Code: no, Action: shipment.ActCancel,
+		ScanID: c.FormValue("scan_id"), Source: shipment.SourceWeb, Reason: c.FormValue("reason")})
+	if apperr.As(serr) == nil && serr != nil {
+		return serr
+	}
+	if serr == nil {
+		return c.Redirect("/desk/parcels/"+no, fiber.StatusSeeOther)
+	}
+	p, err := s.Parcels.Get(c.UserContext(), a, no)
+	if err != nil {
+		return err
+	}
+	return s.renderParcel(c, fiber.StatusOK, p, serr)
 }
 
 // deskPrint prints the labels named in the form (one or many), as a print

@@ -17,9 +17,9 @@ import (
 // none; the result prints the batch's labels.
 
 // ImportBodyLimit is the largest file the import takes (a spreadsheet of
-// service.ImportMaxRows rows is well under it). The route takes bodies of
-// up to MaxBodyLimit, so that a larger file is refused on the form, beside
-// its field; the page's script refuses it before sending.
+// service.ImportMaxRows rows is well under it). The page's script refuses
+// a larger file before sending it; sent anyway, it is refused beside the
+// form's field, or, over MaxBodyLimit, before the server reads it (413).
 const ImportBodyLimit = 10 << 20
 
 // importShown is how many good rows a preview lists (all are imported).

@@ -215,7 +215,12 @@ func TestOpenAPIEnumsMatchTheDomain(t *testing.T) {
 	doc := loadOpenAPI(t)
 	scanActions := shipment.ScanActions
 	eventActions := append(slices.Clone(shipment.Actions), shipment.ActCorrect, shipment.ActLabelPrinted, shipment.ActMessageSent, shipment.ActNote)
-	reasons := slices.Concat(shipment.Reasons, slices.DeleteFunc(slices.Clone(shipment.CorrectionReasons), func(r string) bool { return slices.Contains(shipment.Reasons, r) }))
+	reasons := slices.Clone(shipment.Reasons)
+	for _, r := range slices.Concat(shipment.CorrectionReasons, shipment.CancelReasons) {
+		if !slices.Contains(reasons, r) {
+			reasons = append(reasons, r)
+		}
+	}
 	actorRoles := append(slices.Clone(shipment.Roles), shipment.RoleSystem)
 	for _, c := range []struct {
 		schema string
@@ -452,11 +457,12 @@ func TestOpenAPIRequestExamplesAreAccepted(t *testing.T) {
 			if r.Source != "" && (!r.Source.Valid() || r.Source == shipment.SourceSchedule) {
 				t.Errorf("source %q is refused", r.Source)
 			}
-			reasons := shipment.Reasons
+			reasons := shipment.ReasonsFor(r.Action)
 			if r.Action == shipment.ActCorrect {
 				reasons = shipment.CorrectionReasons
 			}
-			if (r.Action == shipment.ActReport || r.Action == shipment.ActFail || r.Action == shipment.ActCorrect || r.Reason != "") &&
+			if (r.Action == shipment.ActReport || r.Action == shipment.ActFail || r.Action == shipment.ActCorrect ||
+				r.Action == shipment.ActCancel || r.Reason != "") &&
 				!slices.Contains(reasons, r.Reason) {
 				t.Errorf("reason %q is not a reason", r.Reason)
 			}

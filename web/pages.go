@@ -313,6 +313,7 @@ func (s *server) pageRoutes(app *fiber.App) {
 	app.Get("/desk/parcels", page(s.session(true), pageAllow(siteStaff...), s.deskList)...)
 	app.Get("/desk/parcels/:waybill", page(s.session(true), pageAllow(siteStaff...), s.deskParcel)...)
 	app.Post("/desk/print", page(s.session(true), pageAllow(siteStaff...), s.deskPrint)...)
+	app.Post("/desk/parcels/:waybill/cancel", page(s.session(true), pageAllow(deskRoles...), s.deskCancel)...)
 	if s.Imports != nil {
 		app.Get("/desk/import", page(s.session(true), pageAllow(deskRoles...), s.importUploadPage)...)
 		app.Post("/desk/import", page(s.session(true), pageAllow(deskRoles...), s.importUpload)...)

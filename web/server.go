@@ -28,7 +28,7 @@ import (
 // reads no more).
 const (
 	BodyLimit    = 256 << 10
-	MaxBodyLimit = 2 * ImportBodyLimit
+	MaxBodyLimit = ImportBodyLimit + 64<<10
 )
 
 // bodyLimits are the routes that take more than BodyLimit, by path: a

@@ -384,6 +384,23 @@ func TestDeskRegistersInChromium(t *testing.T) {
 	}
 	legible(t, ctx, "parcel list")
 	noSideways(t, ctx, "parcel list")
+
+	// Cancelled before pickup, with a reason: without one, the form says so
+	// beside the field and the parcel stays registered.
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.base+"/desk/parcels/"+no), chromedp.WaitVisible("#cancel-form"),
+		chromedp.Click("#cancel"), chromedp.WaitVisible("#cancel-form .field-error")); err != nil {
+		t.Fatal(err)
+	}
+	if msg, st := text(t, ctx, "#cancel-form .field-error"), text(t, ctx, "#status"); !strings.Contains(msg, "原因") || st != "已登记" {
+		t.Fatalf("cancel without a reason: %q, status %q", msg, st)
+	}
+	if err := chromedp.Do(ctx, chromedp.SetValue("#reason", "applicant_withdrew"), chromedp.Click("#cancel"),
+		chromedp.WaitNotPresent("#cancel-form")); err != nil {
+		t.Fatal(err)
+	}
+	if st := text(t, ctx, "#status"); st != "已撤销" {
+		t.Fatalf("after the cancel: %q", st)
+	}
 }
 
 // A clerk imports the approval platform's export (a GBK CSV): the preview
@@ -441,11 +458,13 @@ func TestDeskImportsInChromium(t *testing.T) {
 	}
 	sent, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(async () => {
 		const f = new FormData(document.getElementById('upload-form'));
-		f.set('file', new Blob([new Uint8Array(11 << 20)]), 'big.csv');
+		f.set('file', new Blob([new Uint8Array((10 << 20) + 1)]), 'big.csv');
 		const r = await fetch('/desk/import', {method: 'POST', body: f});
-		return r.status + ' ' + (await r.text()).includes('超过 10 MB');
+		f.set('file', new Blob([new Uint8Array(11 << 20)]), 'bigger.csv');
+		const r2 = await fetch('/desk/import', {method: 'POST', body: f});
+		return r.status + ' ' + (await r.text()).includes('超过 10 MB') + ' ' + r2.status + ' ' + (await r2.text()).includes('请求内容过大');
 	})()`, chromedp.EvalAwaitPromise))
-	if err != nil || sent != "422 true" {
+	if err != nil || sent != "422 true 413 true" {
 		t.Fatalf("a file over the limit sent anyway: %q %v", sent, err)
 	}
 	legible(t, ctx, "import upload")

@@ -124,7 +124,7 @@ func TestEveryRouteWithEveryRole(t *testing.T) {
 		case "admin":
 			body["action"], body["reason"] = "report", "damaged"
 		case "clerk", "clerkGT", "api", "":
-			body["action"] = "cancel"
+			body["action"], body["reason"] = "cancel", "applicant_withdrew"
 		case "staff", "staffNG", "lead":
 			s.must(200, "POST", "/api/v1/scans", tok["courier"], map[string]any{"code": p, "action": "pickup", "site": "D-SW", "scan_id": scanID()})
 			body["action"], body["reason"] = "report", "damaged"

@@ -67,7 +67,7 @@ func TestHubJourneyThroughTheAPI(t *testing.T) {
 	if pages := decodePDF(t, bagLabel.Body); len(pages) != 1 || !strings.Contains(strings.Join(pages[0], "|"), "CODE-128:"+bagNo) {
 		t.Fatalf("bag label decoded %v, want %s", pages, bagNo)
 	}
-	if r := s.scan(tok["clerk"], no, "cancel", ""); r.Status != 409 || r.errCode() != "cancel.run_sealed" {
+	if r := s.scan(tok["clerk"], no, "cancel", "", "reason", "applicant_withdrew"); r.Status != 409 || r.errCode() != "cancel.run_sealed" {
 		t.Fatalf("cancel in a sealed run: %s", r.Body)
 	}
 	r := s.scan(tok["courier"], bagNo, "pickup", "D-SW")

@@ -433,7 +433,7 @@ func TestSimultaneousScansOneWins(t *testing.T) {
 				defer wg.Done()
 				<-start
 				_, errs[j] = b.svc().Scan(context.Background(), b.actors[who],
-					tracking.ScanRequest{Code: no, Action: action, ScanID: nextScanID()})
+					tracking.ScanRequest{Code: no, Action: action, ScanID: nextScanID(), Reason: cancelReason(action)})
 			}()
 		}
 		close(start)

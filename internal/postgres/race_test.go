@@ -81,7 +81,7 @@ func TestDifferentActionsRacingStillConflict(t *testing.T) {
 				reqs[i] = tracking.ScanRequest{Code: no, Action: shipment.ActPickup, Site: "D-SW", ScanID: nextScanID()}
 				who[i] = "courier"
 			} else {
-				reqs[i] = tracking.ScanRequest{Code: no, Action: shipment.ActCancel, ScanID: nextScanID()}
+				reqs[i] = tracking.ScanRequest{Code: no, Action: shipment.ActCancel, ScanID: nextScanID(), Reason: "applicant_withdrew"}
 				who[i] = "clerk"
 			}
 		}

@@ -49,9 +49,17 @@ func (b *bundle) staffAt(t *testing.T, site string) shipment.Actor {
 
 func (b *bundle) scanAs(t *testing.T, a shipment.Actor, code string, action shipment.Action) (tracking.ScanResult, error) {
 	t.Helper()
-	res, err := b.svc().Scan(b.ctx, a, tracking.ScanRequest{Code: code, Action: action, ScanID: nextScanID()})
+	res, err := b.svc().Scan(b.ctx, a, tracking.ScanRequest{Code: code, Action: action, ScanID: nextScanID(), Reason: cancelReason(action)})
 	b.clock.Add(2 * time.Minute)
 	return res, err
+}
+
+// cancelReason is the reason a test's cancel gives ("" for other actions).
+func cancelReason(a shipment.Action) string {
+	if a == shipment.ActCancel {
+		return "applicant_withdrew"
+	}
+	return ""
 }
 
 // A certificate for a county hall goes department → hub → hall in sealed
