@@ -56,7 +56,15 @@ type ParcelView struct {
 type Filter struct {
 	Status shipment.Status
 	Site   string // at, from or bound for this site
-	Text   string // waybill number, application number, name or phone tail
+	Dest   string // bound for this site
+	// From and To are the first and last day of registration (YYYY-MM-DD,
+	// Asia/Shanghai), each optional.
+	From, To string
+	Text     string // waybill number, application number, name or phone tail
+	// Purpose names the screen of a search that reads personal data (a
+	// name or a phone), recorded with the read: "desk_list", "counter",
+	// "api".
+	Purpose string
 	// CollectionCode finds the ready parcel of a hall holding the code.
 	CollectionCode string
 	Cursor         string

@@ -257,7 +257,8 @@ func (s *server) getParcel(c *fiber.Ctx) error {
 
 func (s *server) listParcels(c *fiber.Ctx) error {
 	f := tracking.Filter{Status: shipment.Status(c.Query("status")), Site: c.Query("site"), Text: c.Query("q"),
-		Cursor: c.Query("cursor"), CollectionCode: c.Query("collection_code")}
+		Cursor: c.Query("cursor"), CollectionCode: c.Query("collection_code"), Dest: c.Query("dest"),
+		From: c.Query("from"), To: c.Query("to"), Purpose: "api"}
 	if l := c.Query("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > 200 {

@@ -117,7 +117,7 @@ func (s *server) counterFind(c *fiber.Ctx, a shipment.Actor, q string) ([]tracki
 		}
 		return []tracking.ParcelView{p}, nil
 	}
-	page, err := s.Parcels.List(ctx, a, tracking.Filter{Site: a.Site, Text: q, Limit: 20})
+	page, err := s.Parcels.List(ctx, a, tracking.Filter{Site: a.Site, Text: q, Limit: 20, Purpose: "counter"})
 	return page.Items, err
 }
 

@@ -222,6 +222,7 @@ func (s *server) deskPrint(c *fiber.Ctx) error {
 
 type listPageData struct {
 	Statuses []deskChoice
+	Dests    []deskChoice
 	Items    []tracking.ParcelView
 	Next     string // the next page's address, "" on the last
 	Paths    map[string]string
@@ -232,16 +233,28 @@ type listPageData struct {
 // a time by key (the core's cursor), as the API's list does.
 func (s *server) deskList(c *fiber.Ctx) error {
 	v := s.view(c, "page.parcels")
-	v.Form["status"], v.Form["q"] = c.Query("status"), strings.TrimSpace(c.Query("q"))
+	for _, f := range []string{"status", "q", "dest", "from", "to"} {
+		v.Form[f] = strings.TrimSpace(c.Query(f))
+	}
 	d := listPageData{Paths: map[string]string{}}
 	for _, st := range shipment.Statuses {
 		d.Statuses = append(d.Statuses, deskChoice{string(st), v.T("status." + string(st))})
 	}
+	for _, st := range s.Ref.Sites() {
+		if st.Kind != shipment.SiteHub {
+			d.Dests = append(d.Dests, deskChoice{st.Code, s.siteNames(v.Lang, []string{st.Code})[0]})
+		}
+	}
 	page, err := s.Parcels.List(c.UserContext(), actor(c), tracking.Filter{Status: shipment.Status(v.Form["status"]),
-		Text: v.Form["q"], Cursor: c.Query("cursor"), Limit: 50})
+		Text: v.Form["q"], Dest: v.Form["dest"], From: v.Form["from"], To: v.Form["to"], Cursor: c.Query("cursor"),
+		Limit: 50, Purpose: "desk_list"})
 	status := fiber.StatusOK
 	if ae := apperr.As(err); ae != nil {
-		v.Errors[""] = s.cat.T(v.Lang, ae.Code, s.readable(v.Lang, ae.Args))
+		field := ae.Field
+		if field != "from" && field != "to" {
+			field = ""
+		}
+		v.Errors[field] = s.cat.T(v.Lang, ae.Code, s.readable(v.Lang, ae.Args))
 		status = statusOf[ae.Kind]
 	} else if err != nil {
 		return err

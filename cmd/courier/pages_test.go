@@ -7,8 +7,10 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/input"
@@ -19,6 +21,7 @@ import (
 	svc "github.com/changchun-gov/courier/internal/service"
 	"github.com/changchun-gov/courier/internal/sheet"
 	"github.com/changchun-gov/courier/shipment"
+	"github.com/changchun-gov/courier/tracking"
 )
 
 // shot keeps a screenshot of the page when COURIER_SCREENSHOTS names a
@@ -284,6 +287,24 @@ func changed(t *testing.T, ctx context.Context, sel string) {
 	}
 }
 
+// arrived waits until the tab has navigated to an address containing part
+// and shows sel (a click's navigation: waiting for sel alone could find it
+// on the page before).
+func arrived(t *testing.T, ctx context.Context, part, sel string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`location.href.includes(`+strconv.Quote(part)+`) && document.readyState === 'complete' && !!document.querySelector(`+strconv.Quote(sel)+`)`))
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waiting for %s with %s: %v", part, sel, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // poll waits until the expression is true in the page.
 func poll(t *testing.T, ctx context.Context, expr string) {
 	t.Helper()
@@ -375,15 +396,33 @@ func TestDeskRegistersInChromium(t *testing.T) {
 	}
 	// The desk's list finds it by its application number, once.
 	if err := chromedp.Do(ctx, chromedp.Navigate(s.base+"/desk/parcels"), chromedp.WaitVisible("#list-form"),
-		chromedp.SendKeys("#q", "SW-2026-DESK-1\r"), chromedp.WaitVisible("#parcel-list")); err != nil {
+		chromedp.SendKeys("#q", "SW-2026-DESK-1\r")); err != nil {
 		t.Fatal(err)
 	}
+	arrived(t, ctx, "q=SW-2026-DESK-1", "#parcel-list")
 	rows, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#parcel-list li .no')].map(a => a.textContent)`))
 	if len(rows) != 1 || rows[0] != no {
 		t.Fatalf("the list by application number: %v, want [%s]", rows, no)
 	}
 	legible(t, ctx, "parcel list")
 	noSideways(t, ctx, "parcel list")
+	// By destination and day: ED-HALL today finds it, NG-HALL nothing.
+	today := time.Now().In(tracking.Shanghai).Format(time.DateOnly)
+	for dest, want := range map[string]string{"ED-HALL": no, "NG-HALL": ""} {
+		// The form's own query, as its GET submits it.
+		if err := chromedp.Do(ctx, chromedp.Navigate(s.base+"/desk/parcels?q=&status=&dest="+dest+"&from="+today+"&to="+today),
+			chromedp.WaitVisible("#parcel-list, #empty")); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('dest').value + ' ' + document.getElementById('from').value`)); got != dest+" "+today {
+			t.Fatalf("the form keeps %q, want %q", got, dest+" "+today)
+		}
+		rows, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#parcel-list li .no')].map(a => a.textContent)`))
+		if (want == "" && len(rows) != 0) || (want != "" && (len(rows) != 1 || rows[0] != want)) {
+			t.Fatalf("the list for %s today: %v, want %q", dest, rows, want)
+		}
+	}
+	shot(t, ctx, "desk-list-filtered")
 
 	// Cancelled before pickup, with a reason: without one, the form says so
 	// beside the field and the parcel stays registered.

@@ -337,6 +337,15 @@ func (l *Ledger) ListParcels(ctx context.Context, a shipment.Actor, q service.Li
 		}
 		where = append(where, "("+strings.Join(conds, " OR ")+")")
 	}
+	if q.Dest != "" {
+		where = append(where, "p.dest_site = "+arg(q.Dest))
+	}
+	if !q.Since.IsZero() {
+		where = append(where, "p.created_at >= "+arg(q.Since))
+	}
+	if !q.Until.IsZero() {
+		where = append(where, "p.created_at < "+arg(q.Until))
+	}
 	if q.Before > 0 {
 		where = append(where, "p.id < "+arg(q.Before))
 	}
@@ -444,4 +453,16 @@ func appendNote(ctx context.Context, tx pgx.Tx, parcelID int64, a shipment.Actor
 		return 0, fmt.Errorf("ledger: append %s: %w", action, err)
 	}
 	return seq, nil
+}
+
+// RecordRead appends a staff read of personal data (waybill numbers only).
+func (l *Ledger) RecordRead(ctx context.Context, r service.PersonalRead) error {
+	var actorID *int64
+	if r.Actor.ID != 0 {
+		actorID = &r.Actor.ID
+	}
+	_, err := l.Pool.Exec(ctx, `INSERT INTO personal_reads (at, actor_id, actor_username, actor_role, site, purpose,
+		matched_by, waybills) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		r.At.UTC(), actorID, r.Actor.Username, r.Actor.Role, r.Actor.Site, r.Purpose, r.MatchedBy, r.Waybills)
+	return translate(err, "personal_read")
 }

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/changchun-gov/courier/internal/apperr"
 	"github.com/changchun-gov/courier/shipment"
@@ -39,8 +40,26 @@ type ListQuery struct {
 	// number or a name: a waybill number, a shelf slot (only for those who
 	// see slots), a phone's last four digits or a whole phone number.
 	Text, Number, Slot, PhoneTail, Phone string
-	Before                               int64 // list parcels older than this id (0: from the newest)
+	Dest                                 string    // bound for this site
+	Since, Until                         time.Time // registered at or after, before (zero: open)
+	Before                               int64     // list parcels older than this id (0: from the newest)
 	Limit                                int
+}
+
+// PersonalRead is a staff search that showed personal data: who, when,
+// from which screen, by what it matched and the parcels it showed.
+type PersonalRead struct {
+	Actor     shipment.Actor
+	At        time.Time
+	Purpose   string
+	MatchedBy string // name, phone or phone_tail
+	Waybills  []string
+}
+
+// ReadRecorder records reads of personal data (nil: not recorded, for
+// stores in tests only).
+type ReadRecorder interface {
+	RecordRead(ctx context.Context, r PersonalRead) error
 }
 
 // List returns the parcels the actor may see, newest first, a page at a
@@ -64,10 +83,15 @@ func (s *Parcels) List(ctx context.Context, a shipment.Actor, f tracking.Filter)
 	if q.Status != "" && !q.Status.Valid() {
 		return none, apperr.New(apperr.Invalid, "request.bad_query").With("field", "status")
 	}
-	if q.Site != "" {
-		if _, ok := s.Ref.Site(q.Site); !ok {
-			return none, apperr.New(apperr.Invalid, "site.unknown").With("site", q.Site)
+	for _, site := range []string{q.Site, f.Dest} {
+		if _, ok := s.Ref.Site(site); site != "" && !ok {
+			return none, apperr.New(apperr.Invalid, "site.unknown").With("site", site)
 		}
+	}
+	q.Dest = f.Dest
+	var err error
+	if q.Since, q.Until, err = dayRange(f.From, f.To); err != nil {
+		return none, err
 	}
 	if t := strings.TrimSpace(f.Text); t != "" {
 		if len([]rune(t)) > 64 {
@@ -96,6 +120,9 @@ func (s *Parcels) List(ctx context.Context, a shipment.Actor, f tracking.Filter)
 	}
 	items, next, err := s.Store.ListParcels(ctx, a, q)
 	if err != nil {
+		return none, err
+	}
+	if err := s.recordSearch(ctx, a, f.Purpose, q, items); err != nil {
 		return none, err
 	}
 	out := tracking.Page[tracking.ParcelView]{Items: items}
@@ -169,4 +196,65 @@ func (s *Parcels) byCode(ctx context.Context, a shipment.Actor, f tracking.Filte
 		_ = s.Throttle.Forgive(ctx, "code_lookup", hall)
 	}
 	return out, nil
+}
+
+// dayRange reads the first and last day of a list (YYYY-MM-DD in
+// Asia/Shanghai, each optional) as the instants from and before. Errors:
+// request.bad_query (invalid) for a day that is none, or a last day
+// before the first.
+func dayRange(from, to string) (time.Time, time.Time, error) {
+	var since, until time.Time
+	for _, d := range []struct {
+		v, field string
+		dst      *time.Time
+		next     bool
+	}{{from, "from", &since, false}, {to, "to", &until, true}} {
+		if d.v == "" {
+			continue
+		}
+		t, err := time.ParseInLocation(time.DateOnly, d.v, tracking.Shanghai)
+		if err != nil {
+			return since, until, apperr.New(apperr.Invalid, "request.bad_query").OnField(d.field).With("field", d.field)
+		}
+		if d.next {
+			t = t.AddDate(0, 0, 1)
+		}
+		*d.dst = t.UTC()
+	}
+	if !since.IsZero() && !until.IsZero() && !until.After(since) {
+		return since, until, apperr.New(apperr.Invalid, "request.bad_query").OnField("to").With("field", "to")
+	}
+	return since, until, nil
+}
+
+// recordSearch records the parcels a search showed by their holder's name
+// or phone (not by a number or a slot, which reveal no one): a staff read
+// of personal data. Nothing is recorded for an actor who sees none (a
+// courier, an API client sees its own department's).
+func (s *Parcels) recordSearch(ctx context.Context, a shipment.Actor, purpose string, q ListQuery, items []tracking.ParcelView) error {
+	if s.Reads == nil || q.Text == "" || len(items) == 0 {
+		return nil
+	}
+	by := "name"
+	switch {
+	case q.PhoneTail != "":
+		by = "phone_tail"
+	case q.Phone != "":
+		by = "phone"
+	}
+	var nos []string
+	for _, it := range items {
+		if it.WaybillNo == q.Number || (it.ApplicationNo != "" && it.ApplicationNo == q.Text) || (q.Slot != "" && it.Slot == q.Slot) ||
+			it.Applicant == nil {
+			continue
+		}
+		nos = append(nos, it.WaybillNo)
+	}
+	if len(nos) == 0 {
+		return nil
+	}
+	if purpose == "" {
+		purpose = "api"
+	}
+	return s.Reads.RecordRead(ctx, PersonalRead{Actor: a, At: s.now(), Purpose: purpose, MatchedBy: by, Waybills: nos})
 }

@@ -50,7 +50,10 @@ type Parcels struct {
 	Ref      Reference
 	Routes   Router   // nil: direct paths
 	Throttle Throttle // nil: wrong collection codes are not counted
-	Now      func() time.Time
+	// Reads records the searches that show personal data (nil: not
+	// recorded; the service always sets it).
+	Reads ReadRecorder
+	Now   func() time.Time
 }
 
 func (s *Parcels) now() time.Time { return clock(s.Now).Truncate(time.Microsecond) }
