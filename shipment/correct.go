@@ -78,7 +78,7 @@ func (b Before) Empty() bool {
 func (a Action) LeavesRun() bool { return slices.Contains(LeaveRunActions, a) }
 
 // LeaveRunActions are the actions after which a parcel rides no run.
-var LeaveRunActions = []Action{ActReceive, ActReport, ActFail, ActResolve, ActReturn}
+var LeaveRunActions = []Action{ActReceive, ActReport, ActFail, ActResolve, ActReturn, ActRecall}
 
 // BeforeOf is what the event of outcome o on p records of p: each column the
 // write changes whose old value the event's own columns do not hold.

@@ -215,6 +215,22 @@ func Decide(p *Parcel, c Command) (Outcome, error) {
 			return Outcome{}, refuse(apperr.Conflict, "reslot.same_slot", p, c).With("slot", c.Slot)
 		}
 		o.To = Ready
+	case ActRecall:
+		// Still at its hall: the return's first leg not yet begun, the
+		// return leaving from the hall the parcel was ready at.
+		if p.DestKind != DestHall || p.PathIdx != 0 || p.LegMoving || len(p.Path) < 2 || p.Path[0] != p.DestSite {
+			return Outcome{}, refuse(apperr.Conflict, "recall.left_hall", p, c)
+		}
+		if p.RunSealed {
+			return Outcome{}, refuse(apperr.Conflict, "recall.run_sealed", p, c)
+		}
+		if site != p.CurrentSite() {
+			return wrongSite(p.CurrentSite())
+		}
+		// Back on the way it came, at its end: the return path reversed.
+		o.Path = slices.Clone(p.Path)
+		slices.Reverse(o.Path)
+		o.PathIdx, o.LegMoving, o.PrevStatus, o.To = len(o.Path)-1, false, "", Ready
 	case ActCollect:
 		if site != p.CurrentSite() {
 			return wrongSite(p.CurrentSite())

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,6 +110,8 @@ func decPositioned(a Action, s Status) (*Parcel, Command) {
 	case ActFail:
 		p = decExpress()
 		c.Reason = "recipient_absent"
+	case ActRecall:
+		p = decReturning()
 	case ActCancel:
 		c.Reason = "applicant_withdrew"
 	case ActReport:
@@ -1202,6 +1205,36 @@ func TestActionsForARole(t *testing.T) {
 	} {
 		if got := ActionsFor(role, among); !slices.Equal(got, want) {
 			t.Errorf("%s: %v, want %v", role, got, want)
+		}
+	}
+}
+
+// A recall puts a returning parcel still at its hall back on the shelf: the
+// path as it came, at its end; once the return's leg began, or from a
+// sealed bag, it is refused.
+func TestRecallOnlyAtTheHall(t *testing.T) {
+	t.Parallel()
+	staffED := Actor{ID: 21, Role: RoleStaff, Site: "ED-HALL"}
+	o, err := Decide(decReturning(), Command{Action: ActRecall, Actor: staffED, Slot: "A-01", Now: decT0})
+	if err != nil || o.To != Ready || o.PathIdx != 1 || o.LegMoving || strings.Join(o.Path, ",") != "D-SW,ED-HALL" {
+		t.Fatalf("recall: %+v %v", o, err)
+	}
+	for name, c := range map[string]struct {
+		mod  func(*Parcel)
+		who  Actor
+		code string
+	}{
+		"picked up":     {func(p *Parcel) { p.LegMoving = true }, staffED, "recall.left_hall"},
+		"at the hub":    {func(p *Parcel) { p.Path, p.PathIdx = []string{"NG-HALL", "CC-HUB", "D-SW"}, 1 }, staffED, "recall.left_hall"},
+		"sealed bag":    {func(p *Parcel) { p.CurrentRun, p.RunSealed = 9, true }, staffED, "recall.run_sealed"},
+		"other hall":    {func(*Parcel) {}, Actor{ID: 22, Role: RoleStaff, Site: "NG-HALL"}, "scan.wrong_site"},
+		"by a clerk":    {func(*Parcel) {}, Actor{ID: decOwner, Role: RoleClerk, Site: "D-SW"}, "action.role_forbidden"},
+		"not returning": {func(p *Parcel) { p.Status = Ready }, staffED, "state.not_allowed"},
+	} {
+		p := decReturning()
+		c.mod(p)
+		if _, err := Decide(p, Command{Action: ActRecall, Actor: c.who, Slot: "A-01", Now: decT0}); apperr.CodeOf(err) != c.code {
+			t.Errorf("%s: %v, want %s", name, err, c.code)
 		}
 	}
 }

@@ -64,6 +64,10 @@ const (
 	ActReturn   Action = "return"
 	ActCancel   Action = "cancel"
 	ActReslot   Action = "reslot" // 移位: a ready parcel moves to another slot of its hall
+	// ActRecall (召回): a parcel returning to its department that is still at
+	// its hall is put back on the shelf for a citizen who came late, with a
+	// fresh collection code.
+	ActRecall Action = "recall"
 )
 
 // Events that change no state (and are never treated as repeats).
@@ -75,10 +79,10 @@ const (
 
 // Actions lists the state-changing actions.
 var Actions = []Action{ActRegister, ActBook, ActPickup, ActReceive, ActShelve, ActCollect,
-	ActDispatch, ActDeliver, ActFail, ActReport, ActResolve, ActReturn, ActCancel, ActReslot}
+	ActDispatch, ActDeliver, ActFail, ActReport, ActResolve, ActReturn, ActCancel, ActReslot, ActRecall}
 
 // TakesSlot reports whether the action puts a parcel in a shelf slot.
-func (a Action) TakesSlot() bool { return a == ActShelve || a == ActReslot }
+func (a Action) TakesSlot() bool { return a == ActShelve || a == ActReslot || a == ActRecall }
 
 // ScanActions are the actions a scan or API call may take: the action
 // table's but register, and correct.
@@ -190,6 +194,7 @@ var Rules = func() []Rule {
 		{ActReturn, Ready, Returning, []Role{RoleAdmin, RoleStaff, RoleHallLead, RoleSystem}},
 		{ActReturn, Arrived, Returning, []Role{RoleAdmin, RoleStaff, RoleHallLead, RoleSystem}},
 		{ActReturn, Exception, Returning, []Role{RoleAdmin, RoleStaff, RoleHallLead, RoleSystem}},
+		{ActRecall, Returning, Ready, []Role{RoleAdmin, RoleStaff, RoleHallLead}},
 		{ActCancel, Registered, Cancelled, []Role{RoleAdmin, RoleClerk, RoleStaff, RoleHallLead}},
 		{ActCancel, AwaitingPickup, Cancelled, []Role{RoleAdmin, RoleClerk, RoleStaff, RoleHallLead}},
 	}

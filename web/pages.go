@@ -307,6 +307,7 @@ func (s *server) pageRoutes(app *fiber.App) {
 	app.Get("/counter/receipt/:waybill", page(s.session(true), pageAllow(hallStaff...), s.counterReceipt)...)
 	if s.Hall != nil {
 		app.Get("/hall", page(s.session(true), pageAllow(hallStaff...), s.hallPage)...)
+		app.Post("/hall/recall", page(s.session(true), pageAllow(hallStaff...), s.hallRecall)...)
 	}
 	app.Get("/desk/new", page(s.session(true), pageAllow(deskRoles...), s.deskNewPage)...)
 	app.Post("/desk/new", page(s.session(true), pageAllow(deskRoles...), s.deskRegister)...)
@@ -431,7 +432,7 @@ func (s *server) renderPageError(c *fiber.Ctx, status int, msg string) error {
 // role sees those the action table gives it (a hall lead also corrects
 // and resolves).
 var stationActions = []shipment.Action{shipment.ActReceive, shipment.ActShelve, shipment.ActReslot, shipment.ActPickup,
-	shipment.ActDispatch, shipment.ActReport, shipment.ActReturn, shipment.ActResolve, shipment.ActCorrect}
+	shipment.ActDispatch, shipment.ActReport, shipment.ActReturn, shipment.ActRecall, shipment.ActResolve, shipment.ActCorrect}
 
 type scanChoice struct {
 	Code, Text string
@@ -452,7 +453,7 @@ func (s *server) scanPage(c *fiber.Ctx) error {
 	var d scanPageData
 	for i, a := range shipment.ActionsFor(actor(c).Role, stationActions) {
 		ch := scanChoice{Code: string(a), Text: v.T("action." + string(a)), Checked: a == want || (want == "" && i == 0),
-			Slot: a == shipment.ActShelve || a == shipment.ActReslot, Resolution: a == shipment.ActResolve}
+			Slot: a.TakesSlot(), Resolution: a == shipment.ActResolve}
 		switch {
 		case a == shipment.ActCorrect:
 			ch.Reason = "correct"

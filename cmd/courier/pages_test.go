@@ -829,6 +829,34 @@ func TestStocktakeInChromium(t *testing.T) {
 		t.Fatalf("slot label: %q %v", pdf, err)
 	}
 	shot(t, ctx, "stocktake-414")
+
+	// The holder came late: the returning parcel is recalled to a slot (the
+	// hall requires one: without it, the page says so).
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.base+"/hall"), chromedp.WaitVisible("#recall-"+back)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('slot-`+back+`').value = ''`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click("#recall-"+back)); err != nil {
+		t.Fatal(err)
+	}
+	arrived(t, ctx, "/hall/recall", "#form-error")
+	if msg := text(t, ctx, "#form-error"); !strings.Contains(msg, "货位") {
+		t.Fatalf("a recall without a slot: %q", msg)
+	}
+	if err := chromedp.Do(ctx, chromedp.SetValue("#slot-"+back, "A-02"), chromedp.Click("#recall-"+back)); err != nil {
+		t.Fatal(err)
+	}
+	arrived(t, ctx, "recalled="+back, "#recalled")
+	if got, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.getElementById('returning') || {textContent: ''}).textContent`)); strings.Contains(got, back) {
+		t.Fatalf("the recalled parcel is still to pull: %q", got)
+	}
+	if st := s.must(200, "GET", "/api/v1/parcels/"+back, tok["staff"], nil); st.str("status") != "ready" || st.str("slot") != "A-02" {
+		t.Fatalf("after the recall: %s", st.Body)
+	}
+	legible(t, ctx, "hall after a recall")
+	shot(t, ctx, "hall-recalled")
 }
 
 // offline switches the tab's network off or on (navigator.onLine, the

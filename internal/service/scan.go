@@ -375,8 +375,8 @@ func (s *Parcels) applyOnce(ctx context.Context, a shipment.Actor, req tracking.
 		return deref(repeat), err
 	}
 	switch req.Action {
-	case shipment.ActShelve:
-		w.Ready = s.ready(p, w.Outcome, now)
+	case shipment.ActShelve, shipment.ActRecall:
+		w.Ready = s.ready(p, w.Outcome, now) // a recall: a fresh code, held anew, told again
 	case shipment.ActCollect:
 		if err := s.verify(ctx, p, req, &w); err != nil {
 			return tracking.ScanResult{}, err
