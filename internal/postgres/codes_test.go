@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -238,5 +239,30 @@ func TestParallelCodeGuessesStopAtTheLimit(t *testing.T) {
 	}
 	if tried > service.MaxCodeFailures {
 		t.Fatalf("%d wrong codes were tried, the limit is %d", tried, service.MaxCodeFailures)
+	}
+}
+
+// A wrong collection code says how many tries remain; the last says none
+// do, and the next is refused.
+func TestWrongCodeSaysTheTriesLeft(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.throttle = &postgres.Throttle{Ledger: b.ledger, Window: 10 * time.Minute}
+	b.ledger.NewCode = drawn("111111")
+	no := b.ready(t)
+	var got []string
+	for i := range service.MaxCodeFailures + 1 {
+		_, err := b.svc().Scan(b.ctx, b.actors["staff"], tracking.ScanRequest{Code: no, Action: shipment.ActCollect,
+			Site: "CC-WIN", ScanID: nextScanID(), CollectionCode: fmt.Sprintf("%06d", 200000+i)})
+		ae := apperr.As(err)
+		if ae == nil {
+			t.Fatalf("guess %d: %v", i, err)
+		}
+		got = append(got, fmt.Sprintf("%s %v %v", ae.Code, ae.Args["remaining"], ae.Args["exhausted"]))
+	}
+	want := []string{"collect.code_wrong 4 <nil>", "collect.code_wrong 3 <nil>", "collect.code_wrong 2 <nil>",
+		"collect.code_wrong 1 <nil>", "collect.code_wrong <nil> true", "collect.too_many <nil> <nil>"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("answers:\n got %v\nwant %v", got, want)
 	}
 }

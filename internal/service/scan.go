@@ -170,6 +170,7 @@ func (s *Parcels) Scan(ctx context.Context, a shipment.Actor, req tracking.ScanR
 	// sent at once cannot pass the limit together) and is taken back when
 	// the code was not wrong; without the count, no code is tried.
 	counted := req.Action == shipment.ActCollect && req.CollectionCode != "" && s.Throttle != nil
+	tries := 0
 	if counted {
 		n, err := s.Throttle.Fail(ctx, "code", code.Number)
 		if err != nil {
@@ -178,9 +179,17 @@ func (s *Parcels) Scan(ctx context.Context, a shipment.Actor, req tracking.ScanR
 		if n > MaxCodeFailures {
 			return tracking.ScanResult{}, apperr.New(apperr.TooMany, "collect.too_many").OnField("collection_code")
 		}
+		tries = n
 	}
 	res, err := s.apply(ctx, a, req, code.Number, fingerprint, nil)
-	if counted && apperr.CodeOf(err) != "collect.code_wrong" {
+	if ae := apperr.As(err); counted && ae != nil && ae.Code == "collect.code_wrong" {
+		// Say how many tries remain (none: the next goes by the ID number).
+		if left := MaxCodeFailures - tries; left > 0 {
+			err = ae.With("remaining", left)
+		} else {
+			err = ae.With("exhausted", true)
+		}
+	} else if counted {
 		_ = s.Throttle.Forgive(ctx, "code", code.Number)
 	}
 	if err != nil || res.Repeat {
