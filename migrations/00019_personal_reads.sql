@@ -1,6 +1,7 @@
 -- +goose Up
 -- Staff reads of personal data that a search made: who searched, when,
--- by what (a name, a phone, a phone's last digits) and which parcels it
+-- by what (a name, a phone, a phone's last digits; a waybill for a
+-- record opened by its number, such as a proxy's authorisation) and which parcels it
 -- showed. The searched text is not kept (it is itself personal data);
 -- waybill numbers only. Appended only: the service's role may read and
 -- insert, nothing more.
@@ -12,7 +13,7 @@ CREATE TABLE personal_reads (
     actor_role     text NOT NULL,
     site           text NOT NULL DEFAULT '',
     purpose        text NOT NULL CHECK (purpose ~ '^[a-z][a-z_]{1,31}$'),
-    matched_by     text NOT NULL CHECK (matched_by IN ('name', 'phone', 'phone_tail')),
+    matched_by     text NOT NULL CHECK (matched_by IN ('name', 'phone', 'phone_tail', 'waybill')),
     waybills       text[] NOT NULL
 );
 CREATE INDEX personal_reads_at ON personal_reads (at);

@@ -74,6 +74,10 @@ type Proxy struct {
 	IDType        shipment.IDType `json:"id_type"`
 	IDNumber      string          `json:"id_number"`
 	Authorisation string          `json:"authorisation"`
+	// Photo is the authorisation photographed or uploaded at the counter
+	// (JPEG, PNG or WebP; PhotoType is its sniffed type once checked).
+	Photo     []byte `json:"-"`
+	PhotoType string `json:"-"`
 }
 
 // ItemResult is the answer for one parcel of a scan. A bag scan answers with

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"io"
 	"regexp"
 	"strings"
 	"time"
@@ -39,6 +40,8 @@ type counterData struct {
 	Query   string
 	Parcels []counterParcel
 	Done    *tracking.ItemResult
+	// Photo: the handover kept a proxy's authorisation photo.
+	Photo bool
 	// The parcel a failed handover was for (its form shows the error).
 	Failed string
 }
@@ -136,6 +139,11 @@ func (s *server) counterCollect(c *fiber.Ctx) error {
 		req.Proxy = &tracking.Proxy{Name: strings.TrimSpace(c.FormValue("proxy_name")),
 			IDType: shipment.IDType(c.FormValue("proxy_id_type")), IDNumber: strings.TrimSpace(c.FormValue("proxy_id_number")),
 			Authorisation: strings.TrimSpace(c.FormValue("authorisation"))}
+		photo, err := formPhoto(c)
+		if err != nil {
+			return s.renderCounter(c, fiber.StatusOK, d, err)
+		}
+		req.Proxy.Photo = photo
 	}
 	res, err := s.Parcels.Scan(c.UserContext(), actor(c), req)
 	if err != nil {
@@ -144,8 +152,47 @@ func (s *server) counterCollect(c *fiber.Ctx) error {
 	v := s.view(c, "page.counter")
 	it := res.Items[0]
 	it.StatusText = v.T("status." + string(it.Status))
-	v.Data = counterData{Done: &it}
+	v.Data = counterData{Done: &it, Photo: req.Proxy != nil && len(req.Proxy.Photo) > 0}
 	return s.renderPage(c, fiber.StatusOK, "counter", v)
+}
+
+// formPhoto reads the authorisation photo of the handover form (nil when
+// none was taken); the service checks its size and type.
+func formPhoto(c *fiber.Ctx) ([]byte, error) {
+	fh, err := c.FormFile("authorisation_photo")
+	if err != nil || fh.Size == 0 {
+		return nil, nil // none: the form was not multipart, or no file chosen
+	}
+	if fh.Size > PhotoBodyLimit {
+		return nil, apperr.New(apperr.Invalid, "proxy.photo_too_large").OnField("proxy.photo").With("max_mb", PhotoBodyLimit>>20)
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, PhotoBodyLimit+1))
+}
+
+// PhotoBodyLimit is the largest authorisation photo the counter's form
+// takes (service.MaxPhotoBytes).
+const PhotoBodyLimit = 5 << 20
+
+// counterPhoto shows the authorisation photo of a handover to a proxy, to
+// the hall's staff and admins (the service decides, and records the read).
+func (s *server) counterPhoto(c *fiber.Ctx) error {
+	no, err := waybillParam(c)
+	if err != nil {
+		return err
+	}
+	t, b, err := s.Parcels.AuthorisationPhoto(c.UserContext(), actor(c), no)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, t)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set(fiber.HeaderContentDisposition, `inline; filename="authorisation-`+no+`"`)
+	return c.Send(b)
 }
 
 // counterReceipt prints a collected parcel's receipt (回执), masked as

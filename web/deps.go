@@ -30,6 +30,7 @@ type Parcels interface {
 	Get(ctx context.Context, a shipment.Actor, waybill string) (tracking.ParcelView, error)
 	Events(ctx context.Context, a shipment.Actor, waybill string) ([]tracking.Event, error)
 	List(ctx context.Context, a shipment.Actor, f tracking.Filter) (tracking.Page[tracking.ParcelView], error)
+	AuthorisationPhoto(ctx context.Context, a shipment.Actor, waybill string) (string, []byte, error)
 }
 
 // Ledger reads parcels' messages.

@@ -305,6 +305,7 @@ func (s *server) pageRoutes(app *fiber.App) {
 	app.Get("/counter", page(s.session(true), pageAllow(hallStaff...), s.counterPage)...)
 	app.Post("/counter/collect", page(s.session(true), pageAllow(hallStaff...), s.counterCollect)...)
 	app.Get("/counter/receipt/:waybill", page(s.session(true), pageAllow(hallStaff...), s.counterReceipt)...)
+	app.Get("/counter/authorisation/:waybill", page(s.session(true), pageAllow(hallStaff...), s.counterPhoto)...)
 	if s.Hall != nil {
 		app.Get("/hall", page(s.session(true), pageAllow(hallStaff...), s.hallPage)...)
 		app.Post("/hall/recall", page(s.session(true), pageAllow(hallStaff...), s.hallRecall)...)

@@ -33,10 +33,12 @@ const (
 
 // bodyLimits are the routes that take more than BodyLimit, by path: a
 // stocktake of a large hall (up to service.MaxStocktakeScans codes), a
-// spreadsheet to import (with its form's other fields).
+// spreadsheet to import (with its form's other fields), a handover with a
+// proxy's authorisation photo.
 var bodyLimits = map[string]int{
 	"/app/api/stocktakes": 2 << 20,
 	"/desk/import":        MaxBodyLimit,
+	"/counter/collect":    PhotoBodyLimit + 64<<10,
 }
 
 // limitBody refuses a body over its route's limit (413 request.too_large).

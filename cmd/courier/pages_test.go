@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/png"
 	"net/http"
 	"net/url"
 	"os"
@@ -627,7 +630,15 @@ func TestHandoverCounterInChromium(t *testing.T) {
 	if st := public(nos[0]); st != "已领取" {
 		t.Fatalf("the public page after the handover: %q", st)
 	}
-	// A proxy, at the same window (kept).
+	// A proxy, at the same window (kept), with the authorisation photographed.
+	var pb bytes.Buffer
+	if err := png.Encode(&pb, image.NewGray(image.Rect(0, 0, 64, 48))); err != nil {
+		t.Fatal(err)
+	}
+	photoBytes, photo := pb.Bytes(), t.TempDir()+"/委托书.png"
+	if err := os.WriteFile(photo, photoBytes, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	find(nos[1])
 	if w, _ := chromedp.Run(ctx, chromedp.Value("select.window")); w != "A02" {
 		t.Fatalf("the next handover's window is %q, want A02 kept", w)
@@ -635,8 +646,17 @@ func TestHandoverCounterInChromium(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Click(".proxy-toggle"), chromedp.SendKeys(`input[name="id_number"]`, "11010519491231002X"),
 		chromedp.SendKeys(`input[name="proxy_name"]`, "李四"), chromedp.SendKeys(`input[name="proxy_id_number"]`, "220102198506154564"),
 		chromedp.SendKeys(`input[name="authorisation"]`, "WT-2026-001"),
+		chromedp.SetUploadFiles(`input[name="authorisation_photo"]`, []string{photo}),
 		chromedp.Click("button.collect"), chromedp.WaitVisible("#handed-over")); err != nil {
 		t.Fatal(err)
+	}
+	// The authorisation's photo was kept: the hall's staff see it.
+	img, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(async () => {
+		const r = await fetch(document.getElementById('authorisation-photo').href);
+		return r.status + ' ' + r.headers.get('Content-Type') + ' ' + (await r.arrayBuffer()).byteLength;
+	})()`, chromedp.EvalAwaitPromise))
+	if want := fmt.Sprintf("200 image/png %d", len(photoBytes)); err != nil || img != want {
+		t.Fatalf("the authorisation photo: %q %v, want %q", img, err, want)
 	}
 	if st := text(t, ctx, "#done-status"); st != "已领取" {
 		t.Fatalf("handed to a proxy: %q", st)

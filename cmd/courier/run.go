@@ -355,7 +355,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		}
 	}}
 	throttle := &postgres.Throttle{Ledger: ledger, Window: 10 * time.Minute}
-	parcels := &svc.Parcels{Store: ledger, Keys: keys, Ref: ref, Routes: routes, Throttle: throttle, Reads: ledger, Now: now}
+	parcels := &svc.Parcels{Store: ledger, Keys: keys, Ref: ref, Routes: routes, Throttle: throttle, Reads: ledger, Photos: ledger, Now: now}
 	sched, err := jobs.New(riverpgxv5.New(pool), ledger, parcels, routes, manual.Carrier{}, log, now)
 	if err != nil {
 		return err

@@ -190,7 +190,7 @@ func (b *bundle) runs() *service.Runs[tracking.CloseResult] {
 // parcelsOf is the service over a ledger, with the ledger's keys, clock
 // and routes.
 func parcelsOf(l *postgres.Ledger) *service.Parcels {
-	s := &service.Parcels{Store: l, Keys: l.Keys, Ref: l.Ref, Now: l.Now, Reads: l}
+	s := &service.Parcels{Store: l, Keys: l.Keys, Ref: l.Ref, Now: l.Now, Reads: l, Photos: l}
 	if l.Routes != nil {
 		s.Routes = l.Routes
 	}

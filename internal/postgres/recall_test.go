@@ -16,10 +16,7 @@ func TestRecallGivesAFreshCode(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	n := &sink{}
-	no := b.register(t, certReg()).WaybillNo
-	b.mustScan(t, "courier", no, shipment.ActPickup, "D-SW", shipment.InTransit)
-	b.mustScan(t, "staff", no, shipment.ActReceive, "CC-WIN", shipment.Arrived)
-	b.mustScan(t, "staff", no, shipment.ActShelve, "CC-WIN", shipment.Ready)
+	no := b.ready(t)
 	if rep, err := b.ledger.Deliver(b.ctx, tracking.Delivery{Gateway: n}, 10); err != nil || rep.Sent != 1 {
 		t.Fatalf("deliver: %+v %v", rep, err)
 	}

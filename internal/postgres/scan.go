@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"math/big"
+	"strconv"
 	"strings"
 	"time"
 
@@ -183,10 +184,15 @@ func (l *Ledger) ApplyScan(ctx context.Context, w service.ScanWrite) (int, error
 			}
 		}
 		if pr := w.Proxy; pr != nil {
+			var photoType *string
+			var photo []byte
+			if len(pr.Photo) > 0 {
+				photoType, photo = &pr.PhotoType, l.Keys.Encrypt(pr.Photo, photoAD(p.ID))
+			}
 			_, err = tx.Exec(ctx, `INSERT INTO handover_people (parcel_id, event_seq, name, id_type, id_hash, id_enc,
-				authorisation) VALUES ($1, $2, $3, $4, $5, $6, $7)`, p.ID, seq, pr.Name, pr.IDType,
+				authorisation, photo_type, photo_enc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, p.ID, seq, pr.Name, pr.IDType,
 				l.Keys.Hash(string(pr.IDType), pr.IDNumber), l.Keys.Encrypt([]byte(pr.IDNumber), parcelAD(p.ID)),
-				pr.Authorisation)
+				pr.Authorisation, photoType, photo)
 			if err != nil {
 				return err
 			}
@@ -230,4 +236,26 @@ func collectionCode() (string, error) {
 		return "", err
 	}
 	return fmt.Sprintf("%06d", n.Int64()), nil
+}
+
+func photoAD(id int64) []byte { return []byte("authorisation:" + strconv.FormatInt(id, 10)) }
+
+// AuthorisationPhoto reads the photo of the parcel's latest handover to a
+// proxy, decrypted. Errors: proxy.photo_not_found.
+func (l *Ledger) AuthorisationPhoto(ctx context.Context, parcelID int64) (string, []byte, error) {
+	var t string
+	var enc []byte
+	err := l.Pool.QueryRow(ctx, `SELECT photo_type, photo_enc FROM handover_people
+		WHERE parcel_id = $1 AND photo_enc IS NOT NULL ORDER BY event_seq DESC LIMIT 1`, parcelID).Scan(&t, &enc)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil, apperr.New(apperr.NotFound, "proxy.photo_not_found")
+	}
+	if err != nil {
+		return "", nil, translate(err, "parcel")
+	}
+	b, err := l.Keys.Decrypt(enc, photoAD(parcelID))
+	if err != nil {
+		return "", nil, fmt.Errorf("postgres: authorisation photo of parcel %d: %w", parcelID, err)
+	}
+	return t, b, nil
 }

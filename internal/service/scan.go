@@ -489,8 +489,12 @@ func (s *Parcels) verify(ctx context.Context, p *shipment.Parcel, req tracking.S
 	}
 	if pr := req.Proxy; pr != nil {
 		name, err := shipment.ValidateName(pr.Name)
-		if err != nil || strings.TrimSpace(pr.Authorisation) == "" || pr.IDNumber == "" {
+		if err != nil || (strings.TrimSpace(pr.Authorisation) == "" && len(pr.Photo) == 0) || pr.IDNumber == "" {
 			return apperr.New(apperr.Invalid, "collect.proxy_incomplete").OnField("proxy")
+		}
+		photoType, err := CheckPhoto(pr.Photo)
+		if err != nil {
+			return err
 		}
 		idType := pr.IDType
 		if idType == "" {
@@ -503,7 +507,8 @@ func (s *Parcels) verify(ctx context.Context, p *shipment.Parcel, req tracking.S
 		if len([]rune(pr.Authorisation)) > 64 {
 			return apperr.New(apperr.Invalid, "parcel.text_too_long").OnField("proxy.authorisation").With("field", "proxy.authorisation")
 		}
-		w.Proxy = &tracking.Proxy{Name: name, IDType: idType, IDNumber: norm, Authorisation: strings.TrimSpace(pr.Authorisation)}
+		w.Proxy = &tracking.Proxy{Name: name, IDType: idType, IDNumber: norm, Authorisation: strings.TrimSpace(pr.Authorisation),
+			Photo: pr.Photo, PhotoType: photoType}
 		w.Detail["proxy"] = true
 	}
 	return nil

@@ -53,7 +53,9 @@ type Parcels struct {
 	// Reads records the searches that show personal data (nil: not
 	// recorded; the service always sets it).
 	Reads ReadRecorder
-	Now   func() time.Time
+	// Photos reads the proxies' authorisation photos (nil: none shown).
+	Photos PhotoStore
+	Now    func() time.Time
 }
 
 func (s *Parcels) now() time.Time { return clock(s.Now).Truncate(time.Microsecond) }
