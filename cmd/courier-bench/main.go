@@ -49,6 +49,15 @@
 //
 //	go run ./cmd/courier-bench -runs [-runs-parcels 100000] [-runs-legs 50] [-rounds 3] [-runs-workers 4] [-runs-explain]
 //
+// With -list it times the desk's list pages on a generated year (list.go):
+//
+//	go run ./cmd/courier-bench -list [-list-parcels 1000000] [-list-requests 200]
+//
+// With -generate URL it only fills a migrated database (the service
+// started on it once, or `courier migrate`) with a generated year:
+//
+//	go run ./cmd/courier-bench -generate postgres://… [-list-parcels 1000000]
+//
 // With -import it times a clerk's bulk import of an XLSX (imports.go):
 //
 //	go run ./cmd/courier-bench -import [-import-sizes 1000,5000,10000] [-rounds 3]
@@ -99,6 +108,12 @@ type options struct {
 	// -import: a bulk import of an XLSX (imports.go).
 	importMode  bool
 	importSizes string
+	// -list: the desk's list pages on a generated year (list.go).
+	list         bool
+	listParcels  int
+	listRequests int
+	// -generate: only fill the database named by the URL (list.go).
+	generate string
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -125,6 +140,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.stationScans, "station-scans", 300, "-station: scans made in the browser (at most 500)")
 	fs.BoolVar(&o.importMode, "import", false, "instead: time a clerk's bulk import of an XLSX, preview and commit, with the Go heap's peak (imports.go)")
 	fs.StringVar(&o.importSizes, "import-sizes", "1000,5000,10000", "-import: rows of the files imported, comma-separated")
+	fs.BoolVar(&o.list, "list", false, "instead: the desk's list pages on a generated year of parcels, p95 per page (list.go)")
+	fs.IntVar(&o.listParcels, "list-parcels", 1000000, "-list: parcels generated")
+	fs.IntVar(&o.listRequests, "list-requests", 200, "-list: timed requests per page")
+	fs.StringVar(&o.generate, "generate", "", "instead: fill the migrated courier database at this URL with -list-parcels parcels of a generated year, and stop")
 	fs.BoolVar(&o.runsExplain, "runs-explain", false, "-runs: also print EXPLAIN (ANALYZE, BUFFERS, WAL) of the service's and the baseline's statements")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: go run ./cmd/courier-bench [flags]\n\n"+
@@ -154,6 +173,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("-rounds must be from 1 to 20")
 	case o.warmup < 0:
 		return o, fmt.Errorf("-warmup must not be negative")
+	case o.list && (o.listParcels < 1000 || o.listParcels > 10_000_000 || o.listRequests < 10):
+		return o, fmt.Errorf("-list-parcels must be from 1000 to 10000000, -list-requests at least 10")
 	case o.station && (o.stationClients < 0 || o.stationClients > 1000 || o.stationScans < 1 || o.stationScans > 500):
 		return o, fmt.Errorf("-station-clients must be from 0 to 1000, -station-scans from 1 to 500")
 	case o.serverProcs < 0 || o.serverProcs > runtime.NumCPU():
@@ -208,7 +229,15 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) int {
 		pass    bool
 		err     error
 	)
-	if o.importMode {
+	if o.generate != "" {
+		err = b.generateInto(ctx, o.generate)
+		report = func(io.Writer) {}
+	} else if o.list {
+		var res *listResult
+		if res, err = b.measureList(ctx); res != nil {
+			report, figures, pass = func(w io.Writer) { printListReport(w, res) }, res, res.Pass
+		}
+	} else if o.importMode {
 		var res *importResult
 		if res, err = b.measureImport(ctx); res != nil {
 			report, figures, pass = func(w io.Writer) { printImportReport(w, res) }, res, res.Pass

@@ -47,6 +47,19 @@ func TestListByDestinationAndDays(t *testing.T) {
 			t.Errorf("%+v: %v, want %v", c.f, got, c.want)
 		}
 	}
+	// A list of days pages by its cursor too.
+	p1, err := b.svc().List(b.ctx, clerk, tracking.Filter{From: "2026-11-27", To: "2026-11-29", Limit: 1})
+	if err != nil || len(p1.Items) != 1 || p1.Items[0].WaybillNo != second.WaybillNo || p1.NextCursor == "" {
+		t.Fatalf("first page of the days: %+v %v", p1, err)
+	}
+	p2, err := b.svc().List(b.ctx, clerk, tracking.Filter{From: "2026-11-27", To: "2026-11-29", Limit: 1, Cursor: p1.NextCursor})
+	if err != nil || len(p2.Items) != 1 || p2.Items[0].WaybillNo != first.WaybillNo || p2.NextCursor != "" {
+		t.Fatalf("second page of the days: %+v %v", p2, err)
+	}
+	// A search by name finds the clerk's parcels and no one else's.
+	if got := list(tracking.Filter{Text: "张三丰"}); len(got) != 2 {
+		t.Errorf("by name: %v", got)
+	}
 	for _, f := range []tracking.Filter{{From: "2026-13-01"}, {From: "2026-11-29", To: "2026-11-28"}, {Dest: "XX-HALL"}} {
 		if _, err := b.svc().List(b.ctx, clerk, f); apperr.KindOf(err) != apperr.Invalid {
 			t.Errorf("%+v: %v, want invalid", f, err)

@@ -301,6 +301,8 @@ func (l *Ledger) ParcelRecord(ctx context.Context, waybill string, linkSince tim
 func (l *Ledger) ListParcels(ctx context.Context, a shipment.Actor, q service.ListQuery) ([]tracking.ParcelView, int64, error) {
 	where := []string{"true"}
 	args := []any{}
+	from := "parcels p"
+	order := "p.id DESC"
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
 	switch a.Role {
 	case shipment.RoleClerk:
@@ -322,21 +324,6 @@ func (l *Ledger) ListParcels(ctx context.Context, a shipment.Actor, q service.Li
 		s := arg(q.Site)
 		where = append(where, "(p.origin_site = "+s+" OR p.path @> ARRAY["+s+"::text])")
 	}
-	if q.Text != "" {
-		conds := []string{"p.application_no = " + arg(q.Text), "pp.name = " + arg(q.Text)}
-		if q.Number != "" {
-			conds = append(conds, "p.waybill_no = "+arg(q.Number))
-		}
-		if q.Slot != "" {
-			conds = append(conds, "p.slot = "+arg(q.Slot))
-		}
-		if q.PhoneTail != "" {
-			conds = append(conds, "right(pp.phone, 4) = "+arg(q.PhoneTail))
-		} else if q.Phone != "" {
-			conds = append(conds, "pp.phone = "+arg(q.Phone))
-		}
-		where = append(where, "("+strings.Join(conds, " OR ")+")")
-	}
 	if q.Dest != "" {
 		where = append(where, "p.dest_site = "+arg(q.Dest))
 	}
@@ -346,11 +333,64 @@ func (l *Ledger) ListParcels(ctx context.Context, a shipment.Actor, q service.Li
 	if !q.Until.IsZero() {
 		where = append(where, "p.created_at < "+arg(q.Until))
 	}
-	if q.Before > 0 {
-		where = append(where, "p.id < "+arg(q.Before))
+	days := !q.Since.IsZero() || !q.Until.IsZero()
+	// driver, when set, lists the candidate ids, newest first, by an index
+	// of their own; each is then read by its key and filtered (a nested
+	// loop the planner cannot turn into a walk of every parcel: its
+	// estimates know nothing of how states and searches age).
+	var driver []string
+	before := ""
+	if q.Before > 0 && !days {
+		before = arg(q.Before)
 	}
-	sql := `SELECT ` + parcelCols + `, ` + personCols + ` FROM parcels p LEFT JOIN parcel_people pp ON pp.parcel_id = p.id
-		WHERE ` + strings.Join(where, " AND ") + ` ORDER BY p.id DESC LIMIT ` + strconv.Itoa(q.Limit+1)
+	switch {
+	case q.Text != "":
+		// Each way a text may match is a lookup by its own index, the ids
+		// united (an OR over both tables would scan them all).
+		t := arg(q.Text)
+		driver = []string{"SELECT id FROM parcels WHERE application_no = " + t + " AND application_no <> ''",
+			"SELECT parcel_id FROM parcel_people WHERE name = " + t + " AND name <> ''"}
+		if q.Number != "" {
+			driver = append(driver, "SELECT id FROM parcels WHERE waybill_no = "+arg(q.Number))
+		}
+		if q.Slot != "" {
+			driver = append(driver, "SELECT id FROM parcels WHERE code_site IS NOT NULL AND slot = "+arg(q.Slot))
+		}
+		if q.PhoneTail != "" {
+			driver = append(driver, "SELECT parcel_id FROM parcel_people WHERE phone <> '' AND right(phone, 4) = "+arg(q.PhoneTail))
+		} else if q.Phone != "" {
+			driver = append(driver, "SELECT parcel_id FROM parcel_people WHERE phone = "+arg(q.Phone))
+		}
+	case q.Dest != "" && !days:
+		driver = []string{"SELECT id FROM parcels WHERE dest_site = " + arg(q.Dest)} // parcels_dest, backwards
+	}
+	switch {
+	case driver != nil:
+		cond := ""
+		if before != "" {
+			cond = " WHERE id < " + before
+		}
+		from = "(SELECT id FROM (" + strings.Join(driver, " UNION ") + ") u (id)" + cond + " ORDER BY id DESC) m" +
+			" CROSS JOIN LATERAL (SELECT * FROM parcels c WHERE c.id = m.id OFFSET 0) p"
+		order = "m.id DESC"
+		if days {
+			order = "p.created_at DESC, p.id DESC"
+		}
+	case before != "":
+		where = append(where, "p.id < "+before)
+	}
+	if days {
+		// Days of registration: newest registered first, walked backwards
+		// on parcels_created from the last day (by id, a list of a month
+		// long ago would first pass every parcel since). The cursor is still
+		// a parcel's id; the page goes on before that parcel's place.
+		order = "p.created_at DESC, p.id DESC"
+		if q.Before > 0 {
+			where = append(where, "(p.created_at, p.id) < (SELECT b.created_at, b.id FROM parcels b WHERE b.id = "+arg(q.Before)+")")
+		}
+	}
+	sql := `SELECT ` + parcelCols + `, ` + personCols + ` FROM ` + from + ` LEFT JOIN parcel_people pp ON pp.parcel_id = p.id
+		WHERE ` + strings.Join(where, " AND ") + ` ORDER BY ` + order + ` LIMIT ` + strconv.Itoa(q.Limit+1)
 	rows, err := l.Pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, 0, translate(err, "parcel")
