@@ -6,14 +6,12 @@
 CREATE INDEX parcel_people_name ON parcel_people (name) WHERE name <> '';
 CREATE INDEX parcel_people_phone_tail ON parcel_people (right(phone, 4)) WHERE phone <> '';
 
--- The desk's lists by destination and by days of registration walk these
--- backwards. Both columns are set at registration and never change, so a
--- scan's update of the parcel stays heap-only (HOT: no index entry).
-CREATE INDEX parcels_dest ON parcels (dest_site, id) WHERE dest_site IS NOT NULL;
+-- The desk's lists by days of registration walk this backwards. Its
+-- columns are set at registration and never change, so a scan's update of
+-- the parcel stays heap-only (HOT: no index entry).
 CREATE INDEX parcels_created ON parcels (created_at, id);
 
 -- +goose Down
 DROP INDEX parcels_created;
-DROP INDEX parcels_dest;
 DROP INDEX parcel_people_phone_tail;
 DROP INDEX parcel_people_name;

@@ -361,8 +361,6 @@ func (l *Ledger) ListParcels(ctx context.Context, a shipment.Actor, q service.Li
 		} else if q.Phone != "" {
 			driver = append(driver, "SELECT parcel_id FROM parcel_people WHERE phone = "+arg(q.Phone))
 		}
-	case q.Dest != "" && !days:
-		driver = []string{"SELECT id FROM parcels WHERE dest_site = " + arg(q.Dest)} // parcels_dest, backwards
 	}
 	switch {
 	case driver != nil:
