@@ -38,6 +38,21 @@ func parseTemplates(a *assets) (*templates, pageTemplates, error) {
 			return tracking.Local(*t).Format("2006-01-02")
 		},
 		"at": func(t time.Time) string { return tracking.Local(t).Format("2006-01-02 15:04") },
+		// args names a partial's arguments: args "Key" value "Key" value ….
+		"args": func(kv ...any) (map[string]any, error) {
+			if len(kv)%2 != 0 {
+				return nil, fmt.Errorf("args: an odd number of arguments")
+			}
+			m := make(map[string]any, len(kv)/2)
+			for i := 0; i < len(kv); i += 2 {
+				k, ok := kv[i].(string)
+				if !ok {
+					return nil, fmt.Errorf("args: key %v is not a string", kv[i])
+				}
+				m[k] = kv[i+1]
+			}
+			return m, nil
+		},
 	}
 	tr, err := template.New("track.html").Funcs(funcs).ParseFS(templateFS, "templates/track.html")
 	if err != nil {

@@ -280,6 +280,18 @@ func (b *bench) startCluster(ctx context.Context, res *Results) error {
 	return nil
 }
 
+// startClusterFor starts the durable cluster for a mode whose figures
+// keep a machine of their own: m gains the cluster's settings and place.
+func (b *bench) startClusterFor(ctx context.Context, m *machine) error {
+	cres := &Results{Machine: *m}
+	if err := b.startCluster(ctx, cres); err != nil {
+		return err
+	}
+	*m = cres.Machine
+	m.ClusterDir = b.cluster.Dir()
+	return nil
+}
+
 // runTrack alternates baseline and service rounds and judges the medians.
 func (b *bench) runTrack(ctx context.Context, waybills []string) (trackResult, error) {
 	o := b.opts

@@ -165,12 +165,9 @@ func (b *bench) measureImport(ctx context.Context) (*importResult, error) {
 	if res.Machine.BackgroundPct, err = b.prepare(ctx); err != nil {
 		return nil, err
 	}
-	cres := &Results{Machine: res.Machine}
-	if err := b.startCluster(ctx, cres); err != nil {
+	if err := b.startClusterFor(ctx, &res.Machine); err != nil {
 		return nil, err
 	}
-	res.Machine = cres.Machine
-	res.Machine.ClusterDir = b.cluster.Dir()
 	const db = "importbench"
 	if err := createDatabase(ctx, b.cluster, db); err != nil {
 		return nil, err

@@ -138,12 +138,9 @@ func (b *bench) measureList(ctx context.Context) (*listResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	cres := &Results{Machine: res.Machine}
-	if err := b.startCluster(ctx, cres); err != nil {
+	if err := b.startClusterFor(ctx, &res.Machine); err != nil {
 		return nil, err
 	}
-	res.Machine = cres.Machine
-	res.Machine.ClusterDir = b.cluster.Dir()
 	if err := createDatabase(ctx, b.cluster, "courier"); err != nil {
 		return nil, err
 	}

@@ -161,12 +161,9 @@ func (b *bench) measureRuns(ctx context.Context) (*runsResult, error) {
 	if res.Machine.BackgroundPct, err = b.prepare(ctx); err != nil {
 		return nil, err
 	}
-	cres := &Results{Machine: res.Machine}
-	if err := b.startCluster(ctx, cres); err != nil {
+	if err := b.startClusterFor(ctx, &res.Machine); err != nil {
 		return nil, err
 	}
-	res.Machine = cres.Machine
-	res.Machine.ClusterDir = b.cluster.Dir()
 
 	legs, err := b.buildRunsTemplate(ctx, res)
 	if err != nil {
