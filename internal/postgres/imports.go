@@ -26,7 +26,7 @@ type draftRows struct {
 func importAD(id string) []byte { return []byte("import:" + id) }
 
 // SaveImport keeps a new draft, its rows encrypted, and deletes the drafts
-// that expired.
+// that expired (the personal-data purge deletes them too).
 func (l *Ledger) SaveImport(ctx context.Context, d *service.ImportDraft) error {
 	b, err := json.Marshal(draftRows{Rows: d.Rows, Refused: d.Refused, Existing: d.Existing})
 	if err != nil {
@@ -139,7 +139,12 @@ func (l *Ledger) RegisterImport(ctx context.Context, id string, userID int64, ch
 				res.Existing = len(ws) - len(res.Created)
 			}
 			b, _ := json.Marshal(res)
-			_, err = tx.Exec(ctx, `UPDATE import_drafts SET result = $2, chosen_at = $3 WHERE id = $1`, id, b, now)
+			// A discard keeps nothing of the rows (their personal data); an
+			// import keeps them until the draft expires, for its result page
+			// to list the refused rows to correct.
+			_, err = tx.Exec(ctx, `UPDATE import_drafts SET result = $2, chosen_at = $3,
+				rows_enc = CASE WHEN $4 THEN $5 ELSE rows_enc END WHERE id = $1`,
+				id, b, now, choice == "discard", l.Keys.Encrypt([]byte(`{}`), importAD(id)))
 			return err
 		})
 		if (isUnique(err, "parcels_waybill_no_key") || isUnique(err, "parcel_links_token_hash_key")) && attempt < 5 {

@@ -186,3 +186,26 @@ func TestImportTemplatesRead(t *testing.T) {
 		t.Fatalf("a template as pdf: %v", err)
 	}
 }
+
+// An admin names each row's origin (寄出单位, by name or code); without it
+// the row is refused.
+func TestAdminImportsWithTheOrigin(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	hdr, rows := service.ImportTemplate(shipment.KindCertificate)
+	hdr = append(hdr, "寄出单位")
+	good := append(append([]string(nil), rows[0]...), "长春市商务局")
+	none := append(append([]string(nil), rows[0]...), "")
+	none[0] = "SW-2026-000002"
+	p, err := b.imports().Preview(b.ctx, b.actors["admin"], "a.csv", sheet.CSV(hdr, [][]string{good, none}))
+	if err != nil || len(p.Good) != 1 || len(p.Refused) != 1 || p.Refused[0].Line != 3 {
+		t.Fatalf("admin's preview: %+v %v", p, err)
+	}
+	done, err := b.imports().Commit(b.ctx, b.actors["admin"], p.ID, "import")
+	if err != nil || len(done.Result.Created) != 1 {
+		t.Fatalf("admin's import: %+v %v", done.Result, err)
+	}
+	if n := b.countRows(t, `SELECT count(*) FROM parcels WHERE origin_site = 'D-SW' AND waybill_no = $1`, done.Result.Created[0]); n != 1 {
+		t.Fatal("the admin's row was not registered from D-SW")
+	}
+}

@@ -333,6 +333,10 @@ func (l *Ledger) PurgePersonal(ctx context.Context, after time.Duration) (tracki
 			break
 		}
 	}
+	// Import previews past their life hold rows of personal data.
+	if _, err := l.Pool.Exec(ctx, `DELETE FROM import_drafts WHERE expires_at < $1`, now); err != nil {
+		return tracking.JobReport{Affected: total}, translate(err, "import")
+	}
 	// Private links go LinkGrace after the journey ended, or with the
 	// personal data when that goes first.
 	tag, err := l.Pool.Exec(ctx, `DELETE FROM parcel_links pl USING parcels p

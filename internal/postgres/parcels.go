@@ -370,10 +370,7 @@ func (l *Ledger) ListParcels(ctx context.Context, a shipment.Actor, q service.Li
 		}
 		from = "(SELECT id FROM (" + strings.Join(driver, " UNION ") + ") u (id)" + cond + " ORDER BY id DESC) m" +
 			" CROSS JOIN LATERAL (SELECT * FROM parcels c WHERE c.id = m.id OFFSET 0) p"
-		order = "m.id DESC"
-		if days {
-			order = "p.created_at DESC, p.id DESC"
-		}
+		order = "m.id DESC" // a days list orders by registration below
 	case before != "":
 		where = append(where, "p.id < "+before)
 	}

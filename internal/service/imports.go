@@ -40,6 +40,9 @@ type ImportColumn struct {
 	Header   string
 	Aliases  []string
 	Required bool
+	// AdminOnly: read for an admin (or a user of no site), who names each
+	// row's origin; not in the template, whose users send from their site.
+	AdminOnly bool
 }
 
 // ImportColumns are the template's columns, in its order.
@@ -55,6 +58,7 @@ var ImportColumns = []ImportColumn{
 	{Field: "id_number", Header: "证件号码", Aliases: []string{"身份证号", "身份证号码", "申请人证件号码", "统一社会信用代码"}, Required: true},
 	{Field: "dest_site", Header: "送达地点", Aliases: []string{"领取大厅", "送达部门", "领取地点", "目的地"}, Required: true},
 	{Field: "notes", Header: "备注", Aliases: []string{"说明"}},
+	{Field: "origin_site", Header: "寄出单位", Aliases: []string{"寄出部门", "发件单位", "寄件单位"}, AdminOnly: true},
 }
 
 // importWords are the words an export writes for the coded values.
@@ -128,9 +132,11 @@ type Imports struct {
 
 // ImportTemplate is the template's header and one example row.
 func ImportTemplate(kind shipment.Kind) ([]string, [][]string) {
-	h := make([]string, len(ImportColumns))
-	for i, c := range ImportColumns {
-		h[i] = c.Header
+	var h []string
+	for _, c := range ImportColumns {
+		if !c.AdminOnly {
+			h = append(h, c.Header)
+		}
 	}
 	if kind == shipment.KindMaterials {
 		return h, [][]string{{"SW-2026-000001", "", "", "个人", "王小明", "", "13912345678", "居民身份证",
@@ -198,7 +204,7 @@ func (s *Imports) Preview(ctx context.Context, a shipment.Actor, fileName string
 			continue
 		}
 		seen[r.ApplicationNo] = line
-		path, err := s.check(ctx, a, &r, paths)
+		path, err := s.Parcels.checkRegistration(ctx, a, &r, paths)
 		if ae := apperr.As(err); ae != nil && (ae.Kind == apperr.Invalid || ae.Kind == apperr.Forbidden) {
 			d.Refused = append(d.Refused, tracking.ImportRefusal{Line: line, Column: header(t.Header, cols, shipment.FormField(ae.Field)),
 				Code: ae.Code, Args: ae.Args})
@@ -215,32 +221,6 @@ func (s *Imports) Preview(ctx context.Context, a shipment.Actor, fileName string
 		return tracking.ImportPreview{}, err
 	}
 	return preview(d), nil
-}
-
-// check is checkRegistration with the route's answer kept per pair of
-// sites: a file's rows mostly go the same way.
-func (s *Imports) check(ctx context.Context, a shipment.Actor, r *shipment.Registration, paths map[[2]string][]string) ([]string, error) {
-	p := s.Parcels
-	if err := r.Normalize(p.Ref.SiteKind, p.Ref.HasCertType); err != nil {
-		return nil, err
-	}
-	if !a.MayRegisterAt(r.OriginSite) {
-		return nil, apperr.New(apperr.Forbidden, "parcel.dept_not_yours").OnField("origin_site").With("site", r.OriginSite)
-	}
-	path := shipment.InitialPath(r)
-	if p.Routes == nil || r.Destination.Kind == shipment.DestAddress {
-		return path, nil
-	}
-	key := [2]string{r.OriginSite, r.Destination.Site}
-	if got, ok := paths[key]; ok {
-		return got, nil
-	}
-	path, err := p.Routes.Path(ctx, key[0], key[1])
-	if err != nil {
-		return nil, withField(err, "destination.site")
-	}
-	paths[key] = path
-	return path, nil
 }
 
 // setApartRegistered moves the rows whose application number the origin
@@ -335,15 +315,17 @@ func importKind(ref Reference, site string) shipment.Kind {
 // vocabulary maps, per field, the words an export writes to codes: the
 // fixed words, and the sites' and certificate types' names.
 func (s *Imports) vocabulary() map[string]map[string]string {
-	v := map[string]map[string]string{"dest_site": {}, "cert_type": {}}
+	v := map[string]map[string]string{"dest_site": {}, "origin_site": {}, "cert_type": {}}
 	for f, words := range importWords {
 		v[f] = words
 	}
 	if s.Sites != nil {
 		for _, st := range s.Sites() {
-			v["dest_site"][st.NameZH] = st.Code
-			if st.NameEN != "" {
-				v["dest_site"][st.NameEN] = st.Code
+			for _, f := range []string{"dest_site", "origin_site"} {
+				v[f][st.NameZH] = st.Code
+				if st.NameEN != "" {
+					v[f][st.NameEN] = st.Code
+				}
 			}
 		}
 	}

@@ -50,7 +50,7 @@ type RegisterWrite struct {
 // validation codes of shipment.Registration.Normalize and of the route
 // (invalid); parcel.application_no_taken (conflict).
 func (s *Parcels) Register(ctx context.Context, a shipment.Actor, r shipment.Registration, src shipment.Source) (tracking.ParcelView, error) {
-	path, err := s.checkRegistration(ctx, a, &r)
+	path, err := s.checkRegistration(ctx, a, &r, nil)
 	if err != nil {
 		return tracking.ParcelView{}, err
 	}
@@ -76,12 +76,13 @@ func (s *Parcels) Register(ctx context.Context, a shipment.Actor, r shipment.Reg
 // nothing, and returns the path the parcel would take (the desk's form
 // shows it as the clerk types). Errors: those of Register before it writes.
 func (s *Parcels) CheckRegistration(ctx context.Context, a shipment.Actor, r shipment.Registration) ([]string, error) {
-	return s.checkRegistration(ctx, a, &r)
+	return s.checkRegistration(ctx, a, &r, nil)
 }
 
 // checkRegistration normalises r and checks who may register it and
-// where it can go; it returns its path.
-func (s *Parcels) checkRegistration(ctx context.Context, a shipment.Actor, r *shipment.Registration) ([]string, error) {
+// where it can go; it returns its path, kept in paths (when not nil) per
+// pair of sites.
+func (s *Parcels) checkRegistration(ctx context.Context, a shipment.Actor, r *shipment.Registration, paths map[[2]string][]string) ([]string, error) {
 	if !shipment.MayTake(a.Role, shipment.ActRegister) {
 		return nil, apperr.New(apperr.Forbidden, "action.role_forbidden").With("action", "register")
 	}
@@ -92,11 +93,19 @@ func (s *Parcels) checkRegistration(ctx context.Context, a shipment.Actor, r *sh
 		return nil, apperr.New(apperr.Forbidden, "parcel.dept_not_yours").OnField("origin_site").With("site", r.OriginSite)
 	}
 	path := shipment.InitialPath(r)
-	if s.Routes != nil && r.Destination.Kind != shipment.DestAddress {
-		var err error
-		if path, err = s.Routes.Path(ctx, r.OriginSite, r.Destination.Site); err != nil {
-			return nil, withField(err, "destination.site")
-		}
+	if s.Routes == nil || r.Destination.Kind == shipment.DestAddress {
+		return path, nil
+	}
+	key := [2]string{r.OriginSite, r.Destination.Site}
+	if got, ok := paths[key]; ok {
+		return got, nil
+	}
+	path, err := s.Routes.Path(ctx, key[0], key[1])
+	if err != nil {
+		return nil, withField(err, "destination.site")
+	}
+	if paths != nil {
+		paths[key] = path // a file's rows mostly go the same way: asked once per pair
 	}
 	return path, nil
 }

@@ -29,6 +29,10 @@ type Table struct {
 	Encoding string
 }
 
+// maxUnzipped is the most an XLSX may inflate to (10,000 rows of the
+// template take a few megabytes).
+const maxUnzipped = 256 << 20
+
 // Read reads a CSV or XLSX file (told apart by its first bytes, not its
 // name alone) of at most max data rows. Errors (apperr, invalid):
 // import.empty, import.format (neither CSV nor XLSX), import.encoding (a
@@ -43,7 +47,9 @@ func Read(name string, data []byte, max int) (*Table, error) {
 	t := &Table{}
 	switch {
 	case bytes.HasPrefix(data, []byte("PK\x03\x04")):
-		f, err := excelize.OpenReader(bytes.NewReader(data))
+		// Bounded unzipping: a 10 MB upload may not inflate to gigabytes.
+		f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: maxUnzipped,
+			UnzipXMLSizeLimit: maxUnzipped})
 		if err != nil {
 			return nil, apperr.New(apperr.Invalid, "import.format").Wrap(err)
 		}
