@@ -33,7 +33,6 @@ type importRefusal struct {
 type importPageData struct {
 	P          tracking.ImportPreview
 	Good       []tracking.ImportGood // the first importShown
-	Dests      map[string]string     // site code → name
 	Paths      map[int]string        // line → path in names
 	Refused    []importRefusal
 	Created    string // the new parcels' waybill numbers, for the print form
@@ -114,15 +113,12 @@ func (s *server) importChoose(c *fiber.Ctx) error {
 
 func (s *server) renderImport(c *fiber.Ctx, status int, p tracking.ImportPreview) error {
 	v := s.view(c, "page.desk_import")
-	d := importPageData{P: p, Good: p.Good, Dests: map[string]string{}, Paths: map[int]string{},
+	d := importPageData{P: p, Good: p.Good, Paths: map[int]string{},
 		Importable: p.Result == nil && len(p.Good) > 0}
 	if len(d.Good) > importShown {
 		d.Good, d.MoreRows = d.Good[:importShown], len(d.Good)-importShown
 	}
 	for _, g := range d.Good {
-		if _, ok := d.Dests[g.DestSite]; !ok {
-			d.Dests[g.DestSite] = s.siteNames(v.Lang, []string{g.DestSite})[0]
-		}
 		d.Paths[g.Line] = strings.Join(s.siteNames(v.Lang, g.Path), " → ")
 	}
 	for _, r := range p.Refused {
