@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/changchun-gov/courier/internal/apperr"
+	"github.com/changchun-gov/courier/shipment"
 	"github.com/changchun-gov/courier/tracking"
 )
 
@@ -59,6 +60,24 @@ func TestListByDestinationAndDays(t *testing.T) {
 	// A search by name finds the clerk's parcels and no one else's.
 	if got := list(tracking.Filter{Text: "张三丰"}); len(got) != 2 {
 		t.Errorf("by name: %v", got)
+	}
+	// The final states are listed by their own index (rare_end), with the
+	// destination, and only once reached.
+	b.mustScan(t, "clerk", first.WaybillNo, shipment.ActCancel, "D-SW", shipment.Cancelled,
+		func(r *tracking.ScanRequest) { r.Reason = "applicant_withdrew" })
+	for _, c := range []struct {
+		f    tracking.Filter
+		want []string
+	}{
+		{tracking.Filter{Status: shipment.Cancelled}, []string{first.WaybillNo}},
+		{tracking.Filter{Status: shipment.Cancelled, Dest: "CC-WIN"}, []string{first.WaybillNo}},
+		{tracking.Filter{Status: shipment.Cancelled, Dest: "NG-HALL"}, nil},
+		{tracking.Filter{Status: shipment.Returned}, nil},
+		{tracking.Filter{Status: shipment.Registered}, []string{second.WaybillNo}},
+	} {
+		if got := list(c.f); len(got) != len(c.want) || (len(got) > 0 && got[0] != c.want[0]) {
+			t.Errorf("%+v: %v, want %v", c.f, got, c.want)
+		}
 	}
 	for _, f := range []tracking.Filter{{From: "2026-13-01"}, {From: "2026-11-29", To: "2026-11-28"}, {Dest: "XX-HALL"}} {
 		if _, err := b.svc().List(b.ctx, clerk, f); apperr.KindOf(err) != apperr.Invalid {
