@@ -83,6 +83,13 @@ func CheckAction(a Action) error {
 	return nil
 }
 
+// MayCancel reports whether the actor may cancel the parcel now: Decide's
+// answer to a cancel with a valid reason (the pages offer the form only then).
+func MayCancel(p *Parcel, a Actor) bool {
+	_, err := Decide(p, Command{Action: ActCancel, Actor: a, Reason: CancelReasons[0]})
+	return err == nil
+}
+
 // Decide applies a command to a parcel's current state without side effects.
 //
 // The site defaults to the actor's home site for clerks and staff (who may act

@@ -419,6 +419,23 @@ func TestDecideRoles(t *testing.T) {
 		}
 	})
 
+	t.Run("cancel/MayCancel", func(t *testing.T) {
+		t.Parallel()
+		owner, other := Actor{ID: decOwner, Role: RoleClerk, Site: "D-SW"}, Actor{ID: decOwner + 1, Role: RoleClerk, Site: "D-SW"}
+		picked := decCert()
+		picked.Status, picked.PathIdx, picked.LegMoving = InTransit, 0, true
+		for _, c := range []struct {
+			p    *Parcel
+			a    Actor
+			want bool
+		}{{decCert(), owner, true}, {decCert(), other, false}, {decCert(), Actor{ID: 99, Role: RoleAdmin}, true},
+			{decCert(), Actor{ID: decOwner, Role: RoleCourier}, false}, {picked, owner, false}} {
+			if got := MayCancel(c.p, c.a); got != c.want {
+				t.Errorf("%s in %s by %+v: %v, want %v", c.p.WaybillNo, c.p.Status, c.a, got, c.want)
+			}
+		}
+	})
+
 	t.Run("cancel/AdminNotOwnerOK", func(t *testing.T) {
 		t.Parallel()
 		o, err := Decide(decCert(), Command{Action: ActCancel, Reason: "applicant_withdrew", Actor: Actor{ID: decOwner + 1, Role: RoleAdmin}, Now: decT0})

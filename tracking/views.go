@@ -41,6 +41,9 @@ type ParcelView struct {
 	CreatedAt     time.Time         `json:"created_at"`
 	UpdatedAt     time.Time         `json:"updated_at"`
 	Version       int               `json:"version"`
+	// CanCancel tells whether the reader may cancel the parcel now
+	// (shipment.MayCancel): the pages offer the form only then.
+	CanCancel bool `json:"can_cancel"`
 	// PrivateURL is the parcel's private link, which opens its public
 	// detail without the phone tail: for the approval platform and the
 	// ready SMS to send, never printed or shown publicly. Present in the
@@ -126,7 +129,8 @@ func StaffView(a shipment.Actor, p *shipment.Parcel, r *Recipient) ParcelView {
 		DestKind: p.DestKind, DestSite: p.DestSite, Path: p.Path, CurrentSite: p.CurrentSite(),
 		NextSite: p.NextSite(), CertType: p.CertType, IssuingDept: p.IssuingDept, ApplicationNo: p.ApplicationNo,
 		ReadySince: LocalPtr(p.ReadySince), HoldUntil: LocalPtr(p.HoldUntil),
-		CreatedAt: Local(p.CreatedAt), UpdatedAt: Local(p.UpdatedAt), Version: p.Version}
+		CreatedAt: Local(p.CreatedAt), UpdatedAt: Local(p.UpdatedAt), Version: p.Version,
+		CanCancel: shipment.MayCancel(p, a)}
 	if SeesSlots(a) && (p.Status == shipment.Ready || p.Status == shipment.Exception) {
 		v.Slot = p.Slot // on the shelf (an instance of the previous release may leave it set after)
 	}

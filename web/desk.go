@@ -174,7 +174,7 @@ func (s *server) renderParcel(c *fiber.Ctx, status int, p tracking.ParcelView, e
 	v := s.view(c, "page.parcel")
 	s.localise(c, &p)
 	d := parcelPageData{Parcel: p, Path: s.siteNames(v.Lang, p.Path), ScanID: "desk-" + randomToken(),
-		CanCancel: p.Status == shipment.Registered || p.Status == shipment.AwaitingPickup}
+		CanCancel: p.CanCancel}
 	for _, r := range shipment.CancelReasons {
 		d.CancelReasons = append(d.CancelReasons, deskChoice{r, v.T("reason." + r)})
 	}
