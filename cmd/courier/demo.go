@@ -13,9 +13,11 @@ import (
 // A demo day for a first look: on the embedded default's first start (never
 // on DATABASE_URL; COURIER_DEMO=0 turns it off) the service fills in a day
 // of work through its own services, as people would have done it: a user
-// for each role, certificates in every state at the city hall's window, a
-// run with its bag on its way and half received, parcels waiting for the
-// next run and for the hub, application materials going the other way.
+// for each role, the city hall's window with its shelf slots and
+// certificates in every state there (one returning to its department but
+// still on the shelf, one cancelled), a run with its bag on its way and
+// half received, parcels waiting for the next run and for the hub,
+// application materials going the other way.
 
 // demoServices are what the demo day is made with.
 type demoServices struct {
@@ -24,6 +26,7 @@ type demoServices struct {
 	scan       func(ctx context.Context, a shipment.Actor, req tracking.ScanRequest) (tracking.ScanResult, error)
 	legs       func(ctx context.Context) ([]shipment.Leg, error)
 	runLegNow  func(ctx context.Context, a shipment.Actor, legID int64) (*tracking.RunView, error)
+	setSlots   func(ctx context.Context, a shipment.Actor, site string, in shipment.HallSlots) (shipment.HallSlots, error)
 }
 
 // demoPeople are the demo's citizens (made up), with an ID number each.
@@ -143,9 +146,22 @@ func seedDemo(ctx context.Context, svc demoServices, publicURL string) (string, 
 			return "", err
 		}
 	}
-	// Five on the shelf; one of them collected, one found damaged.
-	for _, no := range nos[:5] {
-		if err := scan("demo-staff", no, shipment.ActShelve, nil); err != nil {
+	// The window's shelf: slots A-01-1 to A-03-4, each with its label to
+	// print on the hall's page. Five parcels on it; one of them collected,
+	// one found damaged, one going back to its department (still on the
+	// shelf, to pull).
+	slots := shipment.HallSlots{SlotRequired: true}
+	for shelf := 1; shelf <= 3; shelf++ {
+		for pos := 1; pos <= 4; pos++ {
+			slots.Slots = append(slots.Slots, fmt.Sprintf("A-%02d-%d", shelf, pos))
+		}
+	}
+	if _, err := svc.setSlots(ctx, actors["demo-admin"], "CC-WIN", slots); err != nil {
+		return "", fmt.Errorf("demo slots: %w", err)
+	}
+	for i, no := range nos[:5] {
+		slot := slots.Slots[i]
+		if err := scan("demo-staff", no, shipment.ActShelve, func(r *tracking.ScanRequest) { r.Slot = slot }); err != nil {
 			return "", err
 		}
 	}
@@ -153,6 +169,9 @@ func seedDemo(ctx context.Context, svc demoServices, publicURL string) (string, 
 		return "", err
 	}
 	if err := scan("demo-staff", nos[1], shipment.ActReport, func(r *tracking.ScanRequest) { r.Reason = "damaged" }); err != nil {
+		return "", err
+	}
+	if err := scan("demo-lead", nos[4], shipment.ActReturn, func(r *tracking.ScanRequest) { r.Reason = "uncollected" }); err != nil {
 		return "", err
 	}
 	// Waiting for the next run, and for the hub on the way to a district.
@@ -165,6 +184,14 @@ func seedDemo(ctx context.Context, svc demoServices, publicURL string) (string, 
 		if _, _, err := register("demo-clerk", shipment.KindCertificate, "D-SW", "ED-HALL"); err != nil {
 			return "", err
 		}
+	}
+	// One the applicant withdrew before its pickup.
+	withdrawn, _, err := register("demo-clerk", shipment.KindCertificate, "D-SW", "CC-WIN")
+	if err != nil {
+		return "", err
+	}
+	if err := scan("demo-clerk", withdrawn, shipment.ActCancel, func(r *tracking.ScanRequest) { r.Reason = "applicant_withdrew" }); err != nil {
+		return "", err
 	}
 	// Application materials from the hall to the department.
 	if _, _, err := register("demo-staff", shipment.KindMaterials, "CC-WIN", "D-SW"); err != nil {

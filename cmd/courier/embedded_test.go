@@ -98,7 +98,7 @@ func TestEmbeddedDefault(t *testing.T) {
 	for _, it := range s.must(200, "GET", "/api/v1/parcels?limit=200", tok, nil).JSON["items"].([]any) {
 		states[it.(map[string]any)["status"].(string)]++
 	}
-	for _, st := range []string{"registered", "in_transit", "arrived", "ready", "collected", "exception"} {
+	for _, st := range []string{"registered", "in_transit", "arrived", "ready", "collected", "exception", "returning", "cancelled"} {
 		if states[st] == 0 {
 			t.Errorf("the demo day has no parcel %s: %v", st, states)
 		}
