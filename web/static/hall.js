@@ -19,12 +19,7 @@
     li.lastChild.textContent = text || '';
     ol.appendChild(li);
   }
-  code.addEventListener('keydown', function (e) {
-    if (e.key !== 'Enter' && e.key !== 'Tab') return;
-    if (e.isComposing) return;
-    e.preventDefault();
-    var v = code.value.replace(/\s+/g, '').toUpperCase();
-    code.value = '';
+  window.courierWedge(code, function (v) {
     if (!v) return;
     if (/^CS/.test(v)) { slot.value = v; item(list, v, box.dataset.slotSet, 'repeat'); return; }
     seen.push({ code: v, slot: slot.value.trim() });

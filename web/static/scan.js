@@ -1,8 +1,7 @@
 // The scan station: choose the action once, then scan many. One input
 // keeps the focus; a keyboard-wedge scanner types the code and Enter (or
-// Tab). Behind an active Chinese input method the keystrokes arrive as a
-// composition: the page then takes the code from the physical keys
-// (KeyboardEvent.code) and asks, in a banner, to switch the input method.
+// Tab), read by wedge.js, which also copes with an active Chinese input
+// method (and then the page asks, in a banner, to switch it).
 (function () {
   'use strict';
   var form = document.getElementById('scan-form');
@@ -17,8 +16,6 @@
   var banner = document.getElementById('ime-banner');
   var csrf = document.querySelector('meta[name="csrf-token"]').content;
   var done = 0, refused = 0;
-  var keys = '';        // the physical keys typed since the last scan
-  var composed = false; // an input method composed part of this entry
 
   function action() {
     var a = form.querySelector('input[name="action"]:checked');
@@ -36,29 +33,8 @@
   });
   showFields();
 
-  // What a physical key types on a US layout, for the codes we print
-  // (letters, digits, '-').
-  function keyChar(code, shift) {
-    var m = /^Key([A-Z])$/.exec(code);
-    if (m) return m[1];
-    m = /^(?:Digit|Numpad)([0-9])$/.exec(code);
-    if (m && !shift) return m[1];
-    if (code === 'Minus' || code === 'NumpadSubtract') return '-';
-    return '';
-  }
-  input.addEventListener('compositionstart', function () { composed = true; banner.hidden = false; });
-  input.addEventListener('keydown', function (e) {
-    if (e.key === 'Enter' || e.key === 'Tab' || e.keyCode === 13) {
-      if (e.isComposing) return; // the input method's own Enter ends the composition
-      e.preventDefault();
-      submit();
-      return;
-    }
-    if (e.key === 'Backspace') { keys = keys.slice(0, -1); return; }
-    if (e.key === 'Escape') { clear(); return; }
-    keys += keyChar(e.code, e.shiftKey);
-  });
-  form.addEventListener('submit', function (e) { e.preventDefault(); submit(); });
+  var wedge = window.courierWedge(input, submit, function () { banner.hidden = false; });
+  form.addEventListener('submit', function (e) { e.preventDefault(); submit(wedge.take()); });
   // The input keeps the focus, unless another field of the form takes it.
   input.addEventListener('blur', function () {
     setTimeout(function () {
@@ -67,25 +43,13 @@
     }, 150);
   });
 
-  function clear() { input.value = ''; keys = ''; composed = false; }
-
-  // The code as scanned: the field's text, or the physical keys when an
-  // input method turned the keystrokes into something else.
-  function scanned() {
-    var v = input.value.replace(/\s+/g, '').toUpperCase();
-    if (composed && keys && !/^[A-Z0-9-]+$/.test(v)) v = keys;
-    return v;
-  }
-
   function scanID() {
     var b = new Uint8Array(16);
     crypto.getRandomValues(b);
     return 'web-' + Array.prototype.map.call(b, function (x) { return ('0' + x.toString(16)).slice(-2); }).join('');
   }
 
-  function submit() {
-    var code = scanned();
-    clear();
+  function submit(code) {
     input.focus();
     if (!code) return;
     var a = action();
