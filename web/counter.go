@@ -2,8 +2,10 @@ package web
 
 import (
 	"bytes"
+	"cmp"
 	"io"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -39,7 +41,9 @@ type counterData struct {
 	Windows []shipment.Window
 	Query   string
 	Parcels []counterParcel
-	Done    *tracking.ItemResult
+	// Ready counts the found parcels ready to hand over (listed first).
+	Ready int
+	Done  *tracking.ItemResult
 	// Photo: the handover kept a proxy's authorisation photo.
 	Photo bool
 	// The parcel a failed handover was for (its form shows the error).
@@ -74,6 +78,9 @@ func (s *server) renderCounter(c *fiber.Ctx, status int, d counterData, failed e
 			return err
 		}
 		for _, p := range found {
+			if d.Done != nil && p.Status != shipment.Ready {
+				continue // after a handover: what the holder still has to collect
+			}
 			s.localise(c, &p)
 			cp := counterParcel{ParcelView: p, ByCode: sixDigits.MatchString(d.Query), ScanID: "counter-" + randomToken()}
 			if ct, ok := s.Ref.CertType(p.CertType); ok {
@@ -83,8 +90,16 @@ func (s *server) renderCounter(c *fiber.Ctx, status int, d counterData, failed e
 				}
 			}
 			d.Parcels = append(d.Parcels, cp)
+			if p.Status == shipment.Ready {
+				d.Ready++
+			}
 		}
-		if len(found) == 0 && v.Errors["q"] == "" {
+		// What waits here first: the holder's other parcels (on their
+		// way, collected) follow, for the clerk to explain.
+		slices.SortStableFunc(d.Parcels, func(x, y counterParcel) int {
+			return cmp.Compare(readyFirst(x.Status), readyFirst(y.Status))
+		})
+		if len(found) == 0 && v.Errors["q"] == "" && d.Done == nil {
 			v.Errors["q"] = v.T("counter.nothing")
 		}
 	}
@@ -92,6 +107,9 @@ func (s *server) renderCounter(c *fiber.Ctx, status int, d counterData, failed e
 		d.Windows = st.Windows
 	}
 	v.Form["q"] = d.Query
+	if d.Done != nil {
+		v.Form["q"] = "" // the find field is for the next citizen
+	}
 	for _, f := range []string{"collection_code", "id_number", "proxy_name", "proxy_id_type", "proxy_id_number", "authorisation", "proxy", "window"} {
 		v.Form[f] = strings.TrimSpace(c.FormValue(f))
 	}
@@ -103,6 +121,14 @@ func (s *server) renderCounter(c *fiber.Ctx, status int, d counterData, failed e
 	}
 	v.Data = d
 	return s.renderPage(c, status, "counter", v)
+}
+
+// readyFirst orders the counter's finds: ready ones first.
+func readyFirst(st shipment.Status) int {
+	if st == shipment.Ready {
+		return 0
+	}
+	return 1
 }
 
 // counterFind: a six-digit collection code at the staff's hall; otherwise
@@ -149,11 +175,11 @@ func (s *server) counterCollect(c *fiber.Ctx) error {
 	if err != nil {
 		return s.renderCounter(c, fiber.StatusOK, d, err)
 	}
-	v := s.view(c, "page.counter")
 	it := res.Items[0]
-	it.StatusText = v.T("status." + string(it.Status))
-	v.Data = counterData{Done: &it, Photo: req.Proxy != nil && len(req.Proxy.Photo) > 0}
-	return s.renderPage(c, fiber.StatusOK, "counter", v)
+	it.StatusText = s.text(s.lang(c), "status."+string(it.Status))
+	// The holder's other parcels ready here stay listed, to hand over next.
+	return s.renderCounter(c, fiber.StatusOK, counterData{Query: d.Query, Done: &it,
+		Photo: req.Proxy != nil && len(req.Proxy.Photo) > 0}, nil)
 }
 
 // formPhoto reads the authorisation photo of the handover form (nil when

@@ -566,7 +566,10 @@ func TestHandoverCounterInChromium(t *testing.T) {
 	t.Parallel()
 	s := boot(t, map[string]string{"COURIER_PUBLIC_URL": "http://localhost:8080"})
 	tok := s.users()
-	nos := []string{s.walk(tok, "pickup", "receive", "shelve"), s.walk(tok, "pickup", "receive", "shelve")}
+	var nos []string
+	for range 4 { // one holder's
+		nos = append(nos, s.walk(tok, "pickup", "receive", "shelve"))
+	}
 	ctx := browser(t)
 	defer shot(t, ctx, "counter-last")
 	signIn(t, ctx, s.base, "u-staff", "password-staff-1")
@@ -671,6 +674,54 @@ func TestHandoverCounterInChromium(t *testing.T) {
 	})()`, chromedp.EvalAwaitPromise))
 	if err != nil || pdf != "application/pdf %PDF-" {
 		t.Fatalf("receipt: %q %v", pdf, err)
+	}
+
+	// The holder's name finds all four: the two still ready here first,
+	// the collected ones after. The clerk scans each label taken from the
+	// shelf: it is ticked; another code is refused beside the field.
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.base+"/counter"), chromedp.WaitVisible("#q"),
+		chromedp.SendKeys("#q", "王小明\r"), chromedp.WaitVisible("#pick")); err != nil {
+		t.Fatal(err)
+	}
+	if b := text(t, ctx, "#several"); !strings.Contains(b, "(2)") {
+		t.Fatalf("several waiting: %q", b)
+	}
+	order, err := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll('section.parcel')].map(s => s.dataset.waybill).join(' ')`))
+	if err != nil || !strings.HasPrefix(order, nos[2]+" "+nos[3]) && !strings.HasPrefix(order, nos[3]+" "+nos[2]) || len(strings.Fields(order)) != 4 {
+		t.Fatalf("found %q (%v), want %s and %s first of four", order, err, nos[2], nos[3])
+	}
+	if f, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.id`)); f != "pick" {
+		t.Fatalf("the focus is on %q, want the check field", f)
+	}
+	if err := chromedp.Do(ctx, chromedp.SendKeys("#pick", nos[0]+"\r"), chromedp.WaitVisible("#pick-error")); err != nil {
+		t.Fatal(err)
+	}
+	if msg := text(t, ctx, "#pick-error"); !strings.Contains(msg, "不在待领取") {
+		t.Fatalf("a collected parcel's label says %q", msg)
+	}
+	if err := chromedp.Do(ctx, chromedp.SendKeys("#pick", "HTTP://LOCALHOST:8080/T/"+nos[2]+"\r"),
+		chromedp.WaitVisible(`section[data-waybill="`+nos[2]+`"] .picked-mark`)); err != nil {
+		t.Fatal(err)
+	}
+	if n := text(t, ctx, "#picked"); n != "1" {
+		t.Fatalf("checked: %q", n)
+	}
+	if f, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.closest('section').dataset.waybill`)); f != nos[2] {
+		t.Fatalf("the focus is in %q's card, want %s", f, nos[2])
+	}
+	legible(t, ctx, "counter with several")
+	// Handed over; the other one still waits on the page.
+	card := `section[data-waybill="` + nos[2] + `"] `
+	if err := chromedp.Do(ctx, chromedp.SendKeys(card+`input[name="id_number"]`, "11010519491231002X"),
+		chromedp.Click(card+"button.collect"), chromedp.WaitVisible("#handed-over")); err != nil {
+		t.Fatal(err)
+	}
+	left, err := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll('section.parcel')].map(s => s.dataset.waybill).join(' ')`))
+	if err != nil || left != nos[3] {
+		t.Fatalf("after the handover the page lists %q (%v), want %s", left, err, nos[3])
+	}
+	if q, _ := chromedp.Run(ctx, chromedp.Value("#q")); q != "" {
+		t.Fatalf("the find field keeps %q for the next citizen", q)
 	}
 }
 
