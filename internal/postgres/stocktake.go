@@ -13,12 +13,18 @@ import (
 
 // onShelfSQL selects the parcels a hall's shelves hold: ready, or in
 // exception from the shelf (its slot kept), by the collection-code index;
-// and those returning to their department not yet taken away, by the
-// waiting index (migration 00015).
-const onShelfSQL = `SELECT waybill_no, status, coalesce(slot, '') FROM parcels
+// and those returning to their department not yet taken away: in no run
+// by the waiting index (migration 00015), in a run sealed here but not
+// picked up through the run's items (the bag still to be packed).
+const onShelfSQL = `SELECT waybill_no, status, slot FROM (
+	SELECT waybill_no, status, coalesce(slot, '') AS slot FROM parcels
 	WHERE (code_site = $1 AND (status = 'ready' OR slot IS NOT NULL))
 	   OR (wait_from = $1 AND status = 'returning' AND NOT leg_moving)
-	ORDER BY slot NULLS LAST, waybill_no`
+	UNION ALL
+	SELECT p.waybill_no, p.status, coalesce(p.slot, '') FROM runs r JOIN run_items ri ON ri.run_id = r.id
+	JOIN parcels p ON p.id = ri.parcel_id AND p.current_run = r.id
+	WHERE r.from_site = $1 AND r.status = 'sealed' AND p.status = 'returning' AND NOT p.leg_moving) s
+	ORDER BY slot = '', slot, waybill_no`
 
 // ShelfParcels lists what a hall's shelves should hold now.
 func (l *Ledger) ShelfParcels(ctx context.Context, site string) ([]tracking.ShelfItem, error) {

@@ -36,3 +36,46 @@ func TestStocktakeIsKept(t *testing.T) {
 		t.Fatalf("another hall's staff: %v", err)
 	}
 }
+
+// A parcel going back to its department stays on the hall's list to pull
+// and bag until the courier takes it, in a run or not yet.
+func TestReturningStaysOnTheShelfUntilPickedUp(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.setSlots(t, "CC-WIN", true, "A-01")
+	no := b.arrived(t)
+	b.mustScan(t, "staff", no, shipment.ActShelve, "", shipment.Ready, func(r *tracking.ScanRequest) { r.Slot = "A-01" })
+	b.mustScan(t, "staff", no, shipment.ActReturn, "", shipment.Returning, func(r *tracking.ScanRequest) { r.Reason = "uncollected" })
+	hall := &service.Hall{Store: b.ledger, Ref: b.ledger.Ref, Now: b.clock.Now}
+	returning := func() []string {
+		t.Helper()
+		all, ret, err := hall.Shelf(b.ctx, b.actors["staff"], "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var nos []string
+		for _, it := range ret {
+			nos = append(nos, it.WaybillNo)
+		}
+		if len(all) != len(ret) {
+			t.Errorf("on the shelf %v, returning %v", all, ret)
+		}
+		return nos
+	}
+	if got := returning(); len(got) != 1 || got[0] != no {
+		t.Fatalf("returning, in no run: %v", got)
+	}
+	run, err := b.ledger.MakeRun(b.ctx, b.leg(t, "CC-WIN", "D-SW"), b.clock.Now(), "schedule", nil)
+	if err != nil || run == nil || run.ParcelCount != 1 {
+		t.Fatalf("run: %+v %v", run, err)
+	}
+	if got := returning(); len(got) != 1 || got[0] != no {
+		t.Fatalf("returning, in a sealed run: %v", got)
+	}
+	if _, err := b.scan(t, "courier", run.BagNo, shipment.ActPickup, ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := returning(); len(got) != 0 {
+		t.Fatalf("returning, picked up: %v", got)
+	}
+}
