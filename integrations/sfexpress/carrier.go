@@ -1,0 +1,83 @@
+package sfexpress
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/changchun-gov/courier/shipment"
+	"github.com/changchun-gov/courier/tracking"
+)
+
+// Carrier books a run's bag with SF: an order whose id is the run's number
+// (unique for ever, as SF requires), picked up at the run's origin and
+// delivered to its destination. A booking is never placed twice: a call
+// with no answer, or one SF answers as a duplicate order, is resolved by
+// looking the order up.
+type Carrier struct {
+	Client *Client
+	// Site finds a site's address and telephone.
+	Site func(code string) (shipment.Site, bool)
+	// Record keeps each call's exchange (nil: none kept).
+	Record func(ctx context.Context, x Exchange, err error)
+}
+
+var _ tracking.Carrier = (*Carrier)(nil)
+
+// Name is the carrier's name in bookings.
+func (*Carrier) Name() string { return "sfexpress" }
+
+// Book places the run's order and answers its waybill number.
+func (c *Carrier) Book(ctx context.Context, b tracking.Booking) (string, error) {
+	from, ok := c.Site(b.FromSite)
+	if !ok {
+		return "", fmt.Errorf("sfexpress: no site %s", b.FromSite)
+	}
+	to, ok := c.Site(b.ToSite)
+	if !ok {
+		return "", fmt.Errorf("sfexpress: no site %s", b.ToSite)
+	}
+	o := Order{OrderID: b.RunNo, CargoDesc: "证照", ParcelQty: 1, IsDocall: 1, IsReturnRouteLabel: 1,
+		CargoDetails:    []Cargo{{Name: fmt.Sprintf("证照物流袋 %s（%d 件）", b.BagNo, b.Parcels), Count: 1, Unit: "袋"}},
+		Contacts:        []Contact{siteContact(ContactSender, from), siteContact(ContactRecipient, to)},
+		CustReferenceNo: b.BagNo}
+	if !b.Slot.IsZero() {
+		o.SendStartTm = b.Slot.In(beijing).Format("2006-01-02 15:04:05")
+	}
+	res, x, err := c.Client.CreateOrder(ctx, o)
+	c.record(ctx, x, err)
+	if err == nil {
+		return res.WaybillNo(), nil
+	}
+	if !errors.Is(err, ErrNoAnswer) && CodeOf(err) != BusinessDuplicateOrder {
+		return "", err
+	}
+	// SF may have the order (no answer) or has it (8016): ask, never order again.
+	res, x, serr := c.Client.SearchOrder(ctx, b.RunNo)
+	c.record(ctx, x, serr)
+	if serr != nil {
+		return "", fmt.Errorf("sfexpress: order %s: %w (then its lookup: %v)", b.RunNo, err, serr)
+	}
+	return res.WaybillNo(), nil
+}
+
+// Cancel cancels a run's order; one cancelled before counts as done.
+func (c *Carrier) Cancel(ctx context.Context, runNo string) error {
+	x, err := c.Client.CancelOrder(ctx, runNo)
+	c.record(ctx, x, err)
+	if CodeOf(err) == BusinessCancelled {
+		return nil
+	}
+	return err
+}
+
+func (c *Carrier) record(ctx context.Context, x Exchange, err error) {
+	if c.Record != nil {
+		c.Record(ctx, x, err)
+	}
+}
+
+func siteContact(kind int, s shipment.Site) Contact {
+	return Contact{Type: kind, Company: s.NameZH, Contact: s.NameZH, Tel: s.Phone, Country: "CN",
+		Province: s.Province, City: s.City, County: s.District, Address: s.Street + s.Detail}
+}
