@@ -293,6 +293,11 @@ func genWrite(ctx context.Context, pool *pgxpool.Pool, idHash []byte, nos, kinds
 	moving []bool, statuses, prevs, apps []string, created, lastAt []time.Time, events []int, lastActions, lastSites,
 	names, phones []string, journeys [][]genStep, sites [][3]string) error {
 	return WithTx(ctx, pool, func(tx pgx.Tx) error {
+		// A chunk writes tens of thousands of rows through the chain's
+		// triggers: on a busy machine longer than the service's 30 s.
+		if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
+			return err
+		}
 		rows, err := tx.Query(ctx, genInsertParcels, nos, kinds, origins, dests, paths, idxs, moving, statuses, prevs,
 			apps, created, lastAt, events, lastActions, lastSites)
 		if err != nil {
