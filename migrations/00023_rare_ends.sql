@@ -11,8 +11,8 @@ ALTER TABLE parcels ADD COLUMN rare_end text
     GENERATED ALWAYS AS (CASE WHEN status IN ('returned', 'cancelled') THEN status END) STORED;
 
 -- By status, and by status and destination (the desk's filters), newest
--- first: the status alone walked the second in destination order and
--- sorted all of them (79 ms on a city's year, against 5.7 with both).
+-- first (ListParcels walks them): with the second alone a list by status
+-- sorted all of them (79 ms on a city's year; 8 ms with both).
 CREATE INDEX parcels_rare_end ON parcels (rare_end, id) WHERE rare_end IS NOT NULL;
 CREATE INDEX parcels_rare_end_dest ON parcels (rare_end, dest_site, id) WHERE rare_end IS NOT NULL;
 
