@@ -76,10 +76,11 @@ func seedDemo(ctx context.Context, svc demoServices, publicURL string) (string, 
 		}
 		actors[u.name] = shipment.Actor{ID: made.ID, Username: made.Username, Role: made.Role, Site: made.Site}
 	}
-	n := 0
+	n, who := 0, 0 // parcels registered; the next holder
 	register := func(by string, kind shipment.Kind, origin, dest string) (string, string, error) {
-		p := demoPeople[n%len(demoPeople)]
+		p := demoPeople[who%len(demoPeople)]
 		n++
+		who++
 		r := shipment.Registration{Kind: kind, OriginSite: origin,
 			Applicant: shipment.Applicant{Type: shipment.Natural, Name: p.name, Phone: p.phone,
 				IDType: shipment.IDResident, IDNumber: residentID(p.id17)},
@@ -109,7 +110,10 @@ func seedDemo(ctx context.Context, svc demoServices, publicURL string) (string, 
 
 	// Ten certificates for the city hall's window, booked into a run.
 	var nos, ids []string
-	for range 10 {
+	for i := range 10 {
+		if i == 3 {
+			who-- // the holder of the third has the fourth too: the counter lists both
+		}
 		no, id, err := register("demo-clerk", shipment.KindCertificate, "D-SW", "CC-WIN")
 		if err != nil {
 			return "", fmt.Errorf("demo registration: %w", err)
