@@ -86,8 +86,11 @@ var applyStmt = `WITH u AS (
 		journey_ended_at = CASE WHEN $14 THEN $8 ELSE journey_ended_at END,
 		last_progress_at = $8,
 		-- Into the slot a shelve or reslot names ($26, checked in the same
-		-- transaction); off the shelf when collected, returned, ….
-		slot = CASE WHEN $26::text <> '' THEN $26::text WHEN $3 IN ('ready', 'exception') THEN slot END,
+		-- transaction); kept while it waits on the shelf, going back to its
+		-- department too (the hall pulls it from there); off the shelf when
+		-- collected, picked up, ….
+		slot = CASE WHEN $26::text <> '' THEN $26::text WHEN $3 IN ('ready', 'exception') OR ($3 = 'returning' AND NOT $7)
+			THEN slot END,
 		-- Leaving the run: received, or taken out of the normal way by an exception.
 		current_run = CASE WHEN $9 IN (` + leaveRunSQL + `) THEN NULL ELSE current_run END,
 		run_sealed = CASE WHEN $9 IN (` + leaveRunSQL + `) THEN false ELSE run_sealed END,

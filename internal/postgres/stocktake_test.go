@@ -56,6 +56,9 @@ func TestReturningStaysOnTheShelfUntilPickedUp(t *testing.T) {
 		var nos []string
 		for _, it := range ret {
 			nos = append(nos, it.WaybillNo)
+			if it.Slot != "A-01" {
+				t.Errorf("returning %s is listed in slot %q, want the slot it sits in", it.WaybillNo, it.Slot)
+			}
 		}
 		if len(all) != len(ret) {
 			t.Errorf("on the shelf %v, returning %v", all, ret)
