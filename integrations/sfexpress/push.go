@@ -86,7 +86,8 @@ var vetoes = []string{"未签收", "拒收", "退件", "退回", "签收失败",
 
 // StageOf reads a node as couriers.md §1.14 advises: the standard status
 // first (firstStatusCode), the opCode only without it, signed never from
-// the remark, and a remark with a veto word never signed.
+// the remark; a remark with a veto word (派送失败, 退回, …) is a failure or a
+// return whatever the codes say.
 func StageOf(opCode, firstStatus, remark string) Stage {
 	vetoed := false
 	for _, v := range vetoes {
@@ -120,7 +121,7 @@ func StageOf(opCode, firstStatus, remark string) Stage {
 			s = StageReturned
 		}
 	}
-	if vetoed && (s == StageSigned || s == StageUnknown) {
+	if vetoed {
 		s = StageFailed
 		if strings.Contains(remark, "退回") || strings.Contains(remark, "退件") {
 			s = StageReturned

@@ -37,6 +37,8 @@ func TestStageOf(t *testing.T) {
 		{"80", "", "退件签收", StageReturned},
 		{"80", "4", "派送失败，客户拒收", StageFailed},
 		{"70", "", "派送不成功", StageFailed},
+		{"204", "3", "派送失败，客户不在", StageFailed},
+		{"36", "2", "快件退回途中", StageReturned},
 		{"631", "", "快件已退回", StageReturned},
 	} {
 		if got := StageOf(c.op, c.first, c.remark); got != c.want {

@@ -45,10 +45,12 @@ type SF struct {
 	// Delay is how long FaultSlow waits (default 3 s).
 	Delay time.Duration
 
-	mu     sync.Mutex
-	orders map[string]*sfOrder
-	faults []Fault
-	calls  map[string]int
+	mu         sync.Mutex
+	orders     map[string]*sfOrder
+	faults     []Fault
+	pushFaults []PushFault
+	calls      map[string]int
+	nodeSeq    int64
 }
 
 type sfOrder struct {
@@ -56,6 +58,8 @@ type sfOrder struct {
 	result    sfexpress.OrderResult
 	cancelled bool
 	routes    []sfexpress.Route
+	nodeIDs   []string // each route node's id
+	pushed    int      // the nodes the push endpoint accepted
 }
 
 // Fail queues faults, played one per call in order.
@@ -89,6 +93,7 @@ func (s *SF) AddRoute(orderID string, r sfexpress.Route) error {
 		return fmt.Errorf("simulator: no SF order %s", orderID)
 	}
 	o.routes = append(o.routes, r)
+	o.nodeIDs = append(o.nodeIDs, s.nodeID())
 	return nil
 }
 
