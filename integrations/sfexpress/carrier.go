@@ -24,8 +24,11 @@ type Carrier struct {
 
 var _ tracking.Carrier = (*Carrier)(nil)
 
+// CarrierName is SF's name in bookings and the courier's records.
+const CarrierName = "sfexpress"
+
 // Name is the carrier's name in bookings.
-func (*Carrier) Name() string { return "sfexpress" }
+func (*Carrier) Name() string { return CarrierName }
 
 // Book places the run's order and answers its waybill number.
 func (c *Carrier) Book(ctx context.Context, b tracking.Booking) (string, error) {

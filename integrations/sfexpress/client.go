@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/changchun-gov/courier/tracking"
 )
 
 // The gateway's answer codes the client acts on (couriers.md §1.5).
@@ -231,4 +233,20 @@ func newRequestID() string {
 	b[8] = b[8]&0x3f | 0x80
 	h := hex.EncodeToString(b[:])
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// Record is the exchange as the courier's records keep it, with the
+// outcome its error tells ("ok", SF's code, or "no_answer").
+func (x Exchange) Record(orderID string, runID, parcelID int64, err error) tracking.CourierExchange {
+	outcome := "ok"
+	switch {
+	case errors.Is(err, ErrNoAnswer):
+		outcome = "no_answer"
+	case CodeOf(err) != "":
+		outcome = CodeOf(err)
+	case err != nil:
+		outcome = "error"
+	}
+	return tracking.CourierExchange{Carrier: CarrierName, Service: x.Service, OrderID: orderID, RunID: runID, ParcelID: parcelID,
+		Started: x.Started, Took: x.Took, Status: x.Status, Outcome: outcome, Request: x.Request, Response: x.Response}
 }

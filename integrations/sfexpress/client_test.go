@@ -83,9 +83,12 @@ func TestFailuresTellWhatToDo(t *testing.T) {
 	for i, f := range []simulator.Fault{simulator.FaultSlow, simulator.FaultDrop, simulator.FaultGarbage} {
 		id := "CR-FAULT-" + string(f)
 		sim.Fail(f)
-		_, _, err := c.CreateOrder(ctx, order(id))
+		_, x, err := c.CreateOrder(ctx, order(id))
 		if !errors.Is(err, sfexpress.ErrNoAnswer) {
 			t.Fatalf("%s: %v, want no answer", f, err)
+		}
+		if r := x.Record(id, 0, 0, err); r.Outcome != "no_answer" || r.Carrier != "sfexpress" || r.OrderID != id || len(r.Request) == 0 {
+			t.Fatalf("%s: recorded as %+v", f, r)
 		}
 		res, _, err := c.SearchOrder(ctx, id)
 		if f == simulator.FaultGarbage {
@@ -101,7 +104,10 @@ func TestFailuresTellWhatToDo(t *testing.T) {
 	}
 	n := sim.Orders()
 	sim.Fail(simulator.FaultRateLimit)
-	_, _, err := c.CreateOrder(ctx, order("CR-RATE"))
+	_, x, err := c.CreateOrder(ctx, order("CR-RATE"))
+	if r := x.Record("CR-RATE", 1, 0, err); r.Outcome != sfexpress.GatewayRateLimited || r.RunID != 1 {
+		t.Fatalf("rate limit recorded as %+v", r)
+	}
 	var e *sfexpress.Error
 	if !errors.As(err, &e) || e.Code != sfexpress.GatewayRateLimited || !e.Retry() || sim.Orders() != n {
 		t.Fatalf("rate limited: %v (%d orders)", err, sim.Orders())

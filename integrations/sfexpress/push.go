@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
+
+	"github.com/changchun-gov/courier/tracking"
 )
 
 // PushNode is one route node of SF's route push (RoutePushService, JSON
@@ -66,20 +69,6 @@ var (
 	PushRefused  = []byte(`{"return_code":"1000","return_msg":"系统异常"}`)
 )
 
-// Stage is where a route node puts a parcel on its way.
-type Stage string
-
-// The stages a route node may tell.
-const (
-	StageCollected      Stage = "collected"
-	StageMoving         Stage = "moving"
-	StageOutForDelivery Stage = "out_for_delivery"
-	StageSigned         Stage = "signed"
-	StageFailed         Stage = "failed"   // a failed attempt, refused, an exception
-	StageReturned       Stage = "returned" // on its way back (opCode 631, unverified)
-	StageUnknown        Stage = ""
-)
-
 // vetoes are remark words that mean a node is no signature, whatever its
 // codes say (退件签收 also holds 签收).
 var vetoes = []string{"未签收", "拒收", "退件", "退回", "签收失败", "派送失败"}
@@ -88,44 +77,52 @@ var vetoes = []string{"未签收", "拒收", "退件", "退回", "签收失败",
 // first (firstStatusCode), the opCode only without it, signed never from
 // the remark; a remark with a veto word (派送失败, 退回, …) is a failure or a
 // return whatever the codes say.
-func StageOf(opCode, firstStatus, remark string) Stage {
+func StageOf(opCode, firstStatus, remark string) tracking.CourierStage {
 	vetoed := false
 	for _, v := range vetoes {
 		if strings.Contains(remark, v) {
 			vetoed = true
 		}
 	}
-	var s Stage
+	var s tracking.CourierStage
 	switch firstStatus {
 	case "1":
-		s = StageCollected
+		s = tracking.StageCollected
 	case "2":
-		s = StageMoving
+		s = tracking.StageMoving
 	case "3":
-		s = StageOutForDelivery
+		s = tracking.StageOutForDelivery
 	case "4":
-		s = StageSigned
+		s = tracking.StageSigned
 	default:
 		switch opCode {
 		case "50", "54":
-			s = StageCollected
+			s = tracking.StageCollected
 		case "30", "31", "36", "105", "106", "310":
-			s = StageMoving
+			s = tracking.StageMoving
 		case "44", "204":
-			s = StageOutForDelivery
+			s = tracking.StageOutForDelivery
 		case "80":
-			s = StageSigned
+			s = tracking.StageSigned
 		case "70":
-			s = StageFailed
+			s = tracking.StageFailed
 		case "631":
-			s = StageReturned
+			s = tracking.StageReturned
 		}
 	}
 	if vetoed {
-		s = StageFailed
+		s = tracking.StageFailed
 		if strings.Contains(remark, "退回") || strings.Contains(remark, "退件") {
-			s = StageReturned
+			s = tracking.StageReturned
 		}
 	}
 	return s
+}
+
+// Node is a pushed node as the store keeps it.
+func (n PushNode) Node(receivedAt time.Time) tracking.RouteNode {
+	at, _ := ParseTime(n.AcceptTime) // checked by ParsePush
+	return tracking.RouteNode{Carrier: CarrierName, NodeID: n.ID, OrderID: n.OrderID, WaybillNo: n.MailNo, At: at,
+		OpCode: n.OpCode, Status: n.FirstStatusCode, Stage: StageOf(n.OpCode, n.FirstStatusCode, n.Remark), Remark: n.Remark,
+		Via: "push", ReceivedAt: receivedAt.UTC()}
 }

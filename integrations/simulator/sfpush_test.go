@@ -10,6 +10,7 @@ import (
 
 	"github.com/changchun-gov/courier/integrations/sfexpress"
 	"github.com/changchun-gov/courier/integrations/simulator"
+	"github.com/changchun-gov/courier/tracking"
 )
 
 // receiver is a push endpoint that answers as told and keeps what came.
@@ -101,7 +102,7 @@ func TestSFPushesUntilAccepted(t *testing.T) {
 		t.Fatalf("one more node: %+v", out)
 	}
 	last := rcv.got[3][0]
-	if sfexpress.StageOf(last.OpCode, last.FirstStatusCode, last.Remark) != sfexpress.StageFailed {
+	if sfexpress.StageOf(last.OpCode, last.FirstStatusCode, last.Remark) != tracking.StageFailed {
 		t.Fatalf("a failed attempt reads as %q", sfexpress.StageOf(last.OpCode, last.FirstStatusCode, last.Remark))
 	}
 	// A reversed push sends newest first.

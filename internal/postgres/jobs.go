@@ -333,6 +333,12 @@ func (l *Ledger) PurgePersonal(ctx context.Context, after time.Duration) (tracki
 			break
 		}
 	}
+	// The courier's exchanges about those parcels hold their recipients.
+	if _, err := l.Pool.Exec(ctx, `UPDATE courier_exchanges x SET request_enc = NULL, response_enc = NULL, purged_at = $2
+		FROM parcels p WHERE p.id = x.parcel_id AND x.purged_at IS NULL AND p.journey_ended_at < $1`,
+		now.Add(-after), now); err != nil {
+		return tracking.JobReport{Affected: total}, translate(err, "courier_exchange")
+	}
 	// Import previews past their life hold rows of personal data.
 	if _, err := l.Pool.Exec(ctx, `DELETE FROM import_drafts WHERE expires_at < $1`, now); err != nil {
 		return tracking.JobReport{Affected: total}, translate(err, "import")

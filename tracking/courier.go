@@ -1,0 +1,54 @@
+package tracking
+
+import "time"
+
+// The contracted courier's records: each call to its API as it went over
+// the wire, and each route node it told us of (pushed or queried).
+
+// CourierExchange is one call to a courier's API. Request and Response
+// are the bytes sent and received, secrets removed by the carrier's
+// package; they hold personal data (an express parcel's recipient), so the
+// store keeps them encrypted and purges them with the parcel's.
+type CourierExchange struct {
+	Carrier  string
+	Service  string // the API's name for the call (serviceCode, apiCode)
+	OrderID  string // our order id (a run's number, an express parcel's waybill)
+	RunID    int64  // the run it books (0: none)
+	ParcelID int64  // the express parcel it books (0: none)
+	Started  time.Time
+	Took     time.Duration
+	Status   int    // HTTP status (0: none came)
+	Outcome  string // "ok", the courier's code, or "no_answer"
+	Request  []byte
+	Response []byte
+}
+
+// CourierStage is where a route node puts a parcel.
+type CourierStage string
+
+// The stages a node may tell.
+const (
+	StageCollected      CourierStage = "collected"
+	StageMoving         CourierStage = "moving"
+	StageOutForDelivery CourierStage = "out_for_delivery"
+	StageSigned         CourierStage = "signed"
+	StageFailed         CourierStage = "failed"
+	StageReturned       CourierStage = "returned"
+	StageUnknown        CourierStage = ""
+)
+
+// RouteNode is one node of a courier's route of a waybill: kept once (by
+// carrier, waybill, time and code), whether it came by push or by query.
+type RouteNode struct {
+	Carrier    string
+	NodeID     string // the courier's id of the node, when it has one (SF's push)
+	OrderID    string
+	WaybillNo  string // the courier's waybill number
+	At         time.Time
+	OpCode     string
+	Status     string // the courier's standard status, when given
+	Stage      CourierStage
+	Remark     string
+	Via        string // "push" or "query"
+	ReceivedAt time.Time
+}
