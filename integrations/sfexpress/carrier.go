@@ -19,7 +19,7 @@ type Carrier struct {
 	// Site finds a site's address and telephone.
 	Site func(code string) (shipment.Site, bool)
 	// Record keeps each call's exchange (nil: none kept).
-	Record func(ctx context.Context, x Exchange, err error)
+	Record func(ctx context.Context, x tracking.CourierExchange)
 }
 
 var _ tracking.Carrier = (*Carrier)(nil)
@@ -48,7 +48,7 @@ func (c *Carrier) Book(ctx context.Context, b tracking.Booking) (string, error) 
 		o.SendStartTm = b.Slot.In(beijing).Format("2006-01-02 15:04:05")
 	}
 	res, x, err := c.Client.CreateOrder(ctx, o)
-	c.record(ctx, x, err)
+	c.record(ctx, b.RunNo, x, err)
 	if err == nil {
 		return res.WaybillNo(), nil
 	}
@@ -57,7 +57,7 @@ func (c *Carrier) Book(ctx context.Context, b tracking.Booking) (string, error) 
 	}
 	// SF may have the order (no answer) or has it (8016): ask, never order again.
 	res, x, serr := c.Client.SearchOrder(ctx, b.RunNo)
-	c.record(ctx, x, serr)
+	c.record(ctx, b.RunNo, x, serr)
 	if serr != nil {
 		return "", fmt.Errorf("sfexpress: order %s: %w (then its lookup: %v)", b.RunNo, err, serr)
 	}
@@ -67,16 +67,16 @@ func (c *Carrier) Book(ctx context.Context, b tracking.Booking) (string, error) 
 // Cancel cancels a run's order; one cancelled before counts as done.
 func (c *Carrier) Cancel(ctx context.Context, runNo string) error {
 	x, err := c.Client.CancelOrder(ctx, runNo)
-	c.record(ctx, x, err)
+	c.record(ctx, runNo, x, err)
 	if CodeOf(err) == BusinessCancelled {
 		return nil
 	}
 	return err
 }
 
-func (c *Carrier) record(ctx context.Context, x Exchange, err error) {
+func (c *Carrier) record(ctx context.Context, orderID string, x Exchange, err error) {
 	if c.Record != nil {
-		c.Record(ctx, x, err)
+		c.Record(ctx, x.Record(orderID, 0, 0, err))
 	}
 }
 

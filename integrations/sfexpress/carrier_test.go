@@ -22,9 +22,9 @@ var sites = map[string]shipment.Site{
 func TestCarrierNeverBooksTwice(t *testing.T) {
 	t.Parallel()
 	sim, c := start(t, "sim-check-word-0123456789abcdef", 300*time.Millisecond)
-	var kept []sfexpress.Exchange
+	var kept []tracking.CourierExchange
 	carrier := &sfexpress.Carrier{Client: c, Site: func(code string) (shipment.Site, bool) { s, ok := sites[code]; return s, ok },
-		Record: func(_ context.Context, x sfexpress.Exchange, _ error) { kept = append(kept, x) }}
+		Record: func(_ context.Context, x tracking.CourierExchange) { kept = append(kept, x) }}
 	ctx := context.Background()
 	b := tracking.Booking{RunNo: "CR1431506755068A", BagNo: "CB3296776716086A", FromSite: "D-SW", ToSite: "CC-WIN", Parcels: 3,
 		Slot: time.Date(2026, 12, 3, 6, 30, 0, 0, time.UTC)}
@@ -45,8 +45,9 @@ func TestCarrierNeverBooksTwice(t *testing.T) {
 		t.Fatalf("%d orders placed", sim.Orders())
 	}
 	if len(kept) != 7 || kept[0].Service != sfexpress.ServiceCreateOrder || kept[1].Service != sfexpress.ServiceCreateOrder ||
-		kept[2].Service != sfexpress.ServiceSearchOrder {
-		t.Fatalf("%d exchanges kept", len(kept))
+		kept[1].Outcome != "no_answer" || kept[2].Service != sfexpress.ServiceSearchOrder || kept[2].Outcome != "ok" ||
+		kept[6].Outcome != "ok" || kept[5].Outcome != sfexpress.BusinessDuplicateOrder || kept[0].OrderID != b.RunNo {
+		t.Fatalf("%d exchanges kept: %+v", len(kept), kept)
 	}
 	if err := carrier.Cancel(ctx, b.RunNo); err != nil {
 		t.Fatal(err)
