@@ -52,3 +52,17 @@ type RouteNode struct {
 	Via        string // "push" or "query"
 	ReceivedAt time.Time
 }
+
+// ExchangeOutcome names how a courier call ended, for its record: "ok",
+// "no_answer" (no readable answer came), the courier's code, or "error".
+func ExchangeOutcome(err error, noAnswer bool, code string) string {
+	switch {
+	case err == nil:
+		return "ok"
+	case noAnswer:
+		return "no_answer"
+	case code != "":
+		return code
+	}
+	return "error"
+}

@@ -65,17 +65,9 @@ func siteParty(s shipment.Site) Party {
 
 // Record is the exchange as the courier's records keep it.
 func (x Exchange) Record(orderID string, runID, parcelID int64, err error) tracking.CourierExchange {
-	outcome := "ok"
-	switch {
-	case errors.Is(err, ErrNoAnswer):
-		outcome = "no_answer"
-	case CodeOf(err) != "":
-		outcome = CodeOf(err)
-	case err != nil:
-		outcome = "error"
-	}
 	return tracking.CourierExchange{Carrier: CarrierName, Service: x.API, OrderID: orderID, RunID: runID, ParcelID: parcelID,
-		Started: x.Started, Took: x.Took, Status: x.Status, Outcome: outcome, Request: x.Request, Response: x.Response}
+		Started: x.Started, Took: x.Took, Status: x.Status, Response: x.Response, Request: x.Request,
+		Outcome: tracking.ExchangeOutcome(err, errors.Is(err, ErrNoAnswer), CodeOf(err))}
 }
 
 // Mapping reads EMS's trace items as stages: by opCode first, then by

@@ -238,15 +238,7 @@ func newRequestID() string {
 // Record is the exchange as the courier's records keep it, with the
 // outcome its error tells ("ok", SF's code, or "no_answer").
 func (x Exchange) Record(orderID string, runID, parcelID int64, err error) tracking.CourierExchange {
-	outcome := "ok"
-	switch {
-	case errors.Is(err, ErrNoAnswer):
-		outcome = "no_answer"
-	case CodeOf(err) != "":
-		outcome = CodeOf(err)
-	case err != nil:
-		outcome = "error"
-	}
 	return tracking.CourierExchange{Carrier: CarrierName, Service: x.Service, OrderID: orderID, RunID: runID, ParcelID: parcelID,
-		Started: x.Started, Took: x.Took, Status: x.Status, Outcome: outcome, Request: x.Request, Response: x.Response}
+		Started: x.Started, Took: x.Took, Status: x.Status, Response: x.Response, Request: x.Request,
+		Outcome: tracking.ExchangeOutcome(err, errors.Is(err, ErrNoAnswer), CodeOf(err))}
 }
