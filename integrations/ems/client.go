@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/changchun-gov/courier/integrations/wire"
 )
 
 // The API codes this client calls (§2.3).
@@ -41,7 +42,7 @@ func CodeOf(err error) string {
 // ErrNoAnswer wraps a call that got no readable answer (a time-out, a
 // dropped connection, an HTTP error, a body that is not EMS's): whether
 // EMS acted on it is unknown.
-var ErrNoAnswer = errors.New("ems: no answer")
+var ErrNoAnswer = wire.ErrNoAnswer
 
 // Config is an EMS contract account. Authorization and SignKey are
 // secrets. Which credential keys the SM4 envelope depends on the account
@@ -121,27 +122,9 @@ func (c *Client) Call(ctx context.Context, api string, payload, out any) (Exchan
 		"msgType": {"0"}, "timeStamp": {now.In(beijing).Format(TimeLayout)}, "version": {"V1.0.0"}, "logitcsInterface": {enc}}
 	recorded := url.Values{"apiCode": {api}, "senderNo": {c.cfg.SenderNo}, "timeStamp": form["timeStamp"], "business": {string(biz)}}
 	x := Exchange{API: api, Request: []byte(recorded.Encode()), Started: now.UTC()}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.cfg.URL, strings.NewReader(form.Encode()))
+	x.Status, x.Response, x.Took, err = wire.PostForm(ctx, c.cfg.HTTP, c.cfg.URL, form)
 	if err != nil {
-		return x, fmt.Errorf("ems: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=UTF-8")
-	t0 := time.Now()
-	resp, err := c.cfg.HTTP.Do(req)
-	if err != nil {
-		x.Took = time.Since(t0)
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // without the URL
-		}
-		return x, fmt.Errorf("%w: %s: %v", ErrNoAnswer, api, err)
-	}
-	defer resp.Body.Close()
-	x.Status = resp.StatusCode
-	x.Response, err = io.ReadAll(io.LimitReader(resp.Body, 4<<20))
-	x.Took = time.Since(t0)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		return x, fmt.Errorf("%w: %s: HTTP %d %v", ErrNoAnswer, api, resp.StatusCode, err)
+		return x, fmt.Errorf("ems: %s: %w", api, err)
 	}
 	var a Answer
 	if err := json.Unmarshal(x.Response, &a); err != nil || a.RetCode == "" {

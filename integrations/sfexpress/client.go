@@ -8,13 +8,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/changchun-gov/courier/integrations/wire"
 	"github.com/changchun-gov/courier/tracking"
 )
 
@@ -76,7 +74,7 @@ func CodeOf(err error) string {
 // dropped connection, an HTTP error or a body that is not the gateway's.
 // Whether SF acted on it is unknown: an order is then looked up by its id
 // (SearchOrder), never created again.
-var ErrNoAnswer = errors.New("sfexpress: no answer")
+var ErrNoAnswer = wire.ErrNoAnswer
 
 // Config is an SF account (secrets from the environment, never the repo).
 type Config struct {
@@ -139,38 +137,11 @@ func (c *Client) Call(ctx context.Context, service string, payload, out any) (Ex
 	recorded.Del(FieldMsgDigest)
 	x.Request = []byte(recorded.Encode())
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.cfg.URL, strings.NewReader(form.Encode()))
+	x.Status, x.Response, x.Took, err = wire.PostForm(ctx, c.cfg.HTTP, c.cfg.URL, form)
 	if err != nil {
-		return x, fmt.Errorf("sfexpress: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=UTF-8")
-	t0 := time.Now()
-	resp, err := c.cfg.HTTP.Do(req)
-	if err != nil {
-		x.Took = time.Since(t0)
-		return x, fmt.Errorf("%w: %s: %v", ErrNoAnswer, service, scrub(err))
-	}
-	defer resp.Body.Close()
-	x.Status = resp.StatusCode
-	x.Response, err = io.ReadAll(io.LimitReader(resp.Body, 4<<20))
-	x.Took = time.Since(t0)
-	if err != nil {
-		return x, fmt.Errorf("%w: %s: reading the answer: %v", ErrNoAnswer, service, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return x, fmt.Errorf("%w: %s: HTTP %d", ErrNoAnswer, service, resp.StatusCode)
+		return x, fmt.Errorf("sfexpress: %s: %w", service, err)
 	}
 	return x, decode(x.Response, out)
-}
-
-// scrub keeps an HTTP client's error without the URL it quotes (which may
-// carry a configured token).
-func scrub(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }
 
 // Gateway is the gateway's outer answer.

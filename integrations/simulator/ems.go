@@ -23,9 +23,9 @@ type EMS struct {
 	// Delay is how long FaultSlow waits (default 3 s).
 	Delay time.Duration
 
+	faults faults
 	mu     sync.Mutex
 	orders map[string]*emsOrder // by our logisticsOrderNo
-	faults []Fault
 	calls  map[string]int
 }
 
@@ -36,11 +36,7 @@ type emsOrder struct {
 }
 
 // Fail queues faults, played one per call in order.
-func (s *EMS) Fail(f ...Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, f...)
-}
+func (s *EMS) Fail(f ...Fault) { s.faults.add(f...) }
 
 // Orders counts the orders placed.
 func (s *EMS) Orders() int {
@@ -94,12 +90,7 @@ func (s *EMS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		emsAnswer(w, EMSBadEnvelope, "报文解密失败", nil)
 		return
 	}
-	s.mu.Lock()
-	var fault Fault
-	if len(s.faults) > 0 {
-		fault, s.faults = s.faults[0], s.faults[1:]
-	}
-	s.mu.Unlock()
+	fault := s.faults.next()
 	switch fault {
 	case FaultRateLimit:
 		emsAnswer(w, "B00429", "访问过于频繁", nil)
@@ -112,26 +103,7 @@ func (s *EMS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	code, msg, body := s.serve(f.Get("apiCode"), biz)
-	if fault == FaultDrop {
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				_ = conn.Close()
-				return
-			}
-		}
-	}
-	if fault == FaultSlow {
-		d := s.Delay
-		if d == 0 {
-			d = 3 * time.Second
-		}
-		select {
-		case <-r.Context().Done():
-			return
-		case <-time.After(d):
-		}
-	}
-	emsAnswer(w, code, msg, body)
+	answer(w, r, fault, s.Delay, emsBody(code, msg, body))
 }
 
 func (s *EMS) serve(api string, biz []byte) (code, msg string, body any) {
@@ -178,14 +150,20 @@ func (s *EMS) serve(api string, biz []byte) (code, msg string, body any) {
 	return "B00404", "未知接口", nil
 }
 
-// emsAnswer writes EMS's answer: retBody as a JSON string.
+// emsAnswer writes EMS's answer at once.
 func emsAnswer(w http.ResponseWriter, code, msg string, body any) {
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	_, _ = w.Write(emsBody(code, msg, body))
+}
+
+// emsBody is EMS's answer: retBody as a JSON string.
+func emsBody(code, msg string, body any) []byte {
 	a := map[string]any{"retCode": code, "retMsg": msg, "retDate": time.Now().In(beijing).Format(ems.TimeLayout),
 		"serialNo": digits(16)}
 	if body != nil {
 		b, _ := json.Marshal(body)
 		a["retBody"] = string(b)
 	}
-	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	_ = json.NewEncoder(w).Encode(a)
+	out, _ := json.Marshal(a)
+	return out
 }

@@ -45,9 +45,9 @@ type SF struct {
 	// Delay is how long FaultSlow waits (default 3 s).
 	Delay time.Duration
 
+	faults     faults
 	mu         sync.Mutex
 	orders     map[string]*sfOrder
-	faults     []Fault
 	pushFaults []PushFault
 	calls      map[string]int
 	nodeSeq    int64
@@ -63,11 +63,7 @@ type sfOrder struct {
 }
 
 // Fail queues faults, played one per call in order.
-func (s *SF) Fail(f ...Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, f...)
-}
+func (s *SF) Fail(f ...Fault) { s.faults.add(f...) }
 
 // Calls counts the calls a service took that reached it (signed right).
 func (s *SF) Calls(service string) int {
@@ -124,12 +120,7 @@ func (s *SF) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		gatewayError(w, sfexpress.GatewayBadSignature, "数字签名无效")
 		return
 	}
-	s.mu.Lock()
-	var fault Fault
-	if len(s.faults) > 0 {
-		fault, s.faults = s.faults[0], s.faults[1:]
-	}
-	s.mu.Unlock()
+	fault := s.faults.next()
 	switch fault {
 	case FaultRateLimit:
 		gatewayError(w, sfexpress.GatewayRateLimited, "访问频率超限")
@@ -142,28 +133,7 @@ func (s *SF) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte("<html>502 Bad Gateway</html>"))
 		return
 	}
-	answer := s.serve(env)
-	switch fault {
-	case FaultDrop:
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				_ = conn.Close()
-				return
-			}
-		}
-	case FaultSlow:
-		d := s.Delay
-		if d == 0 {
-			d = 3 * time.Second
-		}
-		select {
-		case <-r.Context().Done():
-			return
-		case <-time.After(d):
-		}
-	}
-	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	_, _ = w.Write(answer)
+	answer(w, r, fault, s.Delay, s.serve(env))
 }
 
 // serve acts on a signed call and returns its answer.
