@@ -1,9 +1,14 @@
 package ems
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/changchun-gov/courier/tracking"
 )
 
 // PushEnvelope is the body of a trace push (040002, §2.5).
@@ -66,4 +71,35 @@ func PushReply(serialNo, senderNo string, stored bool) []byte {
 	}
 	b, _ := json.Marshal(map[string]string{"serialNo": serialNo, "code": code, "codeMessage": msg, "senderNo": senderNo})
 	return b
+}
+
+// PushReceiver answers EMS's trace push: the items are opened with the
+// account's key and kept first (Save, each once), then EMS is told 00000
+// with its serial number; a push that does not open or is not kept
+// answers S00001, and EMS pushes again.
+type PushReceiver struct {
+	SignKey, SenderNo string
+	Mapping           Mapping
+	Save              func(ctx context.Context, nodes []tracking.RouteNode) (int, error)
+	Now               func() time.Time
+}
+
+// Receive takes one push and returns the HTTP status and body to answer.
+func (r *PushReceiver) Receive(ctx context.Context, body []byte) (int, []byte) {
+	serial, items, err := ParsePush(r.SignKey, body)
+	if err != nil {
+		return http.StatusBadRequest, PushReply(serial, r.SenderNo, false)
+	}
+	now := time.Now
+	if r.Now != nil {
+		now = r.Now
+	}
+	kept := make([]tracking.RouteNode, len(items))
+	for i, it := range items {
+		kept[i] = r.Mapping.Node(it, "push", now())
+	}
+	if _, err := r.Save(ctx, kept); err != nil {
+		return http.StatusInternalServerError, PushReply(serial, r.SenderNo, false)
+	}
+	return http.StatusOK, PushReply(serial, r.SenderNo, true)
 }

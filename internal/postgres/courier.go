@@ -6,8 +6,11 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/changchun-gov/courier/internal/service"
 	"github.com/changchun-gov/courier/tracking"
 )
+
+var _ service.CourierStore = (*Ledger)(nil)
 
 // exchangeAD binds an exchange's encrypted bodies to their row's purpose.
 func exchangeAD(part string) []byte { return []byte("courier_exchange:" + part) }
