@@ -23,10 +23,6 @@
     return new window.BarcodeDetector({ formats: ['qr_code', 'code_128'] });
   }
   // A label's QR holds its public address, …/T/<waybill>; Code 128 the number.
-  function codeOf(raw) {
-    var m = /\/T\/([A-Z0-9]+)\s*$/i.exec(raw);
-    return (m ? m[1] : raw).trim().toUpperCase();
-  }
   function stop() {
     clearInterval(timer);
     timer = null;
@@ -49,7 +45,7 @@
         if (video.readyState < 2) return;
         detector.detect(video).then(function (found) {
           if (!found.length) return;
-          var code = codeOf(found[0].rawValue);
+          var code = window.courierCodeOf(found[0].rawValue);
           var now = Date.now();
           if (code === last && now - lastAt < 3000) return; // the same label still in view
           last = code; lastAt = now;

@@ -10,8 +10,7 @@
   var count = document.getElementById('picked');
   window.courierWedge(pick, function (v) {
     if (!v) return;
-    var m = /\/T\/([A-Z0-9]+)$/.exec(v); // a label's QR holds the tracking address
-    if (m) v = m[1];
+    v = window.courierCodeOf(v);
     var card = null;
     document.querySelectorAll('section.parcel').forEach(function (s) {
       if (s.dataset.waybill === v) card = s;

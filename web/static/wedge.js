@@ -46,3 +46,11 @@ window.courierWedge = function (input, onCode, onCompose) {
   });
   return { take: take };
 };
+
+// The code a label's scan holds: its QR is the tracking address ending in
+// /T/<waybill>; a barcode is the number itself.
+window.courierCodeOf = function (raw) {
+  'use strict';
+  var m = /\/T\/([A-Z0-9]+)\s*$/i.exec(raw);
+  return (m ? m[1] : raw).trim().toUpperCase();
+};
