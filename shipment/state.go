@@ -175,8 +175,9 @@ var Rules = func() []Rule {
 		{ActBook, Registered, AwaitingPickup, []Role{RoleAdmin, RoleClerk, RoleStaff, RoleHallLead, RoleSystem}},
 		{ActBook, Arrived, AwaitingPickup, []Role{RoleAdmin, RoleClerk, RoleStaff, RoleHallLead, RoleSystem}},
 		{ActBook, Returning, Returning, []Role{RoleAdmin, RoleClerk, RoleStaff, RoleHallLead, RoleSystem}},
-		// A parcel booked by hand (or put back after an exception) rides the next run.
-		{ActBook, AwaitingPickup, AwaitingPickup, []Role{RoleAdmin, RoleSystem}},
+		// A parcel booked by hand (or put back after an exception, or out
+		// of a run its origin cancelled) rides the next run.
+		{ActBook, AwaitingPickup, AwaitingPickup, []Role{RoleAdmin, RoleClerk, RoleStaff, RoleHallLead, RoleSystem}},
 		{ActPickup, Registered, InTransit, []Role{RoleAdmin, RoleCourier}},
 		{ActPickup, AwaitingPickup, InTransit, []Role{RoleAdmin, RoleCourier}},
 		{ActPickup, Returning, Returning, []Role{RoleAdmin, RoleCourier}},

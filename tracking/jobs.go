@@ -15,6 +15,8 @@ const (
 	JobSLA      = "sla"      // alert on parcels without progress beyond their leg's SLA
 	JobPurge    = "purge"    // purge personal data after the journey ended
 	JobDigest   = "digest"   // make the daily digests of the event log
+	// JobCourierSync queries the courier's routes of the runs it went quiet about.
+	JobCourierSync = "courier_sync"
 )
 
 // JobSetting is a job's schedule and parameters, kept by administrators.
@@ -31,6 +33,7 @@ type JobParams struct {
 	FirstAfterDays int `json:"first_after_days,omitempty"` // reminder: first reminder after this many days ready (3)
 	EveryDays      int `json:"every_days,omitempty"`       // reminder: then every this many days (7)
 	AfterDays      int `json:"after_days,omitempty"`       // purge: this many days after the journey ended (180)
+	QuietMinutes   int `json:"quiet_minutes,omitempty"`    // courier_sync: query a route the courier told nothing of for this long (60)
 }
 
 // DefaultJobs are the jobs' settings inserted where absent.
@@ -40,6 +43,7 @@ var DefaultJobs = []JobSetting{
 	{Name: JobSLA, Enabled: true, Schedule: "15,45 * * * *", Params: json.RawMessage(`{}`)},
 	{Name: JobPurge, Enabled: true, Schedule: "0 3 * * *", Params: json.RawMessage(`{"after_days":180}`)},
 	{Name: JobDigest, Enabled: true, Schedule: "30 0 * * *", Params: json.RawMessage(`{}`)},
+	{Name: JobCourierSync, Enabled: true, Schedule: "*/10 * * * *", Params: json.RawMessage(`{"quiet_minutes":60}`)},
 }
 
 // JobRun is one run of a job, for the history administrators see.
@@ -80,7 +84,7 @@ func CheckJobParams(raw json.RawMessage) (json.RawMessage, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&p); err != nil || p.FirstAfterDays < 0 || p.EveryDays < 0 || p.AfterDays < 0 ||
-		p.FirstAfterDays > 365 || p.EveryDays > 365 || p.AfterDays > 3650 {
+		p.FirstAfterDays > 365 || p.EveryDays > 365 || p.AfterDays > 3650 || p.QuietMinutes < 0 || p.QuietMinutes > 7*24*60 {
 		return nil, apperr.New(apperr.Invalid, "job.params_invalid").OnField("params")
 	}
 	return raw, nil

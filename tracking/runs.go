@@ -23,6 +23,8 @@ type RunView struct {
 	PickedUpAt  *time.Time        `json:"picked_up_at,omitempty"`
 	ArrivedAt   *time.Time        `json:"arrived_at,omitempty"`
 	ClosedAt    *time.Time        `json:"closed_at,omitempty"`
+	CancelledAt *time.Time        `json:"cancelled_at,omitempty"`
+	CancelNote  string            `json:"cancel_reason,omitempty"`
 	Booking     *RunBookingStatus `json:"booking,omitempty"`
 	Items       []RunItem         `json:"items,omitempty"`
 	Extras      []string          `json:"extras,omitempty"`
@@ -43,6 +45,48 @@ type RunBookingStatus struct {
 	CarrierRef string     `json:"carrier_ref,omitempty"`
 	BookedAt   *time.Time `json:"booked_at,omitempty"`
 	LastError  string     `json:"last_error,omitempty"`
+	Attempts   int        `json:"attempts"`
+	// History is every change of the booking, oldest first.
+	History []BookingEvent `json:"history"`
+}
+
+// The states of a booking.
+const (
+	BookingPending      = "pending"       // queued, being tried
+	BookingBooked       = "booked"        // the courier has the order (or staff booked it by hand)
+	BookingFailed       = "failed"        // the courier refused, or its outcome needs a person
+	BookingCancelling   = "cancelling"    // the run was cancelled; the courier is being told
+	BookingCancelled    = "cancelled"     // the courier's order is cancelled (or none was made)
+	BookingCancelManual = "cancel_manual" // the run was cancelled; a person cancels with the courier by telephone
+)
+
+// BookingEvent is one change of a booking.
+type BookingEvent struct {
+	At         time.Time `json:"at"`
+	Status     string    `json:"status"`
+	Carrier    string    `json:"carrier"`
+	CarrierRef string    `json:"carrier_ref,omitempty"`
+	Note       string    `json:"note,omitempty"`
+	Actor      string    `json:"actor,omitempty"` // a user's name; empty: the service
+}
+
+// BookingState is a run's booking as its worker reads it.
+type BookingState struct {
+	Booking
+	Status    string
+	Carrier   string
+	RunStatus string
+}
+
+// BookingMark is a change of a booking: its new status, and what the
+// courier (or the person) said.
+type BookingMark struct {
+	Status  string
+	Carrier string
+	Ref     string
+	Note    string
+	Actor   string
+	Attempt bool // an attempt to book (counted)
 }
 
 // CloseResult is the reconciliation of a closed check list.

@@ -134,19 +134,39 @@ type Notifier interface {
 // ErrRejected marks a gateway's final refusal of a message.
 var ErrRejected = errors.New("message rejected")
 
-// Booking asks the contracted courier to collect a run's bag.
+// Booking asks the contracted courier to collect a run's bag. The run's
+// number is the order's id at the courier: the booking's idempotency key.
 type Booking struct {
+	RunID    int64
 	RunNo    string
 	BagNo    string
 	FromSite string
 	ToSite   string
 	Parcels  int
 	Slot     time.Time
+	Ref      string // the courier's waybill number, once booked
 }
 
-// Carrier books courier pickups (the courier company's API; until it is
-// integrated, a record of a manual booking).
+// Carrier books courier pickups through the courier company's API, or
+// records a booking made by hand (integrations/manual).
 type Carrier interface {
 	Name() string
+	// Book places the run's order, once: an answer that did not come is
+	// resolved by asking the courier, never by ordering again. An error
+	// wrapping ErrPermanent will not succeed by retrying.
 	Book(ctx context.Context, b Booking) (ref string, err error)
+	// Cancel cancels the run's order; ErrManualStep: the courier has no
+	// cancel a program may call, and a person cancels by telephone.
+	Cancel(ctx context.Context, b Booking) error
+	// Routes queries the route of a booked run's waybill.
+	Routes(ctx context.Context, b Booking) ([]RouteNode, error)
 }
+
+// ErrPermanent marks a courier's answer that retrying will not change (a
+// refused address, an account the courier does not know, an order whose
+// outcome a person must find out).
+var ErrPermanent = errors.New("the courier's answer is final")
+
+// ErrManualStep is a step the courier's API does not offer: a person does
+// it (by telephone) and the booking's history says so.
+var ErrManualStep = errors.New("a manual step: the courier's API does not offer it")

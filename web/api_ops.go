@@ -163,6 +163,41 @@ func (s *server) closeRun(c *fiber.Ctx) error {
 	return c.JSON(r)
 }
 
+// cancelRunRequest is the body of POST /runs/{no}/cancel.
+type cancelRunRequest struct {
+	Reason string `json:"reason"`
+}
+
+// manualBookingRequest is the body of POST /runs/{no}/booking.
+type manualBookingRequest struct {
+	Ref  string `json:"ref"`
+	Note string `json:"note"`
+}
+
+func (s *server) cancelRun(c *fiber.Ctx) error {
+	var body cancelRunRequest
+	if err := decode(c, &body); err != nil {
+		return err
+	}
+	r, err := s.Runs.CancelRun(c.UserContext(), actor(c), c.Params("no"), body.Reason)
+	if err != nil {
+		return err
+	}
+	return c.JSON(r)
+}
+
+func (s *server) bookByHand(c *fiber.Ctx) error {
+	var body manualBookingRequest
+	if err := decode(c, &body); err != nil {
+		return err
+	}
+	r, err := s.Runs.BookByHand(c.UserContext(), actor(c), c.Params("no"), body.Ref, body.Note)
+	if err != nil {
+		return err
+	}
+	return c.JSON(r)
+}
+
 func (s *server) runManifest(c *fiber.Ctx) error {
 	m, err := s.Runs.Manifest(c.UserContext(), actor(c), c.Params("no"))
 	if err != nil {

@@ -93,6 +93,10 @@ type Operations interface {
 	Runs(ctx context.Context, a shipment.Actor, site, status string, limit int) ([]tracking.RunView, error)
 	Run(ctx context.Context, a shipment.Actor, no string) (*tracking.RunView, error)
 	CloseRun(ctx context.Context, a shipment.Actor, no string) (tracking.CloseResult, error)
+	// CancelRun cancels a run not yet picked up; its parcels wait for the next.
+	CancelRun(ctx context.Context, a shipment.Actor, no, reason string) (*tracking.RunView, error)
+	// BookByHand records a booking made by telephone.
+	BookByHand(ctx context.Context, a shipment.Actor, no, ref, note string) (*tracking.RunView, error)
 	Manifest(ctx context.Context, a shipment.Actor, no string) (labels.Manifest, error)
 	BagLabel(ctx context.Context, a shipment.Actor, no string) (labels.BagLabel, error)
 	Calendar(ctx context.Context) (map[string]string, error)
@@ -139,6 +143,12 @@ type Hall interface {
 	Stocktake(ctx context.Context, a shipment.Actor, site string, seen []tracking.Seen) (tracking.StocktakeResult, error)
 }
 
+// PushReceiver takes one courier push and returns the HTTP status and body
+// its protocol requires (integrations/sfexpress and ems).
+type PushReceiver interface {
+	Receive(ctx context.Context, body []byte) (int, []byte)
+}
+
 // Deps is everything the handlers need.
 type Deps struct {
 	Ledger    Ledger
@@ -153,6 +163,7 @@ type Deps struct {
 	Integrity Integrity
 	Hall      Hall
 	Imports   Imports
+	Pushes    *Pushes
 	Labels    *labels.Renderer
 	Catalog   *i18n.Catalog
 	Log       *slog.Logger

@@ -517,6 +517,24 @@ func TestOpenAPIRequestExamplesAreAccepted(t *testing.T) {
 				t.Errorf("slots %v: %v", r.Slots, err)
 			}
 		},
+		"POST /api/v1/runs/{run_no}/cancel": func(t *testing.T, ex any) {
+			var r cancelRunRequest
+			if err := decodeStrict(ex, &r); err != nil {
+				t.Fatal(err)
+			}
+			if r.Reason == "" || len([]rune(r.Reason)) > 200 {
+				t.Errorf("reason %q", r.Reason)
+			}
+		},
+		"POST /api/v1/runs/{run_no}/booking": func(t *testing.T, ex any) {
+			var r manualBookingRequest
+			if err := decodeStrict(ex, &r); err != nil {
+				t.Fatal(err)
+			}
+			if r.Ref == "" || len([]rune(r.Ref)) > 40 || len([]rune(r.Note)) > 200 {
+				t.Errorf("booking %+v", r)
+			}
+		},
 		"PUT /api/v1/calendar/{day}": func(t *testing.T, ex any) {
 			var r calendarRequest
 			if err := decodeStrict(ex, &r); err != nil {
@@ -927,7 +945,27 @@ func (fakeOps) Run(context.Context, shipment.Actor, string) (*tracking.RunView, 
 	}
 	r.Extras = []string{"CP2026031500420Z"}
 	booked := fakeAt.Add(4 * time.Second)
-	r.Booking = &tracking.RunBookingStatus{Carrier: "manual", Status: "booked", CarrierRef: "MANUAL-" + r.RunNo, BookedAt: &booked}
+	r.Booking = &tracking.RunBookingStatus{Carrier: "sfexpress", Status: "booked", CarrierRef: "SF1440012345678", BookedAt: &booked,
+		Attempts: 2, History: []tracking.BookingEvent{
+			{At: fakeAt, Status: "pending", Carrier: "sfexpress"},
+			{At: fakeAt.Add(time.Second), Status: "pending", Carrier: "sfexpress", Note: "attempt 1: sfexpress: gateway answered A1005: 流量超限"},
+			{At: booked, Status: "booked", Carrier: "sfexpress", CarrierRef: "SF1440012345678"}}}
+	return r, nil
+}
+func (f fakeOps) CancelRun(ctx context.Context, a shipment.Actor, no, _ string) (*tracking.RunView, error) {
+	r, _ := f.Run(ctx, a, no)
+	at := fakeAt.Add(10 * time.Minute)
+	r.Status, r.CancelledAt, r.CancelNote = "cancelled", &at, "快递公司今日停收"
+	r.Booking.Status = "cancelling"
+	r.Booking.History = append(r.Booking.History, tracking.BookingEvent{At: at, Status: "cancelling", Carrier: "sfexpress",
+		CarrierRef: "SF1440012345678", Note: "run cancelled: 快递公司今日停收", Actor: "clerk.sw"})
+	return r, nil
+}
+func (f fakeOps) BookByHand(ctx context.Context, a shipment.Actor, no, _, _ string) (*tracking.RunView, error) {
+	r, _ := f.Run(ctx, a, no)
+	r.Booking.Carrier, r.Booking.CarrierRef = "manual", "SF1440099887766"
+	r.Booking.History = append(r.Booking.History[:1], tracking.BookingEvent{At: fakeAt.Add(time.Minute), Status: "booked",
+		Carrier: "manual", CarrierRef: "SF1440099887766", Note: "booked by hand: 电话预约 王师傅", Actor: "clerk.sw"})
 	return r, nil
 }
 func (fakeOps) CloseRun(context.Context, shipment.Actor, string) (tracking.CloseResult, error) {

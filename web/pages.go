@@ -280,7 +280,7 @@ func safeNext(next string) string {
 // not the API, a script's call or the public pages.
 func isPage(p string) bool {
 	p = strings.ToLower(p)
-	for _, pre := range []string{"/api/", "/app/api/", "/t/", "/s/", "/static/", "/sw.js", "/healthz", "/readyz"} {
+	for _, pre := range []string{"/api/", "/app/api/", "/t/", "/s/", "/static/", "/sw.js", "/healthz", "/readyz", "/hooks/"} {
 		if strings.HasPrefix(p, pre) {
 			return false
 		}

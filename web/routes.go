@@ -36,6 +36,8 @@ func (s *server) routes(app *fiber.App) {
 	app.Get("/s/:token", s.linkPage)
 	app.Get("/api/v1/s/:token", s.linkAPI)
 	app.Post("/api/v1/auth/token", s.bounded, s.issueToken)
+	// The couriers' pushes: no login, an unguessable address.
+	s.pushRoutes(app)
 
 	api := app.Group("/api/v1", s.bounded, s.auth)
 	api.Delete("/auth/token", allow(everyone...), s.revokeToken)
@@ -82,6 +84,8 @@ func (s *server) routes(app *fiber.App) {
 	api.Get("/runs", allow(scanners...), s.listRuns)
 	api.Get("/runs/:no", allow(scanners...), s.getRun)
 	api.Post("/runs/:no/close", allow(siteStaff...), s.closeRun)
+	api.Post("/runs/:no/cancel", allow(siteStaff...), s.cancelRun)
+	api.Post("/runs/:no/booking", allow(siteStaff...), s.bookByHand)
 	api.Get("/runs/:no/manifest.pdf", allow(scanners...), s.runManifest)
 	api.Get("/runs/:no/bag-label.pdf", allow(scanners...), s.runBagLabel)
 	api.Get("/jobs", allow(admins...), s.listJobs)

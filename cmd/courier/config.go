@@ -51,6 +51,8 @@ type Config struct {
 	DatabaseOwnerURL string
 	// DigestKey signs the daily digests of the event log (nil: unsigned).
 	DigestKey ed25519.PrivateKey
+	// Couriers: which courier serves what, and its accounts.
+	Couriers CourierConfig
 }
 
 // envVar documents one variable; the README's table is written from these.
@@ -279,6 +281,7 @@ func loadConfig(env getenv) (*Config, error) {
 	if env("COURIER_TEST_CLUSTER") == "1" {
 		c.DurableEmbedded = false
 	}
+	c.Couriers = loadCourierConfig(env, c.DatabaseURL == "", bad, &errs)
 	return c, errors.Join(errs...)
 }
 
@@ -298,7 +301,18 @@ func (c *Config) Redacted() map[string]string {
 	if c.DatabaseOwnerURL != "" {
 		owner = redactURL(c.DatabaseOwnerURL)
 	}
+	cc := c.Couriers
+	allow := make([]string, len(cc.PushAllow))
+	for i, n := range cc.PushAllow {
+		allow[i] = n.String()
+	}
 	return map[string]string{
+		"COURIER_CARRIER_LEGS": cc.Legs, "COURIER_CARRIER_EXPRESS": cc.Express, "COURIER_COURIER_SIM": strconv.FormatBool(cc.Sim),
+		"COURIER_SIM_SPEED": strconv.FormatFloat(cc.SimSpeed, 'g', -1, 64), "COURIER_SF_URL": cc.SF.URL,
+		"COURIER_SF_PARTNER_ID": cc.SF.PartnerID, "COURIER_SF_CHECKWORD": hide(cc.SF.CheckWord != ""),
+		"COURIER_SF_MONTHLY_CARD": cc.SF.MonthlyCard, "COURIER_EMS_URL": cc.EMS.URL, "COURIER_EMS_SENDER_NO": cc.EMS.SenderNo,
+		"COURIER_EMS_AUTHORIZATION": hide(cc.EMS.Authorization != ""), "COURIER_EMS_SIGN_KEY": hide(cc.EMS.SignKey != ""),
+		"COURIER_PUSH_TOKEN": hide(cc.PushToken != ""), "COURIER_PUSH_ALLOW": strings.Join(allow, ","),
 		"DATABASE_URL": db, "DATABASE_OWNER_URL": owner, "COURIER_DATA_DIR": c.DataDir, "COURIER_ADDR": c.Addr,
 		"COURIER_PUBLIC_URL": c.PublicURL, "COURIER_MIGRATE": strconv.FormatBool(c.Migrate), "COURIER_DEMO": strconv.FormatBool(c.Demo),
 		"COURIER_TLS_CERT_FILE": c.TLSCert, "COURIER_TLS_KEY_FILE": c.TLSKey,

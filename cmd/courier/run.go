@@ -21,7 +21,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
-	"github.com/changchun-gov/courier/integrations/manual"
 	"github.com/changchun-gov/courier/internal/delivery"
 	"github.com/changchun-gov/courier/internal/embeddedpg"
 	"github.com/changchun-gov/courier/internal/i18n"
@@ -44,6 +43,9 @@ Usage:
                            recompute the event log's hash chains and name the
                            first break (exit status 3 on a break)
   courier config           print the configuration with secrets hidden
+  courier sim              run the courier simulator alone (SF's and EMS's
+                           protocols on COURIER_SIM_ADDR, pushing route events
+                           to COURIER_SIM_PUSH_URL), for a DATABASE_URL set-up
   courier version          print the version
   courier help             show this help
 
@@ -73,6 +75,8 @@ func run(ctx context.Context, args []string, env getenv, stdout, stderr io.Write
 	case "version", "--version":
 		fmt.Fprintln(stdout, "courier", version())
 		return 0
+	case "sim":
+		return simCmd(ctx, env, stdout, stderr)
 	}
 	cfg, err := loadConfig(env)
 	if err != nil {
@@ -356,7 +360,20 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	}}
 	throttle := &postgres.Throttle{Ledger: ledger, Window: 10 * time.Minute}
 	parcels := &svc.Parcels{Store: ledger, Keys: keys, Ref: ref, Routes: routes, Throttle: throttle, Reads: ledger, Photos: ledger, Now: now}
-	sched, err := jobs.New(riverpgxv5.New(pool), ledger, parcels, routes, manual.Carrier{}, log, now)
+	ledger.Carrier = cfg.Couriers.Legs
+	courierSvc := &svc.Couriers{Store: ledger, Scans: parcels, Now: now}
+	cs, err := startCouriers(cfg, ref.Site, func(ctx context.Context, x tracking.CourierExchange) {
+		if err := ledger.RecordExchange(context.WithoutCancel(ctx), x); err != nil {
+			log.Warn("a courier call's exchange was not kept", "carrier", x.Carrier, "service", x.Service, "err", err)
+		}
+	}, courierSvc.ReceiveNodes, log, now)
+	if err != nil {
+		return err
+	}
+	defer cs.stop()
+	courierSvc.Carriers = cs.named
+	sched, err := jobs.New(riverpgxv5.New(pool), ledger, useCases{parcels, courierSvc}, routes,
+		jobs.Carriers{Legs: cs.legs, Named: cs.named}, log, now)
 	if err != nil {
 		return err
 	}
@@ -368,8 +385,9 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	if _, err := watcher.Check(ctx); err != nil {
 		return err
 	}
-	runs := &svc.Runs[tracking.CloseResult]{Store: ledger, Reader: ledger, Ref: ref, Now: now,
-		Maker: &jobs.Booked[pgx.Tx]{Store: ledger, Routes: routes, Sched: sched}}
+	booked := &jobs.Booked[pgx.Tx]{Store: ledger, Cancels: ledger, Routes: routes, Sched: sched}
+	runs := &svc.Runs[tracking.CloseResult]{Store: ledger, Reader: ledger, Ref: ref, Now: now, Maker: booked, Canceller: booked,
+		Bookings: ledger}
 	printer, err := labels.NewRenderer(labels.Options{PublicURL: cfg.PublicURL})
 	if err != nil {
 		return err
@@ -379,7 +397,9 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	app, err := web.New(web.Deps{
 		Ledger: ledger, Parcels: parcels, PrintRuns: &svc.Labels{Store: ledger, Ref: ref}, Accounts: &svc.Accounts{Store: users, Sites: ref,
 			SessionLife: cfg.SessionMax, SessionIdle: cfg.SessionIdle}, Ref: ref, Throttle: throttle, Labels: printer, Catalog: cat, Log: log,
-		Runs:      &jobs.Operations[pgx.Tx]{Store: ledger, Routes: routes, Sites: ref, Sched: sched, Closer: runs, Reader: runs, Maker: runs},
+		Runs: &jobs.Operations[pgx.Tx]{Store: ledger, Routes: routes, Sites: ref, Sched: sched, Closer: runs, Reader: runs, Maker: runs,
+			Bookings: runs},
+		Pushes:    &web.Pushes{Token: cs.token, Allow: cfg.Couriers.PushAllow, Receivers: cs.receivers},
 		Settings:  settings,
 		Slots:     settings,
 		Integrity: &jobs.Integrity[pgx.Tx]{Store: ledger, Sched: sched},
@@ -404,7 +424,8 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	}
 
 	if created && db.embedded && cfg.Demo {
-		ops := &jobs.Operations[pgx.Tx]{Store: ledger, Routes: routes, Sites: ref, Sched: sched, Closer: runs, Reader: runs, Maker: runs}
+		ops := &jobs.Operations[pgx.Tx]{Store: ledger, Routes: routes, Sites: ref, Sched: sched, Closer: runs, Reader: runs, Maker: runs,
+			Bookings: runs}
 		msg, err := seedDemo(ctx, demoServices{createUser: users.Create, register: parcels.Register, scan: parcels.Scan,
 			legs: routes.Legs, runLegNow: ops.RunLegNow, setSlots: settings.SetHallSlots}, cfg.PublicURL)
 		if err != nil {
@@ -474,6 +495,9 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- app.Listener(ln) }()
+	// The simulator pushes to this instance over loopback.
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	cs.startTimeline(bg, scheme+"://127.0.0.1:"+port)
 	log.Info("courier listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL, "startup", time.Since(started).Round(time.Millisecond))
 	fmt.Fprintf(stdout, "courier: listening on %s://%s\n", scheme, ln.Addr().String())
 
@@ -496,6 +520,12 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	cancel()
 	wg.Wait()
 	return err
+}
+
+// useCases are the jobs that are the service layer's use cases.
+type useCases struct {
+	*svc.Parcels
+	*svc.Couriers
 }
 
 // testHooks let a test drive one service's clock and make its delays

@@ -27,6 +27,9 @@ type Carrier struct {
 	Site   func(code string) (shipment.Site, bool)
 	// Record keeps each call's exchange (nil: none kept).
 	Record func(ctx context.Context, x tracking.CourierExchange)
+	// Mapping reads trace items as stages (zero: DefaultMapping).
+	Mapping *Mapping
+	Now     func() time.Time
 }
 
 var _ tracking.Carrier = (*Carrier)(nil)
@@ -47,16 +50,57 @@ func (c *Carrier) Book(ctx context.Context, b tracking.Booking) (string, error) 
 	o := Order{LogisticsOrderNo: b.RunNo, Sender: siteParty(from), Receiver: siteParty(to),
 		Cargos: []Cargo{{Name: fmt.Sprintf("证照物流袋 %s（%d 件）", b.BagNo, b.Parcels), Quantity: 1}}}
 	res, x, err := c.Client.CreateOrder(ctx, o)
-	if c.Record != nil {
-		c.Record(ctx, x.Record(b.RunNo, 0, 0, err))
-	}
+	c.record(ctx, b, x, err)
 	if errors.Is(err, ErrNoAnswer) {
-		return "", fmt.Errorf("%w (%v)", ErrUnknownOutcome, err)
+		return "", fmt.Errorf("%w: %w (%v)", tracking.ErrPermanent, ErrUnknownOutcome, err)
 	}
 	if err != nil {
-		return "", err
+		return "", err // EMS refused the order: none was made, and trying again is safe
 	}
 	return res.WaybillNo, nil
+}
+
+// Cancel is a manual step: EMS's cancel API is unverified (couriers.md §7).
+func (c *Carrier) Cancel(context.Context, tracking.Booking) error { return tracking.ErrManualStep }
+
+// Routes queries the trace of a run's waybill.
+func (c *Carrier) Routes(ctx context.Context, b tracking.Booking) ([]tracking.RouteNode, error) {
+	if b.Ref == "" {
+		return nil, nil
+	}
+	items, x, err := c.Client.Trace(ctx, b.Ref)
+	c.record(ctx, b, x, err)
+	if err != nil {
+		return nil, err
+	}
+	m := DefaultMapping
+	if c.Mapping != nil {
+		m = *c.Mapping
+	}
+	now := time.Now
+	if c.Now != nil {
+		now = c.Now
+	}
+	out := make([]tracking.RouteNode, 0, len(items))
+	for _, it := range items {
+		if _, err := ParseTime(it.OpTime); err != nil {
+			return nil, err // a time EMS does not define: nothing kept
+		}
+		if it.WaybillNo == "" {
+			it.WaybillNo = b.Ref
+		}
+		if it.OrderNo == "" {
+			it.OrderNo = b.RunNo
+		}
+		out = append(out, m.Node(it, "query", now()))
+	}
+	return out, nil
+}
+
+func (c *Carrier) record(ctx context.Context, b tracking.Booking, x Exchange, err error) {
+	if c.Record != nil {
+		c.Record(ctx, x.Record(b.RunNo, b.RunID, 0, err))
+	}
 }
 
 func siteParty(s shipment.Site) Party {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/changchun-gov/courier/shipment"
 	"github.com/changchun-gov/courier/tracking"
@@ -20,6 +21,7 @@ type Carrier struct {
 	Site func(code string) (shipment.Site, bool)
 	// Record keeps each call's exchange (nil: none kept).
 	Record func(ctx context.Context, x tracking.CourierExchange)
+	Now    func() time.Time
 }
 
 var _ tracking.Carrier = (*Carrier)(nil)
@@ -48,35 +50,98 @@ func (c *Carrier) Book(ctx context.Context, b tracking.Booking) (string, error) 
 		o.SendStartTm = b.Slot.In(beijing).Format("2006-01-02 15:04:05")
 	}
 	res, x, err := c.Client.CreateOrder(ctx, o)
-	c.record(ctx, b.RunNo, x, err)
+	c.record(ctx, b, x, err)
 	if err == nil {
 		return res.WaybillNo(), nil
 	}
 	if !errors.Is(err, ErrNoAnswer) && CodeOf(err) != BusinessDuplicateOrder {
-		return "", err
+		return "", final(err)
 	}
 	// SF may have the order (no answer) or has it (8016): ask, never order again.
 	res, x, serr := c.Client.SearchOrder(ctx, b.RunNo)
-	c.record(ctx, b.RunNo, x, serr)
+	c.record(ctx, b, x, serr)
 	if serr != nil {
 		return "", fmt.Errorf("sfexpress: order %s: %w (then its lookup: %v)", b.RunNo, err, serr)
 	}
 	return res.WaybillNo(), nil
 }
 
+// final marks SF's business refusals (an address it does not serve, a
+// monthly card it does not know) as answers retrying will not change; the
+// gateway's refusals (rate limit, signature, the service unreachable) and
+// calls with no answer are tried again.
+func final(err error) error {
+	var e *Error
+	if errors.As(err, &e) && !e.Gateway {
+		return fmt.Errorf("%w: %w", tracking.ErrPermanent, err)
+	}
+	return err
+}
+
 // Cancel cancels a run's order; one cancelled before counts as done.
-func (c *Carrier) Cancel(ctx context.Context, runNo string) error {
-	x, err := c.Client.CancelOrder(ctx, runNo)
-	c.record(ctx, runNo, x, err)
+func (c *Carrier) Cancel(ctx context.Context, b tracking.Booking) error {
+	x, err := c.Client.CancelOrder(ctx, b.RunNo)
+	c.record(ctx, b, x, err)
 	if CodeOf(err) == BusinessCancelled {
 		return nil
 	}
 	return err
 }
 
-func (c *Carrier) record(ctx context.Context, orderID string, x Exchange, err error) {
+// Routes queries the route of a run's waybill (checked against the last
+// four digits of the receiving site's telephone, as SF requires).
+func (c *Carrier) Routes(ctx context.Context, b tracking.Booking) ([]tracking.RouteNode, error) {
+	if b.Ref == "" {
+		return nil, nil
+	}
+	to, _ := c.Site(b.ToSite)
+	res, x, err := c.Client.Routes(ctx, phoneTail(to.Phone), b.Ref)
+	c.record(ctx, b, x, err)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now
+	if c.Now != nil {
+		now = c.Now
+	}
+	var out []tracking.RouteNode
+	for _, rr := range res {
+		for _, r := range rr.Routes {
+			n, err := r.Node(rr.MailNo, b.RunNo, now())
+			if err != nil {
+				return nil, err // a time SF does not define: nothing kept
+			}
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+// Node is a queried route node as the store keeps it (a query's nodes
+// carry no node id).
+func (r Route) Node(mailNo, orderID string, receivedAt time.Time) (tracking.RouteNode, error) {
+	at, err := ParseTime(r.AcceptTime)
+	if err != nil {
+		return tracking.RouteNode{}, err
+	}
+	return tracking.RouteNode{Carrier: CarrierName, OrderID: orderID, WaybillNo: mailNo, At: at, OpCode: r.OpCode,
+		Status: r.FirstStatusCode, Stage: StageOf(r.OpCode, r.FirstStatusCode, r.Remark), Remark: r.Remark,
+		Via: "query", ReceivedAt: receivedAt.UTC()}, nil
+}
+
+func phoneTail(phone string) string {
+	var d []rune
+	for _, r := range phone {
+		if r >= '0' && r <= '9' {
+			d = append(d, r)
+		}
+	}
+	return string(d[max(0, len(d)-4):])
+}
+
+func (c *Carrier) record(ctx context.Context, b tracking.Booking, x Exchange, err error) {
 	if c.Record != nil {
-		c.Record(ctx, x.Record(orderID, 0, 0, err))
+		c.Record(ctx, x.Record(b.RunNo, b.RunID, 0, err))
 	}
 }
 

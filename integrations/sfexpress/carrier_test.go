@@ -49,10 +49,10 @@ func TestCarrierNeverBooksTwice(t *testing.T) {
 		kept[6].Outcome != "ok" || kept[5].Outcome != sfexpress.BusinessDuplicateOrder || kept[0].OrderID != b.RunNo {
 		t.Fatalf("%d exchanges kept: %+v", len(kept), kept)
 	}
-	if err := carrier.Cancel(ctx, b.RunNo); err != nil {
+	if err := carrier.Cancel(ctx, b); err != nil {
 		t.Fatal(err)
 	}
-	if err := carrier.Cancel(ctx, b.RunNo); err != nil {
+	if err := carrier.Cancel(ctx, b); err != nil {
 		t.Fatalf("a second cancel: %v", err)
 	}
 	if _, err := carrier.Book(ctx, tracking.Booking{RunNo: "CR-X", FromSite: "XX", ToSite: "CC-WIN"}); err == nil {

@@ -22,6 +22,8 @@ type EMS struct {
 	SenderNo, Authorization, SignKey string
 	// Delay is how long FaultSlow waits (default 3 s).
 	Delay time.Duration
+	// Now is the simulator's clock (nil: the system's).
+	Now func() time.Time
 
 	faults faults
 	mu     sync.Mutex
@@ -33,6 +35,9 @@ type emsOrder struct {
 	order   ems.Order
 	waybill string
 	trace   []ems.TraceItem
+	created time.Time
+	played  int // the timeline's steps added
+	pushed  int // the items the push endpoint accepted
 }
 
 // Fail queues faults, played one per call in order.
@@ -128,7 +133,7 @@ func (s *EMS) serve(api string, biz []byte) (code, msg string, body any) {
 			// behaviour is unverified: couriers.md §7).
 			e := s.orders[o.LogisticsOrderNo]
 			if e == nil {
-				e = &emsOrder{order: o, waybill: "11" + digits(11)}
+				e = &emsOrder{order: o, waybill: "11" + digits(11), created: s.now()}
 				s.orders[o.LogisticsOrderNo] = e
 			}
 			out = append(out, ems.OrderResult{LogisticsOrderNo: o.LogisticsOrderNo, WaybillNo: e.waybill})
@@ -166,4 +171,11 @@ func emsBody(code, msg string, body any) []byte {
 	}
 	out, _ := json.Marshal(a)
 	return out
+}
+
+func (s *EMS) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
 }

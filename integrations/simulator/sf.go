@@ -44,6 +44,8 @@ type SF struct {
 	Services []string
 	// Delay is how long FaultSlow waits (default 3 s).
 	Delay time.Duration
+	// Now is the simulator's clock (nil: the system's).
+	Now func() time.Time
 
 	faults     faults
 	mu         sync.Mutex
@@ -60,6 +62,8 @@ type sfOrder struct {
 	routes    []sfexpress.Route
 	nodeIDs   []string // each route node's id
 	pushed    int      // the nodes the push endpoint accepted
+	created   time.Time
+	played    int // the timeline's steps added
 }
 
 // Fail queues faults, played one per call in order.
@@ -161,7 +165,7 @@ func (s *SF) serve(env sfexpress.Envelope) []byte {
 			Waybills: []sfexpress.WaybillInfo{{Type: 1, No: "SF" + digits(13)}}}
 		res.RouteLabelInfo, _ = json.Marshal([]map[string]any{{"code": "1000", "routeLabelData": map[string]string{
 			"waybillNo": res.Waybills[0].No, "destRouteLabel": "431WA-001", "codingMapping": "S10", "proCode": "T4", "abFlag": "A"}}})
-		s.orders[o.OrderID] = &sfOrder{order: o, result: res}
+		s.orders[o.OrderID] = &sfOrder{order: o, result: res, created: s.now()}
 		return success(res)
 	case sfexpress.ServiceSearchOrder:
 		var q struct {
@@ -238,4 +242,11 @@ func digits(n int) string {
 		b[i] = byte('0' + d.Int64())
 	}
 	return string(b)
+}
+
+func (s *SF) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
 }

@@ -1,11 +1,9 @@
 package simulator
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -80,18 +78,11 @@ func (s *SF) Push(ctx context.Context, client *http.Client, url, orderID string)
 	var p sfexpress.Push
 	p.Body.WaybillRoute = nodes
 	body, _ := json.Marshal(p)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return PushOutcome{}, err
-	}
-	req.Header.Set("Content-Type", "application/json;charset=UTF-8")
 	out := PushOutcome{Nodes: len(nodes)}
-	resp, err := client.Do(req)
-	if err != nil {
-		return out, nil // not accepted: pushed again later
+	b, answered, err := postPush(ctx, client, url, body)
+	if err != nil || !answered {
+		return out, err // not answered: pushed again later
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	var reply struct {
 		ReturnCode string `json:"return_code"`
 	}

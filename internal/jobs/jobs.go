@@ -64,6 +64,14 @@ type UseCases interface {
 	ReturnExpired(ctx context.Context) (tracking.JobReport, error)
 }
 
+// CourierSync is the use case of the reconciliation job, when the
+// UseCases have it (service.Couriers).
+type CourierSync interface {
+	// SyncCouriers queries the routes of the bookings whose courier went
+	// quiet.
+	SyncCouriers(ctx context.Context, quiet time.Duration) (tracking.JobReport, error)
+}
+
 // Store is what the scheduler and its workers need of the database. A claim
 // and the job it enqueues commit together: the store calls back in its
 // transaction.
@@ -80,8 +88,10 @@ type Store[TTx any] interface {
 	QueueVerify(ctx context.Context, requestedBy string, s tracking.VerifyScope,
 		then func(ctx context.Context, tx TTx, id int64) error) (tracking.VerifyRun, error)
 	RunQueuedVerify(ctx context.Context, id int64) error
-	RunBooking(ctx context.Context, runID int64) (tracking.Booking, string, error)
-	MarkBooking(ctx context.Context, runID int64, carrier, ref string, bookErr error) error
+	// RunBooking reads a run's booking.
+	RunBooking(ctx context.Context, runID int64) (tracking.BookingState, error)
+	// MarkBooking records a change of a run's booking in its history.
+	MarkBooking(ctx context.Context, runID int64, m tracking.BookingMark) (tracking.BookingState, error)
 }
 
 // LegLister lists the legs of the route network.
@@ -96,6 +106,14 @@ type BookRunArgs struct {
 
 // Kind names the job in River.
 func (BookRunArgs) Kind() string { return "book_run" }
+
+// CancelBookingArgs asks for the cancel of a cancelled run's booking.
+type CancelBookingArgs struct {
+	RunID int64 `json:"run_id"`
+}
+
+// Kind names the job in River.
+func (CancelBookingArgs) Kind() string { return "cancel_booking" }
 
 // HousekeepingArgs runs one housekeeping job for one slot.
 type HousekeepingArgs struct {
@@ -134,25 +152,113 @@ func (s *Service[TTx]) StartVerify(ctx context.Context, requestedBy string, scop
 	})
 }
 
-type bookRunWorker[TTx any] struct {
-	river.WorkerDefaults[BookRunArgs]
-	store   Store[TTx]
-	carrier tracking.Carrier
+// Carriers are the couriers bookings are made with: Legs books the runs;
+// a booking is cancelled by the carrier it was made with (by name).
+type Carriers struct {
+	Legs  tracking.Carrier
+	Named map[string]tracking.Carrier
 }
 
+// Of is the carrier named (nil: none).
+func (c Carriers) Of(name string) tracking.Carrier {
+	if c.Legs != nil && c.Legs.Name() == name {
+		return c.Legs
+	}
+	return c.Named[name]
+}
+
+type bookRunWorker[TTx any] struct {
+	river.WorkerDefaults[BookRunArgs]
+	store    Store[TTx]
+	carriers Carriers
+	river    func() *river.Client[TTx]
+}
+
+// Work books a run's bag once: a booking booked, cancelled or being
+// cancelled is left; the courier's answer is recorded in the booking's
+// history; an answer retrying cannot change, or the last attempt, fails the
+// booking for a person to book by hand.
 func (w *bookRunWorker[TTx]) Work(ctx context.Context, job *river.Job[BookRunArgs]) error {
-	b, status, err := w.store.RunBooking(ctx, job.Args.RunID)
+	b, err := w.store.RunBooking(ctx, job.Args.RunID)
 	if err != nil {
 		return err
 	}
-	if status == "booked" || status == "cancelled" {
+	if b.Status != tracking.BookingPending && b.Status != tracking.BookingFailed || b.RunStatus == "cancelled" {
 		return nil
 	}
-	ref, berr := w.carrier.Book(ctx, b)
-	if err := w.store.MarkBooking(ctx, job.Args.RunID, w.carrier.Name(), ref, berr); err != nil {
+	carrier := w.carriers.Legs
+	ref, berr := carrier.Book(ctx, b.Booking)
+	if berr == nil {
+		st, err := w.store.MarkBooking(ctx, job.Args.RunID, tracking.BookingMark{Status: tracking.BookingBooked,
+			Carrier: carrier.Name(), Ref: ref, Attempt: true})
+		if apperr.CodeOf(err) == "booking.state" {
+			// Booked by hand meanwhile: the courier's order is one too many.
+			b.Ref = ref
+			if cerr := carrier.Cancel(ctx, b.Booking); cerr != nil && !errors.Is(cerr, tracking.ErrManualStep) {
+				return cerr
+			}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if st.Status == tracking.BookingCancelling {
+			// Booked while its run was being cancelled: cancel it too.
+			_, err = w.river().Insert(ctx, CancelBookingArgs{RunID: job.Args.RunID}, &river.InsertOpts{MaxAttempts: 8})
+		}
 		return err
 	}
+	final := errors.Is(berr, tracking.ErrPermanent) || job.Attempt >= job.MaxAttempts
+	status := tracking.BookingPending
+	if final {
+		status = tracking.BookingFailed
+	}
+	if _, err := w.store.MarkBooking(ctx, job.Args.RunID, tracking.BookingMark{Status: status, Carrier: carrier.Name(),
+		Note: fmt.Sprintf("attempt %d: %v", job.Attempt, berr), Attempt: true}); err != nil && apperr.CodeOf(err) != "booking.state" {
+		return err
+	}
+	if final {
+		return river.JobCancel(berr)
+	}
 	return berr
+}
+
+func (w *bookRunWorker[TTx]) Timeout(*river.Job[BookRunArgs]) time.Duration { return time.Minute }
+
+type cancelBookingWorker[TTx any] struct {
+	river.WorkerDefaults[CancelBookingArgs]
+	store    Store[TTx]
+	carriers Carriers
+}
+
+// Work cancels a cancelled run's booking at its courier; a courier with no
+// cancel a program may call (or one that keeps refusing) leaves it to a
+// person, and the booking's history says so.
+func (w *cancelBookingWorker[TTx]) Work(ctx context.Context, job *river.Job[CancelBookingArgs]) error {
+	b, err := w.store.RunBooking(ctx, job.Args.RunID)
+	if err != nil {
+		return err
+	}
+	if b.Status != tracking.BookingCancelling {
+		return nil
+	}
+	carrier := w.carriers.Of(b.Carrier)
+	cerr := tracking.ErrManualStep
+	if carrier != nil {
+		cerr = carrier.Cancel(ctx, b.Booking)
+	}
+	mark := tracking.BookingMark{Status: tracking.BookingCancelled}
+	switch {
+	case cerr == nil:
+	case errors.Is(cerr, tracking.ErrManualStep):
+		mark = tracking.BookingMark{Status: tracking.BookingCancelManual, Note: "cancel with the courier by telephone"}
+	case job.Attempt >= job.MaxAttempts:
+		mark = tracking.BookingMark{Status: tracking.BookingCancelManual, Note: fmt.Sprintf("the courier's cancel failed (%v): cancel by telephone", cerr)}
+	default:
+		return cerr
+	}
+	_, err = w.store.MarkBooking(ctx, job.Args.RunID, mark)
+	return err
 }
 
 type housekeepingWorker[TTx any] struct {
@@ -232,10 +338,15 @@ type Service[TTx any] struct {
 
 // New builds the River client on driver (riverpgxv5 on the service's pool)
 // with the workers; Start starts it.
-func New[TTx any](driver riverdriver.Driver[TTx], store Store[TTx], uc UseCases, routes LegLister, carrier tracking.Carrier,
+func New[TTx any](driver riverdriver.Driver[TTx], store Store[TTx], uc UseCases, routes LegLister, carriers Carriers,
 	log *slog.Logger, now func() time.Time) (*Service[TTx], error) {
 	workers := river.NewWorkers()
-	if err := river.AddWorkerSafely(workers, &bookRunWorker[TTx]{store: store, carrier: carrier}); err != nil {
+	var svc *Service[TTx]
+	if err := river.AddWorkerSafely(workers, &bookRunWorker[TTx]{store: store, carriers: carriers,
+		river: func() *river.Client[TTx] { return svc.River }}); err != nil {
+		return nil, err
+	}
+	if err := river.AddWorkerSafely(workers, &cancelBookingWorker[TTx]{store: store, carriers: carriers}); err != nil {
 		return nil, err
 	}
 	if err := river.AddWorkerSafely(workers, &housekeepingWorker[TTx]{store: store, uc: uc}); err != nil {
@@ -258,7 +369,15 @@ func New[TTx any](driver riverdriver.Driver[TTx], store Store[TTx], uc UseCases,
 	if err != nil {
 		return nil, fmt.Errorf("jobs: river: %w", err)
 	}
-	return &Service[TTx]{Store: store, UseCases: uc, Routes: routes, River: client, Log: log, Now: now, Interval: 15 * time.Second}, nil
+	svc = &Service[TTx]{Store: store, UseCases: uc, Routes: routes, River: client, Log: log, Now: now, Interval: 15 * time.Second}
+	return svc, nil
+}
+
+// CancelHook queues the courier's cancel of a cancelled run's booking in
+// the transaction that cancelled the run.
+func (s *Service[TTx]) CancelHook(ctx context.Context, tx TTx, runID int64) error {
+	_, err := s.River.InsertTx(ctx, tx, CancelBookingArgs{RunID: runID}, &river.InsertOpts{MaxAttempts: 8})
+	return err
 }
 
 // BookHook enqueues the courier booking of a run in the transaction that
@@ -399,6 +518,16 @@ func RunJob(ctx context.Context, st JobStore, uc UseCases, name string) (trackin
 		fn = func(ctx context.Context) (tracking.JobReport, error) { return st.PurgePersonal(ctx, after) }
 	case tracking.JobDigest:
 		fn = st.MakeDigests
+	case tracking.JobCourierSync:
+		quiet := time.Duration(p.QuietMinutes) * time.Minute
+		if quiet <= 0 {
+			quiet = time.Hour
+		}
+		cs, ok := uc.(CourierSync)
+		if !ok {
+			return tracking.JobRun{}, errors.New("jobs: courier_sync: no couriers configured")
+		}
+		fn = func(ctx context.Context) (tracking.JobReport, error) { return cs.SyncCouriers(ctx, quiet) }
 	default:
 		return tracking.JobRun{}, apperr.New(apperr.NotFound, "job.not_found").With("name", name)
 	}

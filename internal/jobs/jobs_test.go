@@ -75,7 +75,7 @@ func (b *bundle) instance(t *testing.T) (*jobs.Service[pgx.Tx], *postgres.Ledger
 	routes := &postgres.Routes{Pool: b.pool, Ref: b.ref, Now: b.clock.Now}
 	ledger := &postgres.Ledger{Pool: b.pool, Ref: b.ref, Keys: b.keys, Now: b.clock.Now, Routes: routes}
 	uc := &svc.Parcels{Store: ledger, Keys: b.keys, Ref: b.ref, Routes: routes, Now: b.clock.Now}
-	s, err := jobs.New(riverpgxv5.New(b.pool), ledger, uc, routes, manual.Carrier{}, slog.New(slog.DiscardHandler), b.clock.Now)
+	s, err := jobs.New(riverpgxv5.New(b.pool), ledger, uc, routes, jobs.Carriers{Legs: manual.Carrier{}}, slog.New(slog.DiscardHandler), b.clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

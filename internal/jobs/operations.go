@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/changchun-gov/courier/internal/apperr"
+	"github.com/changchun-gov/courier/internal/service"
 	"github.com/changchun-gov/courier/labels"
 	"github.com/changchun-gov/courier/shipment"
 	"github.com/changchun-gov/courier/tracking"
@@ -41,18 +42,38 @@ type RunReader interface {
 	BagLabel(ctx context.Context, a shipment.Actor, no string) (labels.BagLabel, error)
 }
 
+// RunBookings cancels runs and books them by hand (the service's use cases).
+type RunBookings interface {
+	CancelRun(ctx context.Context, a shipment.Actor, no, reason string, src shipment.Source) (*tracking.RunView, error)
+	BookByHand(ctx context.Context, a shipment.Actor, no, ref, note string) (*tracking.RunView, error)
+}
+
 // RunMakerNow makes a leg's run by hand (the service's use case).
 type RunMakerNow interface {
 	MakeRunNow(ctx context.Context, a shipment.Actor, legID int64) (*tracking.RunView, error)
 }
 
+// RunCanceller cancels a run, calling hook in the transaction that did.
+type RunCanceller[TTx any] interface {
+	CancelRun(ctx context.Context, code shipment.Code, a shipment.Actor, reason string, src shipment.Source, now time.Time,
+		check func(service.Run) error, hook func(ctx context.Context, tx TTx, runID int64) error) (*tracking.RunView, error)
+}
+
 // Booked makes runs with their courier booking queued in the same
-// transaction, through the scheduler's queue: the store of the service's
-// runs made by hand (service.RunMakeStore).
+// transaction, and cancels them with the courier's cancel queued likewise,
+// through the scheduler's queue: the store of the service's runs made by
+// hand and cancelled (service.RunMakeStore, service.RunCancelStore).
 type Booked[TTx any] struct {
-	Store  RunMaker[TTx]
-	Routes Routes
-	Sched  *Service[TTx]
+	Store   RunMaker[TTx]
+	Cancels RunCanceller[TTx]
+	Routes  Routes
+	Sched   *Service[TTx]
+}
+
+// CancelRun cancels a run and queues its booking's cancel.
+func (b *Booked[TTx]) CancelRun(ctx context.Context, code shipment.Code, a shipment.Actor, reason string, src shipment.Source,
+	now time.Time, check func(service.Run) error) (*tracking.RunView, error) {
+	return b.Cancels.CancelRun(ctx, code, a, reason, src, now, check, b.Sched.CancelHook)
 }
 
 // Leg reads a leg. Errors: route.not_found.
@@ -79,9 +100,21 @@ type Operations[TTx any] struct {
 	Closer RunCloser
 	Reader RunReader
 	Maker  RunMakerNow
-	Routes Routes
-	Sites  SiteKinds
-	Sched  *Service[TTx]
+	// Bookings cancels runs and books them by hand.
+	Bookings RunBookings
+	Routes   Routes
+	Sites    SiteKinds
+	Sched    *Service[TTx]
+}
+
+// CancelRun cancels a run not yet picked up.
+func (o *Operations[TTx]) CancelRun(ctx context.Context, a shipment.Actor, no, reason string) (*tracking.RunView, error) {
+	return o.Bookings.CancelRun(ctx, a, no, reason, shipment.SourceAPI)
+}
+
+// BookByHand records a booking made by telephone.
+func (o *Operations[TTx]) BookByHand(ctx context.Context, a shipment.Actor, no, ref, note string) (*tracking.RunView, error) {
+	return o.Bookings.BookByHand(ctx, a, no, ref, note)
 }
 
 func (o *Operations[TTx]) Legs(ctx context.Context) ([]shipment.Leg, error) {

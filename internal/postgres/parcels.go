@@ -41,6 +41,8 @@ type Ledger struct {
 	NewCode func() (string, error)
 	// DigestKey signs the daily digests (nil: unsigned).
 	DigestKey ed25519.PrivateKey
+	// Carrier names the carrier a run's booking is made with ("": manual).
+	Carrier string
 }
 
 const parcelCols = `p.id, p.waybill_no, p.kind, p.origin_site, p.dest_kind, coalesce(p.dest_site, ''), p.path,

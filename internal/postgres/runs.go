@@ -102,8 +102,10 @@ func (l *Ledger) MakeRun(ctx context.Context, leg shipment.Leg, slot time.Time, 
 			leg.ID, slot, r.ID, r.ParcelCount); err != nil {
 			return err
 		}
-		if _, err := sp.Exec(ctx, `INSERT INTO bookings (run_id, carrier, status, created_at) VALUES ($1, 'manual', 'pending', $2)`,
-			r.ID, now); err != nil {
+		if _, err := sp.Exec(ctx, `WITH b AS (INSERT INTO bookings (run_id, carrier, status, created_at, updated_at)
+			VALUES ($1, $3, 'pending', $2, $2) RETURNING id)
+			INSERT INTO booking_events (booking_id, at, status, carrier) SELECT id, $2, 'pending', $3 FROM b`,
+			r.ID, now, l.carrier()); err != nil {
 			return err
 		}
 		if hook != nil {
@@ -133,17 +135,18 @@ func sealNumber() string {
 }
 
 const runCols = `r.id, r.run_no, r.bag_no, r.seal_no, r.leg_id, r.from_site, r.to_site, r.slot, r.status,
-	r.parcel_count, r.created_at, r.picked_up_at, r.arrived_at, r.closed_at`
+	r.parcel_count, r.created_at, r.picked_up_at, r.arrived_at, r.closed_at, r.cancelled_at, r.cancel_reason`
 
 func scanRun(row pgx.Row) (*tracking.RunView, error) {
 	var r tracking.RunView
 	err := row.Scan(&r.ID, &r.RunNo, &r.BagNo, &r.SealNo, &r.LegID, &r.FromSite, &r.ToSite, &r.Slot, &r.Status,
-		&r.ParcelCount, &r.CreatedAt, &r.PickedUpAt, &r.ArrivedAt, &r.ClosedAt)
+		&r.ParcelCount, &r.CreatedAt, &r.PickedUpAt, &r.ArrivedAt, &r.ClosedAt, &r.CancelledAt, &r.CancelNote)
 	if err != nil {
 		return nil, err
 	}
 	r.Slot, r.CreatedAt = tracking.Local(r.Slot), tracking.Local(r.CreatedAt)
 	r.PickedUpAt, r.ArrivedAt, r.ClosedAt = tracking.LocalPtr(r.PickedUpAt), tracking.LocalPtr(r.ArrivedAt), tracking.LocalPtr(r.ClosedAt)
+	r.CancelledAt = tracking.LocalPtr(r.CancelledAt)
 	return &r, nil
 }
 
@@ -433,16 +436,8 @@ func (l *Ledger) RunDetail(ctx context.Context, r *tracking.RunView) error {
 	if r.Extras, err = pgx.CollectRows(extras, pgx.RowTo[string]); err != nil {
 		return translate(err, "run")
 	}
-	var b tracking.RunBookingStatus
-	err = l.Pool.QueryRow(ctx, `SELECT carrier, status, carrier_ref, booked_at, last_error FROM bookings WHERE run_id = $1`, r.ID).
-		Scan(&b.Carrier, &b.Status, &b.CarrierRef, &b.BookedAt, &b.LastError)
-	if err == nil {
-		b.BookedAt = tracking.LocalPtr(b.BookedAt)
-		r.Booking = &b
-	} else if !errors.Is(err, pgx.ErrNoRows) {
-		return translate(err, "run")
-	}
-	return nil
+	r.Booking, err = l.bookingView(ctx, r.ID)
+	return err
 }
 
 // ManifestParcels lists the parcels of a run for its manifest, by waybill
@@ -464,32 +459,6 @@ func (l *Ledger) ManifestParcels(ctx context.Context, runID int64) ([]labels.Man
 		return mp, err
 	})
 	return out, translate(err, "run")
-}
-
-// RunBooking is what the carrier needs to book a run's pickup.
-func (l *Ledger) RunBooking(ctx context.Context, runID int64) (tracking.Booking, string, error) {
-	var b tracking.Booking
-	var status string
-	err := l.Pool.QueryRow(ctx, `SELECT r.run_no, r.bag_no, r.from_site, r.to_site, r.parcel_count, r.slot, bk.status
-		FROM runs r JOIN bookings bk ON bk.run_id = r.id WHERE r.id = $1`, runID).
-		Scan(&b.RunNo, &b.BagNo, &b.FromSite, &b.ToSite, &b.Parcels, &b.Slot, &status)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return b, "", apperr.New(apperr.NotFound, "run.not_found")
-	}
-	return b, status, translate(err, "run")
-}
-
-// MarkBooking records the carrier's answer for a run's booking.
-func (l *Ledger) MarkBooking(ctx context.Context, runID int64, carrier, ref string, bookErr error) error {
-	var err error
-	if bookErr == nil {
-		_, err = l.Pool.Exec(ctx, `UPDATE bookings SET status = 'booked', carrier = $2, carrier_ref = $3, booked_at = $4,
-			last_error = '' WHERE run_id = $1`, runID, carrier, ref, l.now())
-	} else {
-		_, err = l.Pool.Exec(ctx, `UPDATE bookings SET carrier = $2, last_error = $3 WHERE run_id = $1`,
-			runID, carrier, truncate(bookErr.Error(), 300))
-	}
-	return translate(err, "run")
 }
 
 // Calendar returns the days that differ from Monday–Friday.

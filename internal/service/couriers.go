@@ -2,45 +2,202 @@ package service
 
 import (
 	"context"
+	"errors"
+	"time"
 
 	"github.com/changchun-gov/courier/internal/apperr"
+	"github.com/changchun-gov/courier/shipment"
 	"github.com/changchun-gov/courier/tracking"
 )
 
-// CourierStore keeps what the contracted courier tells of its routes.
+// CourierStore keeps what the contracted courier tells of its routes and
+// finds the bookings it tells of.
 type CourierStore interface {
 	// SaveRouteNodes keeps the nodes not kept before and returns those.
 	SaveRouteNodes(ctx context.Context, nodes []tracking.RouteNode) ([]tracking.RouteNode, error)
+	// BookingOf finds the booking a courier's node belongs to: by the
+	// courier's waybill number, or by our order id (a run's number) when
+	// the push came before the booking's answer. Errors: run.not_found.
+	BookingOf(ctx context.Context, carrier, waybillNo, orderID string) (tracking.BookingState, error)
+	// QuietBookings lists booked runs on their way whose courier has told
+	// nothing since quietSince.
+	QuietBookings(ctx context.Context, quietSince time.Time, limit int) ([]tracking.BookingState, error)
+}
+
+// Scanner takes a scan as the scan station's does (Parcels.Scan).
+type Scanner interface {
+	Scan(ctx context.Context, a shipment.Actor, req tracking.ScanRequest) (tracking.ScanResult, error)
 }
 
 // Couriers takes in what the contracted courier says: its pushes and the
-// answers of route queries, kept before the push is answered.
+// answers of route queries, kept before the push is answered, and moves
+// the runs they tell of, never backwards.
 type Couriers struct {
 	Store CourierStore
+	Scans Scanner
+	// Carriers query routes, by name (the reconciliation).
+	Carriers map[string]tracking.Carrier
+	Now      func() time.Time
 }
 
 // MaxNodes bounds one push or query answer's nodes.
 const MaxNodes = 100
 
+// NodeReceipt is what a push or a query's answer did.
+type NodeReceipt struct {
+	Fresh   int // nodes kept now (not kept before)
+	Unknown int // nodes of no booking of ours: not kept, nothing changed
+	Moved   int // runs moved on by them
+}
+
 // ReceiveNodes keeps a courier's route nodes, each once however often it
-// comes, and returns how many were new. Moving parcels by them comes with
-// the bookings (a later step of the courier's integration).
+// comes, and moves the runs they tell of: a run its courier collected
+// (a node at or past collected) is picked up, as the courier's scan of
+// the bag would; a run picked up, cancelled or further on already is left
+// as it is (the node is kept, the run's timeline shows it). A node signed
+// for at a hall changes nothing: the hall's receive completes the leg.
+// Nodes of waybills that are no booking of ours are not kept.
 //
 // Errors: courier.nodes_invalid (invalid): no nodes, too many, or a node
 // without its carrier, order, waybill, time or code, or of an unknown way
 // in or stage.
-func (c *Couriers) ReceiveNodes(ctx context.Context, nodes []tracking.RouteNode) (int, error) {
+func (c *Couriers) ReceiveNodes(ctx context.Context, nodes []tracking.RouteNode) (NodeReceipt, error) {
+	var r NodeReceipt
 	if len(nodes) == 0 || len(nodes) > MaxNodes {
-		return 0, apperr.New(apperr.Invalid, "courier.nodes_invalid").With("nodes", len(nodes))
+		return r, apperr.New(apperr.Invalid, "courier.nodes_invalid").With("nodes", len(nodes))
 	}
 	for i, n := range nodes {
 		if n.Carrier == "" || n.OrderID == "" || n.WaybillNo == "" || n.At.IsZero() || n.OpCode == "" ||
 			(n.Via != "push" && n.Via != "query") || !validStage(n.Stage) {
-			return 0, apperr.New(apperr.Invalid, "courier.nodes_invalid").With("node", i)
+			return r, apperr.New(apperr.Invalid, "courier.nodes_invalid").With("node", i)
 		}
 	}
-	fresh, err := c.Store.SaveRouteNodes(ctx, nodes)
-	return len(fresh), err
+	type key struct{ carrier, waybill, order string }
+	bookings := map[key]*tracking.BookingState{}
+	var keep []tracking.RouteNode
+	var order []key
+	for _, n := range nodes {
+		k := key{n.Carrier, n.WaybillNo, n.OrderID}
+		b, seen := bookings[k]
+		if !seen {
+			st, err := c.Store.BookingOf(ctx, n.Carrier, n.WaybillNo, n.OrderID)
+			switch {
+			case apperr.CodeOf(err) == "run.not_found":
+			case err != nil:
+				return r, err
+			default:
+				b = &st
+			}
+			bookings[k] = b
+			order = append(order, k)
+		}
+		if b == nil {
+			r.Unknown++
+			continue
+		}
+		keep = append(keep, n)
+	}
+	if len(keep) == 0 {
+		return r, nil
+	}
+	fresh, err := c.Store.SaveRouteNodes(ctx, keep)
+	if err != nil {
+		return r, err
+	}
+	r.Fresh = len(fresh)
+	// Every node given counts, not only the fresh ones: a push repeated
+	// after a failure to move its run moves it now.
+	for _, k := range order {
+		b := bookings[k]
+		if b == nil {
+			continue
+		}
+		var at time.Time
+		for _, n := range keep {
+			if n.Carrier == k.carrier && n.WaybillNo == k.waybill && n.OrderID == k.order && collected(n.Stage) && (at.IsZero() || n.At.Before(at)) {
+				at = n.At
+			}
+		}
+		if at.IsZero() {
+			continue
+		}
+		moved, err := c.pickUp(ctx, *b, at)
+		if err != nil {
+			return r, err
+		}
+		if moved {
+			r.Moved++
+		}
+	}
+	return r, nil
+}
+
+// collected: the node tells of a bag in the courier's hands or beyond.
+func collected(s tracking.CourierStage) bool {
+	switch s {
+	case tracking.StageCollected, tracking.StageMoving, tracking.StageOutForDelivery, tracking.StageSigned:
+		return true
+	}
+	return false
+}
+
+// pickUp picks up a sealed run's bag as its courier's scan would, at the
+// node's time; any other run is left alone (false).
+func (c *Couriers) pickUp(ctx context.Context, b tracking.BookingState, at time.Time) (bool, error) {
+	if b.RunStatus != "sealed" {
+		return false, nil
+	}
+	a := shipment.Actor{Username: b.Carrier, Role: shipment.RoleCourier}
+	req := tracking.ScanRequest{Code: b.BagNo, Action: shipment.ActPickup, Site: b.FromSite, Source: shipment.SourceCourier,
+		ScanID: "courier-" + b.Carrier + "-" + b.RunNo + "-pickup", Device: b.Carrier, ScannedAt: &at}
+	res, err := c.Scans.Scan(ctx, a, req)
+	var e *apperr.Error
+	if errors.As(err, &e) && e.Kind == apperr.Conflict {
+		return false, nil // moved meanwhile (a courier's own scan, a cancel): the node is kept, nothing changes
+	}
+	if err != nil {
+		return false, err
+	}
+	return !res.Repeat, nil
+}
+
+// MaxQuietQueries bounds the routes the reconciliation queries in one run.
+const MaxQuietQueries = 200
+
+// SyncCouriers is the reconciliation: the routes of booked runs whose
+// courier went quiet (nothing told for quiet) are queried and taken in as
+// a push's. A query that fails is counted and tried again on the next run.
+func (c *Couriers) SyncCouriers(ctx context.Context, quiet time.Duration) (tracking.JobReport, error) {
+	rep := tracking.JobReport{Detail: map[string]any{}}
+	list, err := c.Store.QuietBookings(ctx, clock(c.Now).Add(-quiet), MaxQuietQueries)
+	if err != nil {
+		return rep, err
+	}
+	queried, failed, moved := 0, 0, 0
+	for _, b := range list {
+		carrier := c.Carriers[b.Carrier]
+		if carrier == nil {
+			continue
+		}
+		queried++
+		nodes, err := carrier.Routes(ctx, b.Booking)
+		if err != nil {
+			failed++
+			continue
+		}
+		for len(nodes) > 0 {
+			n := min(len(nodes), MaxNodes)
+			r, err := c.ReceiveNodes(ctx, nodes[:n])
+			if err != nil {
+				return rep, err
+			}
+			rep.Affected += r.Fresh
+			moved += r.Moved
+			nodes = nodes[n:]
+		}
+	}
+	rep.Detail["queried"], rep.Detail["failed"], rep.Detail["moved"] = queried, failed, moved
+	return rep, nil
 }
 
 func validStage(s tracking.CourierStage) bool {

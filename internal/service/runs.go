@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/changchun-gov/courier/internal/apperr"
@@ -45,18 +46,132 @@ type RunReadStore interface {
 	ManifestParcels(ctx context.Context, runID int64) ([]labels.ManifestParcel, error)
 }
 
+// BookingStore records what became of a run's booking.
+type BookingStore interface {
+	// MarkBooking records a change of a run's booking in its history.
+	// Errors: booking.state (conflict: the booking's state does not allow it).
+	MarkBooking(ctx context.Context, runID int64, m tracking.BookingMark) (tracking.BookingState, error)
+}
+
+// RunCancelStore cancels runs.
+type RunCancelStore interface {
+	// CancelRun locks the run code names, asks check whether it may be
+	// cancelled, and cancels it in the same transaction: its parcels wait
+	// for the next run (each with an event), its booking is cancelled at the
+	// courier by a queued job. Errors: run.not_found, those of check.
+	CancelRun(ctx context.Context, code shipment.Code, a shipment.Actor, reason string, src shipment.Source, now time.Time,
+		check func(Run) error) (*tracking.RunView, error)
+}
+
 // Runs lists and shows consolidation runs with their manifests and bag
-// labels, makes them by hand and closes their check lists.
+// labels, makes them by hand, cancels them before pickup and closes their
+// check lists.
 type Runs[R any] struct {
-	Store  RunStore[R]
-	Maker  RunMakeStore
-	Reader RunReadStore
-	Ref    labels.Places
-	Now    func() time.Time
+	Store     RunStore[R]
+	Maker     RunMakeStore
+	Reader    RunReadStore
+	Canceller RunCancelStore
+	Bookings  BookingStore
+	Ref       labels.Places
+	Now       func() time.Time
 }
 
 // Run statuses, as lists filter by them.
-var RunStatuses = []string{"sealed", "picked_up", "arrived", "closed"}
+var RunStatuses = []string{"sealed", "picked_up", "arrived", "closed", "cancelled"}
+
+// MaxBookingRef bounds a booking reference typed in by hand.
+const MaxBookingRef = 40
+
+// BookByHand records a booking made by telephone while the courier's API is
+// down, or after the booking failed: the courier's reference (a waybill
+// number, or what the dispatcher quoted) and a note. Admins book any run;
+// clerks, staff and hall leads those leaving their site. The booking's
+// queued attempts then leave it be (it is booked).
+//
+// Errors: code.* and run.not_run, booking.ref_required, parcel.text_too_long
+// (invalid); run.not_found; scan.other_site, action.role_forbidden
+// (forbidden); booking.state (conflict: booked already, or cancelled).
+func (s *Runs[R]) BookByHand(ctx context.Context, a shipment.Actor, no, ref, note string) (*tracking.RunView, error) {
+	ref, note = strings.TrimSpace(ref), strings.TrimSpace(note)
+	if ref == "" {
+		return nil, apperr.New(apperr.Invalid, "booking.ref_required").OnField("ref")
+	}
+	if len([]rune(ref)) > MaxBookingRef {
+		return nil, apperr.New(apperr.Invalid, "parcel.text_too_long").OnField("ref").With("field", "ref")
+	}
+	if len([]rune(note)) > MaxCancelReason {
+		return nil, apperr.New(apperr.Invalid, "parcel.text_too_long").OnField("note").With("field", "note")
+	}
+	switch a.Role {
+	case shipment.RoleAdmin, shipment.RoleClerk, shipment.RoleStaff, shipment.RoleHallLead:
+	default:
+		return nil, apperr.New(apperr.Forbidden, "action.role_forbidden").With("action", "book_by_hand")
+	}
+	r, err := s.visible(ctx, a, no)
+	if err != nil {
+		return nil, err
+	}
+	if a.Role.HasSite() && a.Site != r.FromSite {
+		return nil, apperr.New(apperr.Forbidden, "scan.other_site").With("site", a.Site)
+	}
+	if r.Status == "cancelled" {
+		return nil, apperr.New(apperr.Conflict, "booking.state").With("status", tracking.BookingCancelled).With("to", tracking.BookingBooked)
+	}
+	if _, err := s.Bookings.MarkBooking(ctx, r.ID, tracking.BookingMark{Status: tracking.BookingBooked, Carrier: "manual",
+		Ref: ref, Note: joinText("booked by hand", note), Actor: a.Username}); err != nil {
+		return nil, err
+	}
+	return s.Run(ctx, a, no)
+}
+
+func joinText(a, b string) string {
+	if b == "" {
+		return a
+	}
+	return a + ": " + b
+}
+
+// MaxCancelReason bounds the reason a run is cancelled for.
+const MaxCancelReason = 200
+
+// CancelRun cancels a run its courier has not yet picked up (the courier
+// will not come, the slot was made by mistake): its parcels wait for the
+// next run of their leg, and its booking is cancelled at the courier (or
+// marked for a person to cancel by telephone where the courier offers no
+// cancel). Admins cancel any run; clerks, staff and hall leads those
+// leaving their site.
+//
+// Errors: code.* and run.not_run, reason.required, parcel.text_too_long
+// (invalid); run.not_found; scan.other_site, action.role_forbidden
+// (forbidden); run.not_cancellable (conflict: picked up already, or
+// cancelled).
+func (s *Runs[R]) CancelRun(ctx context.Context, a shipment.Actor, no, reason string, src shipment.Source) (*tracking.RunView, error) {
+	code, err := runCode(no)
+	if err != nil {
+		return nil, err
+	}
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return nil, apperr.New(apperr.Invalid, "reason.required").OnField("reason")
+	}
+	if len([]rune(reason)) > MaxCancelReason {
+		return nil, apperr.New(apperr.Invalid, "parcel.text_too_long").OnField("reason").With("field", "reason")
+	}
+	switch a.Role {
+	case shipment.RoleAdmin, shipment.RoleClerk, shipment.RoleStaff, shipment.RoleHallLead:
+	default:
+		return nil, apperr.New(apperr.Forbidden, "action.role_forbidden").With("action", "cancel_run")
+	}
+	return s.Canceller.CancelRun(ctx, code, a, reason, src, clock(s.Now).Truncate(time.Microsecond), func(r Run) error {
+		if a.Role.HasSite() && a.Site != r.FromSite {
+			return apperr.New(apperr.Forbidden, "scan.other_site").With("site", a.Site)
+		}
+		if r.Status != "sealed" {
+			return apperr.New(apperr.Conflict, "run.not_cancellable").With("status", r.Status)
+		}
+		return nil
+	})
+}
 
 // Bounds of a list of runs.
 const (

@@ -1,0 +1,258 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/changchun-gov/courier/internal/apperr"
+	"github.com/changchun-gov/courier/internal/service"
+	"github.com/changchun-gov/courier/shipment"
+	"github.com/changchun-gov/courier/tracking"
+)
+
+func (l *Ledger) carrier() string {
+	if l.Carrier == "" {
+		return "manual"
+	}
+	return l.Carrier
+}
+
+const bookingStateSQL = `SELECT r.id, r.run_no, r.bag_no, r.from_site, r.to_site, r.parcel_count, r.slot, bk.carrier_ref,
+	bk.status, bk.carrier, r.status FROM runs r JOIN bookings bk ON bk.run_id = r.id`
+
+func scanBookingState(row pgx.Row) (tracking.BookingState, error) {
+	var b tracking.BookingState
+	err := row.Scan(&b.RunID, &b.RunNo, &b.BagNo, &b.FromSite, &b.ToSite, &b.Parcels, &b.Slot, &b.Ref, &b.Status,
+		&b.Carrier, &b.RunStatus)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return b, apperr.New(apperr.NotFound, "run.not_found")
+	}
+	return b, translate(err, "run")
+}
+
+// RunBooking is a run's booking as its worker needs it.
+func (l *Ledger) RunBooking(ctx context.Context, runID int64) (tracking.BookingState, error) {
+	return scanBookingState(l.Pool.QueryRow(ctx, bookingStateSQL+` WHERE r.id = $1`, runID))
+}
+
+// BookingOf finds the booking a courier's node belongs to: by its waybill
+// number, or by our order id (the run's number) when the push came before
+// the booking's answer was recorded. Errors: run.not_found.
+func (l *Ledger) BookingOf(ctx context.Context, carrier, waybillNo, orderID string) (tracking.BookingState, error) {
+	b, err := scanBookingState(l.Pool.QueryRow(ctx, bookingStateSQL+` WHERE bk.carrier = $1 AND bk.carrier_ref = $2
+		AND bk.carrier_ref <> ''`, carrier, waybillNo))
+	if apperr.CodeOf(err) != "run.not_found" || orderID == "" {
+		return b, err
+	}
+	return scanBookingState(l.Pool.QueryRow(ctx, bookingStateSQL+` WHERE r.run_no = $1 AND bk.carrier = $2`, orderID, carrier))
+}
+
+// QuietBookings lists booked runs on their way (sealed or picked up) whose
+// courier has told nothing since before quietSince, oldest first: the
+// reconciliation queries their routes.
+func (l *Ledger) QuietBookings(ctx context.Context, quietSince time.Time, limit int) ([]tracking.BookingState, error) {
+	rows, err := l.Pool.Query(ctx, bookingStateSQL+` WHERE bk.status = 'booked' AND bk.carrier_ref <> ''
+		AND r.status IN ('sealed', 'picked_up') AND coalesce(bk.updated_at, bk.created_at) < $1
+		AND NOT EXISTS (SELECT 1 FROM route_nodes n WHERE n.carrier = bk.carrier AND n.waybill_no = bk.carrier_ref
+			AND n.received_at >= $1)
+		ORDER BY bk.id LIMIT $2`, quietSince, limit)
+	if err != nil {
+		return nil, translate(err, "run")
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (tracking.BookingState, error) { return scanBookingState(row) })
+}
+
+// bookingMoves lists the states a booking may move to from each state.
+var bookingMoves = map[string][]string{
+	tracking.BookingPending: {tracking.BookingPending, tracking.BookingBooked, tracking.BookingFailed,
+		tracking.BookingCancelling, tracking.BookingCancelled, tracking.BookingCancelManual},
+	tracking.BookingFailed: {tracking.BookingPending, tracking.BookingBooked, tracking.BookingFailed,
+		tracking.BookingCancelling, tracking.BookingCancelled, tracking.BookingCancelManual},
+	tracking.BookingBooked:       {tracking.BookingCancelling, tracking.BookingCancelManual, tracking.BookingCancelled},
+	tracking.BookingCancelling:   {tracking.BookingCancelling, tracking.BookingCancelled, tracking.BookingCancelManual},
+	tracking.BookingCancelManual: {tracking.BookingCancelled},
+	tracking.BookingCancelled:    {},
+}
+
+// MarkBooking records a change of a run's booking and appends it to the
+// booking's history, in one transaction. A booking the courier confirms
+// after its run was cancelled becomes cancelling (the worker then cancels
+// it at the courier). A change the booking's state does not allow (a
+// cancelled booking booked again, a booked one booked by hand) is refused:
+// booking.state (conflict), the state unchanged.
+func (l *Ledger) MarkBooking(ctx context.Context, runID int64, m tracking.BookingMark) (tracking.BookingState, error) {
+	var out tracking.BookingState
+	err := WithTx(ctx, l.Pool, func(tx pgx.Tx) error {
+		var err error
+		out, err = l.markBooking(ctx, tx, runID, m)
+		return err
+	})
+	return out, err
+}
+
+func (l *Ledger) markBooking(ctx context.Context, tx pgx.Tx, runID int64, m tracking.BookingMark) (tracking.BookingState, error) {
+	b, err := scanBookingState(tx.QueryRow(ctx, bookingStateSQL+` WHERE r.id = $1 FOR UPDATE OF bk`, runID))
+	if err != nil {
+		return b, err
+	}
+	if m.Status == tracking.BookingBooked && b.RunStatus == "cancelled" && b.Status != tracking.BookingBooked {
+		m.Status, m.Note = tracking.BookingCancelling, joinNote("booked after its run was cancelled", m.Note)
+	}
+	if m.Status == b.Status && m.Status == tracking.BookingBooked && m.Ref == b.Ref {
+		return b, nil // the same answer again
+	}
+	allowed := false
+	for _, s := range bookingMoves[b.Status] {
+		allowed = allowed || s == m.Status
+	}
+	if !allowed {
+		return b, apperr.New(apperr.Conflict, "booking.state").With("status", b.Status).With("to", m.Status)
+	}
+	if m.Carrier == "" {
+		m.Carrier = b.Carrier
+	}
+	ref := b.Ref
+	if m.Ref != "" {
+		ref = m.Ref
+	}
+	now := l.now()
+	var bookedAt *time.Time
+	if m.Status == tracking.BookingBooked {
+		bookedAt = &now
+	}
+	lastErr := ""
+	if m.Status == tracking.BookingPending || m.Status == tracking.BookingFailed {
+		lastErr = truncate(m.Note, 300)
+	}
+	attempts := 0
+	if m.Attempt {
+		attempts = 1
+	}
+	var bookingID int64
+	err = tx.QueryRow(ctx, `UPDATE bookings SET status = $2, carrier = $3, carrier_ref = $4,
+		booked_at = coalesce($5, booked_at), last_error = $6, attempts = attempts + $7, updated_at = $8
+		WHERE run_id = $1 RETURNING id`, runID, m.Status, m.Carrier, ref, bookedAt, lastErr, attempts, now).Scan(&bookingID)
+	if err != nil {
+		return b, translate(err, "run")
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO booking_events (booking_id, at, status, carrier, carrier_ref, note, actor)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, bookingID, now, m.Status, m.Carrier, ref, truncate(m.Note, 300), m.Actor); err != nil {
+		return b, translate(err, "run")
+	}
+	b.Status, b.Carrier, b.Ref = m.Status, m.Carrier, ref
+	return b, nil
+}
+
+func joinNote(a, b string) string {
+	if b == "" {
+		return a
+	}
+	return a + "; " + b
+}
+
+// bookingView is a run's booking with its history (nil: none).
+func (l *Ledger) bookingView(ctx context.Context, runID int64) (*tracking.RunBookingStatus, error) {
+	var b tracking.RunBookingStatus
+	var id int64
+	err := l.Pool.QueryRow(ctx, `SELECT id, carrier, status, carrier_ref, booked_at, last_error, attempts FROM bookings
+		WHERE run_id = $1`, runID).Scan(&id, &b.Carrier, &b.Status, &b.CarrierRef, &b.BookedAt, &b.LastError, &b.Attempts)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, translate(err, "run")
+	}
+	b.BookedAt = tracking.LocalPtr(b.BookedAt)
+	rows, err := l.Pool.Query(ctx, `SELECT at, status, carrier, carrier_ref, note, actor FROM booking_events
+		WHERE booking_id = $1 ORDER BY id`, id)
+	if err != nil {
+		return nil, translate(err, "run")
+	}
+	b.History, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (tracking.BookingEvent, error) {
+		var e tracking.BookingEvent
+		err := row.Scan(&e.At, &e.Status, &e.Carrier, &e.CarrierRef, &e.Note, &e.Actor)
+		e.At = tracking.Local(e.At)
+		return e, err
+	})
+	if err != nil {
+		return nil, translate(err, "run")
+	}
+	if b.History == nil {
+		b.History = []tracking.BookingEvent{}
+	}
+	return &b, nil
+}
+
+// cancelRunSQL puts every parcel of a cancelled run back to wait for the
+// next one ($1 the run): out of the run, in the state it was in, with a
+// book event (the action table as data, for the actor's role $2).
+var cancelRunSQL = `WITH w AS (
+	SELECT p.id, p.status FROM parcels p WHERE p.current_run = $1 ORDER BY p.id FOR UPDATE),
+t AS (
+	SELECT w.id, w.status AS before, tr.to_status AS after FROM w
+	JOIN transition_rules tr ON tr.action = 'book' AND tr.from_status = w.status AND tr.to_status = w.status AND tr.role = $2),
+u AS (
+	UPDATE parcels p SET current_run = NULL, run_sealed = false, version = version + 1,
+		event_seq = event_seq + 1, updated_at = $3, last_action = 'book', last_site = $4, last_at = $3
+	FROM t WHERE p.id = t.id
+	RETURNING p.id, p.event_seq, t.before, t.after),
+e AS (
+	` + insertEvents("u", ev{"parcel_id": "u.id", "seq": "u.event_seq", "action": "'book'", "status_before": "u.before",
+	"status_after": "u.after", "site_code": "$4", "actor_id": "$5", "actor_role": "$2", "source": "$6", "server_time": "$3",
+	"run_id": "$7", "bag_id": "$8", "reason": "$9", "detail": "jsonb_build_object('run_cancelled', $7::text)"}) + `
+	RETURNING 1)
+SELECT (SELECT count(*) FROM w), (SELECT count(*) FROM e)`
+
+// CancelRun cancels a run not yet picked up, in one transaction: the run
+// locked, check decides, its parcels wait for the next run (each with an
+// event), the run is marked cancelled and its booking cancelling, and hook
+// queues the courier's cancel. Errors: run.not_found, those of check.
+func (l *Ledger) CancelRun(ctx context.Context, code shipment.Code, a shipment.Actor, reason string, src shipment.Source,
+	now time.Time, check func(service.Run) error, hook RunHook) (*tracking.RunView, error) {
+	var run *tracking.RunView
+	err := WithTx(ctx, l.Pool, func(tx pgx.Tx) error {
+		r, err := l.runByCode(ctx, tx, code, true)
+		if err != nil {
+			return err
+		}
+		if err := check(service.Run{FromSite: r.FromSite, ToSite: r.ToSite, Status: r.Status}); err != nil {
+			return err
+		}
+		var actor *int64
+		if a.ID != 0 {
+			actor = &a.ID
+		}
+		var waiting, moved int
+		if err := tx.QueryRow(ctx, cancelRunSQL, r.ID, string(a.Role), now, r.FromSite, actor, string(src), r.RunNo, r.BagNo,
+			reason).Scan(&waiting, &moved); err != nil {
+			return err
+		}
+		if waiting != moved {
+			return fmt.Errorf("postgres: cancel run %s: %d of its %d parcels have no book rule for %s", r.RunNo, moved, waiting, a.Role)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE runs SET status = 'cancelled', cancelled_at = $2, cancel_reason = $3 WHERE id = $1`,
+			r.ID, now, reason); err != nil {
+			return err
+		}
+		if _, err := l.markBooking(ctx, tx, r.ID, tracking.BookingMark{Status: tracking.BookingCancelling,
+			Note: "run cancelled: " + reason, Actor: a.Username}); err != nil {
+			return err
+		}
+		if hook != nil {
+			if err := hook(ctx, tx, r.ID); err != nil {
+				return err
+			}
+		}
+		r.Status, r.CancelledAt, r.CancelNote = "cancelled", tracking.LocalPtr(&now), reason
+		run = r
+		return nil
+	})
+	if err != nil {
+		return nil, translate(err, "run")
+	}
+	return run, nil
+}
