@@ -26,8 +26,10 @@ type RunView struct {
 	CancelledAt *time.Time        `json:"cancelled_at,omitempty"`
 	CancelNote  string            `json:"cancel_reason,omitempty"`
 	Booking     *RunBookingStatus `json:"booking,omitempty"`
-	Items       []RunItem         `json:"items,omitempty"`
-	Extras      []string          `json:"extras,omitempty"`
+	// BookingStatus is the booking's state in a list (the detail has Booking).
+	BookingStatus string    `json:"-"`
+	Items         []RunItem `json:"items,omitempty"`
+	Extras        []string  `json:"extras,omitempty"`
 }
 
 // RunItem is one parcel of a run and whether the receiving site saw it.

@@ -179,7 +179,7 @@ func (s *server) cancelRun(c *fiber.Ctx) error {
 	if err := decode(c, &body); err != nil {
 		return err
 	}
-	r, err := s.Runs.CancelRun(c.UserContext(), actor(c), c.Params("no"), body.Reason)
+	r, err := s.Runs.CancelRun(c.UserContext(), actor(c), c.Params("no"), body.Reason, shipment.SourceAPI)
 	if err != nil {
 		return err
 	}

@@ -94,7 +94,7 @@ type Operations interface {
 	Run(ctx context.Context, a shipment.Actor, no string) (*tracking.RunView, error)
 	CloseRun(ctx context.Context, a shipment.Actor, no string) (tracking.CloseResult, error)
 	// CancelRun cancels a run not yet picked up; its parcels wait for the next.
-	CancelRun(ctx context.Context, a shipment.Actor, no, reason string) (*tracking.RunView, error)
+	CancelRun(ctx context.Context, a shipment.Actor, no, reason string, src shipment.Source) (*tracking.RunView, error)
 	// BookByHand records a booking made by telephone.
 	BookByHand(ctx context.Context, a shipment.Actor, no, ref, note string) (*tracking.RunView, error)
 	Manifest(ctx context.Context, a shipment.Actor, no string) (labels.Manifest, error)

@@ -154,6 +154,10 @@ func (s *server) readable(lang string, args map[string]any) map[string]any {
 		case !ok:
 		case k == "status":
 			v = s.cat.T(lang, "status."+str, nil)
+		case k == "run_status":
+			v = s.cat.T(lang, "run_status."+str, nil)
+		case k == "booking_status" || k == "to_status":
+			v = s.cat.T(lang, "booking_status."+str, nil)
 		case k == "action" || k == "last_action":
 			v = s.cat.T(lang, "action."+str, nil)
 		case k == "site" || k == "expected":

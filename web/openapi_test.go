@@ -172,15 +172,20 @@ func TestOpenAPIDocumentIsComplete(t *testing.T) {
 
 var (
 	paramRe  = regexp.MustCompile(`\{[^}/]*\}|:[^/]+`)
-	prefixes = []string{"/api", "/t/", "/s/", "/healthz", "/readyz"}
+	prefixes = []string{"/api", "/t/", "/s/", "/healthz", "/readyz", "/hooks/"}
 )
 
 func routeKey(method, path string) string {
 	return method + " " + paramRe.ReplaceAllString(path, "{}")
 }
 
+type fakePush struct{}
+
+func (fakePush) Receive(context.Context, []byte) (int, []byte) { return 200, nil }
+
 func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
-	app, err := New(Deps{Catalog: i18n.MustLoad(), Runs: fakeOps{}, Integrity: fakeIntegrity{}})
+	app, err := New(Deps{Catalog: i18n.MustLoad(), Runs: fakeOps{}, Integrity: fakeIntegrity{},
+		Pushes: &Pushes{Token: "t", Receivers: map[string]PushReceiver{"sfexpress": fakePush{}, "ems": fakePush{}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -515,6 +520,32 @@ func TestOpenAPIRequestExamplesAreAccepted(t *testing.T) {
 			h := shipment.HallSlots{SlotRequired: r.SlotRequired, Slots: r.Slots}
 			if err := h.Normalize(); err != nil || r.Slots == nil {
 				t.Errorf("slots %v: %v", r.Slots, err)
+			}
+		},
+		"POST /hooks/sfexpress/{token}": func(t *testing.T, ex any) {
+			var r struct {
+				Body struct {
+					WaybillRoute []struct {
+						ID, MailNo, OrderID, AcceptTime, AcceptAddress, Remark, OpCode string
+						FirstStatusCode, FirstStatusName                               string
+					}
+				}
+			}
+			if err := decodeStrict(ex, &r); err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range r.Body.WaybillRoute {
+				if _, err := time.Parse(time.DateTime, n.AcceptTime); err != nil || n.MailNo == "" || n.OpCode == "" {
+					t.Errorf("node %+v: %v", n, err)
+				}
+			}
+		},
+		"POST /hooks/ems/{token}": func(t *testing.T, ex any) {
+			var r struct {
+				LogitcsInterface, Method, MsgType, SenderNo, SerialNo, TimeStamp, Version string
+			}
+			if err := decodeStrict(ex, &r); err != nil || r.LogitcsInterface == "" || r.SerialNo == "" || r.Method != "040002" {
+				t.Errorf("push %+v: %v", r, err)
 			}
 		},
 		"POST /api/v1/runs/{run_no}/cancel": func(t *testing.T, ex any) {
@@ -952,7 +983,7 @@ func (fakeOps) Run(context.Context, shipment.Actor, string) (*tracking.RunView, 
 			{At: booked, Status: "booked", Carrier: "sfexpress", CarrierRef: "SF1440012345678"}}}
 	return r, nil
 }
-func (f fakeOps) CancelRun(ctx context.Context, a shipment.Actor, no, _ string) (*tracking.RunView, error) {
+func (f fakeOps) CancelRun(ctx context.Context, a shipment.Actor, no, _ string, _ shipment.Source) (*tracking.RunView, error) {
 	r, _ := f.Run(ctx, a, no)
 	at := fakeAt.Add(10 * time.Minute)
 	r.Status, r.CancelledAt, r.CancelNote = "cancelled", &at, "快递公司今日停收"

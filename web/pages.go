@@ -78,6 +78,7 @@ var menu = []struct {
 	{"/scan", "page.scan", scanners},
 	{"/counter", "page.counter", hallStaff},
 	{"/hall", "page.hall", hallStaff},
+	{"/runs", "page.runs", siteStaff},
 }
 
 // pageTemplates parses the layout and each page once, at start.
@@ -323,6 +324,12 @@ func (s *server) pageRoutes(app *fiber.App) {
 		app.Get("/desk/import/:id", page(s.session(true), pageAllow(deskRoles...), s.importPreview)...)
 		app.Post("/desk/import/:id", page(s.session(true), pageAllow(deskRoles...), s.importChoose)...)
 	}
+	if s.Runs != nil {
+		app.Get("/runs", page(s.session(true), pageAllow(siteStaff...), s.runsPage)...)
+		app.Get("/runs/:no", page(s.session(true), pageAllow(siteStaff...), s.runPage)...)
+		app.Post("/runs/:no/cancel", page(s.session(true), pageAllow(siteStaff...), s.runCancelForm)...)
+		app.Post("/runs/:no/booking", page(s.session(true), pageAllow(siteStaff...), s.runBookForm)...)
+	}
 	// What the pages' scripts call: the API's handlers, on the session.
 	calls := app.Group("/app/api", s.bounded, s.session(true), s.checkCSRF)
 	calls.Post("/scans", allow(scanners...), s.scan)
@@ -330,6 +337,8 @@ func (s *server) pageRoutes(app *fiber.App) {
 	calls.Post("/parcels/check", allow(deskRoles...), s.deskCheck)
 	if s.Runs != nil {
 		calls.Post("/runs/:no/close", allow(siteStaff...), s.closeRun)
+		calls.Get("/runs/:no/manifest.pdf", allow(siteStaff...), s.runManifest)
+		calls.Get("/runs/:no/bag-label.pdf", allow(siteStaff...), s.runBagLabel)
 	}
 	if s.Hall != nil {
 		calls.Post("/stocktakes", allow(hallStaff...), s.stocktake)

@@ -193,6 +193,24 @@ func (b *bench) measure(ctx context.Context) (*Results, error) {
 		moved = append(moved, applied()...)
 	}
 	res.Scans = medianRound(res.PickupRounds)
+	// The courier's pushes, beside the pickups: a push should cost no more
+	// than a scan.
+	b.logf("making %d runs from %s booked with the simulator, to push their routes", pushRuns, pushOrigin)
+	targets, err := b.prepareBookedRuns(ctx, api, adminTok, pushRuns)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range []struct {
+		nodes  int
+		target float64
+		dst    *scanResult
+	}{{1, pushRatioTarget, &res.Push1}, {10, 0, &res.Push10}} {
+		if *p.dst, err = phase(fmt.Sprintf("push %d", p.nodes), pushSource(targets, b.service.pushToken, p.nodes), 0, res.Pgbench); err != nil {
+			return nil, err
+		}
+		p.dst.judgePush(res.Scans, p.target)
+		b.logf("  push %d: %.0f nodes/s, %.2f × the pickups' rate", p.nodes, p.dst.NodesPerSec, p.dst.Ratio)
+	}
 	// The informational actions are compared with the median pgbench round.
 	pgMedian := res.Pgbench
 	pgMedian.TPS = median(res.PgbenchRounds)
@@ -240,7 +258,7 @@ func (b *bench) measure(ctx context.Context) (*Results, error) {
 		}
 	}
 
-	res.Pass = res.Scans.Pass && res.Mix.Pass && res.Track.Pass
+	res.Pass = res.Scans.Pass && res.Mix.Pass && res.Track.Pass && res.Push1.Pass && res.Push10.Pass
 	res.Machine.ClusterDir = b.cluster.Dir()
 	return res, nil
 }

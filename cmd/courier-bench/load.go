@@ -104,6 +104,9 @@ type scanResult struct {
 	ErrorSamples     []string           `json:"error_samples,omitempty"`
 	Seconds          float64            `json:"seconds"`
 	PerSec           float64            `json:"per_sec"`
+	Nodes            int64              `json:"nodes,omitempty"` // pushes: route nodes accepted
+	NodesPerSec      float64            `json:"nodes_per_sec,omitempty"`
+	PickupsPerSec    float64            `json:"pickups_per_sec,omitempty"` // pushes: the baseline, the median pickup round`
 	P50Ms            float64            `json:"p50_ms"`
 	P99Ms            float64            `json:"p99_ms"`
 	ParcelsUsed      int                `json:"parcels_used"`
@@ -163,6 +166,12 @@ type scanJob struct {
 	action string
 	body   []byte
 	done   func()
+	// path is where it is POSTed ("": /api/v1/scans); a push is answered
+	// as SF's protocol says (return_code 0000), not as a scan; nodes counts
+	// a push's route nodes.
+	path  string
+	push  bool
+	nodes int
 }
 
 // scanSource hands each worker its next scan; ok=false means the work ran
@@ -214,6 +223,7 @@ func runScans(ctx context.Context, addr string, src scanSource, workers int, dur
 	url := "http://" + addr + "/api/v1/scans"
 	var (
 		ok, reps  atomic.Int64
+		nodes     atomic.Int64
 		used      atomic.Int64
 		exhausted atomic.Bool
 		errs      errorLog
@@ -241,13 +251,29 @@ func runScans(ctx context.Context, addr string, src scanSource, workers int, dur
 				}
 				used.Add(1)
 				t0 := time.Now()
-				status, resp, err := doRequest(hc, "POST", url, job.token, job.body)
+				to := url
+				if job.path != "" {
+					to = "http://" + addr + job.path
+				}
+				status, resp, err := doRequest(hc, "POST", to, job.token, job.body)
 				elapsed := time.Since(t0)
 				switch {
 				case err != nil:
 					errs.add(err.Error())
 				case status != fasthttp.StatusOK:
 					errs.add(fmt.Sprintf("%s: status %d: %s", job.action, status, truncate(resp, 200)))
+				case job.push:
+					var v struct {
+						ReturnCode string `json:"return_code"`
+					}
+					if err := json.Unmarshal(resp, &v); err != nil || v.ReturnCode != "0000" {
+						errs.add("push not accepted: " + truncate(resp, 200))
+					} else {
+						ok.Add(1)
+						nodes.Add(int64(job.nodes))
+						count(job.action)
+						lat = append(lat, elapsed)
+					}
 				default:
 					var v struct {
 						Repeat *bool `json:"repeat"`
@@ -276,6 +302,8 @@ func runScans(ctx context.Context, addr string, src scanSource, workers int, dur
 	r.CPU = c0.until(takeCPU())
 	r.OK, r.Repeats, r.Errors, r.ErrorSamples = ok.Load(), reps.Load(), errs.n, errs.samples
 	r.PerSec = float64(r.OK) / r.Seconds
+	r.Nodes = nodes.Load()
+	r.NodesPerSec = float64(r.Nodes) / r.Seconds
 	r.ParcelsUsed = int(used.Load())
 	r.ParcelsExhausted = exhausted.Load()
 	r.ByAction = map[string]int64{}

@@ -30,9 +30,12 @@ type Results struct {
 	Shelve     scanResult    `json:"shelve"`
 	Collect    scanResult    `json:"collect"`
 	Mix        scanResult    `json:"hall_mix"`
-	Track      trackResult   `json:"track"`
-	Profile    []profileRun  `json:"profile,omitempty"`
-	Pass       bool          `json:"pass"`
+	// Pushes are SF route pushes of one node and of ten, beside the scans.
+	Push1   scanResult   `json:"push_1_node"`
+	Push10  scanResult   `json:"push_10_nodes"`
+	Track   trackResult  `json:"track"`
+	Profile []profileRun `json:"profile,omitempty"`
+	Pass    bool         `json:"pass"`
 }
 
 type machine struct {
@@ -140,6 +143,29 @@ func printReport(w io.Writer, r *Results) {
 			fmt.Fprintf(w, "  note: %s ran out of parcels (%d) before the deadline; its rate is over %.1fs (raise -parcels)\n",
 				x.Name, x.ParcelsUsed, x.Seconds)
 		}
+		for _, e := range x.ErrorSamples {
+			fmt.Fprintf(w, "  error (%s): %s\n", x.Name, e)
+		}
+	}
+
+	fmt.Fprintf(w, "\nPUSHES (SF route pushes to POST /hooks/sfexpress/{token}, every node new, durable), %d clients, %.0fs each; baseline: the median pickup round above, %.0f scans/s\n",
+		r.Push1.Workers, r.Config.DurationS, r.Push1.PickupsPerSec)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "  \tpushes/s\tnodes/s\tpushes/s ÷ pickups/s\ttarget\t\tp50 ms\tp99 ms\terrors\n")
+	for _, x := range []struct {
+		name string
+		r    scanResult
+	}{{"1 node a push", r.Push1}, {"10 nodes a push", r.Push10}} {
+		target := fmt.Sprintf("nodes/s ≥ %d", pushNodesTarget)
+		if x.r.Target > 0 {
+			target += fmt.Sprintf(", ratio ≥ %.2f", x.r.Target)
+		}
+		fmt.Fprintf(tw, "  %s\t%.0f\t%.0f\t%.2f\t%s\t%s\t%.2f\t%.2f\t%d\n", x.name, x.r.PerSec, x.r.NodesPerSec, x.r.Ratio,
+			target, passFail(x.r.Pass), x.r.P50Ms, x.r.P99Ms, x.r.Errors)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "  CPU per one-node push: %s; per pickup scan: %s\n", cpuPerOpText(r.Push1.CPUPerScan), cpuPerOpText(s.CPUPerScan))
+	for _, x := range []scanResult{r.Push1, r.Push10} {
 		for _, e := range x.ErrorSamples {
 			fmt.Fprintf(w, "  error (%s): %s\n", x.Name, e)
 		}

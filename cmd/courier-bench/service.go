@@ -86,6 +86,7 @@ type service struct {
 	cmd           *exec.Cmd
 	addr          string // 127.0.0.1:port
 	adminPassword string
+	pushToken     string // the push endpoints' token
 	logPath       string
 	logFile       *os.File
 	exited        chan struct{} // closed when the process has exited
@@ -101,7 +102,7 @@ func startService(ctx context.Context, bin, workDir, databaseURL string, procs i
 		return nil, err
 	}
 	s := &service{adminPassword: "bench-" + randomHex(12), logPath: filepath.Join(workDir, "courier.log"),
-		exited: make(chan struct{})}
+		exited: make(chan struct{}), pushToken: randomHex(16)}
 	if s.logFile, err = os.Create(s.logPath); err != nil {
 		return nil, err
 	}
@@ -132,6 +133,11 @@ func startService(ctx context.Context, bin, workDir, databaseURL string, procs i
 		"COURIER_LOG_LEVEL=warn",
 		"COURIER_TRACK_FREE_FAILURES=100000",
 		"COURIER_DATA_DIR=" + filepath.Join(workDir, "courier-data"),
+		// The courier simulator books the runs; its own route plays in
+		// real time (nothing of it comes during a bench), the bench pushes.
+		"COURIER_COURIER_SIM=on",
+		"COURIER_SIM_SPEED=1",
+		"COURIER_PUSH_TOKEN=" + s.pushToken,
 	}
 	// Our environment minus any configuration of the service's own.
 	for _, kv := range serverEnv(procs) {

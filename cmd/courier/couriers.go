@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -54,7 +55,7 @@ var courierEnvVars = []envVar{
 	{"COURIER_EMS_URL", "(unset)", "EMS open API's address."},
 	{"COURIER_EMS_SENDER_NO", "(unset)", "EMS senderNo (协议客户号)."},
 	{"COURIER_EMS_AUTHORIZATION", "(unset)", "EMS authorization code. COURIER_EMS_AUTHORIZATION_FILE names a file holding it."},
-	{"COURIER_EMS_SIGN_KEY", "(unset)", "EMS SM4 key (the account's signKey, 16 characters). COURIER_EMS_SIGN_KEY_FILE names a file holding it."},
+	{"COURIER_EMS_SIGN_KEY", "(unset)", "EMS SM4 key (the account's signKey: the Base64 text of 16 bytes). COURIER_EMS_SIGN_KEY_FILE names a file holding it."},
 	{"COURIER_PUSH_TOKEN", "(generated into COURIER_DATA_DIR on the embedded database; required with DATABASE_URL and a courier account)", "The secret part of the push endpoints given to the couriers: <COURIER_PUBLIC_URL>/hooks/sfexpress/<token> and /hooks/ems/<token>. At least 24 characters. COURIER_PUSH_TOKEN_FILE names a file holding it."},
 	{"COURIER_PUSH_ALLOW", "(unset: any address)", "Comma-separated addresses or CIDRs the couriers push from; pushes from elsewhere are refused (403)."},
 }
@@ -136,8 +137,9 @@ func loadCourierConfig(env getenv, embedded bool, bad func(name, why string), er
 					bad("COURIER_SF_URL", "sfexpress needs COURIER_SF_URL, COURIER_SF_PARTNER_ID and COURIER_SF_CHECKWORD (or the simulator: COURIER_COURIER_SIM=on)")
 				}
 			case ems.CarrierName:
-				if cc.EMS.URL == "" || cc.EMS.SenderNo == "" || cc.EMS.Authorization == "" || len(cc.EMS.SignKey) != 16 {
-					bad("COURIER_EMS_URL", "ems needs COURIER_EMS_URL, COURIER_EMS_SENDER_NO, COURIER_EMS_AUTHORIZATION and a 16-character COURIER_EMS_SIGN_KEY (or the simulator: COURIER_COURIER_SIM=on)")
+				if k, err := base64.StdEncoding.DecodeString(cc.EMS.SignKey); cc.EMS.URL == "" || cc.EMS.SenderNo == "" ||
+					cc.EMS.Authorization == "" || err != nil || len(k) != 16 {
+					bad("COURIER_EMS_URL", "ems needs COURIER_EMS_URL, COURIER_EMS_SENDER_NO, COURIER_EMS_AUTHORIZATION and COURIER_EMS_SIGN_KEY, the Base64 text of a 16-byte SM4 key (or the simulator: COURIER_COURIER_SIM=on)")
 				}
 			}
 		}
@@ -193,27 +195,39 @@ type courierSim struct {
 	timeline *simulator.Timeline
 	srv      *http.Server
 	url      string
+	manual   bool // the timeline plays when a test ticks it
 }
 
-// pushToken is the configured token, or the one generated into the data
-// directory on the embedded default.
-func pushToken(cfg *Config) (string, error) {
+// pushToken is the configured token; on the embedded default, the one
+// generated into its data directory; with the simulator on DATABASE_URL
+// (which pushes to this instance alone), one for this run. "": no push
+// endpoints (manual bookings only).
+func pushToken(cfg *Config, embedded bool) (string, error) {
 	if cfg.Couriers.PushToken != "" {
 		return cfg.Couriers.PushToken, nil
+	}
+	if !embedded {
+		if cfg.Couriers.Sim {
+			return randomText(32), nil
+		}
+		return "", nil
 	}
 	path := filepath.Join(cfg.DataDir, "push-token")
 	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 24 {
 		return strings.TrimSpace(string(b)), nil
 	}
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	tok := hex.EncodeToString(b)
+	tok := randomText(32)
 	if err := os.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
 		return "", fmt.Errorf("push token: %w", err)
 	}
 	return tok, nil
+}
+
+// sm4Key is a fresh SM4 key as EMS writes one: the Base64 text of 16 bytes.
+func sm4Key() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return base64.StdEncoding.EncodeToString(b)
 }
 
 func randomText(n int) string {
@@ -226,10 +240,11 @@ func randomText(n int) string {
 // simulator when configured). site finds a site's address; record keeps
 // each call's exchange; receive takes a push's nodes.
 func startCouriers(cfg *Config, site func(string) (shipment.Site, bool), record func(context.Context, tracking.CourierExchange),
-	receive func(context.Context, []tracking.RouteNode) (svc.NodeReceipt, error), log *slog.Logger, now func() time.Time) (*couriers, error) {
+	receive func(context.Context, []tracking.RouteNode) (svc.NodeReceipt, error), log *slog.Logger, now func() time.Time,
+	h *testHooks) (*couriers, error) {
 	cc := cfg.Couriers
 	out := &couriers{named: map[string]tracking.Carrier{manual.CarrierName: manual.Carrier{}}, receivers: map[string]web.PushReceiver{}}
-	tok, err := pushToken(cfg)
+	tok, err := pushToken(cfg, cfg.DatabaseURL == "")
 	if err != nil {
 		return nil, err
 	}
@@ -241,7 +256,7 @@ func startCouriers(cfg *Config, site func(string) (shipment.Site, bool), record 
 			return nil, fmt.Errorf("courier simulator: %w", err)
 		}
 		s := &courierSim{sf: &simulator.SF{PartnerID: "SIM" + randomText(8), CheckWord: randomText(32), Now: now},
-			ems: &simulator.EMS{SenderNo: "SIM" + randomText(8), Authorization: randomText(24), SignKey: randomText(16), Now: now}}
+			ems: &simulator.EMS{SenderNo: "SIM" + randomText(8), Authorization: randomText(24), SignKey: sm4Key(), Now: now}}
 		mux := http.NewServeMux()
 		mux.Handle("/sf/std/service", s.sf)
 		mux.Handle("/ems/api", s.ems)
@@ -255,13 +270,23 @@ func startCouriers(cfg *Config, site func(string) (shipment.Site, bool), record 
 				// The service's own loopback address, whatever its certificate names.
 				TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}} //nolint:gosec // loopback to ourselves
 		out.sim = s
+		if h != nil && h.sim != nil {
+			s.manual = true
+			h.sim(s)
+		}
 		log.Info("courier simulator started (no courier account configured)", "addr", ln.Addr().String(), "speed", cc.SimSpeed)
 	}
 	httpc := &http.Client{Timeout: 10 * time.Second}
+	if h != nil && h.courierTimeout > 0 {
+		httpc.Timeout = h.courierTimeout
+	}
 	save := func(ctx context.Context, nodes []tracking.RouteNode) (int, error) {
 		r, err := receive(ctx, nodes)
 		if r.Unknown > 0 {
 			log.Warn("courier push of waybills that are no booking of ours: not kept", "carrier", nodes[0].Carrier, "nodes", r.Unknown)
+		}
+		if err != nil {
+			log.Warn("courier push not kept: the courier pushes it again", "carrier", nodes[0].Carrier, "nodes", len(nodes), "err", err)
 		}
 		return r.Fresh, err
 	}
@@ -292,7 +317,9 @@ func (c *couriers) startTimeline(ctx context.Context, base string) {
 	}
 	c.sim.timeline.SFPushURL = base + "/hooks/sfexpress/" + c.token
 	c.sim.timeline.EMSPushURL = base + "/hooks/ems/" + c.token
-	go c.sim.timeline.Run(ctx, 2*time.Second)
+	if !c.sim.manual {
+		go c.sim.timeline.Run(ctx, 2*time.Second)
+	}
 }
 
 func (c *couriers) stop() {

@@ -320,7 +320,8 @@ func TestDatabaseURLServerStoppedAndBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := boot(t, map[string]string{"DATABASE_URL": cl.ConnStringAs("postgres", "dbdown_svc", ""), "DATABASE_OWNER_URL": cl.DSN()})
+	s := boot(t, map[string]string{"DATABASE_URL": cl.ConnStringAs("postgres", "dbdown_svc", ""), "DATABASE_OWNER_URL": cl.DSN(),
+		"COURIER_COURIER_SIM": "on", "COURIER_PUSH_TOKEN": testPushToken, "COURIER_SIM_SPEED": "1"})
 	tok := s.users()
 	no := s.must(201, "POST", "/api/v1/parcels", tok["clerk"], parcelBody("13912345678")).str("waybill_no")
 	if r := s.scan(tok["courier"], no, "pickup", "D-SW"); r.Status != 200 {
@@ -363,6 +364,9 @@ func TestDatabaseURLServerStoppedAndBack(t *testing.T) {
 			}
 		}
 		url := pathParam.ReplaceAllStringFunc(p, func(v string) string { return values[v] })
+		if strings.HasPrefix(p, "/hooks/") {
+			url = strings.Replace(p, "{token}", testPushToken, 1)
+		}
 		var body []byte
 		ct := ""
 		if rb, ok := op["requestBody"].(map[string]any); ok {
@@ -392,6 +396,11 @@ func TestDatabaseURLServerStoppedAndBack(t *testing.T) {
 		}
 		a := s.call(method, url, token, ct, body)
 		switch {
+		case strings.HasPrefix(p, "/hooks/"):
+			// A courier's push is refused as its protocol says: not kept, pushed again.
+			if a.status < 400 || !strings.Contains(string(a.body), `"1000"`) && !strings.Contains(string(a.body), `"S00001"`) {
+				t.Errorf("%s with the database stopped: %d %s, want the protocol's refusal", key, a.status, a.body)
+			}
 		case a.status == 503 && p == "/readyz":
 			if !strings.Contains(string(a.body), `"unavailable"`) {
 				t.Errorf("%s: %s", key, a.body)

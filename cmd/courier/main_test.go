@@ -139,6 +139,7 @@ func bootEnvHooks(t *testing.T, env map[string]string, h *testHooks) *service {
 		}
 		select {
 		case c := <-done:
+			done <- c // for stop, which then returns at once
 			t.Fatalf("service exited with %d before listening:\n%s", c, s.stderr.String())
 		case <-time.After(10 * time.Millisecond):
 		}

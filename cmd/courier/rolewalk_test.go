@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -8,6 +9,10 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/changchun-gov/courier/integrations/ems"
+	"github.com/changchun-gov/courier/integrations/simulator"
 )
 
 // walkRoles are the callers of the role walk, in the order of a row's
@@ -62,10 +67,24 @@ var paramPattern = regexp.MustCompile(`\{[^}]+\}`)
 // and must answer 2xx; a route missing from the table fails the test.
 func TestEveryRouteWithEveryRole(t *testing.T) {
 	t.Parallel()
-	s := boot(t, nil)
+	// The courier's API is the simulator, refusing every booking (rate
+	// limited): bookings stay pending, for staff to book by hand.
+	var sim *courierSim
+	s := bootHooks(t, map[string]string{"COURIER_COURIER_SIM": "on", "COURIER_PUSH_TOKEN": testPushToken, "COURIER_SIM_SPEED": "1"},
+		&testHooks{sim: func(cs *courierSim) {
+			sim = cs
+			for range 2000 {
+				cs.sf.Fail(simulator.FaultRateLimit)
+			}
+		}})
 	tok := s.users()
 	admin := tok["admin"]
 	legs := s.legIDs(admin)
+	emsPush, err := sim.ems.PushBody("RW-1", []ems.TraceItem{{WaybillNo: "1100000000001", OrderNo: "CR00000000000001",
+		OpTime: "2026-12-03 10:00:00", OpCode: "203", OpName: "收寄"}})
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	// registered makes a parcel as the clerk at D-SW, for the city window,
 	// and answers the registration.
@@ -99,6 +118,23 @@ func TestEveryRouteWithEveryRole(t *testing.T) {
 		s.must(200, "POST", "/api/v1/scans", tok["courier"], map[string]any{"code": r.str("bag_no"), "action": "pickup", "scan_id": scanID()})
 		s.must(200, "POST", "/api/v1/scans", tok["staff"], map[string]any{"code": r.str("bag_no"), "action": "receive", "scan_id": scanID()})
 		return r.str("run_no")
+	}
+	// sealedRun makes a run waiting for its courier, from origin.
+	// (A leg makes one run a second: a second run of the same second waits.)
+	sealedRun := func(origin string) string {
+		registerAt(origin)
+		for range 3 {
+			r := s.do("POST", fmt.Sprintf("/api/v1/routes/%d/run", legs[origin+">CC-WIN"]), admin, nil)
+			if r.Status == 201 {
+				return r.str("run_no")
+			}
+			if r.errCode() != "run.slot_taken" {
+				t.Fatalf("a run from %s: %d %s", origin, r.Status, r.Body)
+			}
+			time.Sleep(time.Second)
+		}
+		t.Fatalf("no run from %s", origin)
+		return ""
 	}
 	// registration is a valid registration for each registering caller.
 	registration := func(role string) any {
@@ -249,6 +285,28 @@ func TestEveryRouteWithEveryRole(t *testing.T) {
 			}
 			return walkRequest{path: "/api/v1/runs/" + runNo + "/close"}
 		}, "o f f o f o f f u"},
+		{"POST", "/api/v1/runs/{run_no}/cancel", func(role string) walkRequest {
+			no := runNo
+			if origin, ok := map[string]string{"admin": "D-HB", "clerk": "D-SW"}[role]; ok {
+				no = sealedRun(origin)
+			}
+			return walkRequest{path: "/api/v1/runs/" + no + "/cancel", body: map[string]any{"reason": "快递公司今日停收"}}
+		}, "o o f f f f f f u"},
+		{"POST", "/api/v1/runs/{run_no}/booking", func(role string) walkRequest {
+			no := runNo
+			if origin, ok := map[string]string{"admin": "D-HB", "clerk": "D-SW"}[role]; ok {
+				no = sealedRun(origin)
+			}
+			return walkRequest{path: "/api/v1/runs/" + no + "/booking", body: map[string]any{"ref": "SF1440099887766", "note": "电话预约"}}
+		}, "o o f f f f f f u"},
+		// The couriers' pushes: no sign-in, the token in the address (a
+		// waybill that is no booking of ours is answered, not kept).
+		{"POST", "/hooks/sfexpress/{token}", withBody("/hooks/sfexpress/"+testPushToken, func(string) any {
+			return map[string]any{"Body": map[string]any{"WaybillRoute": []any{map[string]any{"id": "1", "mailno": "SF0000000000001",
+				"orderid": "CR00000000000001", "acceptTime": "2026-12-03 10:00:00", "opCode": "50"}}}}
+		}), "o o o o o o o o o"},
+		{"POST", "/hooks/ems/{token}", withBody("/hooks/ems/"+testPushToken, func(string) any { return json.RawMessage(emsPush) }),
+			"o o o o o o o o o"},
 		{"GET", "/api/v1/runs/{run_no}/manifest.pdf", plain("/api/v1/runs/" + runNo + "/manifest.pdf"), "o o f o f o o f u"},
 		{"GET", "/api/v1/runs/{run_no}/bag-label.pdf", plain("/api/v1/runs/" + bagNo + "/bag-label.pdf"), "o o f o f o o f u"},
 		{"GET", "/api/v1/jobs", plain("/api/v1/jobs"), "o f f f f f f f u"},

@@ -366,14 +366,18 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		if err := ledger.RecordExchange(context.WithoutCancel(ctx), x); err != nil {
 			log.Warn("a courier call's exchange was not kept", "carrier", x.Carrier, "service", x.Service, "err", err)
 		}
-	}, courierSvc.ReceiveNodes, log, now)
+	}, courierSvc.ReceiveNodes, log, now, h)
 	if err != nil {
 		return err
 	}
 	defer cs.stop()
 	courierSvc.Carriers = cs.named
+	var jobOpts []jobs.Option
+	if h != nil && h.retry > 0 {
+		jobOpts = append(jobOpts, jobs.RetryAfter(h.retry))
+	}
 	sched, err := jobs.New(riverpgxv5.New(pool), ledger, useCases{parcels, courierSvc}, routes,
-		jobs.Carriers{Legs: cs.legs, Named: cs.named}, log, now)
+		jobs.Carriers{Legs: cs.legs, Named: cs.named}, log, now, jobOpts...)
 	if err != nil {
 		return err
 	}
@@ -534,6 +538,12 @@ type useCases struct {
 type testHooks struct {
 	now   func() time.Time
 	sleep func(context.Context, time.Duration)
+	// sim receives the in-process courier simulator; its timeline then
+	// plays only when the test ticks it.
+	sim func(*courierSim)
+	// courierTimeout bounds a courier call (0: 10 s); retry is the delay
+	// before a failed job's next attempt (0: River's backoff).
+	courierTimeout, retry time.Duration
 }
 
 type testHooksKey struct{}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -44,8 +45,8 @@ func simCmd(ctx context.Context, env getenv, stdout, stderr io.Writer) int {
 	if em.Authorization == "" {
 		em.Authorization = randomText(24)
 	}
-	if len(em.SignKey) != 16 {
-		em.SignKey = randomText(16)
+	if k, err := base64.StdEncoding.DecodeString(em.SignKey); err != nil || len(k) != 16 {
+		em.SignKey = sm4Key()
 	}
 	speed := 60.0
 	if v := env("COURIER_SIM_SPEED"); v != "" {

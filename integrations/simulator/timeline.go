@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"github.com/changchun-gov/courier/integrations/ems"
@@ -31,7 +32,7 @@ type Timeline struct {
 	Client *http.Client
 	Now    func() time.Time
 
-	serial int64
+	serial atomic.Int64
 }
 
 // TimelineRoute is StandardRoute begun half an hour after the order (the
@@ -154,8 +155,7 @@ func (t *Timeline) Tick(ctx context.Context) (int, error) {
 // pushEMS sends one trace push; true when the endpoint answered 00000
 // with the push's serial number.
 func (t *Timeline) pushEMS(ctx context.Context, client *http.Client, items []ems.TraceItem) (bool, error) {
-	t.serial++
-	serial := fmt.Sprintf("SIM%d%06d", t.now().Unix(), t.serial)
+	serial := fmt.Sprintf("SIM%d%06d", t.now().Unix(), t.serial.Add(1))
 	body, err := t.EMS.PushBody(serial, items)
 	if err != nil {
 		return false, err

@@ -27,6 +27,7 @@ import (
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/changchun-gov/courier/internal/apperr"
 	"github.com/changchun-gov/courier/internal/schedule"
@@ -339,7 +340,7 @@ type Service[TTx any] struct {
 // New builds the River client on driver (riverpgxv5 on the service's pool)
 // with the workers; Start starts it.
 func New[TTx any](driver riverdriver.Driver[TTx], store Store[TTx], uc UseCases, routes LegLister, carriers Carriers,
-	log *slog.Logger, now func() time.Time) (*Service[TTx], error) {
+	log *slog.Logger, now func() time.Time, opts ...Option) (*Service[TTx], error) {
 	workers := river.NewWorkers()
 	var svc *Service[TTx]
 	if err := river.AddWorkerSafely(workers, &bookRunWorker[TTx]{store: store, carriers: carriers,
@@ -355,7 +356,7 @@ func New[TTx any](driver riverdriver.Driver[TTx], store Store[TTx], uc UseCases,
 	if err := river.AddWorkerSafely(workers, &verifyWorker[TTx]{store: store}); err != nil {
 		return nil, err
 	}
-	client, err := river.NewClient(driver, &river.Config{
+	cfg := &river.Config{
 		Queues:        map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}},
 		Workers:       workers,
 		Logger:        log.With("component", "river"),
@@ -365,12 +366,31 @@ func New[TTx any](driver riverdriver.Driver[TTx], store Store[TTx], uc UseCases,
 		// The service's role owns no index: River's reindexer (REINDEX needs
 		// the owner) reindexes none.
 		ReindexerIndexNames: []string{},
-	})
+	}
+	for _, o := range opts {
+		o(cfg)
+	}
+	client, err := river.NewClient(driver, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: river: %w", err)
 	}
 	svc = &Service[TTx]{Store: store, UseCases: uc, Routes: routes, River: client, Log: log, Now: now, Interval: 15 * time.Second}
 	return svc, nil
+}
+
+// Option changes the job queue's configuration.
+type Option func(*river.Config)
+
+// RetryAfter retries a failed job after d, whatever its attempt (tests:
+// the courier failing for a while catches up in seconds, not hours).
+func RetryAfter(d time.Duration) Option {
+	return func(c *river.Config) { c.RetryPolicy = fixedRetry(d) }
+}
+
+type fixedRetry time.Duration
+
+func (r fixedRetry) NextRetry(job *rivertype.JobRow) time.Time {
+	return time.Now().Add(time.Duration(r))
 }
 
 // CancelHook queues the courier's cancel of a cancelled run's booking in

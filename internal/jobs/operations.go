@@ -108,8 +108,8 @@ type Operations[TTx any] struct {
 }
 
 // CancelRun cancels a run not yet picked up.
-func (o *Operations[TTx]) CancelRun(ctx context.Context, a shipment.Actor, no, reason string) (*tracking.RunView, error) {
-	return o.Bookings.CancelRun(ctx, a, no, reason, shipment.SourceAPI)
+func (o *Operations[TTx]) CancelRun(ctx context.Context, a shipment.Actor, no, reason string, src shipment.Source) (*tracking.RunView, error) {
+	return o.Bookings.CancelRun(ctx, a, no, reason, src)
 }
 
 // BookByHand records a booking made by telephone.

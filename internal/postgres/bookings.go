@@ -110,7 +110,7 @@ func (l *Ledger) markBooking(ctx context.Context, tx pgx.Tx, runID int64, m trac
 		allowed = allowed || s == m.Status
 	}
 	if !allowed {
-		return b, apperr.New(apperr.Conflict, "booking.state").With("status", b.Status).With("to", m.Status)
+		return b, apperr.New(apperr.Conflict, "booking.state").With("booking_status", b.Status).With("to_status", m.Status)
 	}
 	if m.Carrier == "" {
 		m.Carrier = b.Carrier

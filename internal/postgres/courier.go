@@ -4,8 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/changchun-gov/courier/internal/service"
 	"github.com/changchun-gov/courier/tracking"
 )
@@ -70,27 +68,54 @@ func (l *Ledger) Exchanges(ctx context.Context, carrier, orderID string) ([]trac
 }
 
 // SaveRouteNodes keeps the nodes not kept before (by carrier, waybill,
-// time and code) and returns those that were new, in the order given.
+// time and code) and returns those that were new, in the order given: one
+// statement for the lot.
 func (l *Ledger) SaveRouteNodes(ctx context.Context, nodes []tracking.RouteNode) ([]tracking.RouteNode, error) {
-	var fresh []tracking.RouteNode
-	err := WithTx(ctx, l.Pool, func(tx pgx.Tx) error {
-		fresh = fresh[:0]
-		for _, n := range nodes {
-			tag, err := tx.Exec(ctx, `INSERT INTO route_nodes (carrier, node_id, order_id, waybill_no, at, op_code, status,
-				stage, remark, via, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-				ON CONFLICT (carrier, waybill_no, at, op_code) DO NOTHING`,
-				n.Carrier, n.NodeID, n.OrderID, n.WaybillNo, n.At.UTC(), n.OpCode, n.Status, string(n.Stage), n.Remark, n.Via,
-				n.ReceivedAt.UTC())
-			if err != nil {
-				return err
-			}
-			if tag.RowsAffected() == 1 {
-				fresh = append(fresh, n)
-			}
+	n := len(nodes)
+	carrier, nodeID, order, waybill := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	at, received := make([]time.Time, n), make([]time.Time, n)
+	code, status, stage, remark, via := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	for i, x := range nodes {
+		carrier[i], nodeID[i], order[i], waybill[i], at[i] = x.Carrier, x.NodeID, x.OrderID, x.WaybillNo, x.At.UTC()
+		code[i], status[i], stage[i], remark[i], via[i], received[i] = x.OpCode, x.Status, string(x.Stage), x.Remark, x.Via, x.ReceivedAt.UTC()
+	}
+	rows, err := l.Pool.Query(ctx, `INSERT INTO route_nodes (carrier, node_id, order_id, waybill_no, at, op_code, status,
+		stage, remark, via, received_at)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[],
+			$8::text[], $9::text[], $10::text[], $11::timestamptz[])
+		ON CONFLICT (carrier, waybill_no, at, op_code) DO NOTHING
+		RETURNING carrier, waybill_no, at, op_code`,
+		carrier, nodeID, order, waybill, at, code, status, stage, remark, via, received)
+	if err != nil {
+		return nil, translate(err, "route_node")
+	}
+	type key struct {
+		carrier, waybill, code string
+		at                     int64
+	}
+	kept := map[key]bool{}
+	for rows.Next() {
+		var k key
+		var t time.Time
+		if err := rows.Scan(&k.carrier, &k.waybill, &t, &k.code); err != nil {
+			rows.Close()
+			return nil, translate(err, "route_node")
 		}
-		return nil
-	})
-	return fresh, translate(err, "route_node")
+		k.at = t.UnixMicro()
+		kept[k] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, translate(err, "route_node")
+	}
+	var fresh []tracking.RouteNode
+	for _, x := range nodes {
+		k := key{x.Carrier, x.WaybillNo, x.OpCode, x.At.UnixMicro()}
+		if kept[k] {
+			fresh = append(fresh, x)
+			delete(kept, k) // a node given twice is new once
+		}
+	}
+	return fresh, nil
 }
 
 // RouteNodes lists an order's nodes in time order, each once.

@@ -144,10 +144,15 @@ func scanRun(row pgx.Row) (*tracking.RunView, error) {
 	if err != nil {
 		return nil, err
 	}
+	localRun(&r)
+	return &r, nil
+}
+
+// localRun shows a run's times in Asia/Shanghai.
+func localRun(r *tracking.RunView) {
 	r.Slot, r.CreatedAt = tracking.Local(r.Slot), tracking.Local(r.CreatedAt)
 	r.PickedUpAt, r.ArrivedAt, r.ClosedAt = tracking.LocalPtr(r.PickedUpAt), tracking.LocalPtr(r.ArrivedAt), tracking.LocalPtr(r.ClosedAt)
 	r.CancelledAt = tracking.LocalPtr(r.CancelledAt)
-	return &r, nil
 }
 
 // runByCode finds a run by its run or bag number. Errors: run.not_found.
@@ -387,18 +392,19 @@ func (l *Ledger) strings(ctx context.Context, tx pgx.Tx, sql string, args ...any
 // ListRuns lists runs, newest first: from or to f.Site when set, in
 // f.Status when set, at most f.Limit (service.Runs.List decides them).
 func (l *Ledger) ListRuns(ctx context.Context, f tracking.RunFilter) ([]tracking.RunView, error) {
-	rows, err := l.Pool.Query(ctx, `SELECT `+runCols+` FROM runs r
+	rows, err := l.Pool.Query(ctx, `SELECT `+runCols+`, coalesce(bk.status, '') FROM runs r
+		LEFT JOIN bookings bk ON bk.run_id = r.id
 		WHERE ($1 = '' OR r.from_site = $1 OR r.to_site = $1) AND ($2 = '' OR r.status = $2)
 		ORDER BY r.id DESC LIMIT $3`, f.Site, f.Status, f.Limit)
 	if err != nil {
 		return nil, translate(err, "run")
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (tracking.RunView, error) {
-		r, err := scanRun(row)
-		if err != nil {
-			return tracking.RunView{}, err
-		}
-		return *r, nil
+		var r tracking.RunView
+		err := row.Scan(&r.ID, &r.RunNo, &r.BagNo, &r.SealNo, &r.LegID, &r.FromSite, &r.ToSite, &r.Slot, &r.Status,
+			&r.ParcelCount, &r.CreatedAt, &r.PickedUpAt, &r.ArrivedAt, &r.ClosedAt, &r.CancelledAt, &r.CancelNote, &r.BookingStatus)
+		localRun(&r)
+		return r, err
 	})
 	if out == nil {
 		out = []tracking.RunView{}

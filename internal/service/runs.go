@@ -115,7 +115,7 @@ func (s *Runs[R]) BookByHand(ctx context.Context, a shipment.Actor, no, ref, not
 		return nil, apperr.New(apperr.Forbidden, "scan.other_site").With("site", a.Site)
 	}
 	if r.Status == "cancelled" {
-		return nil, apperr.New(apperr.Conflict, "booking.state").With("status", tracking.BookingCancelled).With("to", tracking.BookingBooked)
+		return nil, apperr.New(apperr.Conflict, "booking.state").With("booking_status", tracking.BookingCancelled).With("to_status", tracking.BookingBooked)
 	}
 	if _, err := s.Bookings.MarkBooking(ctx, r.ID, tracking.BookingMark{Status: tracking.BookingBooked, Carrier: "manual",
 		Ref: ref, Note: joinText("booked by hand", note), Actor: a.Username}); err != nil {
@@ -167,7 +167,7 @@ func (s *Runs[R]) CancelRun(ctx context.Context, a shipment.Actor, no, reason st
 			return apperr.New(apperr.Forbidden, "scan.other_site").With("site", a.Site)
 		}
 		if r.Status != "sealed" {
-			return apperr.New(apperr.Conflict, "run.not_cancellable").With("status", r.Status)
+			return apperr.New(apperr.Conflict, "run.not_cancellable").With("run_status", r.Status)
 		}
 		return nil
 	})

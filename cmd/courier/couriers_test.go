@@ -1,0 +1,352 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/changchun-gov/courier/integrations/simulator"
+	"github.com/changchun-gov/courier/internal/pgtest"
+	"github.com/changchun-gov/courier/tracking"
+)
+
+const testPushToken = "test-push-token-0123456789abcdef"
+
+// courierService boots the service with the in-process courier simulator
+// in the test's hands (its timeline ticked by the test, on the test's
+// clock), fast retries and short courier time-outs.
+func courierService(t *testing.T, clock *pgtest.Clock, extra ...string) (*service, *courierSim) {
+	t.Helper()
+	var mu sync.Mutex
+	var sim *courierSim
+	h := &testHooks{now: clock.Now, courierTimeout: 700 * time.Millisecond, retry: 300 * time.Millisecond,
+		sim: func(s *courierSim) {
+			mu.Lock()
+			defer mu.Unlock()
+			s.sf.Delay = 2 * time.Second // past the time-out: the order is placed, the answer never read
+			sim = s
+		}}
+	env := map[string]string{"COURIER_COURIER_SIM": "on", "COURIER_PUSH_TOKEN": testPushToken, "COURIER_SIM_SPEED": "1"}
+	for i := 0; i+1 < len(extra); i += 2 {
+		env[extra[i]] = extra[i+1]
+	}
+	s := bootHooks(t, env, h)
+	mu.Lock()
+	defer mu.Unlock()
+	if sim == nil {
+		t.Fatal("no simulator started")
+	}
+	return s, sim
+}
+
+// eventually polls cond until it holds or d passes.
+func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s", what, d)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// scalar reads one value from the service's database, as its superuser.
+func (s *service) scalar(dst any, sql string, args ...any) {
+	s.t.Helper()
+	conn, err := pgx.Connect(context.Background(), s.superuserURL())
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if err := conn.QueryRow(context.Background(), sql, args...).Scan(dst); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+func (s *service) count(sql string, args ...any) int {
+	s.t.Helper()
+	var n int
+	s.scalar(&n, sql, args...)
+	return n
+}
+
+func (s *service) text(sql string, args ...any) string {
+	s.t.Helper()
+	var v string
+	s.scalar(&v, sql, args...)
+	return v
+}
+
+func (s *service) booking(token, runNo string) map[string]any {
+	s.t.Helper()
+	r := s.must(200, "GET", "/api/v1/runs/"+runNo, token, nil)
+	b, _ := r.JSON["booking"].(map[string]any)
+	return b
+}
+
+// A certificate goes department → hall through SF on its real protocol
+// (the simulator), with the courier failing for a while: a rate limit, a
+// dropped answer and a lookup that times out before the order is booked
+// once; pushes come reversed and repeated, one replayed. Every leg's bag is
+// picked up by the courier's push alone (no one scans it), received at the
+// hall, and the certificate collected. Nothing is booked twice, no node kept
+// twice, no parcel moved backwards; a bad push is refused and changes
+// nothing.
+func TestCourierBookingsThroughTheSimulator(t *testing.T) {
+	t.Parallel()
+	clock := pgtest.NewClock(time.Date(2026, 12, 3, 9, 0, 0, 0, tracking.Shanghai)) // a Thursday
+	s, sim := courierService(t, clock)
+	tok := s.users()
+	admin := tok["admin"]
+	legs := s.legIDs(admin)
+	p := s.must(201, "POST", "/api/v1/parcels", tok["clerk"], parcelBody("13912345678"))
+	no := p.str("waybill_no")
+	var path []string
+	for _, x := range p.JSON["path"].([]any) {
+		path = append(path, x.(string))
+	}
+	staff := map[string]string{"CC-WIN": tok["staff"]}
+	var runs []string
+	for i := 0; i+1 < len(path); i++ {
+		from, to := path[i], path[i+1]
+		if i == 0 {
+			// The courier fails for a while on the first booking.
+			sim.sf.Fail(simulator.FaultRateLimit, simulator.FaultDrop, simulator.FaultSlow)
+		}
+		run := s.must(201, "POST", fmt.Sprintf("/api/v1/routes/%d/run", legs[from+">"+to]), admin, nil)
+		runNo, bagNo := run.str("run_no"), run.str("bag_no")
+		runs = append(runs, runNo)
+		var b map[string]any
+		eventually(t, 20*time.Second, "booking of "+runNo, func() bool {
+			b = s.booking(admin, runNo)
+			return b["status"] == "booked"
+		})
+		if b["carrier"] != "sfexpress" || !strings.HasPrefix(fmt.Sprint(b["carrier_ref"]), "SF") {
+			t.Fatalf("booking: %v", b)
+		}
+		if i == 0 {
+			hist := b["history"].([]any)
+			last := hist[len(hist)-1].(map[string]any)
+			if b["attempts"].(float64) < 3 || len(hist) < 4 || last["status"] != "booked" || !strings.Contains(fmt.Sprint(hist), "A1005") {
+				t.Fatalf("the first booking's history: attempts %v, %v", b["attempts"], hist)
+			}
+		}
+		if n := sim.sf.Orders(); n != i+1 {
+			t.Fatalf("%d orders at SF after %d bookings", n, i+1)
+		}
+
+		// The courier collects the bag: its push picks the run up. The
+		// first push comes reversed, the next repeats an accepted node.
+		sim.sf.FailPush(simulator.PushReverse, simulator.PushRepeat)
+		clock.Add(45 * time.Minute)
+		if n, err := sim.timeline.Tick(context.Background()); err != nil || n != 1 {
+			t.Fatalf("the collected push: %d nodes accepted, %v", n, err)
+		}
+		r := s.must(200, "GET", "/api/v1/runs/"+runNo, admin, nil)
+		if r.str("status") != "picked_up" {
+			t.Fatalf("after the collected push: %s", r.Body)
+		}
+		clock.Add(4 * time.Hour)
+		if n, err := sim.timeline.Tick(context.Background()); err != nil || n != 4 {
+			t.Fatalf("the rest of the route: %d nodes accepted, %v\n%s", n, err, s.stderr.String())
+		}
+		if n := s.count(`SELECT count(*) FROM route_nodes WHERE waybill_no = $1`, b["carrier_ref"]); n != 4 {
+			t.Fatalf("%d route nodes kept, want the route's 4 once each", n)
+		}
+		if e := s.eventCount(admin, no, "pickup"); e != i+1 {
+			t.Fatalf("%d pickups after leg %d", e, i+1)
+		}
+		// Signed for at the hall: the hall's receive completes the leg.
+		if r := s.must(200, "GET", "/api/v1/parcels/"+no, admin, nil); r.str("status") != "in_transit" {
+			t.Fatalf("after signed for: %s", r.str("status"))
+		}
+		if staff[to] == "" {
+			staff[to] = s.staffAt(admin, to)
+		}
+		s.must(200, "POST", "/api/v1/scans", staff[to], map[string]any{"code": bagNo, "action": "receive", "scan_id": scanID()})
+		if r := s.scan(staff[to], no, "receive", ""); r.Status != 200 {
+			t.Fatalf("receive at %s: %s", to, r.Body)
+		}
+		if i+2 < len(path) {
+			s.must(200, "POST", "/api/v1/runs/"+runNo+"/close", staff[to], nil)
+		}
+	}
+	if r := s.scan(staff["CC-WIN"], no, "shelve", ""); r.Status != 200 {
+		t.Fatalf("shelve: %s", r.Body)
+	}
+	if r := s.scan(staff["CC-WIN"], no, "collect", "", "id_number", "11010519491231002X"); r.Status != 200 {
+		t.Fatalf("collect: %s", r.Body)
+	}
+
+	// Never backwards: each event's state follows the one before.
+	ev := s.must(200, "GET", "/api/v1/parcels/"+no+"/events", admin, nil)
+	prev := ""
+	for _, e := range ev.JSON["items"].([]any) {
+		m := e.(map[string]any)
+		if before, _ := m["status_before"].(string); prev != "" && before != prev {
+			t.Fatalf("event %v follows %s", m, prev)
+		}
+		prev = m["status_after"].(string)
+		if m["action"] == "pickup" && (m["source"] != "courier" || m["actor_role"] != "courier") {
+			t.Errorf("a pickup by push: %v", m)
+		}
+	}
+	if prev != "collected" {
+		t.Fatalf("ends %s", prev)
+	}
+
+	// A replayed push (the route again, as SF's own retry would send it) is
+	// answered 0000 and changes nothing; a forged one is not even read.
+	nodes := s.count(`SELECT count(*) FROM route_nodes`)
+	events := len(ev.JSON["items"].([]any))
+	ref := s.booking(admin, runs[0])["carrier_ref"].(string)
+	replay := fmt.Sprintf(`{"Body":{"WaybillRoute":[{"id":"1","mailno":%q,"orderid":%q,"acceptTime":%q,"opCode":"50","remark":"顺丰速运 已收取快件"}]}}`,
+		ref, runs[0], s.text(`SELECT to_char(at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS') FROM route_nodes
+			WHERE waybill_no = $1 AND op_code = '50'`, ref))
+	r := s.do("POST", "/hooks/sfexpress/"+testPushToken, "", replay, "Content-Type", "application/json")
+	if r.Status != 200 || !strings.Contains(string(r.Body), `"0000"`) {
+		t.Fatalf("replayed push: %d %s", r.Status, r.Body)
+	}
+	for _, bad := range []struct {
+		path, body string
+		status     int
+	}{
+		{"/hooks/sfexpress/wrong-token-0123456789abcdef", replay, http.StatusNotFound},
+		{"/hooks/dhl/" + testPushToken, replay, http.StatusNotFound},
+		{"/hooks/sfexpress/" + testPushToken, `{"Body":`, http.StatusBadRequest},
+		{"/hooks/sfexpress/" + testPushToken, `{"Body":{"WaybillRoute":[{"mailno":"SF1","acceptTime":"yesterday","opCode":"50"}]}}`, http.StatusBadRequest},
+		{"/hooks/ems/" + testPushToken, `{"logitcsInterface":"not-sm4","serialNo":"S1"}`, http.StatusBadRequest},
+	} {
+		r := s.do("POST", bad.path, "", bad.body, "Content-Type", "application/json")
+		if r.Status != bad.status {
+			t.Errorf("%s %s: %d %s", bad.path, bad.body, r.Status, r.Body)
+		}
+		if strings.HasPrefix(bad.path, "/hooks/ems/") && !strings.Contains(string(r.Body), `"S00001"`) {
+			t.Errorf("EMS push that does not decrypt: %s", r.Body)
+		}
+	}
+	// A push of a waybill that is no booking of ours is answered (so SF stops
+	// pushing it) and not kept.
+	stranger := `{"Body":{"WaybillRoute":[{"id":"9","mailno":"SF0000000000001","orderid":"CR00000000000000","acceptTime":"2026-12-03 10:00:00","opCode":"50"}]}}`
+	if r := s.do("POST", "/hooks/sfexpress/"+testPushToken, "", stranger, "Content-Type", "application/json"); r.Status != 200 {
+		t.Errorf("unknown waybill: %d %s", r.Status, r.Body)
+	}
+	if n := s.count(`SELECT count(*) FROM route_nodes`); n != nodes {
+		t.Errorf("%d route nodes after the bad pushes, were %d", n, nodes)
+	}
+	if n := len(s.must(200, "GET", "/api/v1/parcels/"+no+"/events", admin, nil).JSON["items"].([]any)); n != events {
+		t.Errorf("%d events after the bad pushes, were %d", n, events)
+	}
+	// Every call of the first booking kept, as it went: rate limited, the
+	// order's answer dropped, its lookup timed out, then the duplicate order
+	// answered by the lookup.
+	if got := s.text(`SELECT string_agg(service || ':' || outcome, ',' ORDER BY x.id) FROM courier_exchanges x
+		JOIN runs r ON r.id = x.run_id WHERE r.run_no = $1`, runs[0]); !strings.HasPrefix(got, "EXP_RECE_CREATE_ORDER:A1005,EXP_RECE_CREATE_ORDER:no_answer,EXP_RECE_SEARCH_ORDER_RESP:no_answer,EXP_RECE_CREATE_ORDER:8016,EXP_RECE_SEARCH_ORDER_RESP:ok") {
+		t.Errorf("the first booking's calls: %s", got)
+	}
+	if strings.Contains(s.stderr.String(), "王小明") || strings.Contains(s.stderr.String(), "13912345678") {
+		t.Errorf("personal data in the log")
+	}
+}
+
+// A run not yet picked up is cancelled: its booking is cancelled at SF, its
+// parcels wait and ride the next run; a picked-up run cannot be cancelled.
+// A booking made by hand is recorded with who made it.
+func TestCancelRunAndBookByHand(t *testing.T) {
+	t.Parallel()
+	clock := pgtest.NewClock(time.Date(2026, 12, 3, 9, 0, 0, 0, tracking.Shanghai))
+	s, sim := courierService(t, clock)
+	tok := s.users()
+	admin := tok["admin"]
+	legs := s.legIDs(admin)
+	p := s.must(201, "POST", "/api/v1/parcels", tok["clerk"], parcelBody("13912345678"))
+	no := p.str("waybill_no")
+	path := p.JSON["path"].([]any)
+	leg := legs[path[0].(string)+">"+path[1].(string)]
+	run := s.must(201, "POST", fmt.Sprintf("/api/v1/routes/%d/run", leg), admin, nil)
+	runNo := run.str("run_no")
+	eventually(t, 20*time.Second, "booking", func() bool { return s.booking(admin, runNo)["status"] == "booked" })
+
+	for _, c := range []struct {
+		token string
+		body  any
+		code  string
+	}{
+		{tok["clerk"], map[string]any{}, "reason.required"},
+		{tok["clerk"], map[string]any{"reason": strings.Repeat("长", 201)}, "parcel.text_too_long"},
+		{tok["clerkGT"], map[string]any{"reason": "快递公司今日停收"}, "scan.other_site"},
+		{tok["courier"], map[string]any{"reason": "快递公司今日停收"}, "auth.forbidden"},
+	} {
+		if r := s.do("POST", "/api/v1/runs/"+runNo+"/cancel", c.token, c.body); r.errCode() != c.code {
+			t.Errorf("cancel %v: %d %s, want %s", c.body, r.Status, r.Body, c.code)
+		}
+	}
+	r := s.must(200, "POST", "/api/v1/runs/"+runNo+"/cancel", tok["clerk"], map[string]any{"reason": "快递公司今日停收"})
+	if r.str("status") != "cancelled" || r.str("cancel_reason") != "快递公司今日停收" {
+		t.Fatalf("cancel: %s", r.Body)
+	}
+	eventually(t, 20*time.Second, "booking cancelled", func() bool { return s.booking(admin, runNo)["status"] == "cancelled" })
+	if r := s.do("POST", "/api/v1/runs/"+runNo+"/cancel", tok["clerk"], map[string]any{"reason": "again"}); r.Status != 409 || r.errCode() != "run.not_cancellable" {
+		t.Errorf("cancel twice: %d %s", r.Status, r.Body)
+	}
+	if pr := s.must(200, "GET", "/api/v1/parcels/"+no, admin, nil); pr.str("status") != "awaiting_pickup" {
+		t.Fatalf("the parcel after the cancel: %s", pr.Body)
+	}
+	// The next run takes it; the courier's push then picks that one up.
+	clock.Add(time.Minute)
+	run2 := s.must(201, "POST", fmt.Sprintf("/api/v1/routes/%d/run", leg), admin, nil)
+	if run2.JSON["parcel_count"].(float64) != 1 {
+		t.Fatalf("the next run: %s", run2.Body)
+	}
+	run2No := run2.str("run_no")
+	eventually(t, 20*time.Second, "the next booking", func() bool { return s.booking(admin, run2No)["status"] == "booked" })
+	clock.Add(45 * time.Minute)
+	if _, err := sim.timeline.Tick(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if r := s.must(200, "GET", "/api/v1/runs/"+run2No, admin, nil); r.str("status") != "picked_up" {
+		t.Fatalf("the next run: %s", r.Body)
+	}
+	// The cancelled order is cancelled at SF and got no route.
+	if n := s.count(`SELECT count(*) FROM route_nodes WHERE order_id = $1`, runNo); n != 0 {
+		t.Errorf("%d nodes of the cancelled order", n)
+	}
+	if r := s.do("POST", "/api/v1/runs/"+run2No+"/cancel", tok["clerk"], map[string]any{"reason": "too late"}); r.Status != 409 || r.errCode() != "run.not_cancellable" {
+		t.Errorf("cancel after pickup: %d %s", r.Status, r.Body)
+	}
+	if r := s.do("POST", "/api/v1/runs/"+run2No+"/booking", tok["clerk"], map[string]any{"ref": "SF123"}); r.Status != 409 || r.errCode() != "booking.state" {
+		t.Errorf("book a booked run by hand: %d %s", r.Status, r.Body)
+	}
+
+	// SF down: every attempt refused; staff book by telephone meanwhile.
+	p3 := s.must(201, "POST", "/api/v1/parcels", tok["clerk"], parcelBody("13912345679"))
+	_ = p3
+	sim.sf.Fail(simulator.FaultRateLimit, simulator.FaultRateLimit, simulator.FaultRateLimit, simulator.FaultRateLimit,
+		simulator.FaultRateLimit, simulator.FaultRateLimit, simulator.FaultRateLimit, simulator.FaultRateLimit)
+	clock.Add(time.Minute)
+	run3 := s.must(201, "POST", fmt.Sprintf("/api/v1/routes/%d/run", leg), admin, nil)
+	run3No := run3.str("run_no")
+	eventually(t, 20*time.Second, "a failed attempt", func() bool { return s.booking(admin, run3No)["last_error"] != "" })
+	if r := s.do("POST", "/api/v1/runs/"+run3No+"/booking", tok["clerk"], map[string]any{"note": "x"}); r.errCode() != "booking.ref_required" {
+		t.Errorf("no ref: %s", r.Body)
+	}
+	b := s.must(200, "POST", "/api/v1/runs/"+run3No+"/booking", tok["clerk"], map[string]any{"ref": "SF1440099887766", "note": "电话预约 王师傅"})
+	bk := b.JSON["booking"].(map[string]any)
+	hist := bk["history"].([]any)
+	last := hist[len(hist)-1].(map[string]any)
+	if bk["status"] != "booked" || bk["carrier"] != "manual" || last["actor"] != "u-clerk" || !strings.Contains(last["note"].(string), "王师傅") {
+		t.Fatalf("booked by hand: %s", b.Body)
+	}
+	// The queued attempts then leave it be: no order at SF for it.
+	time.Sleep(time.Second)
+	if bk := s.booking(admin, run3No); bk["carrier"] != "manual" || bk["carrier_ref"] != "SF1440099887766" {
+		t.Fatalf("after the queue's attempts: %v", bk)
+	}
+}
