@@ -109,6 +109,7 @@ type Actor struct {
 	Role        Role
 	Site        string
 	Departments []string
+	Carrier     string // a courier's company ("": none)
 }
 
 // SystemActor is the schedule.

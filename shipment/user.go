@@ -2,6 +2,7 @@ package shipment
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,7 +16,14 @@ type NewUser struct {
 	Role        Role     `json:"role"`
 	Site        string   `json:"site,omitempty"`
 	Departments []string `json:"departments,omitempty"`
+	// Carrier is a courier's company (one of Carriers); empty: the city's
+	// own runner, who sees only the bookings assigned to them.
+	Carrier string `json:"carrier,omitempty"`
 }
+
+// Carriers are the courier companies a courier may work for (the names
+// of integrations' carriers).
+var Carriers = []string{"sfexpress", "ems", "manual"}
 
 // User is a user account as the API shows it.
 type User struct {
@@ -24,6 +32,7 @@ type User struct {
 	Role        Role     `json:"role"`
 	Site        string   `json:"site,omitempty"`
 	Departments []string `json:"departments,omitempty"`
+	Carrier     string   `json:"carrier,omitempty"`
 	Disabled    bool     `json:"disabled"`
 	// MustChangePassword is set by a password reset: the next sign-in must
 	// carry a new password.
@@ -39,6 +48,7 @@ type UserChange struct {
 	Role        *Role     `json:"role,omitempty"`
 	Site        *string   `json:"site,omitempty"`
 	Departments *[]string `json:"departments,omitempty"`
+	Carrier     *string   `json:"carrier,omitempty"`
 }
 
 var usernameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{1,63}$`)
@@ -68,8 +78,8 @@ func CheckNewUser(n *NewUser, siteKind func(string) (SiteKind, bool)) error {
 // register for one or more departments.
 //
 // Errors: user.role_unknown, user.site_required, site.unknown,
-// user.site_wrong_kind, user.site_not_allowed, user.departments_required
-// (invalid).
+// user.site_wrong_kind, user.site_not_allowed, user.departments_required,
+// user.carrier_unknown, user.carrier_not_allowed (invalid).
 func CheckRole(n *NewUser, siteKind func(string) (SiteKind, bool)) error {
 	if !n.Role.Valid() {
 		return apperr.New(apperr.Invalid, "user.role_unknown").OnField("role").With("role", string(n.Role))
@@ -101,12 +111,20 @@ func CheckRole(n *NewUser, siteKind func(string) (SiteKind, bool)) error {
 	} else {
 		n.Departments = nil
 	}
+	n.Carrier = strings.TrimSpace(n.Carrier)
+	switch {
+	case n.Carrier == "":
+	case n.Role != RoleCourier:
+		return apperr.New(apperr.Invalid, "user.carrier_not_allowed").OnField("carrier")
+	case !slices.Contains(Carriers, n.Carrier):
+		return apperr.New(apperr.Invalid, "user.carrier_unknown").OnField("carrier").With("carrier", n.Carrier)
+	}
 	return nil
 }
 
 // Empty reports whether the change changes nothing.
 func (ch UserChange) Empty() bool {
-	return ch.Disabled == nil && ch.Role == nil && ch.Site == nil && ch.Departments == nil
+	return ch.Disabled == nil && ch.Role == nil && ch.Site == nil && ch.Departments == nil && ch.Carrier == nil
 }
 
 // TakesAdmin reports whether the change may take an administrator's rights
@@ -122,7 +140,7 @@ func (ch UserChange) TakesAdmin() bool {
 //
 // Errors: those of CheckRole (invalid); user.last_admin (conflict).
 func ApplyUserChange(cur User, ch UserChange, otherAdmins int, siteKind func(string) (SiteKind, bool)) (User, error) {
-	n := NewUser{Username: cur.Username, Role: cur.Role, Site: cur.Site, Departments: cur.Departments}
+	n := NewUser{Username: cur.Username, Role: cur.Role, Site: cur.Site, Departments: cur.Departments, Carrier: cur.Carrier}
 	if ch.Role != nil {
 		n.Role = *ch.Role
 		if !n.Role.HasSite() {
@@ -131,6 +149,12 @@ func ApplyUserChange(cur User, ch UserChange, otherAdmins int, siteKind func(str
 		if n.Role != RoleAPIClient {
 			n.Departments = nil
 		}
+		if n.Role != RoleCourier {
+			n.Carrier = ""
+		}
+	}
+	if ch.Carrier != nil {
+		n.Carrier = *ch.Carrier
 	}
 	if ch.Site != nil {
 		n.Site = *ch.Site
@@ -142,7 +166,7 @@ func ApplyUserChange(cur User, ch UserChange, otherAdmins int, siteKind func(str
 		return cur, err
 	}
 	out := cur
-	out.Role, out.Site, out.Departments = n.Role, n.Site, n.Departments
+	out.Role, out.Site, out.Departments, out.Carrier = n.Role, n.Site, n.Departments, n.Carrier
 	if ch.Disabled != nil {
 		out.Disabled = *ch.Disabled
 	}

@@ -66,3 +66,40 @@ func ExchangeOutcome(err error, noAnswer bool, code string) string {
 	}
 	return "error"
 }
+
+// CourierBooking is a run's booking as its courier's page shows it: where
+// to collect the bag and where to hand it over.
+type CourierBooking struct {
+	RunNo         string      `json:"run_no"`
+	BagNo         string      `json:"bag_no"`
+	RunStatus     string      `json:"run_status"`
+	Slot          time.Time   `json:"slot"`
+	Parcels       int         `json:"parcel_count"`
+	From          CourierStop `json:"from"`
+	To            CourierStop `json:"to"`
+	Carrier       string      `json:"carrier"`
+	CarrierRef    string      `json:"carrier_ref,omitempty"`
+	Courier       string      `json:"courier,omitempty"` // the username it is assigned to ("": open to take)
+	Mine          bool        `json:"mine"`
+	PickedUpAt    *time.Time  `json:"picked_up_at,omitempty"`
+	HandedOverAt  *time.Time  `json:"handed_over_at,omitempty"`
+	FromSite      string      `json:"-"`
+	ToSite        string      `json:"-"`
+	BookingStatus string      `json:"-"`
+}
+
+// CourierStop is a site as a courier needs it.
+type CourierStop struct {
+	Code    string `json:"code"`
+	Name    string `json:"name"`
+	Address string `json:"address"`
+	Phone   string `json:"phone,omitempty"`
+}
+
+// Assignment is a booking as its assignment is decided: the booking, whom
+// it is assigned to (0: nobody), and whether its bag was handed over.
+type Assignment struct {
+	BookingState
+	CourierID  int64
+	HandedOver bool
+}

@@ -9,23 +9,26 @@ import (
 
 // RunView is a consolidation run as the API shows it.
 type RunView struct {
-	ID          int64             `json:"-"`
-	RunNo       string            `json:"run_no"`
-	BagNo       string            `json:"bag_no"`
-	SealNo      string            `json:"seal_no"`
-	LegID       int64             `json:"leg_id"`
-	FromSite    string            `json:"from_site"`
-	ToSite      string            `json:"to_site"`
-	Slot        time.Time         `json:"slot"`
-	Status      string            `json:"status"`
-	ParcelCount int               `json:"parcel_count"`
-	CreatedAt   time.Time         `json:"created_at"`
-	PickedUpAt  *time.Time        `json:"picked_up_at,omitempty"`
-	ArrivedAt   *time.Time        `json:"arrived_at,omitempty"`
-	ClosedAt    *time.Time        `json:"closed_at,omitempty"`
-	CancelledAt *time.Time        `json:"cancelled_at,omitempty"`
-	CancelNote  string            `json:"cancel_reason,omitempty"`
-	Booking     *RunBookingStatus `json:"booking,omitempty"`
+	ID          int64      `json:"-"`
+	RunNo       string     `json:"run_no"`
+	BagNo       string     `json:"bag_no"`
+	SealNo      string     `json:"seal_no"`
+	LegID       int64      `json:"leg_id"`
+	FromSite    string     `json:"from_site"`
+	ToSite      string     `json:"to_site"`
+	Slot        time.Time  `json:"slot"`
+	Status      string     `json:"status"`
+	ParcelCount int        `json:"parcel_count"`
+	CreatedAt   time.Time  `json:"created_at"`
+	PickedUpAt  *time.Time `json:"picked_up_at,omitempty"`
+	ArrivedAt   *time.Time `json:"arrived_at,omitempty"`
+	ClosedAt    *time.Time `json:"closed_at,omitempty"`
+	CancelledAt *time.Time `json:"cancelled_at,omitempty"`
+	// HandedOverAt is when its courier recorded the bag's handover at the
+	// destination (the destination's receive completes it).
+	HandedOverAt *time.Time        `json:"handed_over_at,omitempty"`
+	CancelNote   string            `json:"cancel_reason,omitempty"`
+	Booking      *RunBookingStatus `json:"booking,omitempty"`
 	// BookingStatus is the booking's state in a list (the detail has Booking).
 	BookingStatus string    `json:"-"`
 	Items         []RunItem `json:"items,omitempty"`
@@ -48,6 +51,8 @@ type RunBookingStatus struct {
 	BookedAt   *time.Time `json:"booked_at,omitempty"`
 	LastError  string     `json:"last_error,omitempty"`
 	Attempts   int        `json:"attempts"`
+	// Courier is the username of the courier the booking is assigned to.
+	Courier string `json:"courier,omitempty"`
 	// History is every change of the booking, oldest first.
 	History []BookingEvent `json:"history"`
 }

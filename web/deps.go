@@ -149,6 +149,14 @@ type PushReceiver interface {
 	Receive(ctx context.Context, body []byte) (int, []byte)
 }
 
+// Couriers is the couriers' side of the bookings (service.Couriers).
+type Couriers interface {
+	Bookings(ctx context.Context, a shipment.Actor) ([]tracking.CourierBooking, error)
+	Take(ctx context.Context, a shipment.Actor, no string) error
+	Assign(ctx context.Context, a shipment.Actor, no, username string) error
+	HandOver(ctx context.Context, a shipment.Actor, no string) error
+}
+
 // Deps is everything the handlers need.
 type Deps struct {
 	Ledger    Ledger
@@ -164,6 +172,7 @@ type Deps struct {
 	Hall      Hall
 	Imports   Imports
 	Pushes    *Pushes
+	Couriers  Couriers
 	Labels    *labels.Renderer
 	Catalog   *i18n.Catalog
 	Log       *slog.Logger

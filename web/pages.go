@@ -79,6 +79,7 @@ var menu = []struct {
 	{"/counter", "page.counter", hallStaff},
 	{"/hall", "page.hall", hallStaff},
 	{"/runs", "page.runs", siteStaff},
+	{"/courier", "page.courier", []shipment.Role{shipment.RoleCourier}},
 }
 
 // pageTemplates parses the layout and each page once, at start.
@@ -329,6 +330,12 @@ func (s *server) pageRoutes(app *fiber.App) {
 		app.Get("/runs/:no", page(s.session(true), pageAllow(siteStaff...), s.runPage)...)
 		app.Post("/runs/:no/cancel", page(s.session(true), pageAllow(siteStaff...), s.runCancelForm)...)
 		app.Post("/runs/:no/booking", page(s.session(true), pageAllow(siteStaff...), s.runBookForm)...)
+	}
+	if s.Couriers != nil {
+		couriers := []shipment.Role{shipment.RoleCourier}
+		app.Get("/courier", page(s.session(true), pageAllow(couriers...), s.courierPage)...)
+		app.Post("/courier/take/:no", page(s.session(true), pageAllow(couriers...), s.courierTake)...)
+		app.Post("/courier/handover/:no", page(s.session(true), pageAllow(couriers...), s.courierHandOver)...)
 	}
 	// What the pages' scripts call: the API's handlers, on the session.
 	calls := app.Group("/app/api", s.bounded, s.session(true), s.checkCSRF)

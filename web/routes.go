@@ -86,6 +86,12 @@ func (s *server) routes(app *fiber.App) {
 	api.Post("/runs/:no/close", allow(siteStaff...), s.closeRun)
 	api.Post("/runs/:no/cancel", allow(siteStaff...), s.cancelRun)
 	api.Post("/runs/:no/booking", allow(siteStaff...), s.bookByHand)
+	if s.Couriers != nil {
+		api.Get("/courier/bookings", allow(shipment.RoleCourier), s.courierBookings)
+		api.Post("/runs/:no/take", allow(shipment.RoleCourier), s.takeBooking)
+		api.Post("/runs/:no/assign", allow(admins...), s.assignBooking)
+		api.Post("/runs/:no/handover", allow(shipment.RoleAdmin, shipment.RoleCourier), s.handOver)
+	}
 	api.Get("/runs/:no/manifest.pdf", allow(scanners...), s.runManifest)
 	api.Get("/runs/:no/bag-label.pdf", allow(scanners...), s.runBagLabel)
 	api.Get("/jobs", allow(admins...), s.listJobs)

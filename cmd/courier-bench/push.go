@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -17,7 +18,7 @@ import (
 // scans/s).
 const (
 	pushOrigin      = "D-GT" // the runs pushed of leave here (not the scans' origin: its parcels stay unbagged)
-	pushRuns        = 200
+	pushRuns        = 20     // a leg makes one run a second: 20 seconds of set-up
 	pushNodesTarget = 1000
 	pushRatioTarget = 1.0
 )
@@ -61,9 +62,23 @@ func (b *bench) prepareBookedRuns(ctx context.Context, a *api, adminTok string, 
 		}
 		var run struct {
 			RunNo string `json:"run_no"`
+			Error struct {
+				Code string `json:"code"`
+			} `json:"error"`
 		}
-		if err := a.call(ctx, fmt.Sprintf("/api/v1/routes/%d/run", leg), adminTok, nil, 201, &run); err != nil {
-			return nil, err
+		for run.RunNo == "" {
+			status, resp, err := doRequest(a.hc, "POST", a.base+fmt.Sprintf("/api/v1/routes/%d/run", leg), adminTok, nil)
+			if err == nil {
+				err = json.Unmarshal(resp, &run)
+			}
+			switch {
+			case err != nil:
+				return nil, err
+			case status == 409 && run.Error.Code == "run.slot_taken":
+				time.Sleep(200 * time.Millisecond) // this second's run is made: the next second's
+			case status != 201:
+				return nil, fmt.Errorf("a run from %s: %d %s", pushOrigin, status, truncate(resp, 200))
+			}
 		}
 		runs[i] = run.RunNo
 	}
@@ -73,7 +88,8 @@ func (b *bench) prepareBookedRuns(ctx context.Context, a *api, adminTok string, 
 		for {
 			var r struct {
 				Booking struct {
-					Status, CarrierRef string
+					Status     string `json:"status"`
+					CarrierRef string `json:"carrier_ref"`
 				} `json:"booking"`
 			}
 			if err := a.send(ctx, "GET", "/api/v1/runs/"+no, adminTok, nil, 200, &r); err != nil {

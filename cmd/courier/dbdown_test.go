@@ -341,7 +341,7 @@ func TestDatabaseURLServerStoppedAndBack(t *testing.T) {
 	}
 	roleToken := map[string]string{"admin": tok["admin"], "clerk": tok["clerk"], "staff": tok["staff"],
 		"courier": tok["courier"], "api_client": tok["api"]}
-	values := map[string]string{"{waybill_no}": no, "{id}": "1", "{run_no}": "R20261123000001", "{day}": "2026-12-25",
+	values := map[string]string{"{waybill_no}": no, "{id}": "1", "{run_no}": "CR48172039561280", "{day}": "2026-12-25",
 		"{name}": "reminders", "{token}": "K7Q2M4XJ3B5N6PRA", "{code}": "CC-WIN", "{slot}": "A-01", "{username}": "u-clerk"}
 	mustBe503 := map[string]bool{"POST /api/v1/scans": true, "POST /api/v1/parcels": true, "GET /api/v1/parcels/{waybill_no}": true,
 		"GET /api/v1/track/{waybill_no}": true, "POST /api/v1/auth/token": true, "GET /t/{waybill_no}": true, "GET /readyz": true}

@@ -136,6 +136,21 @@ func TestEveryRouteWithEveryRole(t *testing.T) {
 		t.Fatalf("no run from %s", origin)
 		return ""
 	}
+	// The walk's courier works for the city's own booking by telephone
+	// (the carrier of bookings made by hand): bookedRun is a sealed run
+	// booked so, pickedRun one assigned to that courier and picked up.
+	s.must(200, "PATCH", "/api/v1/users/u-courier", admin, map[string]any{"carrier": "manual"})
+	bookedRun := func(origin string) string {
+		no := sealedRun(origin)
+		s.must(200, "POST", "/api/v1/runs/"+no+"/booking", admin, map[string]any{"ref": "TEL-" + no})
+		return no
+	}
+	pickedRun := func(origin string) string {
+		no := bookedRun(origin)
+		s.must(200, "POST", "/api/v1/runs/"+no+"/assign", admin, map[string]any{"username": "u-courier"})
+		s.must(200, "POST", "/api/v1/scans", tok["courier"], map[string]any{"code": no, "action": "pickup", "scan_id": scanID()})
+		return no
+	}
 	// registration is a valid registration for each registering caller.
 	registration := func(role string) any {
 		b := parcelBody("13912345678")
@@ -299,6 +314,28 @@ func TestEveryRouteWithEveryRole(t *testing.T) {
 			}
 			return walkRequest{path: "/api/v1/runs/" + no + "/booking", body: map[string]any{"ref": "SF1440099887766", "note": "电话预约"}}
 		}, "o o f f f f f f u"},
+		{"GET", "/api/v1/courier/bookings", plain("/api/v1/courier/bookings"), "f f f f f f o f u"},
+		{"POST", "/api/v1/runs/{run_no}/take", func(role string) walkRequest {
+			no := runNo
+			if role == "courier" {
+				no = bookedRun("D-NS")
+			}
+			return walkRequest{path: "/api/v1/runs/" + no + "/take"}
+		}, "f f f f f f o f u"},
+		{"POST", "/api/v1/runs/{run_no}/assign", func(role string) walkRequest {
+			no := runNo
+			if role == "admin" {
+				no = bookedRun("D-LY")
+			}
+			return walkRequest{path: "/api/v1/runs/" + no + "/assign", body: map[string]any{"username": "u-courier"}}
+		}, "o f f f f f f f u"},
+		{"POST", "/api/v1/runs/{run_no}/handover", func(role string) walkRequest {
+			no := runNo
+			if origin, ok := map[string]string{"admin": "D-GT", "courier": "D-SW"}[role]; ok {
+				no = pickedRun(origin)
+			}
+			return walkRequest{path: "/api/v1/runs/" + no + "/handover"}
+		}, "o f f f f f o f u"},
 		// The couriers' pushes: no sign-in, the token in the address (a
 		// waybill that is no booking of ours is answered, not kept).
 		{"POST", "/hooks/sfexpress/{token}", withBody("/hooks/sfexpress/"+testPushToken, func(string) any {

@@ -361,7 +361,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	throttle := &postgres.Throttle{Ledger: ledger, Window: 10 * time.Minute}
 	parcels := &svc.Parcels{Store: ledger, Keys: keys, Ref: ref, Routes: routes, Throttle: throttle, Reads: ledger, Photos: ledger, Now: now}
 	ledger.Carrier = cfg.Couriers.Legs
-	courierSvc := &svc.Couriers{Store: ledger, Scans: parcels, Now: now}
+	courierSvc := &svc.Couriers{Store: ledger, Assignments: ledger, Sites: ref, Scans: parcels, Now: now}
 	cs, err := startCouriers(cfg, ref.Site, func(ctx context.Context, x tracking.CourierExchange) {
 		if err := ledger.RecordExchange(context.WithoutCancel(ctx), x); err != nil {
 			log.Warn("a courier call's exchange was not kept", "carrier", x.Carrier, "service", x.Service, "err", err)
@@ -404,6 +404,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		Runs: &jobs.Operations[pgx.Tx]{Store: ledger, Routes: routes, Sites: ref, Sched: sched, Closer: runs, Reader: runs, Maker: runs,
 			Bookings: runs},
 		Pushes:    &web.Pushes{Token: cs.token, Allow: cfg.Couriers.PushAllow, Receivers: cs.receivers},
+		Couriers:  courierSvc,
 		Settings:  settings,
 		Slots:     settings,
 		Integrity: &jobs.Integrity[pgx.Tx]{Store: ledger, Sched: sched},

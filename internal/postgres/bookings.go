@@ -158,8 +158,9 @@ func joinNote(a, b string) string {
 func (l *Ledger) bookingView(ctx context.Context, runID int64) (*tracking.RunBookingStatus, error) {
 	var b tracking.RunBookingStatus
 	var id int64
-	err := l.Pool.QueryRow(ctx, `SELECT id, carrier, status, carrier_ref, booked_at, last_error, attempts FROM bookings
-		WHERE run_id = $1`, runID).Scan(&id, &b.Carrier, &b.Status, &b.CarrierRef, &b.BookedAt, &b.LastError, &b.Attempts)
+	err := l.Pool.QueryRow(ctx, `SELECT bk.id, bk.carrier, bk.status, bk.carrier_ref, bk.booked_at, bk.last_error, bk.attempts,
+		coalesce(u.username, '') FROM bookings bk LEFT JOIN users u ON u.id = bk.courier_id WHERE bk.run_id = $1`, runID).
+		Scan(&id, &b.Carrier, &b.Status, &b.CarrierRef, &b.BookedAt, &b.LastError, &b.Attempts, &b.Courier)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
@@ -255,4 +256,124 @@ func (l *Ledger) CancelRun(ctx context.Context, code shipment.Code, a shipment.A
 		return nil, translate(err, "run")
 	}
 	return run, nil
+}
+
+// CourierBookings lists the open bookings a courier sees (booked, the run
+// sealed or on its way): those assigned to courierID, and, when carrier is
+// set, those of that carrier assigned to nobody; by slot.
+func (l *Ledger) CourierBookings(ctx context.Context, courierID int64, carrier string) ([]tracking.CourierBooking, error) {
+	rows, err := l.Pool.Query(ctx, `SELECT r.run_no, r.bag_no, r.status, r.slot, r.parcel_count, r.from_site, r.to_site,
+		bk.carrier, bk.carrier_ref, bk.status, coalesce(u.username, ''), coalesce(bk.courier_id = $1, false), r.picked_up_at,
+		r.handed_over_at
+		FROM bookings bk JOIN runs r ON r.id = bk.run_id LEFT JOIN users u ON u.id = bk.courier_id
+		WHERE bk.status = 'booked' AND r.status IN ('sealed', 'picked_up')
+		  AND (bk.courier_id = $1 OR (bk.courier_id IS NULL AND $2 <> '' AND bk.carrier = $2))
+		ORDER BY r.slot, r.id LIMIT 200`, courierID, carrier)
+	if err != nil {
+		return nil, translate(err, "run")
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (tracking.CourierBooking, error) {
+		var b tracking.CourierBooking
+		err := row.Scan(&b.RunNo, &b.BagNo, &b.RunStatus, &b.Slot, &b.Parcels, &b.FromSite, &b.ToSite, &b.Carrier,
+			&b.CarrierRef, &b.BookingStatus, &b.Courier, &b.Mine, &b.PickedUpAt, &b.HandedOverAt)
+		b.Slot, b.PickedUpAt, b.HandedOverAt = tracking.Local(b.Slot), tracking.LocalPtr(b.PickedUpAt), tracking.LocalPtr(b.HandedOverAt)
+		return b, err
+	})
+	if out == nil {
+		out = []tracking.CourierBooking{}
+	}
+	return out, translate(err, "run")
+}
+
+// lockAssignment reads a run's booking for its assignment, locked.
+func (l *Ledger) lockAssignment(ctx context.Context, tx pgx.Tx, code shipment.Code) (tracking.Assignment, int64, error) {
+	col := "run_no"
+	if code.Kind == shipment.KindBag {
+		col = "bag_no"
+	}
+	var a tracking.Assignment
+	var courier *int64
+	var bookingID int64
+	err := tx.QueryRow(ctx, `SELECT r.id, r.run_no, r.bag_no, r.from_site, r.to_site, r.parcel_count, r.slot, bk.carrier_ref,
+		bk.status, bk.carrier, r.status, bk.courier_id, r.handed_over_at IS NOT NULL, bk.id
+		FROM runs r JOIN bookings bk ON bk.run_id = r.id WHERE r.`+col+` = $1 FOR UPDATE OF r, bk`, code.Number).
+		Scan(&a.RunID, &a.RunNo, &a.BagNo, &a.FromSite, &a.ToSite, &a.Parcels, &a.Slot, &a.Ref, &a.Status, &a.Carrier,
+			&a.RunStatus, &courier, &a.HandedOver, &bookingID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return a, 0, apperr.New(apperr.NotFound, "run.not_found").With("code", code.Number)
+	}
+	if courier != nil {
+		a.CourierID = *courier
+	}
+	return a, bookingID, translate(err, "run")
+}
+
+// AssignBooking assigns a run's booking to the courier named username, in
+// one transaction: the booking locked, check decides (with the courier's
+// account), the assignment recorded in the booking's history. Errors:
+// run.not_found, user.not_found, those of check.
+func (l *Ledger) AssignBooking(ctx context.Context, code shipment.Code, username string, by shipment.Actor, now time.Time,
+	check func(a tracking.Assignment, courier shipment.User) error) error {
+	return translate(WithTx(ctx, l.Pool, func(tx pgx.Tx) error {
+		a, bookingID, err := l.lockAssignment(ctx, tx, code)
+		if err != nil {
+			return err
+		}
+		var u shipment.User
+		err = tx.QueryRow(ctx, `SELECT id, username, role, carrier, disabled FROM users WHERE username = $1`, username).
+			Scan(&u.ID, &u.Username, &u.Role, &u.Carrier, &u.Disabled)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return apperr.New(apperr.NotFound, "user.not_found").With("username", username)
+		}
+		if err != nil {
+			return err
+		}
+		if err := check(a, u); err != nil {
+			return err
+		}
+		if a.CourierID == u.ID {
+			return nil // assigned to them already
+		}
+		if _, err := tx.Exec(ctx, `UPDATE bookings SET courier_id = $2, assigned_at = $3, updated_at = $3 WHERE id = $1`,
+			bookingID, u.ID, now); err != nil {
+			return err
+		}
+		note := "assigned to " + u.Username
+		if by.ID == u.ID {
+			note = "taken by " + u.Username
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO booking_events (booking_id, at, status, carrier, carrier_ref, note, actor)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, bookingID, now, a.Status, a.Carrier, a.Ref, note, by.Username)
+		return err
+	}), "run")
+}
+
+// HandOverRun records a courier's handover of a run's bag at its
+// destination, in one transaction: the run locked, check decides, the
+// handover on the run and in the booking's history (once). Errors:
+// run.not_found, those of check.
+func (l *Ledger) HandOverRun(ctx context.Context, code shipment.Code, by shipment.Actor, now time.Time,
+	check func(a tracking.Assignment) error) error {
+	return translate(WithTx(ctx, l.Pool, func(tx pgx.Tx) error {
+		a, bookingID, err := l.lockAssignment(ctx, tx, code)
+		if err != nil {
+			return err
+		}
+		if err := check(a); err != nil {
+			return err
+		}
+		if a.HandedOver {
+			return nil
+		}
+		var byID *int64
+		if by.ID != 0 {
+			byID = &by.ID
+		}
+		if _, err := tx.Exec(ctx, `UPDATE runs SET handed_over_at = $2, handed_over_by = $3 WHERE id = $1`, a.RunID, now, byID); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO booking_events (booking_id, at, status, carrier, carrier_ref, note, actor)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, bookingID, now, a.Status, a.Carrier, a.Ref, "handed over at "+a.ToSite, by.Username)
+		return err
+	}), "run")
 }

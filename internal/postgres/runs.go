@@ -135,12 +135,12 @@ func sealNumber() string {
 }
 
 const runCols = `r.id, r.run_no, r.bag_no, r.seal_no, r.leg_id, r.from_site, r.to_site, r.slot, r.status,
-	r.parcel_count, r.created_at, r.picked_up_at, r.arrived_at, r.closed_at, r.cancelled_at, r.cancel_reason`
+	r.parcel_count, r.created_at, r.picked_up_at, r.arrived_at, r.closed_at, r.cancelled_at, r.cancel_reason, r.handed_over_at`
 
 func scanRun(row pgx.Row) (*tracking.RunView, error) {
 	var r tracking.RunView
 	err := row.Scan(&r.ID, &r.RunNo, &r.BagNo, &r.SealNo, &r.LegID, &r.FromSite, &r.ToSite, &r.Slot, &r.Status,
-		&r.ParcelCount, &r.CreatedAt, &r.PickedUpAt, &r.ArrivedAt, &r.ClosedAt, &r.CancelledAt, &r.CancelNote)
+		&r.ParcelCount, &r.CreatedAt, &r.PickedUpAt, &r.ArrivedAt, &r.ClosedAt, &r.CancelledAt, &r.CancelNote, &r.HandedOverAt)
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +152,7 @@ func scanRun(row pgx.Row) (*tracking.RunView, error) {
 func localRun(r *tracking.RunView) {
 	r.Slot, r.CreatedAt = tracking.Local(r.Slot), tracking.Local(r.CreatedAt)
 	r.PickedUpAt, r.ArrivedAt, r.ClosedAt = tracking.LocalPtr(r.PickedUpAt), tracking.LocalPtr(r.ArrivedAt), tracking.LocalPtr(r.ClosedAt)
-	r.CancelledAt = tracking.LocalPtr(r.CancelledAt)
+	r.CancelledAt, r.HandedOverAt = tracking.LocalPtr(r.CancelledAt), tracking.LocalPtr(r.HandedOverAt)
 }
 
 // runByCode finds a run by its run or bag number. Errors: run.not_found.
@@ -402,7 +402,8 @@ func (l *Ledger) ListRuns(ctx context.Context, f tracking.RunFilter) ([]tracking
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (tracking.RunView, error) {
 		var r tracking.RunView
 		err := row.Scan(&r.ID, &r.RunNo, &r.BagNo, &r.SealNo, &r.LegID, &r.FromSite, &r.ToSite, &r.Slot, &r.Status,
-			&r.ParcelCount, &r.CreatedAt, &r.PickedUpAt, &r.ArrivedAt, &r.ClosedAt, &r.CancelledAt, &r.CancelNote, &r.BookingStatus)
+			&r.ParcelCount, &r.CreatedAt, &r.PickedUpAt, &r.ArrivedAt, &r.ClosedAt, &r.CancelledAt, &r.CancelNote, &r.HandedOverAt,
+			&r.BookingStatus)
 		localRun(&r)
 		return r, err
 	})

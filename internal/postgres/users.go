@@ -67,12 +67,12 @@ func (u *Users) CreateUser(ctx context.Context, by shipment.Actor, n shipment.Ne
 	if n.Departments == nil {
 		n.Departments = []string{}
 	}
-	out := shipment.User{Username: n.Username, Role: n.Role, Site: n.Site, Departments: n.Departments}
+	out := shipment.User{Username: n.Username, Role: n.Role, Site: n.Site, Departments: n.Departments, Carrier: n.Carrier}
 	now := u.Now().UTC()
 	err = WithTx(ctx, u.Pool, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, `INSERT INTO users (username, password_hash, role, site_code, departments, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, created_at`,
-			n.Username, string(hash), n.Role, site, n.Departments, now).Scan(&out.ID, &out.CreatedAt); err != nil {
+		if err := tx.QueryRow(ctx, `INSERT INTO users (username, password_hash, role, site_code, departments, carrier, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, created_at`,
+			n.Username, string(hash), n.Role, site, n.Departments, n.Carrier, now).Scan(&out.ID, &out.CreatedAt); err != nil {
 			return err
 		}
 		out.CreatedAt = tracking.Local(out.CreatedAt)
@@ -343,10 +343,10 @@ func (u *Users) UpdateUser(ctx context.Context, by shipment.Actor, username stri
 		var cur shipment.User
 		var site *string
 		var others int
-		err := tx.QueryRow(ctx, `SELECT id, username, role, site_code, departments, disabled, must_change_password, created_at,
+		err := tx.QueryRow(ctx, `SELECT id, username, role, site_code, departments, carrier, disabled, must_change_password, created_at,
 				(SELECT count(*) FROM users a WHERE a.role = 'admin' AND NOT a.disabled AND a.id <> u.id)
 			FROM users u WHERE username = $1 FOR UPDATE`, username).
-			Scan(&cur.ID, &cur.Username, &cur.Role, &site, &cur.Departments, &cur.Disabled, &cur.MustChangePassword,
+			Scan(&cur.ID, &cur.Username, &cur.Role, &site, &cur.Departments, &cur.Carrier, &cur.Disabled, &cur.MustChangePassword,
 				&cur.CreatedAt, &others)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return apperr.New(apperr.NotFound, "user.not_found").With("username", username)
@@ -366,8 +366,8 @@ func (u *Users) UpdateUser(ctx context.Context, by shipment.Actor, username stri
 		if next.Site != "" {
 			newSite = &next.Site
 		}
-		if _, err := tx.Exec(ctx, `UPDATE users SET role = $2, site_code = $3, departments = $4, disabled = $5, updated_at = $6
-			WHERE id = $1`, cur.ID, next.Role, newSite, next.Departments, next.Disabled, u.Now().UTC()); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE users SET role = $2, site_code = $3, departments = $4, disabled = $5, updated_at = $6,
+			carrier = $7 WHERE id = $1`, cur.ID, next.Role, newSite, next.Departments, next.Disabled, u.Now().UTC(), next.Carrier); err != nil {
 			return translate(err, "user")
 		}
 		if cur.Disabled && !next.Disabled {
@@ -475,17 +475,17 @@ func (u *Users) actorByHash(ctx context.Context, sum []byte, idle time.Duration)
 	var site *string
 	var disabled bool
 	now := u.Now().UTC()
-	q, args := `SELECT u.id, u.username, u.role, u.site_code, u.departments, u.disabled
+	q, args := `SELECT u.id, u.username, u.role, u.site_code, u.departments, u.carrier, u.disabled
 		FROM api_tokens t JOIN users u ON u.id = t.user_id
 		WHERE t.token_hash = $1 AND t.expires_at > $2 AND t.idle_until IS NULL`, []any{sum, now}
 	if idle > 0 {
 		q, args = `WITH t AS (
 			UPDATE api_tokens SET idle_until = least($3, expires_at)
 			WHERE token_hash = $1 AND expires_at > $2 AND idle_until > $2 RETURNING user_id)
-		SELECT u.id, u.username, u.role, u.site_code, u.departments, u.disabled FROM t JOIN users u ON u.id = t.user_id`,
+		SELECT u.id, u.username, u.role, u.site_code, u.departments, u.carrier, u.disabled FROM t JOIN users u ON u.id = t.user_id`,
 			[]any{sum, now, now.Add(idle)}
 	}
-	err := u.Pool.QueryRow(ctx, q, args...).Scan(&a.ID, &a.Username, &a.Role, &site, &a.Departments, &disabled)
+	err := u.Pool.QueryRow(ctx, q, args...).Scan(&a.ID, &a.Username, &a.Role, &site, &a.Departments, &a.Carrier, &disabled)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return shipment.Actor{}, apperr.New(apperr.Unauthorized, "auth.token_invalid")
 	}
@@ -513,14 +513,14 @@ func (u *Users) RevokeToken(ctx context.Context, token string) error {
 
 // List returns every user.
 func (u *Users) List(ctx context.Context) ([]shipment.User, error) {
-	rows, err := u.Pool.Query(ctx, `SELECT id, username, role, coalesce(site_code, ''), departments, disabled,
+	rows, err := u.Pool.Query(ctx, `SELECT id, username, role, coalesce(site_code, ''), departments, carrier, disabled,
 		must_change_password, created_at FROM users ORDER BY id`)
 	if err != nil {
 		return nil, translate(err, "user")
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (shipment.User, error) {
 		var x shipment.User
-		err := r.Scan(&x.ID, &x.Username, &x.Role, &x.Site, &x.Departments, &x.Disabled, &x.MustChangePassword, &x.CreatedAt)
+		err := r.Scan(&x.ID, &x.Username, &x.Role, &x.Site, &x.Departments, &x.Carrier, &x.Disabled, &x.MustChangePassword, &x.CreatedAt)
 		x.CreatedAt = tracking.Local(x.CreatedAt)
 		return x, err
 	})

@@ -24,6 +24,25 @@ type CourierStore interface {
 	QuietBookings(ctx context.Context, quietSince time.Time, limit int) ([]tracking.BookingState, error)
 }
 
+// AssignmentStore keeps who carries each booking.
+type AssignmentStore interface {
+	// CourierBookings lists the open bookings assigned to courierID and,
+	// when carrier is set, those of that carrier assigned to nobody.
+	CourierBookings(ctx context.Context, courierID int64, carrier string) ([]tracking.CourierBooking, error)
+	// AssignBooking locks a run's booking, asks check (with the courier's
+	// account), and assigns it. Errors: run.not_found, user.not_found.
+	AssignBooking(ctx context.Context, code shipment.Code, username string, by shipment.Actor, now time.Time,
+		check func(a tracking.Assignment, courier shipment.User) error) error
+	// HandOverRun locks a run, asks check, and records its bag's handover
+	// at the destination. Errors: run.not_found.
+	HandOverRun(ctx context.Context, code shipment.Code, by shipment.Actor, now time.Time, check func(a tracking.Assignment) error) error
+}
+
+// Sites finds a site.
+type Sites interface {
+	Site(code string) (shipment.Site, bool)
+}
+
 // Scanner takes a scan as the scan station's does (Parcels.Scan).
 type Scanner interface {
 	Scan(ctx context.Context, a shipment.Actor, req tracking.ScanRequest) (tracking.ScanResult, error)
@@ -34,7 +53,10 @@ type Scanner interface {
 // the runs they tell of, never backwards.
 type Couriers struct {
 	Store CourierStore
-	Scans Scanner
+	// Assignments keeps who carries each booking; Sites finds their stops.
+	Assignments AssignmentStore
+	Sites       Sites
+	Scans       Scanner
 	// Carriers query routes, by name (the reconciliation).
 	Carriers map[string]tracking.Carrier
 	Now      func() time.Time
@@ -207,4 +229,125 @@ func validStage(s tracking.CourierStage) bool {
 		return true
 	}
 	return false
+}
+
+// Bookings lists a courier's open bookings: those assigned to them and those
+// of their carrier no one has taken, by slot, each with where to collect
+// and where to hand over (site names, addresses and telephones).
+//
+// Errors: action.role_forbidden (forbidden: not a courier).
+func (c *Couriers) Bookings(ctx context.Context, a shipment.Actor) ([]tracking.CourierBooking, error) {
+	if a.Role != shipment.RoleCourier {
+		return nil, apperr.New(apperr.Forbidden, "action.role_forbidden").With("action", "courier_bookings")
+	}
+	list, err := c.Assignments.CourierBookings(ctx, a.ID, a.Carrier)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		list[i].From, list[i].To = c.stop(list[i].FromSite), c.stop(list[i].ToSite)
+	}
+	return list, nil
+}
+
+func (c *Couriers) stop(code string) tracking.CourierStop {
+	s, _ := c.Sites.Site(code)
+	return tracking.CourierStop{Code: code, Name: s.NameZH, Address: s.Province + s.City + s.District + s.Street + s.Detail, Phone: s.Phone}
+}
+
+// open: a booking a courier may still take or be given: booked, its run
+// not yet arrived.
+func open(a tracking.Assignment) error {
+	if a.Status != tracking.BookingBooked || (a.RunStatus != "sealed" && a.RunStatus != "picked_up") {
+		return apperr.New(apperr.Conflict, "booking.not_open").With("booking_status", a.Status).With("run_status", a.RunStatus)
+	}
+	return nil
+}
+
+// Take gives a courier an open booking of their carrier no one has taken
+// (taking one's own again changes nothing).
+//
+// Errors: code.* and run.not_run (invalid); run.not_found; action.role_forbidden,
+// booking.other_carrier (forbidden); booking.not_open, booking.taken (conflict).
+func (c *Couriers) Take(ctx context.Context, a shipment.Actor, no string) error {
+	if a.Role != shipment.RoleCourier {
+		return apperr.New(apperr.Forbidden, "action.role_forbidden").With("action", "take")
+	}
+	code, err := runCode(no)
+	if err != nil {
+		return err
+	}
+	return c.Assignments.AssignBooking(ctx, code, a.Username, a, clock(c.Now), func(b tracking.Assignment, _ shipment.User) error {
+		if b.CourierID == a.ID {
+			return nil
+		}
+		if err := open(b); err != nil {
+			return err
+		}
+		if a.Carrier == "" || b.Carrier != a.Carrier {
+			return apperr.New(apperr.Forbidden, "booking.other_carrier").With("carrier", b.Carrier)
+		}
+		if b.CourierID != 0 {
+			return apperr.New(apperr.Conflict, "booking.taken")
+		}
+		return nil
+	})
+}
+
+// Assign gives an open booking to a courier (an administrator's choice):
+// one of the booking's carrier, or the city's own runner (no carrier).
+//
+// Errors: code.* and run.not_run, user.not_courier (invalid); run.not_found,
+// user.not_found; action.role_forbidden (forbidden); booking.not_open,
+// booking.other_carrier (conflict: the courier works for another carrier).
+func (c *Couriers) Assign(ctx context.Context, a shipment.Actor, no, username string) error {
+	if a.Role != shipment.RoleAdmin {
+		return apperr.New(apperr.Forbidden, "action.role_forbidden").With("action", "assign")
+	}
+	code, err := runCode(no)
+	if err != nil {
+		return err
+	}
+	return c.Assignments.AssignBooking(ctx, code, shipment.NormalUsername(username), a, clock(c.Now),
+		func(b tracking.Assignment, u shipment.User) error {
+			if u.Role != shipment.RoleCourier || u.Disabled {
+				return apperr.New(apperr.Invalid, "user.not_courier").OnField("username").With("username", u.Username)
+			}
+			if err := open(b); err != nil {
+				return err
+			}
+			if u.Carrier != "" && u.Carrier != b.Carrier {
+				return apperr.New(apperr.Conflict, "booking.other_carrier").With("carrier", b.Carrier)
+			}
+			return nil
+		})
+}
+
+// HandOver records that the courier handed a run's bag over at its
+// destination (the hall's receive of the bag completes the leg): the
+// courier it is assigned to, or an administrator; once picked up; a second
+// handover changes nothing.
+//
+// Errors: code.* and run.not_run (invalid); run.not_found; action.role_forbidden,
+// booking.not_yours (forbidden); run.not_picked_up (conflict).
+func (c *Couriers) HandOver(ctx context.Context, a shipment.Actor, no string) error {
+	if a.Role != shipment.RoleCourier && a.Role != shipment.RoleAdmin {
+		return apperr.New(apperr.Forbidden, "action.role_forbidden").With("action", "handover")
+	}
+	code, err := runCode(no)
+	if err != nil {
+		return err
+	}
+	return c.Assignments.HandOverRun(ctx, code, a, clock(c.Now), func(b tracking.Assignment) error {
+		if a.Role == shipment.RoleCourier && b.CourierID != a.ID {
+			return apperr.New(apperr.Forbidden, "booking.not_yours")
+		}
+		if b.HandedOver {
+			return nil
+		}
+		if b.RunStatus != "picked_up" {
+			return apperr.New(apperr.Conflict, "run.not_picked_up").With("run_status", b.RunStatus)
+		}
+		return nil
+	})
 }
