@@ -47,7 +47,7 @@ var courierEnvVars = []envVar{
 	{"COURIER_CARRIER_LEGS", "sfexpress on the simulator (embedded default); manual with DATABASE_URL and no courier account", "The courier that books the runs between sites: sfexpress, ems or manual (bookings recorded as made by telephone)."},
 	{"COURIER_CARRIER_EXPRESS", "as COURIER_CARRIER_LEGS", "The courier that delivers express parcels to citizens: sfexpress, ems or manual."},
 	{"COURIER_COURIER_SIM", "on with the embedded database and no COURIER_SF_URL/COURIER_EMS_URL; else off", "on: start the courier simulator (SF's and EMS's protocols on loopback, pushing route events back on a timeline) in-process and use it. `courier sim` runs it alone."},
-	{"COURIER_SIM_SPEED", "60", "How much faster than real time the simulator's route plays (60: an hour's route in a minute)."},
+	{"COURIER_SIM_SPEED", "20", "How much faster than real time the simulator's route plays (20: the courier collects a bag 90 seconds after its booking and the hall signs for it ten and a half minutes after; 60: an hour in a minute)."},
 	{"COURIER_SF_URL", "(unset)", "SF open platform's service address, e.g. https://sfapi.sf-express.com/std/service (sandbox: https://sfapi-sbox.sf-express.com/std/service)."},
 	{"COURIER_SF_PARTNER_ID", "(unset)", "SF partnerID (顾客编码)."},
 	{"COURIER_SF_CHECKWORD", "(unset)", "SF checkword (校验码) that signs every call. COURIER_SF_CHECKWORD_FILE names a file holding it."},
@@ -93,7 +93,7 @@ func loadCourierConfig(env getenv, embedded bool, bad func(name, why string), er
 	if cc.Sim && account {
 		bad("COURIER_COURIER_SIM", "the simulator replaces the courier accounts: unset COURIER_SF_URL and COURIER_EMS_URL, or set COURIER_COURIER_SIM=off")
 	}
-	cc.SimSpeed = 60
+	cc.SimSpeed = 20
 	if v := env("COURIER_SIM_SPEED"); v != "" {
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil || f < 1 || f > 100000 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/changchun-gov/courier/integrations/sfexpress"
 	"github.com/changchun-gov/courier/integrations/simulator"
 	"github.com/changchun-gov/courier/internal/pgtest"
 	"github.com/changchun-gov/courier/tracking"
@@ -348,5 +350,121 @@ func TestCancelRunAndBookByHand(t *testing.T) {
 	time.Sleep(time.Second)
 	if bk := s.booking(admin, run3No); bk["carrier"] != "manual" || bk["carrier_ref"] != "SF1440099887766" {
 		t.Fatalf("after the queue's attempts: %v", bk)
+	}
+}
+
+// EMS books the legs (COURIER_CARRIER_LEGS=ems): its SM4 envelope to the
+// simulator, its trace pushed back (encrypted, the serial number echoed)
+// picks the run up; a run whose pushes stopped is caught up by the
+// courier_sync job querying its trace; EMS's cancel is a telephone call.
+func TestEMSLegsAndTheReconciliation(t *testing.T) {
+	t.Parallel()
+	clock := pgtest.NewClock(time.Date(2026, 12, 3, 9, 0, 0, 0, tracking.Shanghai))
+	s, sim := courierService(t, clock, "COURIER_CARRIER_LEGS", "ems")
+	tok := s.users()
+	admin := tok["admin"]
+	legs := s.legIDs(admin)
+	leg := legs["D-SW>CC-WIN"]
+	newRun := func() string {
+		t.Helper()
+		s.must(201, "POST", "/api/v1/parcels", tok["clerk"], parcelBody("13912345678"))
+		clock.Add(time.Minute)
+		no := s.must(201, "POST", fmt.Sprintf("/api/v1/routes/%d/run", leg), admin, nil).str("run_no")
+		eventually(t, 20*time.Second, "the EMS booking of "+no, func() bool { return s.booking(admin, no)["status"] == "booked" })
+		return no
+	}
+	pushed, quiet, cancelled := newRun(), newRun(), newRun()
+	if b := s.booking(admin, pushed); b["carrier"] != "ems" || !strings.HasPrefix(b["carrier_ref"].(string), "11") {
+		t.Fatalf("an EMS booking: %v", b)
+	}
+	// The push address is unreachable for a while: EMS's pushes fail, and
+	// both runs go quiet.
+	good := sim.timeline.EMSPushURL
+	sim.timeline.EMSPushURL = "http://127.0.0.1:1/nowhere"
+	clock.Add(45 * time.Minute)
+	if _, err := sim.timeline.Tick(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sim.timeline.EMSPushURL = good
+	if n := s.count(`SELECT count(*) FROM route_nodes WHERE carrier = 'ems'`); n != 0 {
+		t.Fatalf("%d EMS nodes kept from pushes that never arrived", n)
+	}
+	// Cancel the third: EMS has no cancel a program may call.
+	s.must(200, "POST", "/api/v1/runs/"+cancelled+"/cancel", tok["clerk"], map[string]any{"reason": "快递公司今日停收"})
+	eventually(t, 20*time.Second, "the EMS cancel", func() bool { return s.booking(admin, cancelled)["status"] == "cancel_manual" })
+	for _, no := range []string{pushed, quiet} {
+		if r := s.must(200, "GET", "/api/v1/runs/"+no, admin, nil); r.str("status") != "sealed" {
+			t.Fatalf("before the job: %s", r.Body)
+		}
+	}
+	clock.Add(2 * time.Hour) // past quiet_minutes (60)
+	job := s.must(200, "POST", "/api/v1/jobs/courier_sync/run", admin, nil)
+	if job.str("outcome") != "ok" || job.JSON["affected"].(float64) < 2 {
+		t.Fatalf("the reconciliation: %s", job.Body)
+	}
+	for _, no := range []string{pushed, quiet} {
+		if r := s.must(200, "GET", "/api/v1/runs/"+no, admin, nil); r.str("status") != "picked_up" { // by the job's query
+			t.Fatalf("run %s after the reconciliation: %s", no, r.Body)
+		}
+	}
+	if n := s.count(`SELECT count(*) FROM route_nodes WHERE carrier = 'ems' AND via = 'query'`); n < 2 {
+		t.Errorf("%d EMS nodes queried", n)
+	}
+	// Now the pushes arrive too: each node kept once, the push answered.
+	if _, err := sim.timeline.Tick(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n, m := s.count(`SELECT count(*) FROM route_nodes WHERE carrier = 'ems'`),
+		s.count(`SELECT count(DISTINCT (waybill_no, at, op_code)) FROM route_nodes WHERE carrier = 'ems'`); n != m {
+		t.Errorf("%d EMS nodes, %d distinct", n, m)
+	}
+	if sim.ems.Orders() != 3 {
+		t.Errorf("%d orders at EMS, want 3", sim.ems.Orders())
+	}
+}
+
+// `courier sim` runs the simulator alone and prints the variables that
+// point a service at it: a client configured with them books an order; a
+// wrong check word is refused as SF's gateway refuses it.
+func TestCourierSimCommand(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	out, errs := &lockedBuffer{}, &lockedBuffer{}
+	done := make(chan int, 1)
+	env := map[string]string{"COURIER_SIM_ADDR": "127.0.0.1:0"}
+	go func() { done <- run(ctx, []string{"sim"}, func(k string) string { return env[k] }, out, errs) }()
+	defer func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("courier sim exited %d: %s", code, errs.String())
+		}
+	}()
+	var vars map[string]string
+	eventually(t, 10*time.Second, "the simulator's variables", func() bool {
+		vars = map[string]string{}
+		for _, f := range strings.Fields(out.String()) {
+			if k, v, ok := strings.Cut(f, "="); ok && strings.HasPrefix(k, "COURIER_") {
+				vars[k] = v
+			}
+		}
+		return vars["COURIER_SF_CHECKWORD"] != "" && vars["COURIER_EMS_SIGN_KEY"] != ""
+	})
+	book := func(checkWord string) error {
+		c := sfexpress.New(sfexpress.Config{URL: vars["COURIER_SF_URL"], PartnerID: vars["COURIER_SF_PARTNER_ID"], CheckWord: checkWord,
+			MonthlyCard: "7551234567", HTTP: &http.Client{Timeout: 5 * time.Second}})
+		_, _, err := c.CreateOrder(context.Background(), sfexpress.Order{OrderID: "CR" + strconv.FormatInt(time.Now().UnixNano(), 10),
+			CargoDesc: "证照", ParcelQty: 1, Contacts: []sfexpress.Contact{
+				{Type: sfexpress.ContactSender, Contact: "长春市商务局", Tel: "0431-88881234", Address: "人民大街 1000 号"},
+				{Type: sfexpress.ContactRecipient, Contact: "出证窗口", Tel: "0431-88885678", Address: "人民大街 2000 号"}}})
+		return err
+	}
+	if err := book(vars["COURIER_SF_CHECKWORD"]); err != nil {
+		t.Fatalf("an order with the printed account: %v", err)
+	}
+	if err := book("wrong-check-word"); sfexpress.CodeOf(err) != "A1006" {
+		t.Fatalf("a wrong check word: %v", err)
+	}
+	if !strings.Contains(errs.String(), "nothing is pushed") {
+		t.Errorf("no push address, and not said: %s", errs.String())
 	}
 }

@@ -27,6 +27,8 @@ type demoServices struct {
 	legs       func(ctx context.Context) ([]shipment.Leg, error)
 	runLegNow  func(ctx context.Context, a shipment.Actor, legID int64) (*tracking.RunView, error)
 	setSlots   func(ctx context.Context, a shipment.Actor, site string, in shipment.HallSlots) (shipment.HallSlots, error)
+	// carrier is the demo courier's company: the one that books the runs.
+	carrier string
 }
 
 // demoPeople are the demo's citizens (made up), with an ID number each.
@@ -70,7 +72,11 @@ func seedDemo(ctx context.Context, svc demoServices, publicURL string) (string, 
 		{"demo-lead", shipment.RoleHallLead, "CC-WIN"}, {"demo-courier", shipment.RoleCourier, ""},
 		{"demo-hub", shipment.RoleStaff, "CC-HUB"}, {"demo-admin", shipment.RoleAdmin, ""},
 	} {
-		made, err := svc.createUser(ctx, shipment.NewUser{Username: u.name, Password: password, Role: u.role, Site: u.site})
+		n := shipment.NewUser{Username: u.name, Password: password, Role: u.role, Site: u.site}
+		if u.role == shipment.RoleCourier {
+			n.Carrier = svc.carrier // works for the courier that books the runs
+		}
+		made, err := svc.createUser(ctx, n)
 		if err != nil {
 			return "", fmt.Errorf("demo user %s: %w", u.name, err)
 		}

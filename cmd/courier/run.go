@@ -432,7 +432,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		ops := &jobs.Operations[pgx.Tx]{Store: ledger, Routes: routes, Sites: ref, Sched: sched, Closer: runs, Reader: runs, Maker: runs,
 			Bookings: runs}
 		msg, err := seedDemo(ctx, demoServices{createUser: users.Create, register: parcels.Register, scan: parcels.Scan,
-			legs: routes.Legs, runLegNow: ops.RunLegNow, setSlots: settings.SetHallSlots}, cfg.PublicURL)
+			legs: routes.Legs, runLegNow: ops.RunLegNow, setSlots: settings.SetHallSlots, carrier: cfg.Couriers.Legs}, cfg.PublicURL)
 		if err != nil {
 			// The service runs without its demo: say so, and go on.
 			log.Error("demo day not filled in", "err", err)

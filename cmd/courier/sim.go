@@ -48,7 +48,7 @@ func simCmd(ctx context.Context, env getenv, stdout, stderr io.Writer) int {
 	if k, err := base64.StdEncoding.DecodeString(em.SignKey); err != nil || len(k) != 16 {
 		em.SignKey = sm4Key()
 	}
-	speed := 60.0
+	speed := 20.0
 	if v := env("COURIER_SIM_SPEED"); v != "" {
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil || f < 1 || f > 100000 {
