@@ -1,6 +1,7 @@
 package tracking
 
 import (
+	"sort"
 	"time"
 
 	"github.com/changchun-gov/courier/shipment"
@@ -102,6 +103,42 @@ func Timeline(events []Event, place func(code string) string, text func(key stri
 			StatusText: text("status." + string(e.StatusAfter)),
 			Place:      place(e.Site),
 		})
+	}
+	return out
+}
+
+// TimelineCourier is the action of a timeline entry that is a node of the
+// courier's own route (no event of ours).
+const TimelineCourier shipment.Action = "courier"
+
+// WithCourier adds the courier's route nodes to a timeline (newest first),
+// one story: a node that collected the bag is the pickup already there, and
+// nodes that tell nothing (unknown stage) are left out; each other node is an
+// entry of its own, in the state the parcel was in at the time (the courier's
+// words are not shown: they may name the recipient).
+func WithCourier(entries []TimelineEntry, nodes []RouteNode, text func(key string) string) []TimelineEntry {
+	out := entries
+	added := false
+	for _, n := range nodes {
+		if n.Stage == StageUnknown || n.Stage == StageCollected {
+			continue
+		}
+		e := TimelineEntry{At: Local(n.At), Action: TimelineCourier,
+			ActionText: text("runs.carrier."+n.Carrier) + "：" + text("courier_stage."+string(n.Stage))}
+		for _, x := range entries { // newest first: the first not after the node
+			if !x.At.After(e.At) {
+				e.Status, e.StatusText = x.Status, x.StatusText
+				break
+			}
+		}
+		if e.Status == "" {
+			continue // before anything of ours: not this parcel's story
+		}
+		out = append(out, e)
+		added = true
+	}
+	if added {
+		sort.SliceStable(out, func(i, j int) bool { return out[i].At.After(out[j].At) })
 	}
 	return out
 }

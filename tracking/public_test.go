@@ -43,3 +43,31 @@ func TestTimelineLeavesOutReslot(t *testing.T) {
 		t.Fatalf("timeline %+v", tl)
 	}
 }
+
+// WithCourier puts the courier's nodes into the timeline as one story: the
+// collected node is the pickup already there; the others each once, in the
+// state the parcel was in, newest first.
+func ExampleWithCourier() {
+	at := tracking.Local(time.Date(2026, 12, 3, 1, 0, 0, 0, time.UTC)) // a timeline is in Beijing time
+	entries := []tracking.TimelineEntry{
+		{At: at.Add(4 * time.Hour), Action: shipment.ActReceive, Status: shipment.Arrived, StatusText: "已到达"},
+		{At: at.Add(30 * time.Minute), Action: shipment.ActPickup, Status: shipment.InTransit, StatusText: "运输中"},
+		{At: at, Action: shipment.ActRegister, Status: shipment.Registered, StatusText: "已登记"},
+	}
+	nodes := []tracking.RouteNode{
+		{Carrier: "sfexpress", At: at.Add(30 * time.Minute), Stage: tracking.StageCollected},
+		{Carrier: "sfexpress", At: at.Add(90 * time.Minute), Stage: tracking.StageMoving},
+		{Carrier: "sfexpress", At: at.Add(210 * time.Minute), Stage: tracking.StageSigned},
+		{Carrier: "sfexpress", At: at.Add(220 * time.Minute), Stage: tracking.StageUnknown},
+	}
+	text := map[string]string{"runs.carrier.sfexpress": "顺丰速运", "courier_stage.moving": "运送中", "courier_stage.signed": "已签收"}
+	for _, e := range tracking.WithCourier(entries, nodes, func(k string) string { return text[k] }) {
+		fmt.Println(e.At.Format("15:04"), e.Action, e.ActionText, e.StatusText)
+	}
+	// Output:
+	// 13:00 receive  已到达
+	// 12:30 courier 顺丰速运：已签收 运输中
+	// 10:30 courier 顺丰速运：运送中 运输中
+	// 09:30 pickup  运输中
+	// 09:00 register  已登记
+}

@@ -187,6 +187,20 @@ func TestCourierBookingsThroughTheSimulator(t *testing.T) {
 		t.Fatalf("collect: %s", r.Body)
 	}
 
+	// One story on the public timeline: the courier's nodes between our
+	// events, the collected node folded into the pickup, each node once.
+	tr := s.must(200, "GET", "/api/v1/track/"+no+"?phone_tail=5678", "", nil)
+	var story []string
+	for _, e := range tr.JSON["detail"].(map[string]any)["timeline"].([]any) {
+		m := e.(map[string]any)
+		story = append([]string{m["action"].(string) + ":" + m["action_text"].(string)}, story...)
+	}
+	if got := strings.Join(story, " | "); !strings.Contains(got, "pickup:") ||
+		!strings.Contains(got, "courier:顺丰速运：运送中 | courier:顺丰速运：派送中 | courier:顺丰速运：已签收 | receive:") ||
+		strings.Count(got, "运送中") != len(runs) {
+		t.Errorf("the public timeline, oldest first: %s", got)
+	}
+
 	// Never backwards: each event's state follows the one before.
 	ev := s.must(200, "GET", "/api/v1/parcels/"+no+"/events", admin, nil)
 	prev := ""

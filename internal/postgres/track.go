@@ -111,6 +111,26 @@ func (l *Ledger) EventsOf(ctx context.Context, parcelID int64, waybill string) (
 	return l.events(ctx, parcelID, waybill)
 }
 
+// CourierNodesOf reads the courier's route nodes of the bags a parcel
+// travelled in, in time order.
+func (l *Ledger) CourierNodesOf(ctx context.Context, parcelID int64) ([]tracking.RouteNode, error) {
+	rows, err := l.Pool.Query(ctx, `SELECT n.carrier, n.order_id, n.waybill_no, n.at, n.op_code, n.stage
+		FROM run_items ri JOIN bookings bk ON bk.run_id = ri.run_id
+		JOIN route_nodes n ON n.carrier = bk.carrier AND n.waybill_no = bk.carrier_ref
+		WHERE ri.parcel_id = $1 AND bk.carrier_ref <> '' ORDER BY n.at, n.id`, parcelID)
+	if err != nil {
+		return nil, translate(err, "route_node")
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (tracking.RouteNode, error) {
+		var n tracking.RouteNode
+		var stage string
+		err := row.Scan(&n.Carrier, &n.OrderID, &n.WaybillNo, &n.At, &n.OpCode, &stage)
+		n.Stage = tracking.CourierStage(stage)
+		return n, err
+	})
+	return out, translate(err, "route_node")
+}
+
 // Throttle counts failures per client key in fixed windows, in a table every
 // instance shares. Keys are hashed before they are stored.
 type Throttle struct {

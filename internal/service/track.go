@@ -35,6 +35,9 @@ type TrackStore interface {
 	TrackLink(ctx context.Context, token string, endedAfter time.Time) (TrackState, TrackPerson, error)
 	// EventsOf reads a parcel's events in order.
 	EventsOf(ctx context.Context, parcelID int64, waybill string) ([]tracking.Event, error)
+	// CourierNodesOf reads the courier's route nodes of the bags the parcel
+	// travelled in, in time order.
+	CourierNodesOf(ctx context.Context, parcelID int64) ([]tracking.RouteNode, error)
 }
 
 // TrackState is a parcel's state as the public page reads it.
@@ -153,6 +156,11 @@ func (s *Parcels) publicDetail(ctx context.Context, st *tracking.PublicStatus, p
 		}
 		return ""
 	}, t)
+	nodes, err := s.Store.CourierNodesOf(ctx, pr.ParcelID)
+	if err != nil {
+		return err
+	}
+	d.Timeline = tracking.WithCourier(d.Timeline, nodes, t)
 	st.Detail = d
 	return nil
 }
