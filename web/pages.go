@@ -330,6 +330,9 @@ func (s *server) pageRoutes(app *fiber.App) {
 		app.Get("/runs/:no", page(s.session(true), pageAllow(siteStaff...), s.runPage)...)
 		app.Post("/runs/:no/cancel", page(s.session(true), pageAllow(siteStaff...), s.runCancelForm)...)
 		app.Post("/runs/:no/booking", page(s.session(true), pageAllow(siteStaff...), s.runBookForm)...)
+		if s.Couriers != nil {
+			app.Post("/runs/:no/assign", page(s.session(true), pageAllow(admins...), s.runAssignForm)...)
+		}
 	}
 	if s.Couriers != nil {
 		couriers := []shipment.Role{shipment.RoleCourier}

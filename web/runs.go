@@ -38,7 +38,7 @@ type runPageData struct {
 	Booking                                *tracking.RunBookingStatus
 	BookingText, CarrierText               string
 	History                                []historyRow
-	CanCancel, CanBook                     bool
+	CanCancel, CanBook, CanAssign          bool
 }
 
 // runStatuses are the states a run's list filters by.
@@ -98,6 +98,8 @@ func (s *server) renderRun(c *fiber.Ctx, status int, r *tracking.RunView, done s
 	if b := r.Booking; b != nil {
 		d.BookingText, d.CarrierText = v.T("booking_status."+b.Status), v.T("runs.carrier."+b.Carrier)
 		d.CanBook = mayAct && r.Status != "cancelled" && (b.Status == tracking.BookingPending || b.Status == tracking.BookingFailed)
+		d.CanAssign = s.Couriers != nil && a.Role == shipment.RoleAdmin && b.Status == tracking.BookingBooked &&
+			(r.Status == "sealed" || r.Status == "picked_up")
 		for i := len(b.History) - 1; i >= 0; i-- {
 			e := b.History[i]
 			who := e.Actor
@@ -110,14 +112,16 @@ func (s *server) renderRun(c *fiber.Ctx, status int, r *tracking.RunView, done s
 	}
 	if ae := apperr.As(ferr); ae != nil {
 		field := ae.Field
-		if field == "" {
+		switch {
+		case strings.HasSuffix(c.Path(), "/assign"):
+			field = "username"
+		case field == "" && strings.HasSuffix(c.Path(), "/cancel"):
 			field = "reason"
-			if c.Path() != "/runs/"+c.Params("no")+"/cancel" {
-				field = "ref"
-			}
+		case field == "":
+			field = "ref"
 		}
 		v.Errors[field] = s.cat.T(v.Lang, ae.Code, s.readable(v.Lang, ae.Args))
-		for _, k := range []string{"reason", "ref", "note"} {
+		for _, k := range []string{"reason", "ref", "note", "username"} {
 			v.Form[k] = c.FormValue(k)
 		}
 		status = statusOf[ae.Kind]
@@ -157,4 +161,20 @@ func (s *server) rerenderRun(c *fiber.Ctx, no string, ferr error) error {
 		return err
 	}
 	return s.renderRun(c, fiber.StatusOK, r, "", ferr)
+}
+
+func (s *server) runAssignForm(c *fiber.Ctx) error {
+	a, no := actor(c), c.Params("no")
+	err := s.Couriers.Assign(c.UserContext(), a, no, c.FormValue("username"))
+	if apperr.As(err) == nil && err != nil {
+		return err
+	}
+	if err != nil {
+		return s.rerenderRun(c, no, err)
+	}
+	r, err := s.Runs.Run(c.UserContext(), a, no)
+	if err != nil {
+		return err
+	}
+	return s.renderRun(c, fiber.StatusOK, r, s.text(s.lang(c), "runs.assigned_ok"), nil)
 }

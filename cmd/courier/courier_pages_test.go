@@ -85,11 +85,30 @@ func TestCourierPagesInChromium(t *testing.T) {
 	if r := s.do("POST", "/api/v1/runs/"+runNo+"/take", sf, nil); r.Status != 409 || r.errCode() != "booking.taken" {
 		t.Errorf("take a booking assigned to another: %d %s", r.Status, r.Body)
 	}
-	s.must(200, "POST", "/api/v1/runs/"+runNo+"/assign", admin, map[string]any{"username": "courier.sf"})
-
-	// On the phone.
+	// Back to SF's courier, from the run's page (an administrator at a desk).
 	ctx := browser(t)
 	defer shot(t, ctx, "courier-last")
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
+		t.Fatal(err)
+	}
+	signIn(t, ctx, s.base, "admin", adminPassword)
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.base+"/runs/"+runNo), chromedp.WaitVisible("#assign-form"),
+		chromedp.SendKeys("#username", "courier.ems"), chromedp.Click("#assign"), chromedp.WaitVisible("#assign-form .field-error")); err != nil {
+		t.Fatal(err)
+	}
+	if msg := text(t, ctx, "#assign-form .field-error"); msg != "该预约属于其他快递公司" {
+		t.Errorf("assign to EMS's courier says %q", msg)
+	}
+	if err := chromedp.Do(ctx, chromedp.SetValue("#username", "courier.sf"), chromedp.Click("#assign"), chromedp.WaitVisible("#done")); err != nil {
+		t.Fatal(err)
+	}
+	if who := text(t, ctx, "#courier"); who != "courier.sf" {
+		t.Fatalf("assigned to %q", who)
+	}
+	legible(t, ctx, "run page as admin")
+
+	// On the phone, in a browser context of its own.
+	ctx = browser(t)
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(360, 800)); err != nil {
 		t.Fatal(err)
 	}

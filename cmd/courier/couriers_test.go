@@ -482,3 +482,66 @@ func TestCourierSimCommand(t *testing.T) {
 		t.Errorf("no push address, and not said: %s", errs.String())
 	}
 }
+
+// The couriers' configuration is checked at start: a carrier that is not
+// one, a real carrier without its account or without the push token every
+// instance shares, a simulator beside a real account, a short token, an
+// EMS key that is not one.
+func TestCourierConfigErrors(t *testing.T) {
+	t.Parallel()
+	base := map[string]string{"DATABASE_URL": "postgres://x@127.0.0.1:1/db", "COURIER_ID_HASH_KEY": randomKey(), "COURIER_DATA_KEY": randomKey()}
+	for _, c := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"COURIER_CARRIER_LEGS": "dhl"}, "COURIER_CARRIER_LEGS: want sfexpress, ems or manual"},
+		{map[string]string{"COURIER_CARRIER_LEGS": "sfexpress"}, "sfexpress needs COURIER_SF_URL"},
+		{map[string]string{"COURIER_SF_URL": "https://sfapi.example.cn/std/service", "COURIER_SF_PARTNER_ID": "P1", "COURIER_SF_CHECKWORD": "cw"},
+			"COURIER_PUSH_TOKEN: required with DATABASE_URL"},
+		{map[string]string{"COURIER_SF_URL": "https://sfapi.example.cn/std/service", "COURIER_COURIER_SIM": "on"}, "the simulator replaces the courier accounts"},
+		{map[string]string{"COURIER_PUSH_TOKEN": "short"}, "COURIER_PUSH_TOKEN: at least 24 characters"},
+		{map[string]string{"COURIER_CARRIER_LEGS": "ems", "COURIER_EMS_URL": "https://ems.example.cn/api", "COURIER_EMS_SENDER_NO": "1",
+			"COURIER_EMS_AUTHORIZATION": "a", "COURIER_EMS_SIGN_KEY": "sixteen-chars-ok"}, "the Base64 text of a 16-byte SM4 key"},
+		{map[string]string{"COURIER_PUSH_ALLOW": "10.0.0.0/33"}, "COURIER_PUSH_ALLOW: want addresses or CIDRs"},
+		{map[string]string{"COURIER_SIM_SPEED": "0"}, "COURIER_SIM_SPEED: want a number from 1 to 100000"},
+	} {
+		env := map[string]string{}
+		for k, v := range base {
+			env[k] = v
+		}
+		for k, v := range c.env {
+			env[k] = v
+		}
+		var stdout, stderr lockedBuffer
+		if code := run(context.Background(), []string{"config"}, func(k string) string { return env[k] }, &stdout, &stderr); code != 2 ||
+			!strings.Contains(stderr.String(), c.want) {
+			t.Errorf("%v: exit %d, %s; want %q", c.env, code, stderr.String(), c.want)
+		}
+	}
+	// A real account's secrets are hidden by `courier config`.
+	env := map[string]string{"COURIER_SF_URL": "https://sfapi.example.cn/std/service", "COURIER_SF_PARTNER_ID": "P1",
+		"COURIER_SF_CHECKWORD": "the-check-word", "COURIER_PUSH_TOKEN": testPushToken}
+	for k, v := range base {
+		env[k] = v
+	}
+	var stdout, stderr lockedBuffer
+	if code := run(context.Background(), []string{"config"}, func(k string) string { return env[k] }, &stdout, &stderr); code != 0 ||
+		strings.Contains(stdout.String(), "the-check-word") || strings.Contains(stdout.String(), testPushToken) ||
+		!strings.Contains(stdout.String(), "COURIER_CARRIER_LEGS=sfexpress") || !strings.Contains(stdout.String(), "COURIER_SF_CHECKWORD=(set)") {
+		t.Errorf("config: %d\n%s%s", code, stdout.String(), stderr.String())
+	}
+}
+
+// With COURIER_PUSH_ALLOW, a push from any other address is refused, unread.
+func TestPushAllowList(t *testing.T) {
+	t.Parallel()
+	s := boot(t, map[string]string{"COURIER_COURIER_SIM": "on", "COURIER_PUSH_TOKEN": testPushToken, "COURIER_SIM_SPEED": "1",
+		"COURIER_PUSH_ALLOW": "203.0.113.0/24"})
+	body := `{"Body":{"WaybillRoute":[{"id":"1","mailno":"SF0000000000001","orderid":"CR00000000000001","acceptTime":"2026-12-03 10:00:00","opCode":"50"}]}}`
+	if r := s.do("POST", "/hooks/sfexpress/"+testPushToken, "", body, "Content-Type", "application/json"); r.Status != 403 {
+		t.Fatalf("a push from outside the allow-list: %d %s", r.Status, r.Body)
+	}
+	if !strings.Contains(s.stderr.String(), "address not allowed") {
+		t.Errorf("the refusal is not logged")
+	}
+}
