@@ -111,16 +111,27 @@ func Timeline(events []Event, place func(code string) string, text func(key stri
 // courier's own route (no event of ours).
 const TimelineCourier shipment.Action = "courier"
 
+// courierActs are the actions of ours a courier's stage is the same story
+// as: the node is that event, already on the timeline.
+var courierActs = map[CourierStage]shipment.Action{StageCollected: shipment.ActPickup,
+	StageOutForDelivery: shipment.ActDispatch, StageSigned: shipment.ActDeliver, StageFailed: shipment.ActFail}
+
 // WithCourier adds the courier's route nodes to a timeline (newest first),
-// one story: a node that collected the bag is the pickup already there, and
-// nodes that tell nothing (unknown stage) are left out; each other node is an
-// entry of its own, in the state the parcel was in at the time (the courier's
-// words are not shown: they may name the recipient).
+// one story: a node that tells what an event of ours on the timeline tells
+// (collected: the pickup; out for delivery: the dispatch; signed for: the
+// delivery; failed: the failure) is that event, and nodes that tell nothing
+// (unknown stage) are left out; each other node is an entry of its own, in
+// the state the parcel was in at the time (the courier's words are not
+// shown: they may name the recipient).
 func WithCourier(entries []TimelineEntry, nodes []RouteNode, text func(key string) string) []TimelineEntry {
 	out := entries
 	added := false
+	has := map[shipment.Action]bool{}
+	for _, e := range entries {
+		has[e.Action] = true
+	}
 	for _, n := range nodes {
-		if n.Stage == StageUnknown || n.Stage == StageCollected {
+		if n.Stage == StageUnknown || n.Stage == StageCollected || has[courierActs[n.Stage]] {
 			continue
 		}
 		e := TimelineEntry{At: Local(n.At), Action: TimelineCourier,

@@ -77,12 +77,18 @@ type BookingEvent struct {
 	Actor      string    `json:"actor,omitempty"` // a user's name; empty: the service
 }
 
-// BookingState is a run's booking as its worker reads it.
+// BookingState is a run's booking as its worker reads it, or an express
+// parcel's (ParcelID set; then Booking holds only the waybill as RunNo's
+// stand-in, the origin as FromSite and the courier's Ref).
 type BookingState struct {
 	Booking
 	Status    string
 	Carrier   string
 	RunStatus string
+	// An express parcel's booking.
+	ParcelID     int64
+	WaybillNo    string
+	ParcelStatus shipment.Status
 }
 
 // BookingMark is a change of a booking: its new status, and what the

@@ -162,6 +162,31 @@ type Carrier interface {
 	Routes(ctx context.Context, b Booking) ([]RouteNode, error)
 }
 
+// ExpressOrder asks the courier to deliver one express parcel from its
+// origin to its recipient's address. The parcel's waybill number is the
+// order's id at the courier. Recipient is personal data: the carrier sends
+// it and the exchange's record is purged with the parcel's.
+type ExpressOrder struct {
+	ParcelID  int64
+	WaybillNo string
+	FromSite  string
+	Recipient ExpressRecipient
+	Ref       string // the courier's waybill number, once booked
+}
+
+// ExpressRecipient is who an express parcel goes to.
+type ExpressRecipient struct {
+	Name, Phone string
+	Address     shipment.Address
+}
+
+// ExpressCarrier books express parcels to citizens' doors.
+type ExpressCarrier interface {
+	Name() string
+	// BookExpress places the parcel's order, once (as Carrier.Book).
+	BookExpress(ctx context.Context, o ExpressOrder) (ref string, err error)
+}
+
 // ErrPermanent marks a courier's answer that retrying will not change (a
 // refused address, an account the courier does not know, an order whose
 // outcome a person must find out).

@@ -181,11 +181,12 @@ func loadCourierConfig(env getenv, embedded bool, bad func(name, why string), er
 
 // couriers is the couriers as the service uses them.
 type couriers struct {
-	legs, express tracking.Carrier
-	named         map[string]tracking.Carrier
-	receivers     map[string]web.PushReceiver
-	token         string
-	sim           *courierSim
+	legs      tracking.Carrier
+	express   tracking.ExpressCarrier
+	named     map[string]tracking.Carrier
+	receivers map[string]web.PushReceiver
+	token     string
+	sim       *courierSim
 }
 
 // courierSim is the in-process simulator.
@@ -302,7 +303,8 @@ func startCouriers(cfg *Config, site func(string) (shipment.Site, bool), record 
 		out.named[ems.CarrierName] = &ems.Carrier{Client: client, Site: site, Record: record, Now: now}
 		out.receivers[ems.CarrierName] = &ems.PushReceiver{SignKey: emsCfg.SignKey, SenderNo: emsCfg.SenderNo, Mapping: ems.DefaultMapping, Save: save, Now: now}
 	}
-	out.legs, out.express = out.named[cc.Legs], out.named[cc.Express]
+	out.legs = out.named[cc.Legs]
+	out.express, _ = out.named[cc.Express].(tracking.ExpressCarrier)
 	if out.legs == nil || out.express == nil {
 		return nil, errors.New("courier: the configured carrier has no account (see COURIER_CARRIER_LEGS)")
 	}

@@ -545,3 +545,84 @@ func TestPushAllowList(t *testing.T) {
 		t.Errorf("the refusal is not logged")
 	}
 }
+
+// Express to the citizen's door through SF: the clerk's registration books
+// the parcel's own order (to the recipient, its exchange kept with the
+// parcel's personal data); the courier's pushes pick it up, dispatch it and,
+// only once signed for, deliver it; a failed attempt leaves it in exception
+// for the hall, and the signature pushed after does not move it. One story
+// on the timeline.
+func TestExpressParcelsThroughTheSimulator(t *testing.T) {
+	t.Parallel()
+	clock := pgtest.NewClock(time.Date(2026, 12, 3, 9, 0, 0, 0, tracking.Shanghai))
+	s, sim := courierService(t, clock)
+	tok := s.users()
+	admin := tok["admin"]
+	express := func() string {
+		b := parcelBody("13912345678")
+		b["destination"] = map[string]any{"kind": "address", "address": map[string]any{"province": "吉林省", "city": "长春市",
+			"district": "南关区", "detail": "人民大街 100 号", "unit": "2 单元 301 室"}}
+		no := s.must(201, "POST", "/api/v1/parcels", tok["clerk"], b).str("waybill_no")
+		eventually(t, 20*time.Second, "the express booking of "+no, func() bool {
+			return s.text(`SELECT coalesce((SELECT status FROM bookings WHERE parcel_id = p.id), '') FROM parcels p
+				WHERE waybill_no = $1`, no) == "booked"
+		})
+		return no
+	}
+	ok, failing := express(), express()
+	if n := s.count(`SELECT count(*) FROM courier_exchanges x JOIN parcels p ON p.id = x.parcel_id WHERE p.waybill_no = $1
+		AND x.service = 'EXP_RECE_CREATE_ORDER' AND x.outcome = 'ok'`, ok); n != 1 {
+		t.Fatalf("%d order exchanges kept with the parcel", n)
+	}
+	status := func(no string) string { return s.must(200, "GET", "/api/v1/parcels/"+no, admin, nil).str("status") }
+	clock.Add(45 * time.Minute)
+	if _, err := sim.timeline.Tick(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st := status(ok); st != "in_transit" {
+		t.Fatalf("collected: %s", st)
+	}
+	// The second's courier finds nobody at home.
+	fail := simulator.FailedAttempt.Route
+	fail.AcceptTime = time.Date(2026, 12, 3, 11, 40, 0, 0, tracking.Shanghai).Format(time.DateTime)
+	if err := sim.sf.AddRoute(failing, fail); err != nil {
+		t.Fatal(err)
+	}
+	clock.Add(2 * time.Hour) // 11:45: out for delivery (11:30), and the failure (11:40)
+	if _, err := sim.timeline.Tick(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st := status(ok); st != "out_for_delivery" {
+		t.Fatalf("out for delivery: %s", st)
+	}
+	if st := status(failing); st != "exception" {
+		t.Fatalf("after the failed attempt: %s", st)
+	}
+	clock.Add(2 * time.Hour)
+	if _, err := sim.timeline.Tick(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st := status(ok); st != "delivered" {
+		t.Fatalf("signed for: %s", st)
+	}
+	if st := status(failing); st != "exception" {
+		t.Fatalf("a signature pushed after the failure moved it: %s", st)
+	}
+	for _, a := range []string{"pickup", "dispatch", "deliver"} {
+		if n := s.eventCount(admin, ok, a); n != 1 {
+			t.Errorf("%d %s events", n, a)
+		}
+	}
+	tr := s.must(200, "GET", "/api/v1/track/"+ok+"?phone_tail=5678", "", nil)
+	var story []string
+	for _, e := range tr.JSON["detail"].(map[string]any)["timeline"].([]any) {
+		m := e.(map[string]any)
+		story = append([]string{m["action"].(string)}, story...)
+	}
+	if got := strings.Join(story, " "); got != "register pickup courier dispatch deliver" {
+		t.Errorf("the express timeline, oldest first: %s", got)
+	}
+	if sim.sf.Orders() != 2 {
+		t.Errorf("%d SF orders for two express parcels", sim.sf.Orders())
+	}
+}

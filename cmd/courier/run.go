@@ -360,7 +360,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	}}
 	throttle := &postgres.Throttle{Ledger: ledger, Window: 10 * time.Minute}
 	parcels := &svc.Parcels{Store: ledger, Keys: keys, Ref: ref, Routes: routes, Throttle: throttle, Reads: ledger, Photos: ledger, Now: now}
-	ledger.Carrier = cfg.Couriers.Legs
+	ledger.Carrier, ledger.ExpressCarrier = cfg.Couriers.Legs, cfg.Couriers.Express
 	courierSvc := &svc.Couriers{Store: ledger, Assignments: ledger, Sites: ref, Scans: parcels, Now: now}
 	cs, err := startCouriers(cfg, ref.Site, func(ctx context.Context, x tracking.CourierExchange) {
 		if err := ledger.RecordExchange(context.WithoutCancel(ctx), x); err != nil {
@@ -377,10 +377,11 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		jobOpts = append(jobOpts, jobs.RetryAfter(h.retry))
 	}
 	sched, err := jobs.New(riverpgxv5.New(pool), ledger, useCases{parcels, courierSvc}, routes,
-		jobs.Carriers{Legs: cs.legs, Named: cs.named}, log, now, jobOpts...)
+		jobs.Carriers{Legs: cs.legs, Express: cs.express, Named: cs.named}, log, now, jobOpts...)
 	if err != nil {
 		return err
 	}
+	ledger.ExpressHook = sched.ExpressHook
 	// Every instance sees every administrator's edit within seconds.
 	watcher := &postgres.Watcher{Pool: pool}
 	watcher.On(postgres.EntitySite, func(ctx context.Context) error { return ref.Reload(ctx, pool) })

@@ -49,8 +49,34 @@ func (c *Carrier) Book(ctx context.Context, b tracking.Booking) (string, error) 
 	}
 	o := Order{LogisticsOrderNo: b.RunNo, Sender: siteParty(from), Receiver: siteParty(to),
 		Cargos: []Cargo{{Name: fmt.Sprintf("证照物流袋 %s（%d 件）", b.BagNo, b.Parcels), Quantity: 1}}}
+	return c.place(ctx, o, func(x Exchange, err error) { c.record(ctx, b, x, err) })
+}
+
+var _ tracking.ExpressCarrier = (*Carrier)(nil)
+
+// BookExpress places an express parcel's order (its waybill number the
+// logisticsOrderNo) from its origin to the recipient's door.
+func (c *Carrier) BookExpress(ctx context.Context, e tracking.ExpressOrder) (string, error) {
+	from, ok := c.Site(e.FromSite)
+	if !ok {
+		return "", fmt.Errorf("ems: no site %s", e.FromSite)
+	}
+	a := e.Recipient.Address
+	o := Order{LogisticsOrderNo: e.WaybillNo, Sender: siteParty(from), Cargos: []Cargo{{Name: "证照", Quantity: 1}},
+		Receiver: Party{Name: e.Recipient.Name, Phone: e.Recipient.Phone, Prov: a.Province, City: a.City, County: a.District,
+			Address: a.Street + a.Detail + a.Unit}}
+	return c.place(ctx, o, func(x Exchange, err error) {
+		if c.Record != nil {
+			c.Record(ctx, x.Record(e.WaybillNo, 0, e.ParcelID, err))
+		}
+	})
+}
+
+// place creates an order; a lost answer is final (EMS publishes no order
+// lookup: a person checks before anything is ordered again).
+func (c *Carrier) place(ctx context.Context, o Order, record func(Exchange, error)) (string, error) {
 	res, x, err := c.Client.CreateOrder(ctx, o)
-	c.record(ctx, b, x, err)
+	record(x, err)
 	if errors.Is(err, ErrNoAnswer) {
 		return "", fmt.Errorf("%w: %w (%v)", tracking.ErrPermanent, ErrUnknownOutcome, err)
 	}

@@ -27,6 +27,11 @@ func (Carrier) Book(_ context.Context, b tracking.Booking) (string, error) {
 	return "MANUAL-" + b.RunNo, nil
 }
 
+// BookExpress answers the reference of an express parcel booked by hand.
+func (Carrier) BookExpress(_ context.Context, o tracking.ExpressOrder) (string, error) {
+	return "MANUAL-" + o.WaybillNo, nil
+}
+
 // Cancel is a telephone call.
 func (Carrier) Cancel(context.Context, tracking.Booking) error { return tracking.ErrManualStep }
 

@@ -49,8 +49,37 @@ func (c *Carrier) Book(ctx context.Context, b tracking.Booking) (string, error) 
 	if !b.Slot.IsZero() {
 		o.SendStartTm = b.Slot.In(beijing).Format("2006-01-02 15:04:05")
 	}
+	return c.place(ctx, o, func(x Exchange, err error) { c.record(ctx, b, x, err) })
+}
+
+var _ tracking.ExpressCarrier = (*Carrier)(nil)
+
+// BookExpress places an express parcel's order (its waybill number the
+// order's id) from its origin to the recipient's door, and answers SF's
+// waybill number; a lost or duplicate answer is looked up, as a run's.
+func (c *Carrier) BookExpress(ctx context.Context, e tracking.ExpressOrder) (string, error) {
+	from, ok := c.Site(e.FromSite)
+	if !ok {
+		return "", fmt.Errorf("sfexpress: no site %s", e.FromSite)
+	}
+	a := e.Recipient.Address
+	o := Order{OrderID: e.WaybillNo, CargoDesc: "证照", ParcelQty: 1, IsDocall: 1,
+		CargoDetails: []Cargo{{Name: "证照", Count: 1, Unit: "件"}}, CustReferenceNo: e.WaybillNo,
+		Contacts: []Contact{siteContact(ContactSender, from), {Type: ContactRecipient, Contact: e.Recipient.Name,
+			Tel: e.Recipient.Phone, Country: "CN", Province: a.Province, City: a.City, County: a.District,
+			Address: a.Street + a.Detail + a.Unit}}}
+	return c.place(ctx, o, func(x Exchange, err error) {
+		if c.Record != nil {
+			c.Record(ctx, x.Record(e.WaybillNo, 0, e.ParcelID, err))
+		}
+	})
+}
+
+// place creates an order once: a call with no answer, or one SF answers as
+// a duplicate order, is resolved by looking the order up.
+func (c *Carrier) place(ctx context.Context, o Order, record func(Exchange, error)) (string, error) {
 	res, x, err := c.Client.CreateOrder(ctx, o)
-	c.record(ctx, b, x, err)
+	record(x, err)
 	if err == nil {
 		return res.WaybillNo(), nil
 	}
@@ -58,10 +87,10 @@ func (c *Carrier) Book(ctx context.Context, b tracking.Booking) (string, error) 
 		return "", final(err)
 	}
 	// SF may have the order (no answer) or has it (8016): ask, never order again.
-	res, x, serr := c.Client.SearchOrder(ctx, b.RunNo)
-	c.record(ctx, b, x, serr)
+	res, x, serr := c.Client.SearchOrder(ctx, o.OrderID)
+	record(x, serr)
 	if serr != nil {
-		return "", fmt.Errorf("sfexpress: order %s: %w (then its lookup: %v)", b.RunNo, err, serr)
+		return "", fmt.Errorf("sfexpress: order %s: %w (then its lookup: %v)", o.OrderID, err, serr)
 	}
 	return res.WaybillNo(), nil
 }

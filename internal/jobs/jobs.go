@@ -93,6 +93,10 @@ type Store[TTx any] interface {
 	RunBooking(ctx context.Context, runID int64) (tracking.BookingState, error)
 	// MarkBooking records a change of a run's booking in its history.
 	MarkBooking(ctx context.Context, runID int64, m tracking.BookingMark) (tracking.BookingState, error)
+	// ParcelBooking reads an express parcel's booking and its order.
+	ParcelBooking(ctx context.Context, parcelID int64) (tracking.BookingState, tracking.ExpressOrder, error)
+	// MarkParcelBooking records a change of an express parcel's booking.
+	MarkParcelBooking(ctx context.Context, parcelID int64, m tracking.BookingMark) (tracking.BookingState, error)
 }
 
 // LegLister lists the legs of the route network.
@@ -107,6 +111,14 @@ type BookRunArgs struct {
 
 // Kind names the job in River.
 func (BookRunArgs) Kind() string { return "book_run" }
+
+// BookParcelArgs asks for the courier booking of an express parcel.
+type BookParcelArgs struct {
+	ParcelID int64 `json:"parcel_id"`
+}
+
+// Kind names the job in River.
+func (BookParcelArgs) Kind() string { return "book_parcel" }
 
 // CancelBookingArgs asks for the cancel of a cancelled run's booking.
 type CancelBookingArgs struct {
@@ -156,8 +168,9 @@ func (s *Service[TTx]) StartVerify(ctx context.Context, requestedBy string, scop
 // Carriers are the couriers bookings are made with: Legs books the runs;
 // a booking is cancelled by the carrier it was made with (by name).
 type Carriers struct {
-	Legs  tracking.Carrier
-	Named map[string]tracking.Carrier
+	Legs    tracking.Carrier
+	Express tracking.ExpressCarrier // books express parcels (nil: none are)
+	Named   map[string]tracking.Carrier
 }
 
 // Of is the carrier named (nil: none).
@@ -209,13 +222,23 @@ func (w *bookRunWorker[TTx]) Work(ctx context.Context, job *river.Job[BookRunArg
 		}
 		return err
 	}
+	return failedAttempt(job.JobRow, carrier.Name(), berr, func(m tracking.BookingMark) error {
+		_, err := w.store.MarkBooking(ctx, job.Args.RunID, m)
+		return err
+	})
+}
+
+// failedAttempt records a booking's failed attempt (pending, to be tried
+// again; failed when retrying cannot help or it was the last) and answers
+// the job's error: retried, or cancelled for good.
+func failedAttempt(job *rivertype.JobRow, carrier string, berr error, mark func(tracking.BookingMark) error) error {
 	final := errors.Is(berr, tracking.ErrPermanent) || job.Attempt >= job.MaxAttempts
 	status := tracking.BookingPending
 	if final {
 		status = tracking.BookingFailed
 	}
-	if _, err := w.store.MarkBooking(ctx, job.Args.RunID, tracking.BookingMark{Status: status, Carrier: carrier.Name(),
-		Note: fmt.Sprintf("attempt %d: %v", job.Attempt, berr), Attempt: true}); err != nil && apperr.CodeOf(err) != "booking.state" {
+	if err := mark(tracking.BookingMark{Status: status, Carrier: carrier, Note: fmt.Sprintf("attempt %d: %v", job.Attempt, berr),
+		Attempt: true}); err != nil && apperr.CodeOf(err) != "booking.state" {
 		return err
 	}
 	if final {
@@ -225,6 +248,41 @@ func (w *bookRunWorker[TTx]) Work(ctx context.Context, job *river.Job[BookRunArg
 }
 
 func (w *bookRunWorker[TTx]) Timeout(*river.Job[BookRunArgs]) time.Duration { return time.Minute }
+
+type bookParcelWorker[TTx any] struct {
+	river.WorkerDefaults[BookParcelArgs]
+	store    Store[TTx]
+	carriers Carriers
+}
+
+// Work books an express parcel's delivery once, as a run's booking is
+// made: the answer recorded in the booking's history, a final refusal (or
+// the last attempt) failing it for a person.
+func (w *bookParcelWorker[TTx]) Work(ctx context.Context, job *river.Job[BookParcelArgs]) error {
+	b, o, err := w.store.ParcelBooking(ctx, job.Args.ParcelID)
+	if err != nil {
+		return err
+	}
+	if b.Status != tracking.BookingPending && b.Status != tracking.BookingFailed || b.ParcelStatus == shipment.Cancelled {
+		return nil
+	}
+	carrier := w.carriers.Express
+	if carrier == nil {
+		return river.JobCancel(errors.New("jobs: no courier books express parcels"))
+	}
+	ref, berr := carrier.BookExpress(ctx, o)
+	if berr == nil {
+		_, err := w.store.MarkParcelBooking(ctx, job.Args.ParcelID, tracking.BookingMark{Status: tracking.BookingBooked,
+			Carrier: carrier.Name(), Ref: ref, Attempt: true})
+		return err
+	}
+	return failedAttempt(job.JobRow, carrier.Name(), berr, func(m tracking.BookingMark) error {
+		_, err := w.store.MarkParcelBooking(ctx, job.Args.ParcelID, m)
+		return err
+	})
+}
+
+func (w *bookParcelWorker[TTx]) Timeout(*river.Job[BookParcelArgs]) time.Duration { return time.Minute }
 
 type cancelBookingWorker[TTx any] struct {
 	river.WorkerDefaults[CancelBookingArgs]
@@ -350,6 +408,9 @@ func New[TTx any](driver riverdriver.Driver[TTx], store Store[TTx], uc UseCases,
 	if err := river.AddWorkerSafely(workers, &cancelBookingWorker[TTx]{store: store, carriers: carriers}); err != nil {
 		return nil, err
 	}
+	if err := river.AddWorkerSafely(workers, &bookParcelWorker[TTx]{store: store, carriers: carriers}); err != nil {
+		return nil, err
+	}
 	if err := river.AddWorkerSafely(workers, &housekeepingWorker[TTx]{store: store, uc: uc}); err != nil {
 		return nil, err
 	}
@@ -376,6 +437,13 @@ func New[TTx any](driver riverdriver.Driver[TTx], store Store[TTx], uc UseCases,
 	}
 	svc = &Service[TTx]{Store: store, UseCases: uc, Routes: routes, River: client, Log: log, Now: now, Interval: 15 * time.Second}
 	return svc, nil
+}
+
+// ExpressHook queues an express parcel's booking in the transaction that
+// registered it.
+func (s *Service[TTx]) ExpressHook(ctx context.Context, tx TTx, parcelID int64) error {
+	_, err := s.River.InsertTx(ctx, tx, BookParcelArgs{ParcelID: parcelID}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}})
+	return err
 }
 
 // Option changes the job queue's configuration.

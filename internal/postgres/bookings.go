@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -39,16 +40,94 @@ func (l *Ledger) RunBooking(ctx context.Context, runID int64) (tracking.BookingS
 	return scanBookingState(l.Pool.QueryRow(ctx, bookingStateSQL+` WHERE r.id = $1`, runID))
 }
 
-// BookingOf finds the booking a courier's node belongs to: by its waybill
-// number, or by our order id (the run's number) when the push came before
-// the booking's answer was recorded. Errors: run.not_found.
+// BookingOf finds the booking a courier's node belongs to: a run's or an
+// express parcel's, by its waybill number, or by our order id (the run's
+// number, the parcel's waybill number) when the push came before the
+// booking's answer was recorded. Errors: run.not_found.
 func (l *Ledger) BookingOf(ctx context.Context, carrier, waybillNo, orderID string) (tracking.BookingState, error) {
 	b, err := scanBookingState(l.Pool.QueryRow(ctx, bookingStateSQL+` WHERE bk.carrier = $1 AND bk.carrier_ref = $2
 		AND bk.carrier_ref <> ''`, carrier, waybillNo))
-	if apperr.CodeOf(err) != "run.not_found" || orderID == "" {
+	if apperr.CodeOf(err) != "run.not_found" {
 		return b, err
 	}
-	return scanBookingState(l.Pool.QueryRow(ctx, bookingStateSQL+` WHERE r.run_no = $1 AND bk.carrier = $2`, orderID, carrier))
+	if orderID != "" {
+		b, err = scanBookingState(l.Pool.QueryRow(ctx, bookingStateSQL+` WHERE r.run_no = $1 AND bk.carrier = $2`, orderID, carrier))
+		if apperr.CodeOf(err) != "run.not_found" {
+			return b, err
+		}
+	}
+	return scanExpressState(l.Pool.QueryRow(ctx, expressStateSQL+` WHERE bk.carrier = $1
+		AND ((bk.carrier_ref = $2 AND bk.carrier_ref <> '') OR p.waybill_no = $3)`, carrier, waybillNo, orderID))
+}
+
+const expressStateSQL = `SELECT p.id, p.waybill_no, p.origin_site, p.status, bk.carrier_ref, bk.status, bk.carrier
+	FROM bookings bk JOIN parcels p ON p.id = bk.parcel_id`
+
+func scanExpressState(row pgx.Row) (tracking.BookingState, error) {
+	var b tracking.BookingState
+	err := row.Scan(&b.ParcelID, &b.WaybillNo, &b.FromSite, &b.ParcelStatus, &b.Ref, &b.Status, &b.Carrier)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return b, apperr.New(apperr.NotFound, "run.not_found")
+	}
+	b.RunNo = b.WaybillNo
+	return b, translate(err, "parcel")
+}
+
+// ParcelBooking is an express parcel's booking as its worker needs it,
+// with the order (the recipient: personal data, never logged).
+func (l *Ledger) ParcelBooking(ctx context.Context, parcelID int64) (tracking.BookingState, tracking.ExpressOrder, error) {
+	var o tracking.ExpressOrder
+	var addr []byte
+	b, err := scanExpressState(l.Pool.QueryRow(ctx, expressStateSQL+` WHERE bk.parcel_id = $1`, parcelID))
+	if err != nil {
+		return b, o, err
+	}
+	err = l.Pool.QueryRow(ctx, `SELECT coalesce(name, ''), coalesce(phone, ''), address FROM parcel_people WHERE parcel_id = $1`,
+		parcelID).Scan(&o.Recipient.Name, &o.Recipient.Phone, &addr)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return b, o, translate(err, "parcel")
+	}
+	if len(addr) > 0 {
+		if err := json.Unmarshal(addr, &o.Recipient.Address); err != nil {
+			return b, o, err
+		}
+	}
+	o.ParcelID, o.WaybillNo, o.FromSite, o.Ref = b.ParcelID, b.WaybillNo, b.FromSite, b.Ref
+	return b, o, nil
+}
+
+// MarkParcelBooking records a change of an express parcel's booking and
+// appends it to the booking's history. Errors: booking.state (conflict).
+func (l *Ledger) MarkParcelBooking(ctx context.Context, parcelID int64, m tracking.BookingMark) (tracking.BookingState, error) {
+	var out tracking.BookingState
+	err := WithTx(ctx, l.Pool, func(tx pgx.Tx) error {
+		b, err := scanExpressState(tx.QueryRow(ctx, expressStateSQL+` WHERE bk.parcel_id = $1 FOR UPDATE OF bk`, parcelID))
+		if err != nil {
+			return err
+		}
+		out, err = l.writeMark(ctx, tx, `parcel_id = $1`, parcelID, b, m)
+		return err
+	})
+	return out, err
+}
+
+// bookExpress queues an express parcel's booking in the transaction that
+// registered it.
+func (l *Ledger) bookExpress(ctx context.Context, tx pgx.Tx, parcelID int64, now time.Time) error {
+	if l.ExpressHook == nil {
+		return nil // no courier delivers express parcels here (tests of the core alone)
+	}
+	carrier := l.ExpressCarrier
+	if carrier == "" {
+		carrier = "manual"
+	}
+	if _, err := tx.Exec(ctx, `WITH b AS (INSERT INTO bookings (parcel_id, carrier, status, created_at, updated_at)
+		VALUES ($1, $3, 'pending', $2, $2) RETURNING id)
+		INSERT INTO booking_events (booking_id, at, status, carrier) SELECT id, $2, 'pending', $3 FROM b`,
+		parcelID, now, carrier); err != nil {
+		return err
+	}
+	return l.ExpressHook(ctx, tx, parcelID)
 }
 
 // QuietBookings lists booked runs on their way (sealed or picked up) whose
@@ -99,6 +178,13 @@ func (l *Ledger) markBooking(ctx context.Context, tx pgx.Tx, runID int64, m trac
 	if err != nil {
 		return b, err
 	}
+	return l.writeMark(ctx, tx, `run_id = $1`, runID, b, m)
+}
+
+// writeMark changes the booking (where, of arg) as m says, b its locked
+// state, and appends the change to its history.
+func (l *Ledger) writeMark(ctx context.Context, tx pgx.Tx, where string, arg any, b tracking.BookingState,
+	m tracking.BookingMark) (tracking.BookingState, error) {
 	if m.Status == tracking.BookingBooked && b.RunStatus == "cancelled" && b.Status != tracking.BookingBooked {
 		m.Status, m.Note = tracking.BookingCancelling, joinNote("booked after its run was cancelled", m.Note)
 	}
@@ -133,9 +219,9 @@ func (l *Ledger) markBooking(ctx context.Context, tx pgx.Tx, runID int64, m trac
 		attempts = 1
 	}
 	var bookingID int64
-	err = tx.QueryRow(ctx, `UPDATE bookings SET status = $2, carrier = $3, carrier_ref = $4,
+	err := tx.QueryRow(ctx, `UPDATE bookings SET status = $2, carrier = $3, carrier_ref = $4,
 		booked_at = coalesce($5, booked_at), last_error = $6, attempts = attempts + $7, updated_at = $8
-		WHERE run_id = $1 RETURNING id`, runID, m.Status, m.Carrier, ref, bookedAt, lastErr, attempts, now).Scan(&bookingID)
+		WHERE `+where+` RETURNING id`, arg, m.Status, m.Carrier, ref, bookedAt, lastErr, attempts, now).Scan(&bookingID)
 	if err != nil {
 		return b, translate(err, "run")
 	}

@@ -43,6 +43,11 @@ type Ledger struct {
 	DigestKey ed25519.PrivateKey
 	// Carrier names the carrier a run's booking is made with ("": manual).
 	Carrier string
+	// ExpressCarrier names the carrier express parcels are booked with;
+	// ExpressHook queues the booking in the transaction that registered the
+	// parcel (nil: express parcels are not booked).
+	ExpressCarrier string
+	ExpressHook    RunHook
 }
 
 const parcelCols = `p.id, p.waybill_no, p.kind, p.origin_site, p.dest_kind, coalesce(p.dest_site, ''), p.path,
@@ -106,8 +111,13 @@ func (l *Ledger) Register(ctx context.Context, w service.RegisterWrite) (trackin
 				VALUES ($1, $2, $3, $4)`, p.ID, l.Keys.Hash(linkDomain, link), l.Keys.Encrypt([]byte(link), linkAD(p.ID)), now); err != nil {
 				return err
 			}
-			_, err = tx.Exec(ctx, registerEventStmt, p.ID, r.OriginSite, createdBy, a.Role, w.Source, now)
-			return err
+			if _, err := tx.Exec(ctx, registerEventStmt, p.ID, r.OriginSite, createdBy, a.Role, w.Source, now); err != nil {
+				return err
+			}
+			if r.Destination.Kind == shipment.DestAddress {
+				return l.bookExpress(ctx, tx, p.ID, now)
+			}
+			return nil
 		})
 		if (isUnique(err, "parcels_waybill_no_key") || isUnique(err, "parcel_links_token_hash_key")) && attempt < 5 {
 			continue // a random number collided: draw another

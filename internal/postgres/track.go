@@ -115,9 +115,9 @@ func (l *Ledger) EventsOf(ctx context.Context, parcelID int64, waybill string) (
 // travelled in, in time order.
 func (l *Ledger) CourierNodesOf(ctx context.Context, parcelID int64) ([]tracking.RouteNode, error) {
 	rows, err := l.Pool.Query(ctx, `SELECT n.carrier, n.order_id, n.waybill_no, n.at, n.op_code, n.stage
-		FROM run_items ri JOIN bookings bk ON bk.run_id = ri.run_id
-		JOIN route_nodes n ON n.carrier = bk.carrier AND n.waybill_no = bk.carrier_ref
-		WHERE ri.parcel_id = $1 AND bk.carrier_ref <> '' ORDER BY n.at, n.id`, parcelID)
+		FROM bookings bk JOIN route_nodes n ON n.carrier = bk.carrier AND n.waybill_no = bk.carrier_ref
+		WHERE bk.carrier_ref <> '' AND (bk.parcel_id = $1 OR bk.run_id IN (SELECT run_id FROM run_items WHERE parcel_id = $1))
+		ORDER BY n.at, n.id`, parcelID)
 	if err != nil {
 		return nil, translate(err, "route_node")
 	}

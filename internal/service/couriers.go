@@ -134,6 +134,22 @@ func (c *Couriers) ReceiveNodes(ctx context.Context, nodes []tracking.RouteNode)
 		if b == nil {
 			continue
 		}
+		if b.ParcelID != 0 {
+			var mine []tracking.RouteNode
+			for _, n := range keep {
+				if n.Carrier == k.carrier && n.WaybillNo == k.waybill && n.OrderID == k.order {
+					mine = append(mine, n)
+				}
+			}
+			moved, err := c.moveExpress(ctx, *b, mine)
+			if err != nil {
+				return r, err
+			}
+			if moved {
+				r.Moved++
+			}
+			continue
+		}
 		var at time.Time
 		for _, n := range keep {
 			if n.Carrier == k.carrier && n.WaybillNo == k.waybill && n.OrderID == k.order && collected(n.Stage) && (at.IsZero() || n.At.Before(at)) {
@@ -350,4 +366,76 @@ func (c *Couriers) HandOver(ctx context.Context, a shipment.Actor, no string) er
 		}
 		return nil
 	})
+}
+
+// expressRank orders the stages an express parcel moves through.
+func expressRank(s tracking.CourierStage) int {
+	switch s {
+	case tracking.StageCollected, tracking.StageMoving:
+		return 1
+	case tracking.StageOutForDelivery:
+		return 2
+	case tracking.StageSigned:
+		return 3
+	}
+	return 0
+}
+
+// moveExpress moves an express parcel as far as its courier's nodes tell,
+// never backwards, each step the courier's action of the action table:
+// collected (or moving) picks it up at its origin, out for delivery
+// dispatches it, signed for delivers it (only then), and a failed attempt
+// with no signature after it is a failure for staff to resolve. A step
+// already taken or passed is left (the node is kept); a parcel the table
+// does not let move (cancelled, in exception) stays as it is.
+func (c *Couriers) moveExpress(ctx context.Context, b tracking.BookingState, nodes []tracking.RouteNode) (bool, error) {
+	rank, failed := 0, time.Time{}
+	var signedAt time.Time
+	for _, n := range nodes {
+		rank = max(rank, expressRank(n.Stage))
+		if n.Stage == tracking.StageFailed && n.At.After(failed) {
+			failed = n.At
+		}
+		if n.Stage == tracking.StageSigned && n.At.After(signedAt) {
+			signedAt = n.At
+		}
+	}
+	status := b.ParcelStatus
+	var steps []shipment.Action
+	if rank >= 1 && (status == shipment.Registered || status == shipment.AwaitingPickup) {
+		steps, status = append(steps, shipment.ActPickup), shipment.InTransit
+	}
+	if rank >= 2 && status == shipment.InTransit {
+		steps, status = append(steps, shipment.ActDispatch), shipment.OutForDelivery
+	}
+	if rank >= 3 && (status == shipment.InTransit || status == shipment.OutForDelivery) {
+		if status == shipment.InTransit {
+			steps = append(steps, shipment.ActDispatch)
+		}
+		steps = append(steps, shipment.ActDeliver)
+	} else if !failed.IsZero() && failed.After(signedAt) && status == shipment.OutForDelivery {
+		steps = append(steps, shipment.ActFail)
+	}
+	moved := false
+	a := shipment.Actor{Username: b.Carrier, Role: shipment.RoleCourier}
+	for _, act := range steps {
+		req := tracking.ScanRequest{Code: b.WaybillNo, Action: act, Source: shipment.SourceCourier, Device: b.Carrier,
+			ScanID: "courier-" + b.Carrier + "-" + b.WaybillNo + "-" + string(act)}
+		if act == shipment.ActPickup {
+			req.Site = b.FromSite
+		}
+		if act == shipment.ActFail {
+			req.Reason, req.ScanID = "delivery_failed", req.ScanID+"-"+failed.UTC().Format("20060102T150405")
+		}
+		res, err := c.Scans.Scan(ctx, a, req)
+		var e *apperr.Error
+		if errors.As(err, &e) && (e.Kind == apperr.Conflict || e.Kind == apperr.Forbidden) {
+			return moved, nil // the table does not let it move so: the nodes are kept, nothing more changes
+		}
+		if err != nil {
+			return moved, err
+		}
+		moved = moved || !res.Repeat
+	}
+	return moved, nil
 }
