@@ -65,6 +65,22 @@ type ScanRequest struct {
 	// Correct: the seq of the event the corrector means to undo (the
 	// parcel's latest change; 0: whatever that is).
 	Corrects int `json:"corrects,omitempty"`
+	// Deliver (an express parcel, by our courier at the door): how the
+	// recipient was verified, with a photo and their signature.
+	Proof *DeliveryProof `json:"proof,omitempty"`
+}
+
+// DeliveryProof is what our courier takes at the door before handing an
+// express parcel over: the delivery code the recipient received by SMS,
+// or the last digits of their ID number, and a photo and a drawn
+// signature (JPEG, PNG or WebP; the signature PNG). Personal data: stored
+// encrypted, purged with the rest.
+type DeliveryProof struct {
+	Code      string `json:"delivery_code,omitempty"`
+	IDTail    string `json:"id_tail,omitempty"`
+	Photo     []byte `json:"photo,omitempty"`
+	Signature []byte `json:"signature,omitempty"`
+	PhotoType string `json:"-"`
 }
 
 // Proxy is a person collecting for the holder, with the holder's

@@ -317,6 +317,8 @@ func (l *Ledger) PurgePersonal(ctx context.Context, after time.Duration) (tracki
 			SELECT p.id, p.status FROM parcels p JOIN parcel_people pp ON pp.parcel_id = p.id
 			WHERE p.journey_ended_at < $1 AND pp.purged_at IS NULL ORDER BY p.id LIMIT 2000 FOR UPDATE OF pp SKIP LOCKED),
 		h AS (DELETE FROM handover_people hp USING c WHERE hp.parcel_id = c.id),
+		dc AS (DELETE FROM delivery_codes d USING c WHERE d.parcel_id = c.id),
+		dp AS (DELETE FROM delivery_proofs d USING c WHERE d.parcel_id = c.id),
 		pp AS (
 			UPDATE parcel_people pp SET name = '', contact_name = '', phone = '', id_hash = '\x'::bytea,
 				id_enc = '\x'::bytea, id_tail = '', address = NULL, cert_no_enc = NULL, notes = '', reg_hash = NULL,

@@ -50,9 +50,11 @@ func (l *Ledger) PriorScan(ctx context.Context, scanID string) (tracking.ScanRes
 // Holder returns what a collect of the parcel is checked against.
 func (l *Ledger) Holder(ctx context.Context, parcelID int64) (service.Holder, error) {
 	var h service.Holder
-	err := l.Pool.QueryRow(ctx, `SELECT p.code_hash, coalesce(pp.id_hash, ''::bytea), coalesce(pp.id_type, '')
-		FROM parcels p LEFT JOIN parcel_people pp ON pp.parcel_id = p.id WHERE p.id = $1`, parcelID).
-		Scan(&h.CodeHash, &h.IDHash, &h.IDType)
+	err := l.Pool.QueryRow(ctx, `SELECT p.code_hash, coalesce(pp.id_hash, ''::bytea), coalesce(pp.id_type, ''),
+		coalesce(pp.id_tail, ''), dc.code_hash
+		FROM parcels p LEFT JOIN parcel_people pp ON pp.parcel_id = p.id LEFT JOIN delivery_codes dc ON dc.parcel_id = p.id
+		WHERE p.id = $1`, parcelID).
+		Scan(&h.CodeHash, &h.IDHash, &h.IDType, &h.IDTail, &h.DeliveryHash)
 	return h, translate(err, "parcel")
 }
 
@@ -140,7 +142,8 @@ func (l *Ledger) ApplyScan(ctx context.Context, w service.ScanWrite) (int, error
 		}
 		return seq, err
 	}
-	if !w.CheckOff && w.Slot == nil && w.Ready == nil && w.Proxy == nil && w.TellOrigin == "" {
+	if !w.CheckOff && w.Slot == nil && w.Ready == nil && w.Proxy == nil && w.TellOrigin == "" && w.Dispatch == nil &&
+		w.Delivered == nil {
 		seq, err := apply(l.Pool, false, nil, nil)
 		return seq, scanErr(err)
 	}
@@ -197,6 +200,37 @@ func (l *Ledger) ApplyScan(ctx context.Context, w service.ScanWrite) (int, error
 				l.Keys.Hash(string(pr.IDType), pr.IDNumber), l.Keys.Encrypt([]byte(pr.IDNumber), parcelAD(p.ID)),
 				pr.Authorisation, photoType, photo)
 			if err != nil {
+				return err
+			}
+		}
+		if d := w.Dispatch; d != nil {
+			code, err := l.newCode()
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO delivery_codes (parcel_id, code_hash, created_at) VALUES ($1, $2, $3)
+				ON CONFLICT (parcel_id) DO UPDATE SET code_hash = EXCLUDED.code_hash, created_at = EXCLUDED.created_at`,
+				p.ID, l.Keys.Hash(service.DeliveryDomain(p.WaybillNo), code), w.Now); err != nil {
+				return err
+			}
+			params := maps.Clone(d.Params)
+			if params == nil {
+				params = map[string]string{}
+			}
+			params["code"] = code
+			message = &outboxMessage{Template: d.Template, Params: params}
+		}
+		if d := w.Delivered; d != nil {
+			method := "id"
+			if d.Code != "" {
+				method = "code"
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO delivery_proofs (parcel_id, event_seq, method, photo_type, photo_enc, signature_enc)
+				VALUES ($1, $2, $3, $4, $5, $6)`, p.ID, seq, method, d.PhotoType, l.Keys.Encrypt(d.Photo, proofAD(p.ID, "photo")),
+				l.Keys.Encrypt(d.Signature, proofAD(p.ID, "signature"))); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `DELETE FROM delivery_codes WHERE parcel_id = $1`, p.ID); err != nil {
 				return err
 			}
 		}
@@ -261,4 +295,9 @@ func (l *Ledger) AuthorisationPhoto(ctx context.Context, parcelID int64) (string
 		return "", nil, fmt.Errorf("postgres: authorisation photo of parcel %d: %w", parcelID, err)
 	}
 	return t, b, nil
+}
+
+// proofAD binds a delivery proof's ciphertext to its parcel and part.
+func proofAD(parcelID int64, part string) []byte {
+	return []byte("delivery_proof:" + strconv.FormatInt(parcelID, 10) + ":" + part)
 }

@@ -77,6 +77,10 @@ type Holder struct {
 	CodeHash []byte
 	IDType   shipment.IDType
 	IDHash   []byte
+	IDTail   string
+	// DeliveryHash is the keyed hash of the delivery code of an express
+	// parcel out for delivery (nil: none).
+	DeliveryHash []byte
 }
 
 // ScanWrite is one decided parcel scan.
@@ -107,6 +111,12 @@ type ScanWrite struct {
 	// TellOrigin, when set, is the template of a notice to the staff of the
 	// parcel's origin, written with the event.
 	TellOrigin string
+	// Dispatch: an express parcel goes out for delivery; a delivery code is
+	// drawn, its hash kept, and the recipient told (the code added to the
+	// message's params as "code").
+	Dispatch *Message
+	// Delivered is our courier's proof of a delivery, kept with the event.
+	Delivered *tracking.DeliveryProof
 }
 
 // Ready is what shelving a parcel sets.
@@ -390,6 +400,16 @@ func (s *Parcels) applyOnce(ctx context.Context, a shipment.Actor, req tracking.
 		if err := s.verify(ctx, p, req, &w); err != nil {
 			return tracking.ScanResult{}, err
 		}
+	case shipment.ActDispatch:
+		w.Dispatch = &Message{Template: "sms.out_for_delivery", Params: map[string]string{"waybill_no": p.WaybillNo}}
+	case shipment.ActDeliver:
+		// A courier company's own proof stands behind its signed-for push;
+		// our courier at the door takes the proof here.
+		if a.ID != 0 {
+			if err := s.verifyDelivery(ctx, p, req, &w); err != nil {
+				return tracking.ScanResult{}, err
+			}
+		}
 	}
 	if also != nil {
 		also(&w)
@@ -457,6 +477,54 @@ func (s *Parcels) ready(p *shipment.Parcel, o shipment.Outcome, now time.Time) *
 		"hold_until": tracking.Local(hold).Format("2006-01-02"), "waybill_no": p.WaybillNo,
 	}}}
 }
+
+// verifyDelivery checks our courier's proof of an express delivery: the
+// delivery code the recipient received, or the last four digits of their
+// ID number, and a photo and a drawn signature.
+func (s *Parcels) verifyDelivery(ctx context.Context, p *shipment.Parcel, req tracking.ScanRequest, w *ScanWrite) error {
+	pr := req.Proof
+	if pr == nil || (strings.TrimSpace(pr.Code) == "" && strings.TrimSpace(pr.IDTail) == "") {
+		return apperr.New(apperr.Invalid, "delivery.verification_required").OnField("proof.delivery_code")
+	}
+	h, err := s.Store.Holder(ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	if code := strings.TrimSpace(pr.Code); code != "" {
+		if h.DeliveryHash == nil || !bytes.Equal(s.Keys.Hash(deliveryDomain(p.WaybillNo), code), h.DeliveryHash) {
+			return apperr.New(apperr.Invalid, "delivery.code_wrong").OnField("proof.delivery_code")
+		}
+		w.Detail["verified_by"] = "code"
+	} else {
+		tail := strings.ToUpper(strings.TrimSpace(pr.IDTail))
+		if len(tail) != 4 || h.IDTail == "" || tail != strings.ToUpper(h.IDTail) {
+			return apperr.New(apperr.Invalid, "delivery.id_mismatch").OnField("proof.id_tail")
+		}
+		w.Detail["verified_by"] = "id"
+	}
+	if len(pr.Photo) == 0 {
+		return apperr.New(apperr.Invalid, "delivery.photo_required").OnField("proof.photo")
+	}
+	photoType, err := CheckPhoto(pr.Photo)
+	if err != nil {
+		return withField(err, "proof.photo")
+	}
+	sigType, err := CheckPhoto(pr.Signature)
+	if err != nil || sigType != "image/png" {
+		return apperr.New(apperr.Invalid, "delivery.signature_required").OnField("proof.signature")
+	}
+	proof := *pr
+	proof.PhotoType = photoType
+	w.Delivered = &proof
+	return nil
+}
+
+// deliveryDomain is the hash domain of an express parcel's delivery code.
+func deliveryDomain(waybill string) string { return "delivery:" + waybill }
+
+// DeliveryDomain is the hash domain of an express parcel's delivery code
+// (the store draws the code and keeps its hash).
+func DeliveryDomain(waybill string) string { return deliveryDomain(waybill) }
 
 // verify checks a collect: the collection code or the holder's ID number,
 // and a proxy's particulars.
