@@ -1,6 +1,10 @@
 package tracking
 
-import "time"
+import (
+	"time"
+
+	"github.com/changchun-gov/courier/shipment"
+)
 
 // The contracted courier's records: each call to its API as it went over
 // the wire, and each route node it told us of (pushed or queried).
@@ -86,6 +90,19 @@ type CourierBooking struct {
 	FromSite      string      `json:"-"`
 	ToSite        string      `json:"-"`
 	BookingStatus string      `json:"-"`
+	// An express parcel's booking: the parcel (its number, its state) and
+	// whom it goes to, in full to the courier it is assigned to while it
+	// is on its way, masked to the others.
+	WaybillNo    string            `json:"waybill_no,omitempty"`
+	ParcelStatus shipment.Status   `json:"parcel_status,omitempty"`
+	Recipient    *CourierRecipient `json:"recipient,omitempty"`
+}
+
+// CourierRecipient is an express parcel's recipient as the courier sees it.
+type CourierRecipient struct {
+	Name    string `json:"name"`
+	Phone   string `json:"phone"`
+	Address string `json:"address"`
 }
 
 // CourierStop is a site as a courier needs it.

@@ -184,8 +184,11 @@ func (s *server) counterCollect(c *fiber.Ctx) error {
 
 // formPhoto reads the authorisation photo of the handover form (nil when
 // none was taken); the service checks its size and type.
-func formPhoto(c *fiber.Ctx) ([]byte, error) {
-	fh, err := c.FormFile("authorisation_photo")
+func formPhoto(c *fiber.Ctx) ([]byte, error) { return formFile(c, "authorisation_photo") }
+
+// formFile reads a photo a form sent (nil when none was taken).
+func formFile(c *fiber.Ctx, field string) ([]byte, error) {
+	fh, err := c.FormFile(field)
 	if err != nil || fh.Size == 0 {
 		return nil, nil // none: the form was not multipart, or no file chosen
 	}

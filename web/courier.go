@@ -1,9 +1,13 @@
 package web
 
 import (
+	"encoding/base64"
+	"strings"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/changchun-gov/courier/internal/apperr"
+	"github.com/changchun-gov/courier/shipment"
 	"github.com/changchun-gov/courier/tracking"
 )
 
@@ -60,6 +64,10 @@ type courierCard struct {
 	StatusText, CarrierText string
 	CanTake, CanCollect     bool
 	CanHandOver             bool
+	Express                 bool
+	CanDispatch, CanDeliver bool
+	Reasons                 []deskChoice
+	ScanID                  string
 }
 
 func (s *server) courierPage(c *fiber.Ctx) error {
@@ -76,9 +84,20 @@ func (s *server) renderCourier(c *fiber.Ctx, done string, ferr error) error {
 	}
 	d := courierPageData{}
 	for _, b := range list {
-		d.Items = append(d.Items, courierCard{CourierBooking: b, StatusText: v.T("run_status." + b.RunStatus),
+		card := courierCard{CourierBooking: b, StatusText: v.T("run_status." + b.RunStatus),
 			CarrierText: v.T("runs.carrier." + b.Carrier), CanTake: b.Courier == "", CanCollect: b.Mine && b.RunStatus == "sealed",
-			CanHandOver: b.Mine && b.RunStatus == "picked_up" && b.HandedOverAt == nil})
+			CanHandOver: b.Mine && b.RunStatus == "picked_up" && b.HandedOverAt == nil, ScanID: "courier-" + randomToken()}
+		if b.Recipient != nil {
+			st := b.ParcelStatus
+			card.Express, card.StatusText, card.CanHandOver = true, v.T("status."+string(st)), false
+			card.CanCollect = b.Mine && (st == shipment.Registered || st == shipment.AwaitingPickup)
+			card.CanDispatch = b.Mine && st == shipment.InTransit
+			card.CanDeliver = b.Mine && st == shipment.OutForDelivery
+			for _, r := range []string{"recipient_absent", "address_wrong", "refused", "delivery_failed"} {
+				card.Reasons = append(card.Reasons, deskChoice{r, v.T("reason." + r)})
+			}
+		}
+		d.Items = append(d.Items, card)
 	}
 	status := fiber.StatusOK
 	if ae := apperr.As(ferr); ae != nil {
@@ -110,4 +129,32 @@ func (s *server) courierHandOver(c *fiber.Ctx) error {
 		return s.renderCourier(c, "", err)
 	}
 	return s.renderCourier(c, s.text(s.lang(c), "courier.handed_over_ok"), nil)
+}
+
+// courierScan takes an express parcel's step from the courier's page: out
+// for delivery, delivered with its proof, or a failed attempt; the
+// service's scan, as the scan station's.
+func (s *server) courierScan(c *fiber.Ctx, action shipment.Action) error {
+	req := tracking.ScanRequest{Code: c.Params("waybill"), Action: action, ScanID: c.FormValue("scan_id"),
+		Source: shipment.SourceWeb, Reason: c.FormValue("reason")}
+	if action == shipment.ActDeliver {
+		p := &tracking.DeliveryProof{Code: strings.TrimSpace(c.FormValue("delivery_code")), IDTail: strings.TrimSpace(c.FormValue("id_tail"))}
+		photo, err := formFile(c, "photo")
+		if err != nil {
+			return s.renderCourier(c, "", err)
+		}
+		p.Photo = photo
+		if sig, ok := strings.CutPrefix(c.FormValue("signature"), "data:image/png;base64,"); ok {
+			p.Signature, _ = base64.StdEncoding.DecodeString(sig)
+		}
+		req.Proof = p
+	}
+	_, err := s.Parcels.Scan(c.UserContext(), actor(c), req)
+	if apperr.As(err) == nil && err != nil {
+		return err
+	}
+	if err != nil {
+		return s.renderCourier(c, "", err)
+	}
+	return s.renderCourier(c, s.text(s.lang(c), "courier.done."+string(action)), nil)
 }

@@ -339,6 +339,12 @@ func (s *server) pageRoutes(app *fiber.App) {
 		app.Get("/courier", page(s.session(true), pageAllow(couriers...), s.courierPage)...)
 		app.Post("/courier/take/:no", page(s.session(true), pageAllow(couriers...), s.courierTake)...)
 		app.Post("/courier/handover/:no", page(s.session(true), pageAllow(couriers...), s.courierHandOver)...)
+		app.Post("/courier/dispatch/:waybill", page(s.session(true), pageAllow(couriers...),
+			func(c *fiber.Ctx) error { return s.courierScan(c, shipment.ActDispatch) })...)
+		app.Post("/courier/deliver/:waybill", page(s.session(true), pageAllow(couriers...),
+			func(c *fiber.Ctx) error { return s.courierScan(c, shipment.ActDeliver) })...)
+		app.Post("/courier/fail/:waybill", page(s.session(true), pageAllow(couriers...),
+			func(c *fiber.Ctx) error { return s.courierScan(c, shipment.ActFail) })...)
 	}
 	// What the pages' scripts call: the API's handlers, on the session.
 	calls := app.Group("/app/api", s.bounded, s.session(true), s.checkCSRF)

@@ -39,11 +39,26 @@ var bodyLimits = map[string]int{
 	"/app/api/stocktakes": 2 << 20,
 	"/desk/import":        MaxBodyLimit,
 	"/counter/collect":    PhotoBodyLimit + 64<<10,
+	// A delivery's proof: a photo and a signature, base64 in JSON.
+	"/api/v1/scans":  ProofBodyLimit,
+	"/app/api/scans": ProofBodyLimit,
 }
+
+// ProofBodyLimit bounds a scan that carries a delivery's proof (two images
+// of at most PhotoBodyLimit each, base64 in JSON).
+const ProofBodyLimit = 2*PhotoBodyLimit*4/3 + 64<<10
+
+// prefixLimits are the limits of routes with a parameter, by prefix.
+var prefixLimits = map[string]int{"/courier/deliver/": 2*PhotoBodyLimit + 64<<10}
 
 // limitBody refuses a body over its route's limit (413 request.too_large).
 func limitBody(c *fiber.Ctx) error {
 	limit, ok := bodyLimits[c.Path()]
+	for pre, l := range prefixLimits {
+		if !ok && strings.HasPrefix(c.Path(), pre) {
+			limit, ok = l, true
+		}
+	}
 	if !ok {
 		limit = BodyLimit
 	}

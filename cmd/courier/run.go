@@ -361,7 +361,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	throttle := &postgres.Throttle{Ledger: ledger, Window: 10 * time.Minute}
 	parcels := &svc.Parcels{Store: ledger, Keys: keys, Ref: ref, Routes: routes, Throttle: throttle, Reads: ledger, Photos: ledger, Now: now}
 	ledger.Carrier, ledger.ExpressCarrier = cfg.Couriers.Legs, cfg.Couriers.Express
-	courierSvc := &svc.Couriers{Store: ledger, Assignments: ledger, Sites: ref, Scans: parcels, Now: now}
+	courierSvc := &svc.Couriers{Store: ledger, Assignments: ledger, Sites: ref, Reads: ledger, Scans: parcels, Now: now}
 	cs, err := startCouriers(cfg, ref.Site, func(ctx context.Context, x tracking.CourierExchange) {
 		if err := ledger.RecordExchange(context.WithoutCancel(ctx), x); err != nil {
 			log.Warn("a courier call's exchange was not kept", "carrier", x.Carrier, "service", x.Service, "err", err)

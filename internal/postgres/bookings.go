@@ -365,14 +365,68 @@ func (l *Ledger) CourierBookings(ctx context.Context, courierID int64, carrier s
 		b.Slot, b.PickedUpAt, b.HandedOverAt = tracking.Local(b.Slot), tracking.LocalPtr(b.PickedUpAt), tracking.LocalPtr(b.HandedOverAt)
 		return b, err
 	})
+	if err != nil {
+		return nil, translate(err, "run")
+	}
+	// Express parcels: booked, on their way to the door.
+	rows, err = l.Pool.Query(ctx, `SELECT p.waybill_no, p.status, bk.created_at, p.origin_site, bk.carrier, bk.carrier_ref,
+		coalesce(u.username, ''), coalesce(bk.courier_id = $1, false), coalesce(pp.name, ''), coalesce(pp.phone, ''), pp.address
+		FROM bookings bk JOIN parcels p ON p.id = bk.parcel_id LEFT JOIN parcel_people pp ON pp.parcel_id = p.id
+		LEFT JOIN users u ON u.id = bk.courier_id
+		WHERE bk.status = 'booked' AND p.status IN ('registered', 'awaiting_pickup', 'in_transit', 'out_for_delivery')
+		  AND (bk.courier_id = $1 OR (bk.courier_id IS NULL AND $2 <> '' AND bk.carrier = $2))
+		ORDER BY bk.id LIMIT 200`, courierID, carrier)
+	if err != nil {
+		return nil, translate(err, "parcel")
+	}
+	express, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (tracking.CourierBooking, error) {
+		var b tracking.CourierBooking
+		var r tracking.CourierRecipient
+		var addr []byte
+		err := row.Scan(&b.WaybillNo, &b.ParcelStatus, &b.Slot, &b.FromSite, &b.Carrier, &b.CarrierRef, &b.Courier, &b.Mine,
+			&r.Name, &r.Phone, &addr)
+		if len(addr) > 0 {
+			var a shipment.Address
+			if json.Unmarshal(addr, &a) == nil {
+				r.Address = a.Province + a.City + a.District + a.Street + a.Detail + " " + a.Unit
+			}
+		}
+		b.RunNo, b.RunStatus, b.Parcels, b.Slot, b.Recipient = b.WaybillNo, string(b.ParcelStatus), 1, tracking.Local(b.Slot), &r
+		return b, err
+	})
+	out = append(out, express...)
 	if out == nil {
 		out = []tracking.CourierBooking{}
 	}
-	return out, translate(err, "run")
+	return out, translate(err, "parcel")
 }
 
-// lockAssignment reads a run's booking for its assignment, locked.
+// lockAssignment reads a run's booking (or an express parcel's) for its
+// assignment, locked.
 func (l *Ledger) lockAssignment(ctx context.Context, tx pgx.Tx, code shipment.Code) (tracking.Assignment, int64, error) {
+	if code.Kind == shipment.KindParcel {
+		var a tracking.Assignment
+		var courier *int64
+		var bookingID int64
+		err := tx.QueryRow(ctx, `SELECT p.id, p.waybill_no, p.origin_site, p.status, bk.carrier_ref, bk.status, bk.carrier,
+			bk.courier_id, bk.id FROM parcels p JOIN bookings bk ON bk.parcel_id = p.id WHERE p.waybill_no = $1
+			FOR UPDATE OF bk`, code.Number).
+			Scan(&a.ParcelID, &a.WaybillNo, &a.FromSite, &a.ParcelStatus, &a.Ref, &a.Status, &a.Carrier, &courier, &bookingID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return a, 0, apperr.New(apperr.NotFound, "run.not_found").With("code", code.Number)
+		}
+		if courier != nil {
+			a.CourierID = *courier
+		}
+		a.RunNo, a.ToSite = a.WaybillNo, "address"
+		switch a.ParcelStatus { // open while on its way to the door
+		case shipment.Registered, shipment.AwaitingPickup, shipment.InTransit, shipment.OutForDelivery:
+			a.RunStatus = "sealed"
+		default:
+			a.RunStatus = string(a.ParcelStatus)
+		}
+		return a, bookingID, translate(err, "parcel")
+	}
 	col := "run_no"
 	if code.Kind == shipment.KindBag {
 		col = "bag_no"

@@ -56,6 +56,7 @@ type Couriers struct {
 	// Assignments keeps who carries each booking; Sites finds their stops.
 	Assignments AssignmentStore
 	Sites       Sites
+	Reads       ReadRecorder
 	Scans       Scanner
 	// Carriers query routes, by name (the reconciliation).
 	Carriers map[string]tracking.Carrier
@@ -260,10 +261,41 @@ func (c *Couriers) Bookings(ctx context.Context, a shipment.Actor) ([]tracking.C
 	if err != nil {
 		return nil, err
 	}
+	var shown []string
 	for i := range list {
-		list[i].From, list[i].To = c.stop(list[i].FromSite), c.stop(list[i].ToSite)
+		b := &list[i]
+		b.From = c.stop(b.FromSite)
+		if b.Recipient == nil {
+			b.To = c.stop(b.ToSite)
+			continue
+		}
+		// An express parcel: its recipient in full to its courier (a read
+		// of personal data, recorded), masked to the others of the carrier.
+		if b.Mine {
+			shown = append(shown, b.WaybillNo)
+		} else {
+			b.Recipient.Name, b.Recipient.Phone = shipment.MaskName(b.Recipient.Name), shipment.MaskPhoneScreen(b.Recipient.Phone)
+			b.Recipient.Address = maskAddress(b.Recipient.Address)
+		}
+		b.To = tracking.CourierStop{Code: "address", Name: b.Recipient.Name, Address: b.Recipient.Address, Phone: b.Recipient.Phone}
+	}
+	if len(shown) > 0 && c.Reads != nil {
+		if err := c.Reads.RecordRead(ctx, PersonalRead{Actor: a, At: clock(c.Now), Purpose: "courier_delivery",
+			MatchedBy: "waybill", Waybills: shown}); err != nil {
+			return nil, err
+		}
 	}
 	return list, nil
+}
+
+// maskAddress keeps an address's first six characters (the province and
+// city, as a rule).
+func maskAddress(s string) string {
+	r := []rune(s)
+	if len(r) <= 6 {
+		return s
+	}
+	return string(r[:6]) + "****"
 }
 
 func (c *Couriers) stop(code string) tracking.CourierStop {
@@ -289,7 +321,7 @@ func (c *Couriers) Take(ctx context.Context, a shipment.Actor, no string) error 
 	if a.Role != shipment.RoleCourier {
 		return apperr.New(apperr.Forbidden, "action.role_forbidden").With("action", "take")
 	}
-	code, err := runCode(no)
+	code, err := shipment.ParseCode(no) // a run, its bag, or an express parcel
 	if err != nil {
 		return err
 	}
@@ -320,7 +352,7 @@ func (c *Couriers) Assign(ctx context.Context, a shipment.Actor, no, username st
 	if a.Role != shipment.RoleAdmin {
 		return apperr.New(apperr.Forbidden, "action.role_forbidden").With("action", "assign")
 	}
-	code, err := runCode(no)
+	code, err := shipment.ParseCode(no)
 	if err != nil {
 		return err
 	}
