@@ -64,10 +64,11 @@ func startBrowser() {
 		shared.err = err.Error()
 		return
 	}
-	// The fake camera plays a label's QR code (of cameraWaybill).
-	cameraWaybill = shipment.NewNumber(shipment.KindParcel)
+	// The fake camera plays a label's QR code (of cameraWaybill), then a
+	// bag label's (cameraBag), a second each.
+	cameraWaybill, cameraBag = shipment.NewNumber(shipment.KindParcel), shipment.NewNumber(shipment.KindBag)
 	video := filepath.Join(dir, "label.y4m")
-	if err := writeQRVideo(video, "HTTP://LOCALHOST:8080/T/"+cameraWaybill); err != nil {
+	if err := writeQRVideo(video, "HTTP://LOCALHOST:8080/T/"+cameraWaybill, cameraBag); err != nil {
 		shared.err = "fake camera: " + err.Error()
 		return
 	}
@@ -94,39 +95,42 @@ func startBrowser() {
 	}
 }
 
-// cameraWaybill is the waybill number of the QR code the fake camera shows.
-var cameraWaybill string
+// cameraWaybill is the waybill number of the QR code the fake camera shows,
+// cameraBag the bag number of the bag label's it shows next.
+var cameraWaybill, cameraBag string
 
-// writeQRVideo writes a y4m video (what Chromium's fake camera plays) of a
-// QR code of text: 640 × 480 grey frames.
-func writeQRVideo(path, text string) error {
-	q, err := qrcode.New(text, qrcode.Medium)
-	if err != nil {
-		return err
-	}
-	img := q.Image(400)
+// writeQRVideo writes a y4m video (what Chromium's fake camera plays) of
+// QR codes of texts, a second each: 640 × 480 grey frames.
+func writeQRVideo(path string, texts ...string) error {
 	const w, h = 640, 480
-	y := make([]byte, w*h)
-	for i := range y {
-		y[i] = 255
-	}
-	b := img.Bounds()
-	for py := 0; py < b.Dy(); py++ {
-		for px := 0; px < b.Dx(); px++ {
-			g := color.GrayModel.Convert(img.At(b.Min.X+px, b.Min.Y+py)).(color.Gray)
-			y[(py+40)*w+px+120] = g.Y
-		}
-	}
 	chroma := make([]byte, w*h/2) // U and V, each a quarter, all neutral
 	for i := range chroma {
 		chroma[i] = 128
 	}
 	var out bytes.Buffer
 	out.WriteString("YUV4MPEG2 W640 H480 F10:1 Ip A1:1 C420jpeg\n")
-	for range 10 {
-		out.WriteString("FRAME\n")
-		out.Write(y)
-		out.Write(chroma)
+	for _, text := range texts {
+		q, err := qrcode.New(text, qrcode.Medium)
+		if err != nil {
+			return err
+		}
+		img := q.Image(400)
+		y := make([]byte, w*h)
+		for i := range y {
+			y[i] = 255
+		}
+		b := img.Bounds()
+		for py := 0; py < b.Dy(); py++ {
+			for px := 0; px < b.Dx(); px++ {
+				g := color.GrayModel.Convert(img.At(b.Min.X+px, b.Min.Y+py)).(color.Gray)
+				y[(py+40)*w+px+120] = g.Y
+			}
+		}
+		for range 10 {
+			out.WriteString("FRAME\n")
+			out.Write(y)
+			out.Write(chroma)
+		}
 	}
 	return os.WriteFile(path, out.Bytes(), 0o644)
 }

@@ -3,12 +3,14 @@ package main
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/changchun-gov/courier/internal/pgtest"
+	"github.com/changchun-gov/courier/shipment"
 )
 
 // A courier's day on a phone: the bookings of their carrier wait to be
@@ -159,4 +161,38 @@ func TestCourierPagesInChromium(t *testing.T) {
 	if got := items(sf); len(got) != 0 {
 		t.Fatalf("after the hall's receive SF's courier sees %v", got)
 	}
+}
+
+// The courier collects a bag by the phone's camera: the scan station with
+// pickup chosen, the fake camera playing the bag label's QR code.
+func TestCourierCollectsABagByCamera(t *testing.T) {
+	t.Parallel()
+	ctx := browser(t) // starts the shared browser, whose camera shows cameraBag
+	defer shot(t, ctx, "camera-bag-last")
+	var once sync.Once
+	s := bootHooks(t, map[string]string{"COURIER_PUBLIC_URL": "http://localhost:8080"}, &testHooks{bagNo: func() string {
+		no := shipment.NewNumber(shipment.KindBag)
+		once.Do(func() { no = cameraBag })
+		return no
+	}})
+	tok := s.users()
+	admin := tok["admin"]
+	s.must(201, "POST", "/api/v1/parcels", tok["clerk"], parcelBody("13912345678"))
+	run := s.must(201, "POST", fmt.Sprintf("/api/v1/routes/%d/run", s.legIDs(admin)["D-SW>CC-WIN"]), admin, nil)
+	if run.str("bag_no") != cameraBag {
+		t.Fatalf("the run's bag %s, the camera's %s", run.str("bag_no"), cameraBag)
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(360, 800)); err != nil {
+		t.Fatal(err)
+	}
+	signIn(t, ctx, s.base, "u-courier", "password-courier-1")
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.base+"/scan?action=pickup"), chromedp.WaitVisible("#camera"),
+		chromedp.Click("#camera")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "the bag picked up by the camera's scan", func() bool {
+		return s.must(200, "GET", "/api/v1/runs/"+run.str("run_no"), admin, nil).str("status") == "picked_up"
+	})
+	poll(t, ctx, `[...document.querySelectorAll('#results li')].some(li => li.textContent.includes('`+cameraBag+`'))`)
+	shot(t, ctx, "camera-bag-360")
 }

@@ -361,6 +361,9 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	throttle := &postgres.Throttle{Ledger: ledger, Window: 10 * time.Minute}
 	parcels := &svc.Parcels{Store: ledger, Keys: keys, Ref: ref, Routes: routes, Throttle: throttle, Reads: ledger, Photos: ledger, Now: now}
 	ledger.Carrier, ledger.ExpressCarrier = cfg.Couriers.Legs, cfg.Couriers.Express
+	if h != nil {
+		ledger.NewBagNo = h.bagNo
+	}
 	courierSvc := &svc.Couriers{Store: ledger, Assignments: ledger, Sites: ref, Reads: ledger, Scans: parcels, Now: now}
 	cs, err := startCouriers(cfg, ref.Site, func(ctx context.Context, x tracking.CourierExchange) {
 		if err := ledger.RecordExchange(context.WithoutCancel(ctx), x); err != nil {
@@ -546,6 +549,8 @@ type testHooks struct {
 	// courierTimeout bounds a courier call (0: 10 s); retry is the delay
 	// before a failed job's next attempt (0: River's backoff).
 	courierTimeout, retry time.Duration
+	// bagNo draws the runs' bag numbers (a test's camera shows one).
+	bagNo func() string
 }
 
 type testHooksKey struct{}

@@ -48,6 +48,8 @@ type Ledger struct {
 	// parcel (nil: express parcels are not booked).
 	ExpressCarrier string
 	ExpressHook    RunHook
+	// NewBagNo draws a run's bag number (nil: a random one; tests fix it).
+	NewBagNo func() string
 }
 
 const parcelCols = `p.id, p.waybill_no, p.kind, p.origin_site, p.dest_kind, coalesce(p.dest_site, ''), p.path,

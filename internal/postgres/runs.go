@@ -79,7 +79,11 @@ func (l *Ledger) MakeRun(ctx context.Context, leg shipment.Leg, slot time.Time, 
 		if err != nil {
 			return err
 		}
-		r := &tracking.RunView{RunNo: shipment.NewNumber(shipment.KindRun), BagNo: shipment.NewNumber(shipment.KindBag),
+		bagNo := shipment.NewNumber(shipment.KindBag)
+		if l.NewBagNo != nil {
+			bagNo = l.NewBagNo()
+		}
+		r := &tracking.RunView{RunNo: shipment.NewNumber(shipment.KindRun), BagNo: bagNo,
 			SealNo: sealNumber(), LegID: leg.ID, FromSite: leg.From, ToSite: leg.To, Slot: slot, Status: "sealed",
 			CreatedAt: now}
 		if err := sp.QueryRow(ctx, `INSERT INTO runs (run_no, bag_no, seal_no, leg_id, from_site, to_site, slot, status,
