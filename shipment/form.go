@@ -11,6 +11,9 @@ var formFields = map[string]string{
 	"applicant.phone": "phone", "applicant.id_type": "id_type", "applicant.id_number": "id_number",
 	"certificate.type": "cert_type", "certificate.number": "cert_no", "certificate.issuing_department": "cert_type",
 	"application_no": "application_no", "notes": "notes",
+	"destination.address": "detail", "destination.address.province": "province", "destination.address.city": "city",
+	"destination.address.district": "district", "destination.address.street": "street",
+	"destination.address.detail": "detail", "destination.address.unit": "unit",
 }
 
 // FormField is the form's input of a registration field an error names
@@ -45,6 +48,11 @@ func RegistrationFrom(a Actor, kind Kind, get func(string) string) Registration 
 		r.Destination.Kind = DestDepartment
 	} else {
 		r.Certificate = &Certificate{Type: get("cert_type"), Number: get("cert_no")}
+		if get("dest_kind") == string(DestAddress) {
+			// Express to the door: the structured address (the unit apart).
+			r.Destination = Destination{Kind: DestAddress, Address: &Address{Province: get("province"), City: get("city"),
+				District: get("district"), Street: get("street"), Detail: get("detail"), Unit: get("unit")}}
+		}
 	}
 	return r
 }

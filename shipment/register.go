@@ -115,7 +115,11 @@ func (r *Registration) Normalize(sites SiteLookup, certTypes CertTypeLookup) err
 		if d.Address == nil {
 			return apperr.New(apperr.Invalid, "parcel.address_required").OnField("destination.address")
 		}
-		if err := d.Address.Validate(); err != nil {
+		err := d.Address.Validate()
+		if err == nil {
+			err = CheckDivision(d.Address)
+		}
+		if err != nil {
 			if e := apperr.As(err); e != nil && e.Field != "" {
 				f := "destination.address." + e.Field
 				return e.OnField(f).With("field", f)

@@ -389,3 +389,21 @@ func TestRegResidentCheckAgreesWithExamples(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestExpressAddressIsANationalDivision(t *testing.T) {
+	for _, c := range []struct {
+		p, c, d, want string
+	}{
+		{"吉林省", "长春市", "南关区", ""},
+		{"北京市", "市辖区", "朝阳区", ""},
+		{"吉林省", "长春市", "朝阳区", ""}, // Changchun has a Chaoyang district too
+		{"吉林", "长春市", "南关区", "address.province_unknown"},
+		{"吉林省", "沈阳市", "和平区", "address.city_unknown"},
+		{"吉林省", "长春市", "海淀区", "address.district_unknown"},
+	} {
+		err := CheckDivision(&Address{Province: c.p, City: c.c, District: c.d, Detail: "1 号"})
+		if apperr.CodeOf(err) != c.want && !(c.want == "" && err == nil) {
+			t.Errorf("%s %s %s: %v, want %q", c.p, c.c, c.d, err, c.want)
+		}
+	}
+}

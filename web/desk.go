@@ -16,7 +16,8 @@ import (
 
 // deskForm is the registration form's inputs.
 var deskForm = []string{"kind", "origin_site", "dest_site", "applicant_type", "name", "contact_name", "phone",
-	"id_type", "id_number", "cert_type", "cert_no", "application_no", "notes"}
+	"id_type", "id_number", "cert_type", "cert_no", "application_no", "notes",
+	"dest_kind", "province", "city", "district", "street", "detail", "unit"}
 
 type deskChoice struct{ Code, Text string }
 

@@ -5,6 +5,7 @@ import (
 	"embed"
 	"encoding/hex"
 	"fmt"
+	"github.com/changchun-gov/courier/shipment"
 	"io/fs"
 	"mime"
 	"path"
@@ -78,6 +79,13 @@ func (a *assets) URL(rel string) (string, error) {
 }
 
 func (s *server) static(c *fiber.Ctx) error {
+	if c.Params("name") == "divisions.json" {
+		// The national division codes the address forms choose from
+		// (shipment's bundled copy, the one the service checks against).
+		c.Set(fiber.HeaderCacheControl, "public, max-age=86400")
+		c.Set(fiber.HeaderContentType, "application/json")
+		return c.Send(shipment.DivisionsJSON())
+	}
 	f, ok := s.assets.file[c.Params("name")]
 	if !ok {
 		return apperr.New(apperr.NotFound, "request.not_found")

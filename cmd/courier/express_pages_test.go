@@ -129,3 +129,63 @@ func TestExpressDeliveryPagesInChromium(t *testing.T) {
 	}
 	shot(t, ctx, "express-done-360")
 }
+
+// The department's clerk registers a certificate for express to the door:
+// the address's province, city and district chosen from the national
+// division codes, each list following the one above; the parcel gets its
+// courier booking at once.
+func TestDeskRegistersAnExpressParcelInChromium(t *testing.T) {
+	t.Parallel()
+	s := boot(t, map[string]string{"COURIER_PUBLIC_URL": "http://localhost:8080"})
+	tok := s.users()
+	ctx := browser(t)
+	defer shot(t, ctx, "desk-express-last")
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(414, 900)); err != nil {
+		t.Fatal(err)
+	}
+	signIn(t, ctx, s.base, "u-clerk", "password-clerk-1")
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.base+"/desk/new"), chromedp.WaitVisible("#register-form"),
+		chromedp.Click("#dest-kind-address"), chromedp.WaitVisible("#province")); err != nil {
+		t.Fatal(err)
+	}
+	if hidden, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('dest-hall').hidden`)); !hidden {
+		t.Errorf("the hall's list still shows for express")
+	}
+	for _, f := range []struct{ sel, value string }{{"#province", "吉林省"}, {"#city", "长春市"}, {"#district", "南关区"}} {
+		poll(t, ctx, `[...document.querySelectorAll('`+f.sel+` option')].some(o => o.value === '`+f.value+`')`)
+		if err := chromedp.Do(ctx, chromedp.SetValue(f.sel, f.value)); err != nil {
+			t.Fatal(err)
+		}
+		changed(t, ctx, f.sel)
+	}
+	if err := chromedp.Do(ctx, chromedp.SendKeys("#detail", "人民大街 100 号"), chromedp.SendKeys("#unit", "2 单元 301 室"),
+		chromedp.SetValue("#cert_type", "business_licence"), chromedp.SendKeys("#application_no", "SW-2026-EXPRESS-1"),
+		chromedp.SendKeys("#name", "王小明"), chromedp.SendKeys("#phone", "13912345678"),
+		chromedp.SendKeys("#id_number", "11010519491231002X")); err != nil {
+		t.Fatal(err)
+	}
+	changed(t, ctx, "#cert_type")
+	poll(t, ctx, `!document.querySelector('.live-error')`)
+	legible(t, ctx, "desk registration, express")
+	noSideways(t, ctx, "desk registration, express")
+	shot(t, ctx, "desk-express-414")
+	if err := chromedp.Do(ctx, chromedp.Click("#register"), chromedp.WaitVisible("#waybill")); err != nil {
+		t.Fatal(err)
+	}
+	no := text(t, ctx, "#waybill")
+	p := s.must(200, "GET", "/api/v1/parcels/"+no, tok["admin"], nil)
+	if !strings.Contains(string(p.Body), `"destination_kind":"address"`) || !strings.Contains(string(p.Body), "吉林省长春市南关区") {
+		t.Fatalf("the express parcel: %s", p.Body)
+	}
+	eventually(t, 20*time.Second, "its courier booking", func() bool {
+		return s.text(`SELECT coalesce((SELECT status FROM bookings WHERE parcel_id = p.id), '') FROM parcels p
+			WHERE waybill_no = $1`, no) == "booked"
+	})
+	// A district that is not in the city is refused (a hand-made post).
+	b := parcelBody("13912345678")
+	b["destination"] = map[string]any{"kind": "address", "address": map[string]any{"province": "吉林省", "city": "长春市",
+		"district": "海淀区", "detail": "1 号"}}
+	if r := s.do("POST", "/api/v1/parcels", tok["clerk"], b); r.Status != 422 || r.errCode() != "address.district_unknown" {
+		t.Errorf("a district outside its city: %d %s", r.Status, r.Body)
+	}
+}
