@@ -1,7 +1,10 @@
 package tracking
 
 import (
+	"strings"
 	"time"
+
+	"github.com/changchun-gov/courier/internal/apperr"
 
 	"github.com/changchun-gov/courier/shipment"
 )
@@ -119,4 +122,45 @@ type Assignment struct {
 	BookingState
 	CourierID  int64
 	HandedOver bool
+}
+
+// StageMapping reads a courier's events as stages: by event code first,
+// then by a word of the event's name (the longest that matches). Signed
+// for — the one stage that delivers — is told by a code only.
+type StageMapping struct {
+	Codes map[string]CourierStage `json:"codes"`
+	Names map[string]CourierStage `json:"names"`
+}
+
+// MaxMappingEntries bounds a mapping's codes and names.
+const MaxMappingEntries = 200
+
+// CheckStageMapping checks an administrator's mapping: codes and words of
+// 1 to 20 characters, each to a known stage, signed for by a code only.
+//
+// Errors: courier.mapping_invalid (invalid).
+func CheckStageMapping(m StageMapping) error {
+	bad := func(field, key string) error {
+		return apperr.New(apperr.Invalid, "courier.mapping_invalid").OnField(field).With("key", key)
+	}
+	if len(m.Codes)+len(m.Names) == 0 || len(m.Codes)+len(m.Names) > MaxMappingEntries {
+		return bad("codes", "")
+	}
+	for field, entries := range map[string]map[string]CourierStage{"codes": m.Codes, "names": m.Names} {
+		for k, s := range entries {
+			if n := len([]rune(k)); n == 0 || n > 20 || strings.TrimSpace(k) != k {
+				return bad(field, k)
+			}
+			switch s {
+			case StageCollected, StageMoving, StageOutForDelivery, StageFailed, StageReturned:
+			case StageSigned:
+				if field == "names" {
+					return bad(field, k) // signed for: by a code only
+				}
+			default:
+				return bad(field, k)
+			}
+		}
+	}
+	return nil
 }

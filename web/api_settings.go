@@ -9,6 +9,7 @@ import (
 
 	"github.com/changchun-gov/courier/internal/apperr"
 	"github.com/changchun-gov/courier/shipment"
+	"github.com/changchun-gov/courier/tracking"
 )
 
 // beijing is the zone of the dates an administrator types.
@@ -75,4 +76,24 @@ func (s *server) listAudit(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(p)
+}
+
+func (s *server) getCourierMapping(c *fiber.Ctx) error {
+	m, err := s.Settings.CourierMapping(c.UserContext(), actor(c), c.Params("carrier"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(m)
+}
+
+func (s *server) putCourierMapping(c *fiber.Ctx) error {
+	var m tracking.StageMapping
+	if err := decode(c, &m); err != nil {
+		return err
+	}
+	m, err := s.Settings.SaveCourierMapping(c.UserContext(), actor(c), c.Params("carrier"), m)
+	if err != nil {
+		return err
+	}
+	return c.JSON(m)
 }

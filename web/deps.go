@@ -117,6 +117,8 @@ type Settings interface {
 	ClearCalendarDay(ctx context.Context, by shipment.Actor, day string) error
 	SaveJob(ctx context.Context, by shipment.Actor, name string, enabled bool, schedule string, params []byte) (tracking.JobSetting, error)
 	Audit(ctx context.Context, f shipment.AuditFilter) (tracking.Page[shipment.AuditEntry], error)
+	CourierMapping(ctx context.Context, by shipment.Actor, carrier string) (tracking.StageMapping, error)
+	SaveCourierMapping(ctx context.Context, by shipment.Actor, carrier string, m tracking.StageMapping) (tracking.StageMapping, error)
 }
 
 // Integrity covers the event log's daily digests and the checks of its

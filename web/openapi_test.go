@@ -560,6 +560,15 @@ func TestOpenAPIRequestExamplesAreAccepted(t *testing.T) {
 				t.Errorf("push %+v: %v", r, err)
 			}
 		},
+		"PUT /api/v1/couriers/{carrier}/mapping": func(t *testing.T, ex any) {
+			var m tracking.StageMapping
+			if err := decodeStrict(ex, &m); err != nil {
+				t.Fatal(err)
+			}
+			if err := tracking.CheckStageMapping(m); err != nil {
+				t.Errorf("mapping %+v: %v", m, err)
+			}
+		},
 		"POST /api/v1/runs/{run_no}/assign": func(t *testing.T, ex any) {
 			var r assignRequest
 			if err := decodeStrict(ex, &r); err != nil || r.Username == "" {
@@ -1056,6 +1065,16 @@ func (fakeOps) RunJobNow(_ context.Context, name string) (tracking.JobRun, error
 // fakeSettings edits a reference hall, legs, the calendar and the jobs, and
 // answers the audit log with one entry.
 type fakeSettings struct{}
+
+var fakeMapping = tracking.StageMapping{Codes: map[string]tracking.CourierStage{"704": tracking.StageSigned},
+	Names: map[string]tracking.CourierStage{"收寄": tracking.StageCollected, "投递": tracking.StageOutForDelivery, "未妥投": tracking.StageFailed}}
+
+func (fakeSettings) CourierMapping(context.Context, shipment.Actor, string) (tracking.StageMapping, error) {
+	return fakeMapping, nil
+}
+func (fakeSettings) SaveCourierMapping(_ context.Context, _ shipment.Actor, _ string, m tracking.StageMapping) (tracking.StageMapping, error) {
+	return m, nil
+}
 
 func (fakeSettings) SaveLeg(_ context.Context, _ shipment.Actor, l shipment.Leg) (shipment.Leg, error) {
 	if l.ID == 0 {

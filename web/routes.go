@@ -45,6 +45,9 @@ func (s *server) routes(app *fiber.App) {
 	api.Put("/me/password", allow(everyone...), s.changeOwnPassword)
 	api.Get("/sites", allow(everyone...), s.listSites)
 	api.Put("/sites/:code", allow(admins...), s.saveSite)
+	// What a courier's events mean, where it publishes no table (EMS).
+	api.Get("/couriers/:carrier/mapping", allow(admins...), s.getCourierMapping)
+	api.Put("/couriers/:carrier/mapping", allow(admins...), s.putCourierMapping)
 	api.Get("/cert-types", allow(everyone...), s.listCertTypes)
 	api.Get("/sites/:code/slots", allow(hallStaff...), s.getSlots)
 	api.Put("/sites/:code/slots", allow(admins...), s.putSlots)

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/changchun-gov/courier/integrations/ems"
@@ -187,6 +188,31 @@ type couriers struct {
 	receivers map[string]web.PushReceiver
 	token     string
 	sim       *courierSim
+	// emsMapping is how EMS's events are read now (administrators change
+	// it; every instance reloads it).
+	emsMapping atomic.Pointer[ems.Mapping]
+}
+
+// mapping is EMS's mapping now.
+func (c *couriers) mapping() ems.Mapping {
+	if m := c.emsMapping.Load(); m != nil {
+		return *m
+	}
+	return ems.DefaultMapping
+}
+
+// loadMapping reads EMS's saved mapping (none: the default).
+func (c *couriers) loadMapping(ctx context.Context, read func(context.Context, string) (tracking.StageMapping, bool, error)) error {
+	m, saved, err := read(ctx, ems.CarrierName)
+	if err != nil {
+		return err
+	}
+	mapping := ems.DefaultMapping
+	if saved {
+		mapping = ems.MappingOf(m)
+	}
+	c.emsMapping.Store(&mapping)
+	return nil
 }
 
 // courierSim is the in-process simulator.
@@ -300,8 +326,9 @@ func startCouriers(cfg *Config, site func(string) (shipment.Site, bool), record 
 	if emsCfg.URL != "" {
 		client := ems.New(ems.Config{URL: emsCfg.URL, SenderNo: emsCfg.SenderNo, Authorization: emsCfg.Authorization,
 			SignKey: emsCfg.SignKey, HTTP: httpc, Now: now})
-		out.named[ems.CarrierName] = &ems.Carrier{Client: client, Site: site, Record: record, Now: now}
-		out.receivers[ems.CarrierName] = &ems.PushReceiver{SignKey: emsCfg.SignKey, SenderNo: emsCfg.SenderNo, Mapping: ems.DefaultMapping, Save: save, Now: now}
+		out.named[ems.CarrierName] = &ems.Carrier{Client: client, Site: site, Record: record, Now: now, Mapping: out.mapping}
+		out.receivers[ems.CarrierName] = &ems.PushReceiver{SignKey: emsCfg.SignKey, SenderNo: emsCfg.SenderNo, Mapping: out.mapping,
+			Save: save, Now: now}
 	}
 	out.legs = out.named[cc.Legs]
 	out.express, _ = out.named[cc.Express].(tracking.ExpressCarrier)

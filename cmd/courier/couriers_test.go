@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/changchun-gov/courier/integrations/ems"
 	"github.com/changchun-gov/courier/integrations/sfexpress"
 	"github.com/changchun-gov/courier/integrations/simulator"
 	"github.com/changchun-gov/courier/internal/pgtest"
@@ -624,5 +625,49 @@ func TestExpressParcelsThroughTheSimulator(t *testing.T) {
 	}
 	if sim.sf.Orders() != 2 {
 		t.Errorf("%d SF orders for two express parcels", sim.sf.Orders())
+	}
+}
+
+// What EMS's events mean is the administrators' table: the default reads
+// 704 as signed; a mapping that signs by a name is refused; a code saved
+// is read by every push after it (each instance reloads it).
+func TestEMSMappingIsTheAdministrators(t *testing.T) {
+	t.Parallel()
+	clock := pgtest.NewClock(time.Date(2026, 12, 3, 9, 0, 0, 0, tracking.Shanghai))
+	s, sim := courierService(t, clock, "COURIER_CARRIER_LEGS", "ems")
+	tok := s.users()
+	admin := tok["admin"]
+	if m := s.must(200, "GET", "/api/v1/couriers/ems/mapping", admin, nil); !strings.Contains(string(m.Body), `"704":"signed"`) {
+		t.Fatalf("the default: %s", m.Body)
+	}
+	if r := s.do("GET", "/api/v1/couriers/sfexpress/mapping", admin, nil); r.Status != 404 || r.errCode() != "courier.mapping_not_found" {
+		t.Errorf("SF's mapping: %d %s", r.Status, r.Body)
+	}
+	for _, bad := range []map[string]any{
+		{"codes": map[string]any{}, "names": map[string]any{"妥投": "signed"}},
+		{"codes": map[string]any{"704": "lost"}, "names": map[string]any{}},
+		{"codes": map[string]any{"": "moving"}, "names": map[string]any{}},
+	} {
+		if r := s.do("PUT", "/api/v1/couriers/ems/mapping", admin, bad); r.Status != 422 || r.errCode() != "courier.mapping_invalid" {
+			t.Errorf("mapping %v: %d %s", bad, r.Status, r.Body)
+		}
+	}
+	s.must(200, "PUT", "/api/v1/couriers/ems/mapping", admin, map[string]any{
+		"codes": map[string]any{"704": "signed", "999": "collected"}, "names": map[string]any{"投递": "out_for_delivery"}})
+	if n := s.count(`SELECT count(*) FROM audit_log WHERE entity = 'courier_mapping' AND entity_key = 'ems'`); n != 1 {
+		t.Errorf("%d audit entries of the mapping", n)
+	}
+	time.Sleep(2500 * time.Millisecond) // the instance reloads it (settings_version, polled every second)
+	s.must(201, "POST", "/api/v1/parcels", tok["clerk"], parcelBody("13912345678"))
+	runNo := s.must(201, "POST", fmt.Sprintf("/api/v1/routes/%d/run", s.legIDs(admin)["D-SW>CC-WIN"]), admin, nil).str("run_no")
+	eventually(t, 20*time.Second, "the EMS booking", func() bool { return s.booking(admin, runNo)["status"] == "booked" })
+	if !sim.ems.AddTrace(runNo, ems.TraceItem{OpCode: "999", OpName: "上门收件", OpTime: "2026-12-03 09:10:00"}) {
+		t.Fatal("no EMS order for the run")
+	}
+	if _, err := sim.timeline.Tick(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st := s.must(200, "GET", "/api/v1/runs/"+runNo, admin, nil).str("status"); st != "picked_up" {
+		t.Fatalf("a run whose EMS event 999 the mapping reads as collected: %s", st)
 	}
 }

@@ -315,6 +315,10 @@ func TestEveryRouteWithEveryRole(t *testing.T) {
 			return walkRequest{path: "/api/v1/runs/" + no + "/booking", body: map[string]any{"ref": "SF1440099887766", "note": "电话预约"}}
 		}, "o o f f f f f f u"},
 		{"GET", "/api/v1/courier/bookings", plain("/api/v1/courier/bookings"), "f f f f f f o f u"},
+		{"GET", "/api/v1/couriers/{carrier}/mapping", plain("/api/v1/couriers/ems/mapping"), "o f f f f f f f u"},
+		{"PUT", "/api/v1/couriers/{carrier}/mapping", withBody("/api/v1/couriers/ems/mapping", func(string) any {
+			return map[string]any{"codes": map[string]any{"704": "signed"}, "names": map[string]any{"收寄": "collected"}}
+		}), "o f f f f f f f u"},
 		{"POST", "/api/v1/runs/{run_no}/take", func(role string) walkRequest {
 			no := runNo
 			if role == "courier" {

@@ -21,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"github.com/changchun-gov/courier/integrations/ems"
 	"github.com/changchun-gov/courier/internal/delivery"
 	"github.com/changchun-gov/courier/internal/embeddedpg"
 	"github.com/changchun-gov/courier/internal/i18n"
@@ -385,11 +386,15 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		return err
 	}
 	ledger.ExpressHook = sched.ExpressHook
+	settingsStore := &postgres.Settings{Pool: pool, Ref: ref, Now: now}
 	// Every instance sees every administrator's edit within seconds.
 	watcher := &postgres.Watcher{Pool: pool}
 	watcher.On(postgres.EntitySite, func(ctx context.Context) error { return ref.Reload(ctx, pool) })
 	watcher.On(postgres.EntityRoute, routes.Forget)
 	watcher.On(postgres.EntityUser, users.ForgetTokens)
+	watcher.On(postgres.EntityCourierMapping, func(ctx context.Context) error {
+		return cs.loadMapping(ctx, settingsStore.CourierMapping)
+	})
 	if _, err := watcher.Check(ctx); err != nil {
 		return err
 	}
@@ -400,8 +405,11 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	if err != nil {
 		return err
 	}
-	settings := &svc.Settings{Sites: ref, Store: &postgres.Settings{Pool: pool, Ref: ref, Now: now}, Slots: ledger,
-		Legs: routes, Schedules: ledger}
+	settings := &svc.Settings{Sites: ref, Store: settingsStore, Slots: ledger, Legs: routes, Schedules: ledger,
+		Mappings: settingsStore, Defaults: map[string]tracking.StageMapping{ems.CarrierName: ems.DefaultMapping.Stages()}}
+	if err := cs.loadMapping(ctx, settingsStore.CourierMapping); err != nil {
+		return err
+	}
 	app, err := web.New(web.Deps{
 		Ledger: ledger, Parcels: parcels, PrintRuns: &svc.Labels{Store: ledger, Ref: ref}, Accounts: &svc.Accounts{Store: users, Sites: ref,
 			SessionLife: cfg.SessionMax, SessionIdle: cfg.SessionIdle}, Ref: ref, Throttle: throttle, Labels: printer, Catalog: cat, Log: log,

@@ -27,8 +27,8 @@ type Carrier struct {
 	Site   func(code string) (shipment.Site, bool)
 	// Record keeps each call's exchange (nil: none kept).
 	Record func(ctx context.Context, x tracking.CourierExchange)
-	// Mapping reads trace items as stages (zero: DefaultMapping).
-	Mapping *Mapping
+	// Mapping is the mapping now (nil: DefaultMapping).
+	Mapping func() Mapping
 	Now     func() time.Time
 }
 
@@ -101,7 +101,7 @@ func (c *Carrier) Routes(ctx context.Context, b tracking.Booking) ([]tracking.Ro
 	}
 	m := DefaultMapping
 	if c.Mapping != nil {
-		m = *c.Mapping
+		m = c.Mapping()
 	}
 	now := time.Now
 	if c.Now != nil {
@@ -178,4 +178,12 @@ func (m Mapping) Node(it TraceItem, via string, receivedAt time.Time) tracking.R
 	at, _ := ParseTime(it.OpTime) // checked by ParsePush (and by the caller of a query)
 	return tracking.RouteNode{Carrier: CarrierName, OrderID: it.OrderNo, WaybillNo: it.WaybillNo, At: at, OpCode: it.OpCode,
 		Stage: m.Stage(it), Remark: it.OpDesc, Via: via, ReceivedAt: receivedAt.UTC()}
+}
+
+// MappingOf is an administrator's mapping as EMS's trace items are read by.
+func MappingOf(m tracking.StageMapping) Mapping { return Mapping{Codes: m.Codes, Names: m.Names} }
+
+// Stages is the mapping as administrators keep it.
+func (m Mapping) Stages() tracking.StageMapping {
+	return tracking.StageMapping{Codes: m.Codes, Names: m.Names}
 }

@@ -79,9 +79,11 @@ func PushReply(serialNo, senderNo string, stored bool) []byte {
 // answers S00001, and EMS pushes again.
 type PushReceiver struct {
 	SignKey, SenderNo string
-	Mapping           Mapping
-	Save              func(ctx context.Context, nodes []tracking.RouteNode) (int, error)
-	Now               func() time.Time
+	// Mapping is the mapping now (nil: DefaultMapping): administrators
+	// change it while the service runs.
+	Mapping func() Mapping
+	Save    func(ctx context.Context, nodes []tracking.RouteNode) (int, error)
+	Now     func() time.Time
 }
 
 // Receive takes one push and returns the HTTP status and body to answer.
@@ -96,10 +98,17 @@ func (r *PushReceiver) Receive(ctx context.Context, body []byte) (int, []byte) {
 	}
 	kept := make([]tracking.RouteNode, len(items))
 	for i, it := range items {
-		kept[i] = r.Mapping.Node(it, "push", now())
+		kept[i] = r.mapping().Node(it, "push", now())
 	}
 	if _, err := r.Save(ctx, kept); err != nil {
 		return http.StatusInternalServerError, PushReply(serial, r.SenderNo, false)
 	}
 	return http.StatusOK, PushReply(serial, r.SenderNo, true)
+}
+
+func (r *PushReceiver) mapping() Mapping {
+	if r.Mapping != nil {
+		return r.Mapping()
+	}
+	return DefaultMapping
 }

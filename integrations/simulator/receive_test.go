@@ -107,7 +107,7 @@ func TestEMSPushIsKeptAndEchoed(t *testing.T) {
 	const key = "MDEyMzQ1Njc4OUFCQ0RFRg=="
 	sim := &simulator.EMS{SenderNo: "1100012345678", SignKey: key}
 	st := &store{}
-	r := &ems.PushReceiver{SignKey: key, SenderNo: "1100012345678", Mapping: ems.DefaultMapping, Save: st.save}
+	r := &ems.PushReceiver{SignKey: key, SenderNo: "1100012345678", Save: st.save}
 	body, err := sim.PushBody("SN-1", []ems.TraceItem{{WaybillNo: "1100000000000", OrderNo: "CR-1", OpTime: "2026-12-03 16:56:50",
 		OpCode: "704", OpName: "投递结果反馈-妥投"}})
 	if err != nil {

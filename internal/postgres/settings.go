@@ -28,6 +28,8 @@ const (
 	EntityJob      = "job"
 	EntityUser     = "user"
 	EntitySlots    = "slots" // a hall's shelf slots and slot setting
+	// EntityCourierMapping is a courier's event → stage mapping.
+	EntityCourierMapping = "courier_mapping"
 )
 
 // Change is one administrator's edit of one record. Before is nil for a
@@ -295,4 +297,36 @@ func (st *Settings) Audit(ctx context.Context, f shipment.AuditFilter) (tracking
 	}
 	out.Items = items
 	return out, nil
+}
+
+// CourierMapping reads a courier's event → stage mapping (false: none
+// saved, the carrier's default holds).
+func (st *Settings) CourierMapping(ctx context.Context, carrier string) (tracking.StageMapping, bool, error) {
+	var m tracking.StageMapping
+	var raw []byte
+	err := st.Pool.QueryRow(ctx, `SELECT mapping FROM courier_mappings WHERE carrier = $1`, carrier).Scan(&raw)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return m, false, nil
+	}
+	if err != nil {
+		return m, false, translate(err, "courier_mapping")
+	}
+	return m, true, json.Unmarshal(raw, &m)
+}
+
+// SaveCourierMapping keeps a courier's mapping (checked by
+// tracking.CheckStageMapping), audited as by's; every instance reloads it.
+func (st *Settings) SaveCourierMapping(ctx context.Context, by shipment.Actor, carrier string, before, m tracking.StageMapping) error {
+	raw, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	now := st.Now().UTC()
+	return translate(WithTx(ctx, st.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO courier_mappings (carrier, mapping, updated_at) VALUES ($1, $2, $3)
+			ON CONFLICT (carrier) DO UPDATE SET mapping = EXCLUDED.mapping, updated_at = EXCLUDED.updated_at`, carrier, raw, now); err != nil {
+			return err
+		}
+		return RecordChange(ctx, tx, now, Change{By: by, Entity: EntityCourierMapping, Key: carrier, Before: before, After: m})
+	}), "courier_mapping")
 }

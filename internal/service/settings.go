@@ -70,6 +70,55 @@ type Settings struct {
 	Slots     SlotStore
 	Legs      LegStore
 	Schedules ScheduleStore
+	// Mappings keeps the couriers' event → stage mappings; Defaults are
+	// the carriers' own (what holds until an administrator saves one).
+	Mappings MappingStore
+	Defaults map[string]tracking.StageMapping
+}
+
+// MappingStore keeps the couriers' event → stage mappings.
+type MappingStore interface {
+	// CourierMapping reads a carrier's saved mapping (false: none).
+	CourierMapping(ctx context.Context, carrier string) (tracking.StageMapping, bool, error)
+	// SaveCourierMapping keeps it, audited as by's (before: the mapping it
+	// replaces).
+	SaveCourierMapping(ctx context.Context, by shipment.Actor, carrier string, before, m tracking.StageMapping) error
+}
+
+// CourierMapping is the event → stage mapping a carrier's events are read
+// by now: the saved one, else the carrier's default (admins).
+//
+// Errors: auth.forbidden; courier.mapping_not_found (not found: a carrier
+// whose events are read by its published table).
+func (s *Settings) CourierMapping(ctx context.Context, by shipment.Actor, carrier string) (tracking.StageMapping, error) {
+	if err := shipment.CheckAdmin(by); err != nil {
+		return tracking.StageMapping{}, err
+	}
+	def, ok := s.Defaults[carrier]
+	if !ok {
+		return tracking.StageMapping{}, apperr.New(apperr.NotFound, "courier.mapping_not_found").With("carrier", carrier)
+	}
+	m, saved, err := s.Mappings.CourierMapping(ctx, carrier)
+	if err != nil || !saved {
+		return def, err
+	}
+	return m, nil
+}
+
+// SaveCourierMapping changes how a carrier's events are read (admins): EMS
+// publishes no code table, so what its events mean is the city's to say.
+//
+// Errors: auth.forbidden; courier.mapping_invalid (invalid);
+// courier.mapping_not_found.
+func (s *Settings) SaveCourierMapping(ctx context.Context, by shipment.Actor, carrier string, m tracking.StageMapping) (tracking.StageMapping, error) {
+	before, err := s.CourierMapping(ctx, by, carrier)
+	if err != nil {
+		return m, err
+	}
+	if err := tracking.CheckStageMapping(m); err != nil {
+		return m, err
+	}
+	return m, s.Mappings.SaveCourierMapping(ctx, by, carrier, before, m)
 }
 
 // SaveSite changes a site's names, address, phone, hours, active flag and
