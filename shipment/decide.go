@@ -398,3 +398,23 @@ func reroute(p *Parcel, cur string, route func(from, to string) ([]string, error
 	}
 	return []string{cur, p.DestSite}, nil
 }
+
+// DecideRedirect decides the recipient's choice of express to the door: a
+// certificate bound for a hall, not yet handed over nor on its way back.
+// The parcel keeps its state and its way to the hall, except that one on
+// the shelf comes off it (its collection code no longer opens it): the
+// courier takes it from the hall. It answers the state after.
+//
+// Errors: redirect.not_allowed (conflict).
+func DecideRedirect(p *Parcel) (Status, error) {
+	if p.Kind != KindCertificate || p.DestKind != DestHall {
+		return "", apperr.New(apperr.Conflict, "redirect.not_allowed").With("status", string(p.Status))
+	}
+	switch p.Status {
+	case Registered, AwaitingPickup, InTransit, Arrived:
+		return p.Status, nil
+	case Ready:
+		return Arrived, nil
+	}
+	return "", apperr.New(apperr.Conflict, "redirect.not_allowed").With("status", string(p.Status))
+}

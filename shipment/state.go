@@ -75,6 +75,9 @@ const (
 	ActLabelPrinted Action = "label_printed"
 	ActMessageSent  Action = "message_sent"
 	ActNote         Action = "note"
+	// ActRedirect is the recipient's choice, through the private link, of
+	// express to the door instead of collecting at the hall (DecideRedirect).
+	ActRedirect Action = "redirect"
 )
 
 // Actions lists the state-changing actions.
@@ -113,6 +116,9 @@ const (
 	RoleCourier   Role = "courier"
 	RoleAPIClient Role = "api_client"
 	RoleSystem    Role = "system"
+	// RoleRecipient is the citizen acting through their parcel's private
+	// link (choosing express to the door): no account, never a user's role.
+	RoleRecipient Role = "recipient"
 )
 
 // Roles lists the roles a user account can have (System is not one).

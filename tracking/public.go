@@ -77,7 +77,7 @@ type TimelineEntry struct {
 // (a move between two shelf slots of the hall) is the hall's business, not a
 // step of the journey.
 func StateChanging(a shipment.Action) bool {
-	return a == shipment.ActRegister || (a.Valid() && a != shipment.ActReslot)
+	return a == shipment.ActRegister || a == shipment.ActRedirect || (a.Valid() && a != shipment.ActReslot)
 }
 
 // Timeline folds events into timeline entries, newest first, leaving out

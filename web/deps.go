@@ -31,6 +31,10 @@ type Parcels interface {
 	Events(ctx context.Context, a shipment.Actor, waybill string) ([]tracking.Event, error)
 	List(ctx context.Context, a shipment.Actor, f tracking.Filter) (tracking.Page[tracking.ParcelView], error)
 	AuthorisationPhoto(ctx context.Context, a shipment.Actor, waybill string) (string, []byte, error)
+	// SendRedirectCode and Redirect are the recipient's choice of express
+	// to the door through the private link.
+	SendRedirectCode(ctx context.Context, token string) error
+	Redirect(ctx context.Context, token, code string, addr shipment.Address) error
 }
 
 // Ledger reads parcels' messages.

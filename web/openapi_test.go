@@ -231,14 +231,15 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 func TestOpenAPIEnumsMatchTheDomain(t *testing.T) {
 	doc := loadOpenAPI(t)
 	scanActions := shipment.ScanActions
-	eventActions := append(slices.Clone(shipment.Actions), shipment.ActCorrect, shipment.ActLabelPrinted, shipment.ActMessageSent, shipment.ActNote)
+	eventActions := append(slices.Clone(shipment.Actions), shipment.ActCorrect, shipment.ActLabelPrinted, shipment.ActMessageSent, shipment.ActNote,
+		shipment.ActRedirect)
 	reasons := slices.Clone(shipment.Reasons)
 	for _, r := range slices.Concat(shipment.CorrectionReasons, shipment.CancelReasons) {
 		if !slices.Contains(reasons, r) {
 			reasons = append(reasons, r)
 		}
 	}
-	actorRoles := append(slices.Clone(shipment.Roles), shipment.RoleSystem)
+	actorRoles := append(slices.Clone(shipment.Roles), shipment.RoleSystem, shipment.RoleRecipient)
 	for _, c := range []struct {
 		schema string
 		want   []string
@@ -356,6 +357,30 @@ func TestOpenAPIRequestExamplesAreAccepted(t *testing.T) {
 	scanIDRe := regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$`)
 
 	checks := map[string]func(t *testing.T, ex any){
+		"POST /api/v1/s/{token}/redirect": func(t *testing.T, ex any) {
+			var r redirectRequest
+			if err := decodeStrict(ex, &r); err != nil {
+				t.Fatal(err)
+			}
+			if err := shipment.CheckDivision(&r.Address); err != nil || r.Address.Validate() != nil || len(r.Code) != 6 {
+				t.Errorf("redirect %+v: %v", r, err)
+			}
+		},
+		"POST /s/{token}/express": func(t *testing.T, ex any) {
+			m, _ := ex.(map[string]any)
+			a := shipment.Address{}
+			a.Province, _ = m["province"].(string)
+			a.City, _ = m["city"].(string)
+			a.District, _ = m["district"].(string)
+			if err := shipment.CheckDivision(&a); err != nil {
+				t.Errorf("form example's address: %v", err)
+			}
+		},
+		"POST /s/{token}/express-code": func(t *testing.T, ex any) {
+			if m, _ := ex.(map[string]any); m["lang"] != "zh-CN" && m["lang"] != "en" {
+				t.Errorf("form example %v", ex)
+			}
+		},
 		"POST /t/{waybill_no}": func(t *testing.T, ex any) {
 			m, _ := ex.(map[string]any)
 			if tail, _ := m["phone_tail"].(string); !fourDigits(tail) {

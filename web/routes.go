@@ -35,6 +35,11 @@ func (s *server) routes(app *fiber.App) {
 	// A parcel's private link (sent, never printed): the detail without the tail.
 	app.Get("/s/:token", s.linkPage)
 	app.Get("/api/v1/s/:token", s.linkAPI)
+	// The recipient's choice of express, with a code texted to the phone on file.
+	app.Post("/api/v1/s/:token/redirect-code", s.bounded, s.redirectCodeAPI)
+	app.Post("/api/v1/s/:token/redirect", s.bounded, s.redirectAPI)
+	app.Post("/s/:token/express-code", s.bounded, func(c *fiber.Ctx) error { return s.linkRedirect(c, "code") })
+	app.Post("/s/:token/express", s.bounded, func(c *fiber.Ctx) error { return s.linkRedirect(c, "address") })
 	app.Post("/api/v1/auth/token", s.bounded, s.issueToken)
 	// The couriers' pushes: no login, an unguessable address.
 	s.pushRoutes(app)

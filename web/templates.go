@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"html/template"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -73,6 +74,10 @@ type trackPageData struct {
 	TailSent bool
 	Error    string
 	Other    string // link to the other language
+	// Redirect is the private link's express form (nil: the public page).
+	Redirect *redirectForm
+	// CanRedirect: the parcel may still go by express (the link's page).
+	CanRedirect bool
 }
 
 const publicCSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
@@ -82,7 +87,13 @@ func (s *server) renderTrack(c *fiber.Ctx, status int, d trackPageData) error {
 	if err := s.tpl.track.Execute(&b, d); err != nil {
 		return fmt.Errorf("web: render track page: %w", err)
 	}
-	c.Set(fiber.HeaderContentSecurityPolicy, publicCSP)
+	csp := publicCSP
+	if d.Redirect != nil && d.Redirect.Sent && !d.Redirect.Done {
+		// The express form's address lists follow each other (our script,
+		// the division codes from our server).
+		csp += "; script-src 'self'; connect-src 'self'"
+	}
+	c.Set(fiber.HeaderContentSecurityPolicy, csp)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Type("html", "utf-8")
 	return c.Status(status).Send(b.Bytes())
@@ -119,6 +130,11 @@ func (s *server) linkPage(c *fiber.Ctx) error {
 		return err
 	}
 	d.Number, d.Status = st.WaybillNo, &st
+	d.Redirect, d.CanRedirect = &redirectForm{Form: map[string]string{}, Token: strings.ToUpper(c.Params("token"))}, mayRedirect(st)
+	if st.Detail != nil {
+		d.Redirect.Phone = st.Detail.Phone
+	}
+	d.Redirect.Script, _ = s.assets.URL("address.js")
 	return s.renderTrack(c, fiber.StatusOK, d)
 }
 

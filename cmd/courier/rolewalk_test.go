@@ -236,6 +236,20 @@ func TestEveryRouteWithEveryRole(t *testing.T) {
 		}, "o o o o o o o o o"},
 		{"GET", "/api/v1/track/{waybill_no}", plain("/api/v1/track/" + no), "o o o o o o o o o"},
 		{"GET", "/s/{token}", plain(link), "o o o o o o o o o"},
+		// The link page's express form (a parcel of its own each time).
+		{"POST", "/s/{token}/express-code", func(string) walkRequest {
+			r := registered()
+			return walkRequest{path: "/s/" + r.str("private_url")[strings.LastIndex(r.str("private_url"), "/")+1:] + "/express-code",
+				body: "lang=zh-CN", headers: []string{"Content-Type", "application/x-www-form-urlencoded"}}
+		}, "o o o o o o o o o"},
+		{"POST", "/s/{token}/express", func(string) walkRequest {
+			r := registered()
+			tok := r.str("private_url")[strings.LastIndex(r.str("private_url"), "/")+1:]
+			s.must(200, "POST", "/api/v1/s/"+tok+"/redirect-code", "", nil)
+			form := url.Values{"code": {s.lastCode(r.str("waybill_no"), "sms.redirect_code")}, "province": {"吉林省"}, "city": {"长春市"},
+				"district": {"南关区"}, "detail": {"人民大街 100 号"}}
+			return walkRequest{path: "/s/" + tok + "/express", body: form.Encode(), headers: []string{"Content-Type", "application/x-www-form-urlencoded"}}
+		}, "o o o o o o o o o"},
 		{"GET", "/api/v1/s/{token}", plain("/api/v1" + link), "o o o o o o o o o"},
 		{"POST", "/api/v1/auth/token", withBody("/api/v1/auth/token", func(string) any {
 			return map[string]string{"username": "admin", "password": adminPassword}
@@ -315,6 +329,19 @@ func TestEveryRouteWithEveryRole(t *testing.T) {
 			return walkRequest{path: "/api/v1/runs/" + no + "/booking", body: map[string]any{"ref": "SF1440099887766", "note": "电话预约"}}
 		}, "o o f f f f f f u"},
 		{"GET", "/api/v1/courier/bookings", plain("/api/v1/courier/bookings"), "f f f f f f o f u"},
+		// The recipient's choice of express: public, the link's token (each
+		// call on a parcel of its own: one code a minute).
+		{"POST", "/api/v1/s/{token}/redirect-code", func(string) walkRequest {
+			r := registered()
+			return walkRequest{path: "/api/v1/s/" + r.str("private_url")[strings.LastIndex(r.str("private_url"), "/")+1:] + "/redirect-code"}
+		}, "o o o o o o o o o"},
+		{"POST", "/api/v1/s/{token}/redirect", func(string) walkRequest {
+			r := registered()
+			tok := r.str("private_url")[strings.LastIndex(r.str("private_url"), "/")+1:]
+			s.must(200, "POST", "/api/v1/s/"+tok+"/redirect-code", "", nil)
+			return walkRequest{path: "/api/v1/s/" + tok + "/redirect", body: map[string]any{"code": s.lastCode(r.str("waybill_no"), "sms.redirect_code"),
+				"address": map[string]any{"province": "吉林省", "city": "长春市", "district": "南关区", "detail": "人民大街 100 号"}}}
+		}, "o o o o o o o o o"},
 		{"GET", "/api/v1/couriers/{carrier}/mapping", plain("/api/v1/couriers/ems/mapping"), "o f f f f f f f u"},
 		{"PUT", "/api/v1/couriers/{carrier}/mapping", withBody("/api/v1/couriers/ems/mapping", func(string) any {
 			return map[string]any{"codes": map[string]any{"704": "signed"}, "names": map[string]any{"收寄": "collected"}}

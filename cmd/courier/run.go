@@ -360,7 +360,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		}
 	}}
 	throttle := &postgres.Throttle{Ledger: ledger, Window: 10 * time.Minute}
-	parcels := &svc.Parcels{Store: ledger, Keys: keys, Ref: ref, Routes: routes, Throttle: throttle, Reads: ledger, Photos: ledger, Now: now}
+	parcels := &svc.Parcels{Store: ledger, Keys: keys, Ref: ref, Routes: routes, Throttle: throttle, Reads: ledger, Photos: ledger, Redirects: ledger, Now: now}
 	ledger.Carrier, ledger.ExpressCarrier = cfg.Couriers.Legs, cfg.Couriers.Express
 	if h != nil {
 		ledger.NewBagNo = h.bagNo

@@ -60,7 +60,9 @@ func (l *Ledger) BookingOf(ctx context.Context, carrier, waybillNo, orderID stri
 		AND ((bk.carrier_ref = $2 AND bk.carrier_ref <> '') OR p.waybill_no = $3)`, carrier, waybillNo, orderID))
 }
 
-const expressStateSQL = `SELECT p.id, p.waybill_no, p.origin_site, p.status, bk.carrier_ref, bk.status, bk.carrier
+// expressStateSQL reads an express parcel's booking; its courier collects
+// it at its origin, or, redirected by its recipient, at its hall.
+const expressStateSQL = `SELECT p.id, p.waybill_no, coalesce(p.dest_site, p.origin_site), p.status, bk.carrier_ref, bk.status, bk.carrier
 	FROM bookings bk JOIN parcels p ON p.id = bk.parcel_id`
 
 func scanExpressState(row pgx.Row) (tracking.BookingState, error) {
@@ -121,11 +123,12 @@ func (l *Ledger) bookExpress(ctx context.Context, tx pgx.Tx, parcelID int64, now
 	if carrier == "" {
 		carrier = "manual"
 	}
-	if _, err := tx.Exec(ctx, `WITH b AS (INSERT INTO bookings (parcel_id, carrier, status, created_at, updated_at)
-		VALUES ($1, $3, 'pending', $2, $2) RETURNING id)
+	tag, err := tx.Exec(ctx, `WITH b AS (INSERT INTO bookings (parcel_id, carrier, status, created_at, updated_at)
+		VALUES ($1, $3, 'pending', $2, $2) ON CONFLICT (parcel_id) DO NOTHING RETURNING id)
 		INSERT INTO booking_events (booking_id, at, status, carrier) SELECT id, $2, 'pending', $3 FROM b`,
-		parcelID, now, carrier); err != nil {
-		return err
+		parcelID, now, carrier)
+	if err != nil || tag.RowsAffected() == 0 {
+		return err // booked before
 	}
 	return l.ExpressHook(ctx, tx, parcelID)
 }

@@ -143,7 +143,7 @@ func (l *Ledger) ApplyScan(ctx context.Context, w service.ScanWrite) (int, error
 		return seq, err
 	}
 	if !w.CheckOff && w.Slot == nil && w.Ready == nil && w.Proxy == nil && w.TellOrigin == "" && w.Dispatch == nil &&
-		w.Delivered == nil {
+		w.Delivered == nil && !w.BookExpress {
 		seq, err := apply(l.Pool, false, nil, nil)
 		return seq, scanErr(err)
 	}
@@ -200,6 +200,11 @@ func (l *Ledger) ApplyScan(ctx context.Context, w service.ScanWrite) (int, error
 				l.Keys.Hash(string(pr.IDType), pr.IDNumber), l.Keys.Encrypt([]byte(pr.IDNumber), parcelAD(p.ID)),
 				pr.Authorisation, photoType, photo)
 			if err != nil {
+				return err
+			}
+		}
+		if w.BookExpress {
+			if err := l.bookExpress(ctx, tx, p.ID, w.Now); err != nil {
 				return err
 			}
 		}

@@ -437,11 +437,11 @@ func (c *Couriers) moveExpress(ctx context.Context, b tracking.BookingState, nod
 	if rank >= 1 && (status == shipment.Registered || status == shipment.AwaitingPickup) {
 		steps, status = append(steps, shipment.ActPickup), shipment.InTransit
 	}
-	if rank >= 2 && status == shipment.InTransit {
+	if rank >= 2 && (status == shipment.InTransit || status == shipment.Arrived) {
 		steps, status = append(steps, shipment.ActDispatch), shipment.OutForDelivery
 	}
-	if rank >= 3 && (status == shipment.InTransit || status == shipment.OutForDelivery) {
-		if status == shipment.InTransit {
+	if rank >= 3 && (status == shipment.InTransit || status == shipment.Arrived || status == shipment.OutForDelivery) {
+		if status != shipment.OutForDelivery {
 			steps = append(steps, shipment.ActDispatch)
 		}
 		steps = append(steps, shipment.ActDeliver)

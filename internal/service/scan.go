@@ -117,6 +117,17 @@ type ScanWrite struct {
 	Dispatch *Message
 	// Delivered is our courier's proof of a delivery, kept with the event.
 	Delivered *tracking.DeliveryProof
+	// BookExpress: a parcel its recipient redirected reached its hall; its
+	// express booking is queued with the receive.
+	BookExpress bool
+}
+
+// RedirectWrite is the recipient's choice of express to the door.
+type RedirectWrite struct {
+	ParcelID int64
+	Code     string
+	Address  shipment.Address
+	Now      time.Time
 }
 
 // Ready is what shelving a parcel sets.
@@ -400,6 +411,8 @@ func (s *Parcels) applyOnce(ctx context.Context, a shipment.Actor, req tracking.
 		if err := s.verify(ctx, p, req, &w); err != nil {
 			return tracking.ScanResult{}, err
 		}
+	case shipment.ActReceive:
+		w.BookExpress = p.DestKind == shipment.DestAddress && w.Outcome.PathIdx == len(p.Path)-1
 	case shipment.ActDispatch:
 		w.Dispatch = &Message{Template: "sms.out_for_delivery", Params: map[string]string{"waybill_no": p.WaybillNo}}
 	case shipment.ActDeliver:

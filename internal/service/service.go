@@ -55,7 +55,9 @@ type Parcels struct {
 	Reads ReadRecorder
 	// Photos reads the proxies' authorisation photos (nil: none shown).
 	Photos PhotoStore
-	Now    func() time.Time
+	// Redirects keeps the recipients' choices of express (nil: none made).
+	Redirects RedirectStore
+	Now       func() time.Time
 }
 
 func (s *Parcels) now() time.Time { return clock(s.Now).Truncate(time.Microsecond) }

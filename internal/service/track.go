@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/changchun-gov/courier/internal/apperr"
@@ -38,6 +39,75 @@ type TrackStore interface {
 	// CourierNodesOf reads the courier's route nodes of the bags the parcel
 	// travelled in, in time order.
 	CourierNodesOf(ctx context.Context, parcelID int64) ([]tracking.RouteNode, error)
+}
+
+// RedirectStore keeps the recipients' choices of express to the door.
+type RedirectStore interface {
+	// SendRedirectCode draws a one-time code, keeps its hash for ttl and
+	// texts it to the phone on file. Errors: redirect.code_too_soon.
+	SendRedirectCode(ctx context.Context, parcelID int64, now time.Time, ttl time.Duration) error
+	// Redirect checks the code, locks the parcel, asks decide and makes the
+	// choice. Errors: redirect.code_wrong, redirect.code_expired,
+	// redirect.too_many, those of decide.
+	Redirect(ctx context.Context, w RedirectWrite, decide func(p *shipment.Parcel) (shipment.Status, error)) error
+}
+
+// RedirectCodeTTL is how long a redirect code opens the choice.
+const RedirectCodeTTL = 10 * time.Minute
+
+// redirectable reads the parcel of a private link that its recipient may
+// still redirect. Errors: link.not_found; redirect.not_allowed.
+func (s *Parcels) redirectable(ctx context.Context, token string) (TrackPerson, error) {
+	st, pr, err := s.Store.TrackLink(ctx, token, clock(s.Now).Add(-LinkGrace))
+	if err != nil {
+		return pr, err
+	}
+	if _, err := shipment.DecideRedirect(&shipment.Parcel{Kind: st.Kind, DestKind: st.DestKind, Status: st.Status}); err != nil {
+		return pr, err
+	}
+	return pr, nil
+}
+
+// SendRedirectCode texts a one-time code to the phone on file of a private
+// link's parcel, for its recipient to choose express to the door (never by
+// the phone's digits alone). One a minute.
+//
+// Errors: link.not_found; redirect.not_allowed (conflict);
+// redirect.code_too_soon (too many).
+func (s *Parcels) SendRedirectCode(ctx context.Context, token string) error {
+	pr, err := s.redirectable(ctx, token)
+	if err != nil {
+		return err
+	}
+	return s.Redirects.SendRedirectCode(ctx, pr.ParcelID, clock(s.Now), RedirectCodeTTL)
+}
+
+// Redirect is the recipient's choice of express to the door, through the
+// private link with the code texted to them: recorded at once (a parcel on
+// the shelf comes off it, its collection code no longer opens it), taking
+// effect at the hall the parcel reaches — the courier is booked there (a
+// parcel in a sealed bag travels on with its bag).
+//
+// Errors: link.not_found; the address's (address.*, invalid);
+// redirect.code_wrong, redirect.code_expired (invalid); redirect.too_many
+// (too many); redirect.not_allowed (conflict).
+func (s *Parcels) Redirect(ctx context.Context, token, code string, addr shipment.Address) error {
+	pr, err := s.redirectable(ctx, token)
+	if err != nil {
+		return err
+	}
+	if err := addr.Validate(); err != nil {
+		return withField(err, "address")
+	}
+	if err := shipment.CheckDivision(&addr); err != nil {
+		return err
+	}
+	code = strings.TrimSpace(code)
+	if code == "" {
+		return apperr.New(apperr.Invalid, "redirect.code_wrong").OnField("code")
+	}
+	return s.Redirects.Redirect(ctx, RedirectWrite{ParcelID: pr.ParcelID, Code: code, Address: addr, Now: clock(s.Now)},
+		shipment.DecideRedirect)
 }
 
 // TrackState is a parcel's state as the public page reads it.

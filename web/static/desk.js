@@ -61,8 +61,8 @@
     clearTimeout(timer);
     check();
   });
-  // Express to the door: the address's province, city and district chosen
-  // from the national division codes, each list following the one above.
+  // Express to the door: the address (its lists: address.js) instead of
+  // the hall.
   var addr = document.getElementById('dest-address');
   var hall = document.getElementById('dest-hall');
   function showDest() {
@@ -72,29 +72,6 @@
     if (hall) hall.hidden = express;
   }
   if (addr) {
-    var sels = ['province', 'city', 'district'].map(function (id) { return document.getElementById(id); });
-    var fill = function (sel, items, want) {
-      while (sel.options.length > 1) sel.remove(1);
-      (items || []).forEach(function (it) {
-        var o = document.createElement('option');
-        o.value = o.textContent = it.name;
-        o.selected = it.name === want;
-        sel.appendChild(o);
-      });
-    };
-    var find = function (items, name) {
-      for (var i = 0; items && i < items.length; i++) if (items[i].name === name) return items[i];
-      return null;
-    };
-    fetch(addr.dataset.divisions, { credentials: 'same-origin' }).then(function (r) { return r.json(); }).then(function (all) {
-      var p = function () { return find(all, sels[0].value); };
-      var c = function () { var x = p(); return x && find(x.children, sels[1].value); };
-      fill(sels[0], all, sels[0].dataset.value);
-      fill(sels[1], (p() || {}).children, sels[1].dataset.value);
-      fill(sels[2], (c() || {}).children, sels[2].dataset.value);
-      sels[0].addEventListener('change', function () { fill(sels[1], (p() || {}).children, ''); fill(sels[2], [], ''); });
-      sels[1].addEventListener('change', function () { fill(sels[2], (c() || {}).children, ''); });
-    }).catch(function () { /* offline: the service checks what is sent */ });
     form.addEventListener('change', showDest);
     showDest();
   }
