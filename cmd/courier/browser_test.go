@@ -20,11 +20,15 @@ import (
 
 // The package's one headless Chromium, started by the first test that
 // needs it; each test gets a tab in a browser context of its own.
-var shared struct {
+var shared = struct {
 	once sync.Once
 	ctx  context.Context // the browser's
 	err  string          // why there is none
-}
+	// sem bounds the tests driving the browser at once; turns are those
+	// holding a turn.
+	sem   chan struct{}
+	turns sync.Map
+}{sem: make(chan struct{}, 4)}
 
 // browser opens a tab in the package's headless Chromium for one test,
 // with a phone's screen (414 × 900). Under CI=true a missing Chromium is a
@@ -38,11 +42,21 @@ func browser(t *testing.T) context.Context {
 		}
 		t.Skip(shared.err)
 	}
+	// A few tests at a time drive the one browser: on two cores, more tabs
+	// at once (some decoding a camera's frames) only slow each other down
+	// (a test holds its turn until it ends, however many tabs it opens).
+	if _, held := shared.turns.LoadOrStore(t, true); !held {
+		shared.sem <- struct{}{}
+		t.Cleanup(func() {
+			shared.turns.Delete(t)
+			<-shared.sem
+		})
+	}
 	// A browser context of its own (as a private window): tests that
 	// run at once sign in to services on the same host, and cookies do
 	// not tell ports apart.
 	ctx, cancel := chromedp.NewContext(shared.ctx, chromedp.WithNewBrowserContext())
-	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
+	ctx, cancelT := context.WithTimeout(ctx, 120*time.Second)
 	t.Cleanup(func() {
 		cancelT()
 		cancel()
