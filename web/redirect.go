@@ -57,14 +57,13 @@ func (s *server) redirectAPI(c *fiber.Ctx) error {
 
 // redirectForm is the link page's express form.
 type redirectForm struct {
-	Token    string
-	Phone    string // masked, where the code went
-	Sent     bool
-	Done     bool
-	Error    string
-	Form     map[string]string
-	Script   string // the address form's script
-	Province string
+	Token  string
+	Phone  string // masked, where the code went
+	Sent   bool
+	Done   bool
+	Error  string
+	Form   map[string]string
+	Script string // the address form's script
 }
 
 // linkRedirect is the link page's two steps: the code, then the address.
