@@ -559,18 +559,7 @@ func TestExpressParcelsThroughTheSimulator(t *testing.T) {
 	s, sim := courierService(t, clock)
 	tok := s.users()
 	admin := tok["admin"]
-	express := func() string {
-		b := parcelBody("13912345678")
-		b["destination"] = map[string]any{"kind": "address", "address": map[string]any{"province": "吉林省", "city": "长春市",
-			"district": "南关区", "detail": "人民大街 100 号", "unit": "2 单元 301 室"}}
-		no := s.must(201, "POST", "/api/v1/parcels", tok["clerk"], b).str("waybill_no")
-		eventually(t, 20*time.Second, "the express booking of "+no, func() bool {
-			return s.text(`SELECT coalesce((SELECT status FROM bookings WHERE parcel_id = p.id), '') FROM parcels p
-				WHERE waybill_no = $1`, no) == "booked"
-		})
-		return no
-	}
-	ok, failing := express(), express()
+	ok, failing := s.bookedExpress(tok["clerk"]), s.bookedExpress(tok["clerk"])
 	if n := s.count(`SELECT count(*) FROM courier_exchanges x JOIN parcels p ON p.id = x.parcel_id WHERE p.waybill_no = $1
 		AND x.service = 'EXP_RECE_CREATE_ORDER' AND x.outcome = 'ok'`, ok); n != 1 {
 		t.Fatalf("%d order exchanges kept with the parcel", n)
@@ -670,4 +659,26 @@ func TestEMSMappingIsTheAdministrators(t *testing.T) {
 	if st := s.must(200, "GET", "/api/v1/runs/"+runNo, admin, nil).str("status"); st != "picked_up" {
 		t.Fatalf("a run whose EMS event 999 the mapping reads as collected: %s", st)
 	}
+}
+
+// expressAddress is the test's express destination.
+var expressAddress = map[string]any{"province": "吉林省", "city": "长春市", "district": "南关区", "detail": "人民大街 100 号",
+	"unit": "2 单元 301 室"}
+
+// parcelBooking is the state of an express parcel's courier booking ("": none).
+func (s *service) parcelBooking(no string) string {
+	s.t.Helper()
+	return s.text(`SELECT coalesce((SELECT status FROM bookings WHERE parcel_id = p.id), '') FROM parcels p
+		WHERE waybill_no = $1`, no)
+}
+
+// bookedExpress registers an express parcel as the clerk (token) and waits
+// until its courier booking is made.
+func (s *service) bookedExpress(clerk string) string {
+	s.t.Helper()
+	b := parcelBody("13912345678")
+	b["destination"] = map[string]any{"kind": "address", "address": expressAddress}
+	no := s.must(201, "POST", "/api/v1/parcels", clerk, b).str("waybill_no")
+	eventually(s.t, 20*time.Second, "the express booking of "+no, func() bool { return s.parcelBooking(no) == "booked" })
+	return no
 }

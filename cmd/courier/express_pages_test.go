@@ -26,18 +26,7 @@ func TestExpressDeliveryPagesInChromium(t *testing.T) {
 	s.must(201, "POST", "/api/v1/users", admin, map[string]any{"username": "runner", "password": "password-runner-1",
 		"role": "courier", "carrier": "manual"})
 	runner := s.login("runner", "password-runner-1")
-	express := func() string {
-		b := parcelBody("13912345678")
-		b["destination"] = map[string]any{"kind": "address", "address": map[string]any{"province": "吉林省", "city": "长春市",
-			"district": "南关区", "detail": "人民大街 100 号", "unit": "2 单元 301 室"}}
-		no := s.must(201, "POST", "/api/v1/parcels", tok["clerk"], b).str("waybill_no")
-		eventually(t, 20*time.Second, "the booking of "+no, func() bool {
-			return s.text(`SELECT coalesce((SELECT status FROM bookings WHERE parcel_id = p.id), '') FROM parcels p
-				WHERE waybill_no = $1`, no) == "booked"
-		})
-		return no
-	}
-	first, second := express(), express()
+	first, second := s.bookedExpress(tok["clerk"]), s.bookedExpress(tok["clerk"])
 	dir := t.TempDir()
 	photo := filepath.Join(dir, "handover.png")
 	var buf bytes.Buffer
@@ -177,10 +166,7 @@ func TestDeskRegistersAnExpressParcelInChromium(t *testing.T) {
 	if !strings.Contains(string(p.Body), `"destination_kind":"address"`) || !strings.Contains(string(p.Body), "吉林省长春市南关区") {
 		t.Fatalf("the express parcel: %s", p.Body)
 	}
-	eventually(t, 20*time.Second, "its courier booking", func() bool {
-		return s.text(`SELECT coalesce((SELECT status FROM bookings WHERE parcel_id = p.id), '') FROM parcels p
-			WHERE waybill_no = $1`, no) == "booked"
-	})
+	eventually(t, 20*time.Second, "its courier booking", func() bool { return s.parcelBooking(no) == "booked" })
 	// A district that is not in the city is refused (a hand-made post).
 	b := parcelBody("13912345678")
 	b["destination"] = map[string]any{"kind": "address", "address": map[string]any{"province": "吉林省", "city": "长春市",

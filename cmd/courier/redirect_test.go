@@ -67,7 +67,7 @@ func TestRedirectToExpressThroughThePrivateLink(t *testing.T) {
 		r := s.must(201, "POST", "/api/v1/parcels", tok["clerk"], parcelBody("13912345678"))
 		return r.str("waybill_no"), r.str("private_url")[strings.LastIndex(r.str("private_url"), "/")+1:]
 	}
-	address := map[string]any{"province": "吉林省", "city": "长春市", "district": "南关区", "detail": "人民大街 100 号", "unit": "2 单元 301 室"}
+	address := expressAddress
 	ready, readyLink := register()
 	for _, st := range []struct{ who, action string }{{"courier", "pickup"}, {"staff", "receive"}, {"staff", "shelve"}} {
 		if r := s.scan(tok[st.who], ready, st.action, ""); r.Status != 200 {
@@ -103,10 +103,7 @@ func TestRedirectToExpressThroughThePrivateLink(t *testing.T) {
 	if c := s.scan(tok["staff"], ready, "collect", "", "collection_code", collectionCode); c.Status == 200 {
 		t.Fatalf("the old collection code still collects it: %s", c.Body)
 	}
-	eventually(t, 20*time.Second, "its booking at the hall", func() bool {
-		return s.text(`SELECT coalesce((SELECT status FROM bookings WHERE parcel_id = p.id), '') FROM parcels p
-			WHERE waybill_no = $1`, ready) == "booked"
-	})
+	eventually(t, 20*time.Second, "its booking at the hall", func() bool { return s.parcelBooking(ready) == "booked" })
 	if e := s.eventCount(admin, ready, "redirect"); e != 1 {
 		t.Fatalf("%d redirect events", e)
 	}
